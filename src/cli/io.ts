@@ -1,0 +1,19 @@
+import type { Readable, Writable } from 'node:stream';
+
+// Everything a command touches from its surroundings, so tests run commands with buffers.
+export interface CliIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+// Per-invocation state a command may set: the exit code it wants (e.g. a workload's own code).
+export interface CommandResult {
+  exitCode: number;
+}
+
+export function writeLine(stream: Writable, line: string): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,68 @@
+import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+
+export type { Logger } from 'pino';
+
+// Every field name that can carry a secret value, a token, a password or a private key.
+// Redaction is by path (pino `redact`): a value under one of these keys prints as [Redacted].
+// Code must still never put a secret into a message string; this is the second line of defence.
+export const redactedKeys = [
+  'value',
+  'values',
+  'password',
+  'token',
+  'authorization',
+  'Authorization',
+  'private_key',
+  'privateKey',
+  'secret',
+  'secrets',
+  'unsealKey',
+  'key',
+  'env',
+  'environment',
+  'credential',
+  'cookie',
+] as const;
+
+const redactPaths = redactedKeys.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
+
+export interface LoggerOptions {
+  level?: LevelWithSilent;
+  /** Defaults to stderr (fd 2), written synchronously so nothing is lost when the CLI exits. */
+  destination?: DestinationStream;
+  name?: string;
+}
+
+// Creates the project logger: JSON lines, object first and message second, secrets redacted.
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  return pino(
+    {
+      level: options.level ?? (process.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ?? 'info',
+      ...(options.name === undefined ? {} : { name: options.name }),
+      redact: { paths: redactPaths, censor: '[Redacted]' },
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError },
+    },
+    destination,
+  );
+}
+
+// Errors are logged with code and message only; `cause` chains are followed by code/message too,
+// because third-party error messages (undici, openpgp) are not ours to trust with secrets.
+function serializeError(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { message: String(error) };
+  const { name, code, message, details, cause } = error as {
+    name?: unknown; code?: unknown; message?: unknown; details?: unknown; cause?: unknown;
+  };
+  const out: Record<string, unknown> = { type: name, code, message };
+  if (details !== undefined) out['details'] = details;
+  if (cause !== undefined && cause !== error) out['cause'] = serializeError(cause);
+  return out;
+}
+
+// A logger that drops everything; for library callers that pass none.
+export function createSilentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

@@ -1,0 +1,49 @@
+// The operations on secrets that both the HTTP client (src/client) and the in-process embedded
+// store (src/store/embedded-store.ts) offer. The agent and the CLI depend on this, not on either.
+
+export type SecretType = 'text' | 'binary';
+
+export interface SecretRecord {
+  readonly path: string;
+  /** `text` secrets are UTF-8; `binary` secrets are raw bytes (stored from application/octet-stream). */
+  readonly type: SecretType;
+  readonly bytes: Uint8Array;
+  readonly description?: string;
+  readonly labels?: readonly string[];
+  readonly author?: string;
+  readonly created?: string;
+  readonly updated?: string;
+}
+
+export interface SecretInput {
+  readonly type: SecretType;
+  readonly bytes: Uint8Array;
+  readonly description?: string;
+  readonly labels?: readonly string[];
+}
+
+export interface SealStatus {
+  readonly sealed: boolean;
+  readonly threshold: number;
+  readonly shares: number;
+  readonly progress: number;
+}
+
+export interface SecretsApi {
+  /** ERR_SECRET_NOT_FOUND when absent. */
+  getSecret(path: string): Promise<SecretRecord>;
+  /** ERR_SECRET_EXISTS when present. */
+  createSecret(path: string, input: SecretInput): Promise<void>;
+  /** ERR_SECRET_NOT_FOUND when absent. */
+  updateSecret(path: string, input: SecretInput): Promise<void>;
+  /** ERR_SECRET_NOT_FOUND when absent. */
+  deleteSecret(path: string): Promise<void>;
+  /** Recursive, sorted keys relative to `path` ('' = root), as `?list=true` returns them. */
+  listSecrets(path: string): Promise<string[]>;
+  sealStatus(): Promise<SealStatus>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** What resolving an app definition needs: reading secrets, nothing more. */
+export type SecretSource = Pick<SecretsApi, 'getSecret'>;
