@@ -1,0 +1,186 @@
+// An exclusive, process-level lock on a data directory: the file `LOCK` naming its holder.
+//
+// Why this design: Node has no flock(), and a lock must not outlive a crashed holder. The lock
+// file is written complete to a candidate file and then hard-linked to `LOCK`; link() fails with
+// EEXIST when `LOCK` exists, so creation is atomic like open('wx') and a reader never sees a
+// half-written holder. The holder is {pid, start time (Linux /proc starttime), hostname, nonce}.
+// A lock is stale when its host is this one and its pid is dead or now belongs to a process that
+// started at another time (pid reuse). A stale lock is moved aside with rename() and re-checked
+// by nonce, so a contender never deletes a lock someone else has just taken; only a three-way
+// race on the same stale lock within microseconds could still let two opens through. A lock from
+// another host (shared file system) is never taken over: remove it by hand if that host is gone.
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { SecretsAgentError } from '../../core/errors.js';
+import { syncDirectory } from './atomic-file.js';
+
+export const lockFileName = 'LOCK';
+const candidatePrefix = 'LOCK.new-';
+const stalePrefix = 'LOCK.stale-';
+const maxAttempts = 5;
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly startTicks: string | null;
+  readonly hostname: string;
+  readonly nonce: string;
+  readonly acquiredAt: string;
+}
+
+export interface DirLock {
+  readonly holder: LockHolder;
+  /** Throws ERR_STORAGE_UNAVAILABLE when `LOCK` no longer names this holder (removed or taken). */
+  verify(): Promise<void>;
+  /** Removes `LOCK` if it is still ours. */
+  release(): Promise<void>;
+}
+
+// True for `LOCK` and the lock's own side files, which are not records.
+export function isLockFileName(name: string): boolean {
+  return name === lockFileName || name.startsWith(`${lockFileName}.`);
+}
+
+// Takes the directory's lock or throws ERR_STORE_LOCKED naming the directory and the holder pid.
+export async function acquireDirLock(dir: string): Promise<DirLock> {
+  const lockPath = join(dir, lockFileName);
+  const holder: LockHolder = {
+    pid: process.pid,
+    startTicks: readStartTicks(process.pid),
+    hostname: hostname(),
+    nonce: randomUUID(),
+    acquiredAt: new Date().toISOString(),
+  };
+  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+    if (await tryCreateLock(dir, lockPath, holder)) {
+      await removeLeftovers(dir);
+      return createDirLock(dir, lockPath, holder);
+    }
+    const current = await readHolder(lockPath);
+    if (current === 'missing') continue;
+    if (current === 'unreadable') {
+      throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir} has an unreadable ${lockFileName} file; remove it if no process uses the directory`, { details: { dir } });
+    }
+    if (isHolderAlive(current)) throw lockedError(dir, current);
+    await moveStaleLockAside(dir, lockPath, current);
+  }
+  throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir}: its lock kept changing hands while opening`, { details: { dir } });
+}
+
+function lockedError(dir: string, holder: LockHolder): SecretsAgentError {
+  const where = holder.hostname === hostname() ? '' : ` on host ${holder.hostname}`;
+  return new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir} is locked by process ${holder.pid}${where} (since ${holder.acquiredAt})`, {
+    details: { dir, pid: holder.pid, hostname: holder.hostname },
+  });
+}
+
+async function tryCreateLock(dir: string, lockPath: string, holder: LockHolder): Promise<boolean> {
+  const candidate = join(dir, `${candidatePrefix}${holder.nonce}`);
+  await writeFile(candidate, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'w' });
+  try {
+    await link(candidate, lockPath);
+  } catch (error) {
+    // ENOENT: the holder removed our candidate as a crash leftover; the holder's LOCK is there.
+    if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return false;
+    throw error;
+  } finally {
+    await rm(candidate, { force: true });
+  }
+  await syncDirectory(dir);
+  return true;
+}
+
+async function readHolder(lockPath: string): Promise<LockHolder | 'missing' | 'unreadable'> {
+  let text: string;
+  try {
+    text = await readFile(lockPath, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
+  return parseHolder(text) ?? 'unreadable';
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { pid, startTicks, hostname: host, nonce, acquiredAt } = parsed as Record<string, unknown>;
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  if (startTicks !== null && typeof startTicks !== 'string') return undefined;
+  if (typeof host !== 'string' || typeof nonce !== 'string' || typeof acquiredAt !== 'string') return undefined;
+  return { pid, startTicks, hostname: host, nonce, acquiredAt };
+}
+
+function isHolderAlive(holder: LockHolder): boolean {
+  if (holder.hostname !== hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if (errorCode(error) === 'ESRCH') return false;
+  }
+  const ticks = readStartTicks(holder.pid);
+  return holder.startTicks === null || ticks === null || ticks === holder.startTicks;
+}
+
+// Field 22 of /proc/<pid>/stat: the process start time in clock ticks since boot (null off Linux).
+function readStartTicks(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function moveStaleLockAside(dir: string, lockPath: string, stale: LockHolder): Promise<void> {
+  const aside = join(dir, `${stalePrefix}${randomUUID()}`);
+  try {
+    await rename(lockPath, aside);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  const moved = parseHolder(await readFile(aside, 'utf8').catch(() => ''));
+  // Someone else took over between our read and our rename: put their lock back.
+  if (moved?.nonce !== stale.nonce) await link(aside, lockPath).catch(() => undefined);
+  await rm(aside, { force: true });
+}
+
+// Side files of contenders that crashed mid-way; only the holder removes them.
+async function removeLeftovers(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.startsWith(stalePrefix) || name.startsWith(candidatePrefix)) await rm(join(dir, name), { force: true });
+  }
+}
+
+function createDirLock(dir: string, lockPath: string, holder: LockHolder): DirLock {
+  const isStillOurs = async (): Promise<boolean> => {
+    const current = await readHolder(lockPath).catch(() => 'unreadable' as const);
+    return typeof current === 'object' && current.nonce === holder.nonce;
+  };
+  return {
+    holder,
+    async verify() {
+      if (!(await isStillOurs())) {
+        throw new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', `data directory ${dir}: ${lockFileName} was removed or taken by another process`, { details: { dir } });
+      }
+    },
+    async release() {
+      if (!(await isStillOurs())) return;
+      await rm(lockPath, { force: true });
+      await syncDirectory(dir);
+    },
+  };
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
