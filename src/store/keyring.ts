@@ -1,0 +1,95 @@
+// The keyring: the data keys (with ids) that encrypt secret records. It is itself stored encrypted
+// under the 32-byte unseal key (AES-256-GCM, AAD naming the store), so whoever lacks the unseal
+// key holds only ciphertext. Records name the key id they were written with, so keys can rotate.
+import { SecretsAgentError } from '../core/errors.js';
+import { aesKeyBytes, decryptAesGcm, encryptAesGcm, generateAesKey } from '../crypto/aes-gcm.js';
+
+const keyringFormatVersion = 1;
+const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+// Data keys held in memory while the store is unsealed; wipe() zeroes them on seal.
+export class Keyring {
+  readonly activeKeyId: string;
+  readonly #keys: Map<string, Buffer>;
+
+  constructor(activeKeyId: string, keys: Map<string, Buffer>) {
+    if (!keys.has(activeKeyId)) throw new SecretsAgentError('ERR_INTERNAL', `keyring has no key \`${activeKeyId}\``);
+    this.activeKeyId = activeKeyId;
+    this.#keys = keys;
+  }
+
+  /** The data key with this id, or undefined (unknown id, or wiped). */
+  key(id: string): Buffer | undefined {
+    return this.#keys.get(id);
+  }
+
+  get activeKey(): Buffer {
+    const key = this.#keys.get(this.activeKeyId);
+    if (key === undefined) throw new SecretsAgentError('ERR_STORE_SEALED', 'store is sealed');
+    return key;
+  }
+
+  get keyIds(): string[] {
+    return [...this.#keys.keys()];
+  }
+
+  wipe(): void {
+    for (const key of this.#keys.values()) key.fill(0);
+    this.#keys.clear();
+  }
+}
+
+// A new keyring with one fresh data key.
+export function createKeyring(): Keyring {
+  return new Keyring('k1', new Map([['k1', generateAesKey()]]));
+}
+
+// Encrypts the keyring under the unseal key: version byte | nonce | ciphertext | tag.
+export function sealKeyring(keyring: Keyring, unsealKey: Uint8Array, store: string): Buffer {
+  const keys: Record<string, string> = {};
+  for (const id of keyring.keyIds) keys[id] = (keyring.key(id) as Buffer).toString('base64');
+  const plain = Buffer.from(JSON.stringify({ version: keyringFormatVersion, active: keyring.activeKeyId, keys }), 'utf8');
+  try {
+    return Buffer.concat([Buffer.of(keyringFormatVersion), encryptAesGcm(unsealKey, plain, keyringAad(store))]);
+  } finally {
+    plain.fill(0);
+  }
+}
+
+// Opens a sealed keyring; undefined when the unseal key is wrong. ERR_STORE_CORRUPT when it
+// opens but is malformed (that is storage damage, not a wrong key).
+export function openKeyring(blob: Uint8Array, unsealKey: Uint8Array, store: string): Keyring | undefined {
+  if (blob.byteLength < 1 || blob[0] !== keyringFormatVersion) {
+    throw new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\` has an unknown format version`);
+  }
+  const plain = decryptAesGcm(unsealKey, blob.subarray(1), keyringAad(store));
+  if (plain === undefined) return undefined;
+  try {
+    return parseKeyring(JSON.parse(plain.toString('utf8')) as unknown, store);
+  } catch (error) {
+    throw new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\` is malformed`, { cause: error });
+  } finally {
+    plain.fill(0);
+  }
+}
+
+function parseKeyring(value: unknown, store: string): Keyring {
+  const corrupt = (what: string): SecretsAgentError => new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\`: ${what}`);
+  if (typeof value !== 'object' || value === null) throw corrupt('not an object');
+  const { version, active, keys } = value as { version?: unknown; active?: unknown; keys?: unknown };
+  if (version !== keyringFormatVersion) throw corrupt('unknown version');
+  if (typeof active !== 'string' || typeof keys !== 'object' || keys === null) throw corrupt('missing fields');
+  const map = new Map<string, Buffer>();
+  for (const [id, encoded] of Object.entries(keys)) {
+    if (!keyIdPattern.test(id) || typeof encoded !== 'string') throw corrupt('bad key entry');
+    const key = Buffer.from(encoded, 'base64');
+    if (key.length !== aesKeyBytes) throw corrupt(`key \`${id}\` has the wrong length`);
+    map.set(id, key);
+  }
+  if (!map.has(active)) throw corrupt(`active key \`${active}\` is missing`);
+  return new Keyring(active, map);
+}
+
+function keyringAad(store: string): Buffer {
+  return Buffer.from(`secrets-agent/keyring/v${keyringFormatVersion}\0${store}`, 'utf8');
+}

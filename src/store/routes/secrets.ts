@@ -1,0 +1,119 @@
+// `/secrets/v1/secret/{store}/{path}`: GET (or `?list=true`), PUT 201/409, PATCH 204/404,
+// DELETE 204/404, with DC/OS rids: `dcos:secrets:<store>:/<path>` (read/create/update/delete)
+// and `dcos:secrets:list:<store>:/<path>` (read) for listings.
+import { isSecretsAgentError } from '../../core/errors.js';
+import type { SecretInput } from '../../core/secrets-api.js';
+import { readBody } from '../http/read-body.js';
+import { sendBytes, sendEmpty, sendJson } from '../http/respond.js';
+import type { Route, RouteContext } from '../http/router.js';
+import type { SecretStore } from '../secret-store.js';
+import { parseSecretPathParam } from '../secret-path.js';
+import { binaryMediaType, chooseResponseType, parseRequestContentType } from './media-type.js';
+import { parseSecretJsonBody } from './secret-body.js';
+import { resolveStore } from './store-name.js';
+
+/** Request body cap (decisions.md): past it the request gets 413 and the connection closes. */
+export const maxSecretBodyBytes = 2 * 1024 * 1024;
+
+const pattern = '/secrets/v1/secret/:store/*path';
+const prefix = '/secrets/v1/secret/';
+const noStore = { 'cache-control': 'no-store' };
+
+export interface SecretRoutesOptions {
+  readonly store: SecretStore;
+  readonly maxBodyBytes?: number;
+}
+
+// The secret CRUD and list routes of one store.
+export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
+  const maxBodyBytes = options.maxBodyBytes ?? maxSecretBodyBytes;
+  const { store } = options;
+
+  async function handleGet(context: RouteContext): Promise<void> {
+    await context.principal();
+    const { secrets, name } = resolveStore(store, context.params['store']);
+    if (context.url.searchParams.get('list') === 'true') {
+      const path = parseSecretPathParam(rawSecretPath(context), { allowRoot: true, allowTrailingSlash: true });
+      await context.authorize(`dcos:secrets:list:${name}:/${path}`, 'read');
+      sendJson(context.res, 200, { array: await secrets.list(path) }, noStore);
+      return;
+    }
+    const path = parseSecretPathParam(rawSecretPath(context));
+    await context.authorize(`dcos:secrets:${name}:/${path}`, 'read');
+    const record = await secrets.get(path);
+    const form = chooseResponseType(context.req.headers.accept, record.type, path);
+    if (form === 'binary') {
+      sendBytes(context.res, 200, record.bytes, binaryMediaType, noStore);
+      return;
+    }
+    sendJson(context.res, 200, {
+      value: Buffer.from(record.bytes.buffer, record.bytes.byteOffset, record.bytes.byteLength).toString('utf8'),
+      ...(record.author === undefined ? {} : { author: record.author }),
+      ...(record.created === undefined ? {} : { created: record.created }),
+      ...(record.updated === undefined ? {} : { updated: record.updated }),
+      ...(record.description === undefined ? {} : { description: record.description }),
+      ...(record.labels === undefined ? {} : { labels: record.labels }),
+    }, noStore);
+  }
+
+  async function handleWrite(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
+    const principal = await context.principal();
+    const { secrets, name } = resolveStore(store, context.params['store']);
+    const path = parseSecretPathParam(rawSecretPath(context));
+    await context.authorize(`dcos:secrets:${name}:/${path}`, mode);
+    const type = parseRequestContentType(context.req.headers['content-type']);
+    const body = await readBody(context.req, maxBodyBytes).catch((error: unknown) => {
+      // The rest of the body stays unread: tell the client the connection ends with this answer.
+      if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) context.res.setHeader('connection', 'close');
+      throw error;
+    });
+    const input = toSecretInput(type, body);
+    if (mode === 'create') {
+      await secrets.create(path, input, principal.uid);
+      context.log.info({ path, store: name, uid: principal.uid, type }, 'secret created');
+      sendEmpty(context.res, 201);
+    } else {
+      await secrets.update(path, input, principal.uid);
+      context.log.info({ path, store: name, uid: principal.uid, type }, 'secret updated');
+      sendEmpty(context.res, 204);
+    }
+  }
+
+  async function handleDelete(context: RouteContext): Promise<void> {
+    const principal = await context.principal();
+    const { secrets, name } = resolveStore(store, context.params['store']);
+    const path = parseSecretPathParam(rawSecretPath(context));
+    await context.authorize(`dcos:secrets:${name}:/${path}`, 'delete');
+    await secrets.delete(path);
+    context.log.info({ path, store: name, uid: principal.uid }, 'secret deleted');
+    sendEmpty(context.res, 204);
+  }
+
+  return [
+    { method: 'GET', pattern, handler: handleGet },
+    { method: 'PUT', pattern, handler: (context) => handleWrite(context, 'create') },
+    { method: 'PATCH', pattern, handler: (context) => handleWrite(context, 'update') },
+    { method: 'DELETE', pattern, handler: handleDelete },
+  ];
+}
+
+// The secret path as sent, before URL normalization: WHATWG URL parsing resolves `a/../b` (and
+// `%2E%2E`) to `b` and turns a backslash into `/`, which would hide a bad path instead of refusing it.
+function rawSecretPath(context: RouteContext): string {
+  const target = (context.req.url ?? '').split('?')[0] ?? '';
+  if (!target.startsWith(prefix)) return context.params['path'] ?? '';
+  const rest = target.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  return slash === -1 ? '' : rest.slice(slash + 1);
+}
+
+function toSecretInput(type: 'text' | 'binary', body: Buffer): SecretInput {
+  if (type === 'binary') return { type, bytes: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
+  const parsed = parseSecretJsonBody(body);
+  return {
+    type,
+    bytes: new Uint8Array(Buffer.from(parsed.value, 'utf8')),
+    ...(parsed.description === undefined ? {} : { description: parsed.description }),
+    ...(parsed.labels === undefined ? {} : { labels: parsed.labels }),
+  };
+}

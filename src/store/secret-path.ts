@@ -1,0 +1,71 @@
+// Secret paths (decisions.md "Paths"): `/`-separated segments of [A-Za-z0-9._-]+, never `.` or
+// `..`, no empty segment (so no leading, trailing or doubled `/`), at most 64 segments and
+// 1024 bytes. In URLs the path may arrive percent-encoded (terraform sends `a%2Fb`).
+import { SecretsAgentError } from '../core/errors.js';
+
+export const maxSecretPathSegments = 64;
+export const maxSecretPathBytes = 1024;
+
+const segmentPattern = /^[A-Za-z0-9._-]+$/;
+
+export interface ParseSecretPathOptions {
+  /** Allow '' (the root), for listing. */
+  readonly allowRoot?: boolean;
+  /** Ignore one trailing `/` (`folder/?list=true`), for listing. */
+  readonly allowTrailingSlash?: boolean;
+}
+
+// Checks a decoded secret path and returns it; throws ERR_SECRET_PATH_INVALID naming the bad segment.
+export function parseSecretPath(path: string, options: ParseSecretPathOptions = {}): string {
+  let candidate = path;
+  if (options.allowTrailingSlash === true && candidate.endsWith('/') && candidate !== '/') candidate = candidate.slice(0, -1);
+  if (candidate === '') {
+    if (options.allowRoot === true) return '';
+    throw invalid(path, 'the path is empty');
+  }
+  const bytes = Buffer.byteLength(candidate, 'utf8');
+  if (bytes > maxSecretPathBytes) throw invalid(path, `it has ${bytes} bytes, more than ${maxSecretPathBytes}`);
+  const segments = candidate.split('/');
+  if (segments.length > maxSecretPathSegments) throw invalid(path, `it has ${segments.length} segments, more than ${maxSecretPathSegments}`);
+  for (const [index, segment] of segments.entries()) {
+    const problem = describeSegmentProblem(segment);
+    if (problem !== undefined) throw invalid(path, `segment ${index + 1} ${quote(segment)} ${problem}`, { segment, segmentIndex: index });
+  }
+  return candidate;
+}
+
+// Decodes the raw (percent-encoded) path from a URL, then checks it like parseSecretPath.
+export function parseSecretPathParam(raw: string, options: ParseSecretPathOptions = {}): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch (error) {
+    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path ${quote(raw)} is invalid: it has a malformed percent-escape`, {
+      details: { path: clip(raw) },
+      cause: error,
+    });
+  }
+  return parseSecretPath(decoded, options);
+}
+
+function describeSegmentProblem(segment: string): string | undefined {
+  if (segment === '') return 'is empty (leading, trailing or doubled `/`)';
+  if (segment === '.' || segment === '..') return 'is not allowed';
+  if (!segmentPattern.test(segment)) return 'has characters outside [A-Za-z0-9._-]';
+  return undefined;
+}
+
+function invalid(path: string, reason: string, details: Record<string, unknown> = {}): SecretsAgentError {
+  return new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path ${quote(path)} is invalid: ${reason}`, {
+    details: { path: clip(path), ...details },
+  });
+}
+
+// Paths are not secret, but they are untrusted: quote them, cut them short.
+function quote(text: string): string {
+  return `\`${JSON.stringify(clip(text)).slice(1, -1)}\``;
+}
+
+function clip(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
