@@ -1,0 +1,46 @@
+// Crash leftovers: secret directories whose creating process no longer runs.
+import { lstat, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSilentLogger, type Logger } from '../core/log.js';
+import { isOwnerAlive, parseSecretDirName } from './owner-process.js';
+import { emptyDirectory } from './remove-tree.js';
+import { isMountPoint, unmountTmpfs } from './tmpfs-mount.js';
+
+export interface SweepOptions {
+  log?: Logger;
+}
+
+// Unmounts and removes every stale secret directory directly under `rootDir`; returns their paths.
+// Assumes one PID namespace per root directory (the agents sharing it see each other's PIDs).
+export async function sweepStaleSecretDirs(rootDir: string, options: SweepOptions = {}): Promise<string[]> {
+  const log = options.log ?? createSilentLogger();
+  let names: string[];
+  try {
+    names = await readdir(rootDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const euid = process.geteuid?.();
+  const removed: string[] = [];
+  for (const name of names) {
+    const owner = parseSecretDirName(name);
+    if (owner === undefined || isOwnerAlive(owner)) continue;
+    const path = join(rootDir, name);
+    try {
+      const info = await lstat(path);
+      // Another user's leftovers in a shared /dev/shm are theirs to sweep.
+      if (!info.isDirectory() || (euid !== 0 && info.uid !== euid)) continue;
+      if (await isMountPoint(path)) await unmountTmpfs(path, () => emptyDirectory(path));
+      else await emptyDirectory(path);
+      await rmdir(path);
+      removed.push(path);
+      log.info({ path, ownerPid: owner.pid }, 'removed stale secret directory');
+    } catch (error) {
+      // Gone meanwhile (another agent swept it) is fine; anything else is worth a line.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      log.warn({ path, err: error }, 'could not remove stale secret directory');
+    }
+  }
+  return removed;
+}
