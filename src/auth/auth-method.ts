@@ -1,0 +1,55 @@
+// Which credential the agent authenticates with, picked in the order of decisions.md "Agent":
+// 1. --credential-file, else DCOS_SERVICE_ACCOUNT_CREDENTIAL (inline JSON or a path);
+// 2. --token-file; 3. username + password (flags, else DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD).
+// The first one present wins; the others are not read, so a stray variable cannot break a login.
+import { SecretsAgentError } from '../core/errors.js';
+import { loadServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
+
+export type AuthMethod =
+  | { readonly kind: 'service-account'; readonly credential: ServiceAccountCredential; readonly source: string }
+  | { readonly kind: 'password'; readonly uid: string; readonly password: string; readonly source: string }
+  | { readonly kind: 'token-file'; readonly file: string }
+  | { readonly kind: 'token'; readonly token: string; readonly source: string };
+
+export interface AuthInputs {
+  /** `--credential-file`: a path, or inline JSON. */
+  readonly credentialFile?: string | undefined;
+  readonly tokenFile?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** Where DCOS_SERVICE_ACCOUNT_CREDENTIAL / DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD are read. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export const credentialEnvVar = 'DCOS_SERVICE_ACCOUNT_CREDENTIAL';
+export const usernameEnvVar = 'DCOS_SECRETS_USERNAME';
+export const passwordEnvVar = 'DCOS_SECRETS_PASSWORD';
+
+// The first credential present in decisions.md order, or undefined when there is none.
+export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
+  const env = inputs.env ?? {};
+  if (present(inputs.credentialFile)) {
+    return { kind: 'service-account', credential: loadServiceAccountCredential(inputs.credentialFile, '--credential-file'), source: '--credential-file' };
+  }
+  const fromEnv = env[credentialEnvVar];
+  if (present(fromEnv)) {
+    return { kind: 'service-account', credential: loadServiceAccountCredential(fromEnv, credentialEnvVar), source: credentialEnvVar };
+  }
+  if (present(inputs.tokenFile)) return { kind: 'token-file', file: inputs.tokenFile };
+  const username = present(inputs.username) ? inputs.username : env[usernameEnvVar];
+  const password = inputs.password !== undefined ? inputs.password : env[passwordEnvVar];
+  const userSource = present(inputs.username) ? '--username' : usernameEnvVar;
+  if (present(username) || (password !== undefined && password !== '')) {
+    // Portworx says the same: "Username and password are required to authenticate".
+    if (!present(username)) throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `a password is set but no username: set ${usernameEnvVar} or --username`);
+    if (password === undefined || password === '') {
+      throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `username \`${username}\` (from ${userSource}) has no password: set ${passwordEnvVar}`);
+    }
+    return { kind: 'password', uid: username, password, source: userSource };
+  }
+  return undefined;
+}
+
+function present(value: string | undefined): value is string {
+  return value !== undefined && value.trim() !== '';
+}

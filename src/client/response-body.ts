@@ -1,0 +1,77 @@
+// Parsers for the Secrets API's JSON answers: unknown in, typed out, ERR_HTTP_UNEXPECTED naming
+// the field otherwise. A secret's `value` never appears in an error message.
+import type { SealStatus, SecretRecord } from '../core/secrets-api.js';
+import { unexpectedResponse, type HttpErrorContext } from './http-error.js';
+import type { HttpResponse } from './http-transport.js';
+
+export interface InitStatus {
+  readonly initialized: boolean;
+  /** Hex of each OpenPGP-encrypted unseal key (decode with `xxd -r -p | gpg -d`). */
+  readonly keys: readonly string[];
+  readonly pgpFingerprints: readonly string[];
+}
+
+type TextSecretFields = Omit<SecretRecord, 'path'>;
+
+// `{"value": "...", author?, created?, updated?, description?, labels?}` → a text record.
+export function parseTextSecret(response: HttpResponse, context: HttpErrorContext): TextSecretFields {
+  const body = parseObject(response, context);
+  const { value, author, created, updated, description, labels } = body;
+  if (typeof value !== 'string') throw unexpectedResponse(context, response.status, '/value is not a string');
+  const optional = (name: string, field: unknown): Record<string, string> => (typeof field === 'string' ? { [name]: field } : {});
+  const labelList = Array.isArray(labels) && labels.every((label) => typeof label === 'string') ? { labels: labels as string[] } : {};
+  return {
+    type: 'text',
+    bytes: new Uint8Array(Buffer.from(value, 'utf8')),
+    ...optional('author', author),
+    ...optional('created', created),
+    ...optional('updated', updated),
+    ...optional('description', description),
+    ...labelList,
+  };
+}
+
+// `{"array": ["key", "folder/key", ...]}` (reference.md §1.4).
+export function parseSecretList(response: HttpResponse, context: HttpErrorContext): string[] {
+  const { array } = parseObject(response, context);
+  if (!Array.isArray(array)) throw unexpectedResponse(context, response.status, '/array is not an array');
+  for (const [index, key] of array.entries()) {
+    if (typeof key !== 'string') throw unexpectedResponse(context, response.status, `/array/${index} is not a string`);
+  }
+  return array as string[];
+}
+
+// `{"sealed": bool, "threshold": int, "shares": int, "progress": int}`.
+export function parseSealStatus(response: HttpResponse, context: HttpErrorContext): SealStatus {
+  const { sealed, threshold, shares, progress } = parseObject(response, context);
+  if (typeof sealed !== 'boolean') throw unexpectedResponse(context, response.status, '/sealed is not a boolean');
+  const count = (name: string, value: unknown): number => {
+    if (value === undefined) return 0;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw unexpectedResponse(context, response.status, `/${name} is not an integer`);
+    return value;
+  };
+  return { sealed, threshold: count('threshold', threshold), shares: count('shares', shares), progress: count('progress', progress) };
+}
+
+// `{"initialized": bool, "keys": [hex], "pgp_fingerprints": [hex]}`.
+export function parseInitStatus(response: HttpResponse, context: HttpErrorContext): InitStatus {
+  const { initialized, keys, pgp_fingerprints: fingerprints } = parseObject(response, context);
+  if (typeof initialized !== 'boolean') throw unexpectedResponse(context, response.status, '/initialized is not a boolean');
+  const strings = (name: string, value: unknown): string[] => {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw unexpectedResponse(context, response.status, `/${name} is not an array of strings`);
+    return value as string[];
+  };
+  return { initialized, keys: strings('keys', keys), pgpFingerprints: strings('pgp_fingerprints', fingerprints) };
+}
+
+export function parseObject(response: HttpResponse, context: HttpErrorContext): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(response.body.toString('utf8'));
+  } catch {
+    throw unexpectedResponse(context, response.status, 'the body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unexpectedResponse(context, response.status, 'the body is not a JSON object');
+  return value as Record<string, unknown>;
+}
