@@ -37,6 +37,8 @@ export interface IamClient {
   createUser(input: { uid: string; password: string; description?: string }): Promise<void>;
   createServiceAccount(input: { uid: string; publicKeyPem: string; description?: string }): Promise<void>;
   listAccounts(kind?: 'user' | 'service'): Promise<IamAccount[]>;
+  /** `GET /users/{uid}`; service accounts carry their registered public key. */
+  getAccount(uid: string): Promise<IamAccount & { readonly publicKeyPem?: string }>;
   deleteAccount(uid: string): Promise<void>;
   createAcl(rid: string, description?: string): Promise<void>;
   grant(input: { uid: string; rid: string; action: IamAction }): Promise<void>;
@@ -95,6 +97,18 @@ export function createIamClient(options: IamClientOptions): IamClient {
         const { uid, description, is_service: isService } = item as Record<string, unknown>;
         return { uid: uid as string, description: typeof description === 'string' ? description : '', isService: isService === true };
       });
+    },
+    async getAccount(uid) {
+      const { response, context } = await call({ method: 'GET', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account', headers: { accept: jsonType } });
+      const body = parseObject(response, context);
+      if (typeof body['uid'] !== 'string') throw unexpectedResponse(context, response.status, '/uid is not a string');
+      const publicKey = body['public_key'];
+      return {
+        uid: body['uid'],
+        description: typeof body['description'] === 'string' ? body['description'] : '',
+        isService: body['is_service'] === true,
+        ...(typeof publicKey === 'string' ? { publicKeyPem: publicKey } : {}),
+      };
     },
     async deleteAccount(uid) {
       await call({ method: 'DELETE', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account' });

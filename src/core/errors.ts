@@ -41,6 +41,7 @@ const table = {
   ERR_STORE_ALREADY_INITIALIZED: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'store is already initialized' },
   ERR_STORE_INIT_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'init request is invalid (shares/threshold other than 1, bad PGP key)' },
   ERR_STORE_UNREACHABLE: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'the store could not be reached' },
+  ERR_CHANGES_UNSUPPORTED: { exitCode: 69, httpStatus: 404, retryable: false, summary: 'the store has no change feed (e.g. a DC/OS store): poll instead' },
   ERR_STORE_LOCKED: { exitCode: 69, httpStatus: 503, retryable: false, summary: 'another process holds the data directory lock' },
   ERR_STORE_CORRUPT: { exitCode: 70, httpStatus: 500, retryable: false, summary: 'a stored record failed its integrity check' },
   ERR_UNSEAL_KEY_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'unseal key is wrong or malformed' },
@@ -73,6 +74,7 @@ const table = {
   ERR_WORKLOAD_NOT_FOUND: { exitCode: 127, httpStatus: 500, retryable: false, summary: 'workload command not found' },
   ERR_WORKLOAD_NOT_EXECUTABLE: { exitCode: 126, httpStatus: 500, retryable: false, summary: 'workload command is not executable' },
   ERR_DAEMON_UNREACHABLE: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'the daemon status socket does not answer' },
+  ERR_DAEMON_ALREADY_RUNNING: { exitCode: 69, httpStatus: 409, retryable: false, summary: 'another daemon already listens on the status socket' },
 
   ERR_INTERNAL: { exitCode: 70, httpStatus: 500, retryable: false, summary: 'internal error (a bug): please report it' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -11,6 +11,7 @@ const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 export class Keyring {
   readonly activeKeyId: string;
   readonly #keys: Map<string, Buffer>;
+  readonly #onWipe: Array<() => void> = [];
 
   constructor(activeKeyId: string, keys: Map<string, Buffer>) {
     if (!keys.has(activeKeyId)) throw new SecretsAgentError('ERR_INTERNAL', `keyring has no key \`${activeKeyId}\``);
@@ -36,6 +37,12 @@ export class Keyring {
   wipe(): void {
     for (const key of this.#keys.values()) key.fill(0);
     this.#keys.clear();
+    for (const listener of this.#onWipe.splice(0)) listener();
+  }
+
+  /** Runs `listener` when the keyring is wiped (e.g. to drop what was decrypted with it). */
+  onWipe(listener: () => void): void {
+    this.#onWipe.push(listener);
   }
 }
 

@@ -6,6 +6,7 @@ import type { SecretInput, SecretRecord } from '../core/secrets-api.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { Keyring } from './keyring.js';
 import { parseSecretPath } from './secret-path.js';
+import { openCachedRecord } from './opened-record-cache.js';
 import { decryptSecretRecord, encryptSecretRecord, type StoredSecret } from './secret-record.js';
 import { secretKey, secretsFolderKey } from './store-keys.js';
 
@@ -41,9 +42,12 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
   async function get(rawPath: string): Promise<SecretRecord> {
     const path = parseSecretPath(rawPath);
     const keyring = options.keyring();
-    const entry = await storage.get(secretKey(store, path));
+    const key = secretKey(store, path);
+    // Before answering "does not exist" from a local copy that may lag (ZooKeeper's mirror), ask
+    // the storage: a secret whose create another instance acknowledged is never a 404 here.
+    const entry = await storage.get(key) ?? await storage.get(key, { fresh: true });
     if (entry === undefined) throw notFound(path);
-    return toRecord(path, decryptSecretRecord(keyring, store, path, entry.value));
+    return toRecord(path, openCachedRecord(keyring, `${store}/${path}`, entry.value, () => decryptSecretRecord(keyring, store, path, entry.value)));
   }
 
   async function create(rawPath: string, input: SecretInput, author?: string): Promise<void> {
@@ -66,7 +70,10 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     const key = secretKey(store, path);
     for (let attempt = 1; ; attempt += 1) {
       const keyring = options.keyring();
-      const entry = await storage.get(key);
+      // A local copy (ZooKeeper's mirror) may lag behind another instance's write: before saying
+      // "does not exist", and after losing a race, ask the storage itself.
+      let entry = await storage.get(key, { fresh: attempt > 1 });
+      if (entry === undefined && attempt === 1) entry = await storage.get(key, { fresh: true });
       if (entry === undefined) throw notFound(path);
       const previous = decryptSecretRecord(keyring, store, path, entry.value);
       const secret: StoredSecret = {

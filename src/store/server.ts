@@ -11,11 +11,16 @@ import type { AccessControl } from './http/access.js';
 import { createRouter, type Route } from './http/router.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { InitializeOptions } from './seal-manager.js';
+import { createChangeFeed, type ChangeFeed } from './changes/change-feed.js';
+import { createChangeRoutes } from './routes/changes.js';
 import { openSecretStore, type SecretStore } from './secret-store.js';
 import { createPingRoutes } from './routes/ping.js';
 import { createSealRoutes } from './routes/seal.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createStoreRoutes } from './routes/stores.js';
+
+/** On every Secrets API response: the change feed index as of the start of the request. */
+export const secretsIndexHeader = 'x-secrets-index';
 
 export interface StoreServerOptions {
   readonly storage: StorageBackend;
@@ -41,6 +46,8 @@ export interface StoreServer {
   /** `http://host:port` or `https://host:port`, with the bound port. */
   readonly url: string;
   readonly store: SecretStore;
+  /** The change feed (`GET /secrets/v1/changes/{store}`). */
+  readonly changes: ChangeFeed;
   /** Stops listening, closes idle keep-alive sockets, wipes keys. Safe to call twice. Leaves the storage open. */
   close(): Promise<void>;
 }
@@ -61,19 +68,28 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
     ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     ...(options.autoUnseal === undefined ? {} : { autoUnseal: options.autoUnseal }),
   });
+  const changes = createChangeFeed({ storage: options.storage, store: store.name, log: options.log });
   const routes: Route[] = [
     ...createPingRoutes({ store }),
+    ...createChangeRoutes({ store, feed: changes, access: options.access }),
     ...createSecretRoutes({ store, ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }) }),
     ...createSealRoutes({ store, ...(initialize !== false && initialize.keyPair !== undefined ? { initDefaults: { keyPair: initialize.keyPair } } : {}) }),
     ...createStoreRoutes({ store }),
     ...(options.routes ?? []),
   ];
-  const listener = createRouter({ routes, access: options.access, log: options.log });
+  const router = createRouter({ routes, access: options.access, log: options.log });
+  // Taken before the handler runs: a client that watches from this index misses no change made
+  // after its read (at worst it hears once about a change the read already saw).
+  const listener: typeof router = (req, res) => {
+    if (req.url?.startsWith('/secrets/v1/') === true) res.setHeader(secretsIndexHeader, changes.currentIndex());
+    router(req, res);
+  };
   const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
 
   try {
     await listen(server, host, port);
   } catch (error) {
+    changes.close();
     await store.close();
     throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
   }
@@ -85,9 +101,13 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
   return {
     url,
     store,
+    changes,
     close() {
       closing ??= (async () => {
-        await stopServer(server, closeGraceMs);
+        // Parked long polls answer now (nothing changed) instead of holding the close for the grace period.
+        const stopped = stopServer(server, closeGraceMs);
+        changes.close();
+        await stopped;
         await store.close();
         options.log.info({ instanceId: store.seal.instanceId }, 'secret store stopped');
       })();

@@ -1,26 +1,49 @@
-// `secrets-agent store ...`: run the Secret Store (`serve`), initialize it (`init`), and seal,
-// unseal or inspect a local data directory (`seal`, `unseal`, `seal-status` with `--data-dir`).
+// `secrets-agent store ...`: run the Secret Store with its IAM (`serve`), initialize it (`init`),
+// and seal, unseal or inspect it (`seal`, `unseal`, `seal-status`; store-seal.ts) on a server
+// (`--url`) or in a local data directory (`--data-dir`).
 import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { chooseLoginEndpoint } from '../../auth/login-endpoint.js';
 import { SecretsAgentError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/log.js';
-import { readPgpPublicKey } from '../../crypto/openpgp.js';
-import { createBootstrapAccess } from '../../store/http/bootstrap-access.js';
-import { openSecretStore, type SecretStore } from '../../store/secret-store.js';
+import { createBreakGlassAccess } from '../../store/iam/break-glass-access.js';
+import { createIam, defaultTokenLifetimeSeconds, type Iam } from '../../store/iam/iam.js';
+import { superuserRid } from '../../store/iam/rid.js';
+import type { SecretStore } from '../../store/secret-store.js';
 import { createStoreServer } from '../../store/server.js';
 import { openStorage } from '../../store/storage/open-storage.js';
-import type { StorageBackend } from '../../store/storage/backend.js';
+import { connectionOptions } from '../connection.js';
+import { applyIamBootstrap, planIamBootstrap, type IamBootstrapPlan } from '../iam-bootstrap.js';
 import type { CliIo, CommandResult } from '../io.js';
-import { writeLine } from '../io.js';
+import { passwordFileFlag } from '../password-input.js';
 import type { RegisterCommands } from './index.js';
+import { readOperatorKey, runInit, runSeal, runSealStatus, runUnseal } from './store-seal.js';
 
 export const defaultListen = '127.0.0.1:1337';
-const maxKeyFileBytes = 64 * 1024;
-
 const storageOptions = {
   'data-dir': { type: 'string', demandOption: true, describe: 'The store data directory (file storage lives in DIR/storage)' },
-  storage: { type: 'string', describe: 'Storage location: `file:` (default, under --data-dir) or `file:///abs/dir`' },
+  storage: { type: 'string', describe: 'Storage location: `file:` (default, under --data-dir), `file:///abs/dir`, or a ZooKeeper ensemble `zk://host1:2181,host2:2181,host3:2181/chroot`' },
   'instance-id': { type: 'string', default: 'default', describe: 'Names this instance\'s seal state when several share one storage' },
+  'zk-auth': { type: 'string', describe: 'ZooKeeper digest auth `user:password` for `zk://` storage (or set ZK_AUTH: argv is visible to other local users)' },
+} as const;
+
+const adminOptions = {
+  ...connectionOptions,
+  'data-dir': { type: 'string', describe: 'A local store data directory, opened in-process (no server may be running on it); or give --url' },
+  storage: storageOptions.storage,
+  'instance-id': storageOptions['instance-id'],
+  'zk-auth': storageOptions['zk-auth'],
+  json: { type: 'boolean', default: false, describe: 'Print the result as JSON' },
+} as const;
+
+const bootstrapOptions = {
+  superuser: { type: 'string', describe: 'Create this user as the first superuser (dcos:superuser full) if it does not exist' },
+  'password-file': { type: 'string', describe: 'The --superuser password: a file, or `-` for stdin (default: prompt on a terminal; never argv)' },
+  'service-account': { type: 'string', describe: 'Create this service account with a fresh RSA keypair (needs --credential-out)' },
+  'credential-out': { type: 'string', describe: 'Write the --service-account credential JSON here (mode 0600; must not exist)' },
+  grant: { type: 'string', array: true, describe: 'RID:ACTION to grant the --service-account, e.g. dcos:secrets:default:/app/*:read (repeatable)' },
+  'public-url': { type: 'string', describe: 'The URL clients reach the store at, for the credential\'s login_endpoint (serve default: the listen URL)' },
 } as const;
 
 // Registers the `store` command group.
@@ -29,91 +52,88 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
     store
       .command(
         'serve',
-        'Serve the Secrets API (initializes the store on first start); runs until SIGTERM/SIGINT',
+        'Serve the Secrets API and the IAM (initializes the store on first start); runs until SIGTERM/SIGINT',
         (command: Argv) => command.options({
           ...storageOptions,
           listen: { type: 'string', default: defaultListen, describe: 'HOST:PORT to listen on (port 0 picks a free one)' },
           'tls-cert': { type: 'string', describe: 'PEM certificate file (with --tls-key: serve HTTPS)' },
           'tls-key': { type: 'string', describe: 'PEM private key file for --tls-cert' },
-          'token-file': { type: 'string', describe: 'File holding the bootstrap token; whoever presents it is superuser' },
+          'token-file': { type: 'string', describe: 'Optional break-glass bootstrap token file: whoever presents the token is superuser, besides the IAM' },
+          'token-lifetime': { type: 'number', default: defaultTokenLifetimeSeconds, describe: 'Lifetime of issued auth tokens, in seconds (default 5 days)' },
           'pgp-public-key': { type: 'string', describe: 'Operator OpenPGP public key (armor, binary, or base64 of `gpg --export`) for the first init' },
           'auto-init': { type: 'boolean', default: true, describe: 'Initialize on first start (--no-auto-init: wait for PUT /init)' },
-        }),
+          ...bootstrapOptions,
+        }).strict(false).strictOptions(),
         async (argv) => {
           result.exitCode = await serveStore({
             dataDir: argv['data-dir'],
             storage: argv.storage,
             instanceId: argv['instance-id'],
+            zookeeperAuth: argv['zk-auth'] ?? io.env['ZK_AUTH'],
             listen: argv.listen,
             tlsCert: argv['tls-cert'],
             tlsKey: argv['tls-key'],
             tokenFile: argv['token-file'],
+            tokenLifetimeSeconds: argv['token-lifetime'],
             pgpPublicKey: argv['pgp-public-key'],
             autoInit: argv['auto-init'],
+            superuser: argv.superuser,
+            passwordFile: passwordFileFlag(argv, 2),
+            serviceAccount: argv['service-account'],
+            credentialOut: argv['credential-out'],
+            grants: argv.grant,
+            publicUrl: argv['public-url'],
           }, io);
         },
       )
       .command(
         'init',
-        'Initialize the store in a data directory and print the PGP-encrypted unseal key',
+        'Initialize the store (local --data-dir, or a server with --url) and print the PGP-encrypted unseal key',
         (command: Argv) => command.options({
-          ...storageOptions,
+          ...adminOptions,
           'pgp-public-key': { type: 'string', describe: 'Operator OpenPGP public key; without it a bootstrap keypair is generated and kept in storage' },
           json: { type: 'boolean', default: false, describe: 'Print {"initialized","keys","pgp_fingerprints"} as JSON' },
-        }),
+          ...bootstrapOptions,
+          'password-file': { type: 'string', describe: 'With --data-dir: the --superuser password (a file, or `-` for stdin). With --url: the --username password' },
+        }).strict(false).strictOptions(),
         async (argv) => {
-          await withLocalStore(argv, io, async (store) => {
-            const pgpPublicKeys = argv['pgp-public-key'] === undefined ? [] : [await readOperatorKey(argv['pgp-public-key'])];
-            const info = await store.seal.initialize({ pgpPublicKeys });
-            if (argv.json) {
-              writeLine(io.stdout, JSON.stringify({ initialized: info.initialized, keys: info.keys, pgp_fingerprints: info.pgpFingerprints }));
-              return;
-            }
-            writeLine(io.stdout, `Initialized store \`${store.name}\` in ${argv['data-dir']}`);
-            for (const fingerprint of info.pgpFingerprints) writeLine(io.stdout, `PGP fingerprint: ${fingerprint}`);
-            for (const key of info.keys) writeLine(io.stdout, `Encrypted unseal key (hex; \`xxd -r -p | gpg -d\` opens it): ${key}`);
-            writeLine(io.stdout, store.seal.canAutoUnseal()
-              ? 'The bootstrap private key is kept in storage: the store auto-unseals on start.'
-              : 'No private key is kept: the store starts sealed; unseal it with the decrypted key.');
-          });
+          await runInit(argv, {
+            pgpPublicKey: argv['pgp-public-key'],
+            publicUrl: argv['public-url'],
+            superuser: argv.superuser,
+            passwordFile: passwordFileFlag(argv, 2),
+            serviceAccount: argv['service-account'],
+            credentialOut: argv['credential-out'],
+            grants: argv.grant,
+          }, io);
         },
       )
       .command(
         'seal',
-        'Seal the store in a data directory on purpose (it stays sealed across restarts)',
-        (command: Argv) => command.options(storageOptions),
+        'Seal the store on purpose (it stays sealed across restarts)',
+        (command: Argv) => command.options(adminOptions),
         async (argv) => {
-          await withLocalStore(argv, io, async (store) => {
-            writeLine(io.stdout, JSON.stringify(await store.seal.seal()));
-          });
+          await runSeal(argv, io);
         },
       )
       .command(
         'unseal',
-        'Check the unseal key against the store in a data directory and clear its seal intent',
+        'Unseal the store with the hex unseal key (and clear its seal intent)',
         (command: Argv) => command.options({
-          ...storageOptions,
+          ...adminOptions,
           'key-file': { type: 'string', describe: 'File holding the hex unseal key (default: read it from stdin)' },
+          auto: { type: 'boolean', default: false, describe: 'Unseal with the bootstrap private key kept in storage (PUT /auto-unseal)' },
         }),
         async (argv) => {
-          const key = argv['key-file'] === undefined ? await readStdin(io) : await readKeyFile(argv['key-file']);
-          await withLocalStore(argv, io, async (store) => {
-            writeLine(io.stdout, JSON.stringify(await store.seal.unseal(key)));
-          });
+          await runUnseal(argv, io);
         },
       )
       .command(
         'seal-status',
-        'Show whether the store in a data directory will be sealed when it starts',
-        (command: Argv) => command.options(storageOptions),
+        'Show whether the store is sealed (locally: whether it will start sealed)',
+        (command: Argv) => command.options(adminOptions),
         async (argv) => {
-          await withLocalStore(argv, io, async (store) => {
-            const intent = store.seal.initialized ? await store.seal.sealIntent() : false;
-            const autoUnseal = store.seal.canAutoUnseal();
-            const { threshold, shares, progress } = store.seal.status();
-            const sealed = !store.seal.initialized || intent || !autoUnseal;
-            writeLine(io.stdout, JSON.stringify({ sealed, threshold, shares, progress, initialized: store.seal.initialized, sealIntent: intent, autoUnseal }));
-          });
+          await runSealStatus(argv, io);
         },
       )
       .demandCommand(1, 'Name a store command; see `secrets-agent store --help`.'));
@@ -122,15 +142,28 @@ export interface ServeStoreOptions {
   readonly dataDir: string;
   readonly storage?: string | undefined;
   readonly instanceId?: string | undefined;
+  /** `user:password` for ZooKeeper digest auth (zk:// storage); never logged. */
+  readonly zookeeperAuth?: string | undefined;
   readonly listen: string;
   readonly tlsCert?: string | undefined;
   readonly tlsKey?: string | undefined;
+  /** Break-glass bootstrap token file (superuser besides the IAM). */
   readonly tokenFile?: string | undefined;
+  readonly tokenLifetimeSeconds?: number | undefined;
   readonly pgpPublicKey?: string | undefined;
   readonly autoInit?: boolean | undefined;
+  readonly superuser?: string | undefined;
+  readonly passwordFile?: string | undefined;
+  readonly serviceAccount?: string | undefined;
+  readonly credentialOut?: string | undefined;
+  readonly grants?: readonly string[] | undefined;
+  readonly publicUrl?: string | undefined;
 }
 
-// Runs the server until SIGTERM/SIGINT, then closes it and the storage; returns the exit code.
+// Runs the server with the IAM until SIGTERM/SIGINT, then closes it and the storage; returns the exit code.
+// Order: every flag and file is checked before the storage opens; the superuser exists before the
+// server listens (so the "listening" line means a login works); the service account, whose
+// credential names the server's URL, is made right after.
 export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise<number> {
   const stop = waitForStopSignal();
   try {
@@ -138,27 +171,42 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
     if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
       throw new SecretsAgentError('ERR_USAGE', '--tls-cert and --tls-key go together: give both or neither');
     }
-    if (options.tokenFile === undefined) {
-      throw new SecretsAgentError('ERR_USAGE', 'Expected `--token-file`: the store needs an access token file to authorize requests');
-    }
+    const tokenLifetimeSeconds = parseTokenLifetime(options.tokenLifetimeSeconds);
     const log = createLogger({ destination: io.stderr, name: 'secret-store' });
-    const token = await readTokenFile(options.tokenFile, log);
-    const pgpPublicKeys = options.pgpPublicKey === undefined ? [] : [await readOperatorKey(options.pgpPublicKey)];
-    const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, log });
+    const plan = await planIamBootstrap(options, io);
+    const token = options.tokenFile === undefined ? undefined : await readTokenFile(resolve(io.cwd, options.tokenFile), log);
+    const pgpPublicKeys = options.pgpPublicKey === undefined ? [] : [await readOperatorKey(resolve(io.cwd, options.pgpPublicKey))];
+    const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, zookeeperAuth: options.zookeeperAuth, log });
     try {
-      const server = await createStoreServer({
-        storage,
-        access: createBootstrapAccess(token),
-        log,
-        listen,
-        ...(options.tlsCert !== undefined && options.tlsKey !== undefined ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
-        ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
-        initialize: options.autoInit === false ? false : { pgpPublicKeys },
-      });
-      warnIfOperatorKeyIgnored(server.store, pgpPublicKeys, log);
-      const signal = await stop.signal;
-      log.info({ signal }, 'stopping on signal');
-      await server.close();
+      const iam = await createIam({ storage, log, tokenLifetimeSeconds });
+      try {
+        await applyIamBootstrap(iam, withoutServiceAccount(plan), { log, whenExists: 'skip' });
+        const server = await createStoreServer({
+          storage,
+          access: token === undefined ? iam.access : createBreakGlassAccess(token, iam.access),
+          routes: iam.routes,
+          log,
+          listen,
+          ...(options.tlsCert !== undefined && options.tlsKey !== undefined ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
+          ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
+          initialize: options.autoInit === false ? false : { pgpPublicKeys },
+        });
+        try {
+          if (plan.serviceAccount !== undefined) {
+            await applyIamBootstrap(iam, { serviceAccount: plan.serviceAccount }, { log, loginEndpoint: chooseLoginEndpoint({ url: options.publicUrl ?? server.url }), whenExists: 'skip' });
+          }
+          warnIfOperatorKeyIgnored(server.store, pgpPublicKeys, log);
+          if (token === undefined && !hasSuperuser(iam)) {
+            log.warn('no account holds dcos:superuser: restart with --superuser UID --password-file FILE (or --token-file) to administer this store');
+          }
+          const signal = await stop.signal;
+          log.info({ signal }, 'stopping on signal');
+        } finally {
+          await server.close();
+        }
+      } finally {
+        await iam.close();
+      }
     } finally {
       await storage.close();
     }
@@ -168,29 +216,20 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
   }
 }
 
-// With `data-dir` and friends: opens storage and the store (no auto-unseal), runs `action`, closes.
-async function withLocalStore(
-  argv: { 'data-dir': string; storage?: string | undefined; 'instance-id'?: string | undefined },
-  io: CliIo,
-  action: (store: SecretStore) => Promise<void>,
-): Promise<void> {
-  const log = createLogger({ destination: io.stderr, level: 'warn' });
-  const storage: StorageBackend = await openStorage({ dataDir: argv['data-dir'], storage: argv.storage, log });
-  try {
-    const store = await openSecretStore({
-      storage,
-      log,
-      autoUnseal: false,
-      ...(argv['instance-id'] === undefined ? {} : { instanceId: argv['instance-id'] }),
-    });
-    try {
-      await action(store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await storage.close();
+function withoutServiceAccount(plan: IamBootstrapPlan): IamBootstrapPlan {
+  return plan.superuser === undefined ? {} : { superuser: plan.superuser };
+}
+
+function hasSuperuser(iam: Iam): boolean {
+  return [...iam.listAccounts('user'), ...iam.listAccounts('service')].some((account) => iam.isAllowed(account.uid, superuserRid, 'full'));
+}
+
+function parseTokenLifetime(value: number | undefined): number {
+  if (value === undefined) return defaultTokenLifetimeSeconds;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`--token-lifetime\` to be a positive integer (seconds), got \`${String(value)}\` (${typeof value})`);
   }
+  return value;
 }
 
 // `HOST:PORT`, `[::1]:PORT`; port 0..65535.
@@ -219,45 +258,10 @@ async function readTokenFile(file: string, log: Logger): Promise<string> {
   return token;
 }
 
-async function readOperatorKey(file: string): Promise<Uint8Array> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    throw new SecretsAgentError('ERR_PGP_KEY_INVALID', `--pgp-public-key ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-  // Checked here so a bad key names the flag, not an API field.
-  await readPgpPublicKey(bytes, `--pgp-public-key ${file}`);
-  return new Uint8Array(bytes);
-}
-
 function warnIfOperatorKeyIgnored(store: SecretStore, keys: readonly Uint8Array[], log: Logger): void {
   if (keys.length > 0 && store.seal.canAutoUnseal()) {
     log.warn({ pgpFingerprints: store.seal.initInfo().pgpFingerprints }, '--pgp-public-key ignored: the store was already initialized with a bootstrap key');
   }
-}
-
-async function readKeyFile(file: string): Promise<string> {
-  try {
-    const info = await stat(file);
-    if (info.size > maxKeyFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `--key-file ${file}: larger than ${maxKeyFileBytes} bytes`);
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `--key-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
-  }
-}
-
-async function readStdin(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    total += buffer.length;
-    if (total > maxKeyFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `unseal key on stdin is larger than ${maxKeyFileBytes} bytes`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 // Resolves with the first SIGTERM/SIGINT; dispose() removes the handlers again.

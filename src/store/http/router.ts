@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/log.js';
 import { SecretsAgentError } from '../../core/errors.js';
 import type { AccessAction, AccessControl, Principal } from './access.js';
+import { parseSecretPathParam } from '../secret-path.js';
 import { sendError } from './respond.js';
 
 export interface RouteContext {
@@ -48,10 +49,15 @@ export function createRouter(options: RouterOptions): RequestListener {
 }
 
 async function handleRequest(routes: readonly CompiledRoute[], options: RouterOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://store.invalid');
+  const target = req.url ?? '/';
   const method = req.method ?? 'GET';
+  let parsed: URL | undefined;
+  const parseUrl = (): URL => (parsed ??= new URL(target, 'http://store.invalid'));
+  let pathname = target;
   try {
-    const { route, params } = matchRoute(routes, method, url.pathname);
+    assertNoDotSegments(target);
+    pathname = plainPathname(target) ?? parseUrl().pathname;
+    const { route, params } = matchRoute(routes, method, pathname);
     let principalPromise: Promise<Principal> | undefined;
     const principal = (): Promise<Principal> => {
       principalPromise ??= options.access.authenticate({ authorization: req.headers.authorization, cookie: req.headers.cookie });
@@ -60,7 +66,10 @@ async function handleRequest(routes: readonly CompiledRoute[], options: RouterOp
     const context: RouteContext = {
       req,
       res,
-      url,
+      // Parsed on first use: most requests never look at the query (a WHATWG URL costs ~1-2 µs).
+      get url() {
+        return parseUrl();
+      },
       params,
       log: options.log,
       principal,
@@ -74,11 +83,54 @@ async function handleRequest(routes: readonly CompiledRoute[], options: RouterOp
   } catch (error) {
     const failure = sendError(res, error);
     const status = failure.httpStatus;
-    if (status >= 500) options.log.error({ err: failure, method, route: url.pathname }, 'request failed');
-    else options.log.debug({ code: failure.code, method, route: url.pathname }, 'request refused');
+    if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
+    else options.log.debug({ code: failure.code, method, route: pathname }, 'request refused');
     // A body we stopped reading cannot be drained safely; close the connection after answering.
     if (failure.code === 'ERR_BODY_TOO_LARGE') res.once('finish', () => req.socket.destroy());
   }
+}
+
+// URL parsing resolves `.`/`..` (also `%2e` forms, and `\\` as `/`) before routing, so
+// `/secrets/v1/secret/default/../../seal/default` would reach the seal route. Such targets are
+// refused as sent instead; no legitimate DC/OS path has a dot segment or a backslash.
+export function assertNoDotSegments(target: string): void {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  if (!dotCandidate.test(path)) return;
+  if (path.startsWith(secretPrefix)) {
+    // Under a secret route, name the segment as the secret path rules do (decoded, counted from the path).
+    const rest = path.slice(secretPrefix.length);
+    const slash = rest.indexOf('/');
+    if (slash !== -1) parseSecretPathParam(rest.slice(slash + 1), { allowRoot: true, allowTrailingSlash: true });
+  }
+  const segments = path.split(/[/\\]/);
+  for (const [index, segment] of segments.entries()) {
+    const plain = segment.replaceAll(/%2e/gi, '.');
+    if (plain !== '.' && plain !== '..') continue;
+    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Request path \`${clip(path)}\` is invalid: segment ${index} \`${clip(segment)}\` is a dot segment; send the path without \`.\` or \`..\``, {
+      details: { segment: clip(segment), segmentIndex: index },
+    });
+  }
+  if (path.includes('\\')) {
+    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Request path \`${clip(path)}\` is invalid: it contains a backslash`, { details: { segment: '\\' } });
+  }
+}
+
+// The path of an origin-form target when URL parsing would return it unchanged (only characters
+// the WHATWG URL path serializer keeps as they are, dot segments already refused); else undefined.
+function plainPathname(target: string): string | undefined {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  return path.startsWith('/') && !path.startsWith('//') && plainPathPattern.test(path) ? path : undefined;
+}
+
+const plainPathPattern = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*$/;
+const dotCandidate = /\.|%2e|\\/i;
+const secretPrefix = '/secrets/v1/secret/';
+
+function clip(text: string): string {
+  const quoted = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}...` : text).slice(1, -1);
+  return quoted;
 }
 
 function compileRoute(route: Route): CompiledRoute {

@@ -41,18 +41,33 @@ export async function bootstrapIam(options: BootstrapIamOptions): Promise<void> 
 // the credential with the private key. The private key exists nowhere else: losing it means a new keypair.
 export async function createServiceAccountCredential(options: CreateServiceAccountCredentialOptions): Promise<ServiceAccountCredential> {
   const endpoint = parseLoginEndpoint(options.loginEndpoint);
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: serviceAccountKeyBits });
+  const keys = await generateServiceAccountKeyPair();
   await options.iam.createServiceAccount({
     uid: options.uid,
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    publicKeyPem: keys.publicKeyPem,
     ...(options.description === undefined ? {} : { description: options.description }),
   });
+  return buildServiceAccountCredential({ uid: options.uid, privateKeyPem: keys.privateKeyPem, loginEndpoint: endpoint });
+}
+
+/** A fresh service-account keypair as PEM: SPKI public key, PKCS#8 private key. */
+export interface ServiceAccountKeyPair {
+  readonly publicKeyPem: string;
+  readonly privateKeyPem: string;
+}
+
+// Generates the RSA keypair of a new service account (remote `iam service-account create` uses it too).
+export async function generateServiceAccountKeyPair(): Promise<ServiceAccountKeyPair> {
+  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: serviceAccountKeyBits });
   return {
-    login_endpoint: endpoint,
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    scheme: 'RS256',
-    uid: options.uid,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
+}
+
+// The credential JSON (reference.md §2.5) for `uid` holding `privateKeyPem`.
+export function buildServiceAccountCredential(input: { uid: string; privateKeyPem: string; loginEndpoint: string }): ServiceAccountCredential {
+  return { login_endpoint: parseLoginEndpoint(input.loginEndpoint), private_key: input.privateKeyPem, scheme: 'RS256', uid: input.uid };
 }
 
 function parseLoginEndpoint(value: string): string {

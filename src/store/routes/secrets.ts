@@ -32,7 +32,8 @@ export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
   async function handleGet(context: RouteContext): Promise<void> {
     await context.principal();
     const { secrets, name } = resolveStore(store, context.params['store']);
-    if (context.url.searchParams.get('list') === 'true') {
+    // Only a target with a query can ask for a listing: the common GET skips URL parsing.
+    if ((context.req.url ?? '').includes('?') && context.url.searchParams.get('list') === 'true') {
       const path = parseSecretPathParam(rawSecretPath(context), { allowRoot: true, allowTrailingSlash: true });
       await context.authorize(`dcos:secrets:list:${name}:/${path}`, 'read');
       sendJson(context.res, 200, { array: await secrets.list(path) }, noStore);

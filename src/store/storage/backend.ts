@@ -26,12 +26,19 @@ export interface PutOptions {
   readonly expectedVersion?: number;
 }
 
+export interface GetOptions {
+  /** Bypass any local copy: the answer reflects every write acknowledged (by any process sharing
+   * the storage) before the call. Costs a round trip on shared backends; for writers that must
+   * not act on a stale read (an update of a key another instance just created). */
+  readonly fresh?: boolean;
+}
+
 export type StorageDriver = 'file' | 'zookeeper';
 
 export interface StorageBackend {
   readonly driver: StorageDriver;
   /** The record at `key`, or undefined when there is none. */
-  get(key: string): Promise<StorageEntry | undefined>;
+  get(key: string, options?: GetOptions): Promise<StorageEntry | undefined>;
   /** Creates `key` atomically; ERR_STORAGE_CONFLICT when it already exists. Returns the new version. */
   create(key: string, value: Uint8Array): Promise<number>;
   /** Creates or replaces `key` (conditionally with `expectedVersion`). Returns the new version. */

@@ -12,6 +12,8 @@
 // whole tree is re-read after every reconnect and on a new session. While disconnected, reads are
 // served from the mirror for at most one session timeout (after that the session is presumed
 // expired, a new one is opened and reads wait for its resync); writes wait for a connection.
+// `get(key, { fresh: true })` skips the mirror (a sync barrier, then a server read) for callers
+// that must not act on a lagging copy: an update or a 404 of a key another instance just wrote.
 //
 // Every call has a deadline (`operationTimeoutMs`): no call hangs on a lost quorum, it fails with
 // ERR_STORAGE_UNAVAILABLE. A write whose connection broke before the answer came has an unknown
@@ -21,7 +23,7 @@
 import { SecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { describeValue } from '../../config/describe-value.js';
-import { maxValueBytes, type PutOptions, type StorageBackend, type StorageChange, type StorageEntry } from './backend.js';
+import { maxValueBytes, type GetOptions, type PutOptions, type StorageBackend, type StorageChange, type StorageEntry } from './backend.js';
 import { assertStorageKey, assertStoragePrefix } from './key-codec.js';
 import { ZkKeyCache } from './zk-cache.js';
 import { createZkSession, type ZkErrorName, type ZkOp, type ZkResult, type ZkSession, type ZkStat, type ZkState, type ZkWatchEvent } from './zk-client.js';
@@ -103,10 +105,12 @@ class ZooKeeperBackend implements StorageBackend {
     return backend;
   }
 
-  async get(key: string): Promise<StorageEntry | undefined> {
+  async get(key: string, options: GetOptions = {}): Promise<StorageEntry | undefined> {
     this.#assertOpen();
     assertStorageKey(key);
-    await this.#awaitReadableCache(key);
+    if (options.fresh === true) return this.#track(() => this.#getFresh(key));
+    // The common case (connected, mirror loaded) costs no extra promise.
+    if (!this.#readableCache()) await this.#awaitReadableCache(key);
     const node = this.#cache.get(key);
     if (node?.corrupt === true) throw this.#corruptError(key);
     if (node?.value === undefined) return undefined;
@@ -410,6 +414,27 @@ class ZooKeeperBackend implements StorageBackend {
   }
 
   // ---- reads from the server ------------------------------------------------------------------
+
+  // A read that sees every write acknowledged anywhere before it. ZooKeeper serves reads from the
+  // connected member, which may lag the leader; this client has no `sync`, so a multi with one
+  // `check` (ordered through the leader like any write) stands in: once it is answered, this
+  // session's member has applied everything committed before it, and ZooKeeper's per-session
+  // ordering makes the read that follows see it. The result also feeds the mirror.
+  async #getFresh(key: string): Promise<StorageEntry | undefined> {
+    const deadline = this.#deadline();
+    const barrier = await this.#request(deadline, `sync before reading ${JSON.stringify(key)}`, (session) => session.multi([{ type: 'check', path: this.#dataPath, version: -1 }]), true);
+    if (!barrier.ok) throw this.#zkError(barrier.error, `cannot sync before reading storage key ${JSON.stringify(key)}`, key);
+    const result = await this.#request(deadline, `read ${JSON.stringify(key)}`, (session) => session.getData(this.#path(key), false), true);
+    if (!result.ok) {
+      if (result.error === 'NO_NODE') return undefined;
+      throw this.#zkError(result.error, `cannot read storage key ${JSON.stringify(key)}`, key);
+    }
+    const { data, stat } = result.value;
+    const record = parseZkRecord(data);
+    if (record === undefined) throw this.#corruptError(key);
+    this.#applyRead(key, data, stat, false);
+    return record.kind === 'value' ? { value: new Uint8Array(record.value), version: stat.version } : undefined;
+  }
 
   async #read(key: string, deadline: number): Promise<Observed> {
     return (await this.#readStat(key, deadline)).observed;
@@ -716,9 +741,7 @@ class ZooKeeperBackend implements StorageBackend {
 
   // Reads are served from the mirror while it is current: connected, or disconnected for less than a session timeout.
   async #awaitReadableCache(key: string): Promise<void> {
-    const readable = (): boolean =>
-      this.#closed ||
-      (this.#cacheReady && (this.#session.state === 'connected' || (this.#disconnectedAtMs !== undefined && Date.now() - this.#disconnectedAtMs < this.#negotiatedTimeoutMs)));
+    const readable = (): boolean => this.#readableCache();
     if (readable()) return;
     if (!(await this.#waitFor(readable, this.#deadline()))) {
       throw unavailable(`ZooKeeper at ${this.#config.connectionString} is unreachable and the local copy of storage key ${JSON.stringify(key)} may be stale`, {
@@ -727,6 +750,11 @@ class ZooKeeperBackend implements StorageBackend {
       });
     }
     if (this.#closed) throw this.#closedError();
+  }
+
+  #readableCache(): boolean {
+    return this.#closed ||
+      (this.#cacheReady && (this.#session.state === 'connected' || (this.#disconnectedAtMs !== undefined && Date.now() - this.#disconnectedAtMs < this.#negotiatedTimeoutMs)));
   }
 
   async #waitFor(predicate: () => boolean, deadline: number): Promise<boolean> {

@@ -39,7 +39,7 @@ beforeAll(async () => {
     await server.iam.createServiceAccount({ uid, publicKeyPem });
     await server.iam.grant({ uid, rid: 'dcos:secrets:default:/app/*', action: 'read' }, { createAcl: true });
   }
-  server.secrets.set('app/db', 'value');
+  await server.secrets.set('app/db', 'value');
   validToken = await server.iam.issueToken('reader');
   leaverToken = await server.iam.issueToken('leaver');
   const jwks = await call(server.url, '/acs/api/v1/auth/jwks');

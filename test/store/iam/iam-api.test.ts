@@ -107,7 +107,7 @@ describe('ACLs and grants with %252F-encoded rids', () => {
     expect((acls.body as { array: unknown[] }).array).toContainEqual({ rid: 'dcos:secrets:default:/developers/database/*', url: `/acs/api/v1/acls/${rid}`, description: 'developers database' });
     expect((await call(server.url, `/acs/api/v1/acls/${rid}`, { token: admin })).body).toMatchObject({ rid: 'dcos:secrets:default:/developers/database/*' });
 
-    server.secrets.set('developers/database/password', 'pw');
+    await server.secrets.set('developers/database/password', 'pw');
     const dev = await loginWithPassword(server.url, 'dev', 'dev-password');
     expect((await call(server.url, '/secrets/v1/secret/default/developers/database/password', { token: dev })).status).toBe(200);
 

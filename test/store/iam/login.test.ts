@@ -36,8 +36,8 @@ beforeAll(async () => {
   const acl = await call(server.url, '/acs/api/v1/acls/dcos:secrets:default:%252Fsvc%252F*', { method: 'PUT', token: adminToken, json: { description: 'svc secrets' } });
   expect(acl.status).toBe(201);
   expect((await call(server.url, '/acs/api/v1/acls/dcos:secrets:default:%252Fsvc%252F*/users/svc/read', { method: 'PUT', token: adminToken })).status).toBe(204);
-  server.secrets.set('svc/db/password', canaryValue);
-  server.secrets.set('other/db/password', 'not yours');
+  await server.secrets.set('svc/db/password', canaryValue);
+  await server.secrets.set('other/db/password', 'not yours');
 });
 
 afterAll(async () => {
@@ -56,7 +56,7 @@ describe('service account login', () => {
 
     const own = await call(server.url, '/secrets/v1/secret/default/svc/db/password', { token });
     expect(own.status).toBe(200);
-    expect(own.body).toEqual({ value: canaryValue });
+    expect(own.body).toMatchObject({ value: canaryValue });
     expect((await call(server.url, '/secrets/v1/secret/default/other/db/password', { token })).status).toBe(403);
     expect((await call(server.url, '/secrets/v1/secret/default/svc/db/password', { method: 'DELETE', token })).status).toBe(403);
     expect((await call(server.url, '/secrets/v1/secret/default/svc?list=true', { token })).status).toBe(403);

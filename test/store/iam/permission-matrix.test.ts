@@ -58,10 +58,10 @@ afterAll(async () => {
   await server.close();
 });
 
-beforeEach(() => {
-  server.secrets.clear();
-  server.secrets.set('team/app/db', canaryValue);
-  server.secrets.set('team/web/db', 'other');
+beforeEach(async () => {
+  await server.secrets.clear();
+  await server.secrets.set('team/app/db', canaryValue);
+  await server.secrets.set('team/web/db', 'other');
 });
 
 // A new service account with exactly the given grants, and a token for it.
@@ -79,7 +79,7 @@ async function perform(operation: Operation, token: string, path = 'team/app/db'
     case 'read':
       return call(server.url, url, { token });
     case 'create':
-      server.secrets.delete(path);
+      await server.secrets.delete(path);
       return call(server.url, url, { method: 'PUT', token, json: { value: 'new' } });
     case 'update':
       return call(server.url, url, { method: 'PATCH', token, json: { value: 'changed' } });
@@ -104,7 +104,7 @@ describe('permission matrix over HTTP', () => {
       const description = (response.body as { description: string }).description;
       expect(description).toContain(rid);
       expect(description).toContain(`\`${actionOf[operation]}\``);
-      expect(server.secrets.get('team/app/db')).toBe(operation === 'create' ? undefined : canaryValue);
+      expect(await server.secrets.get('team/app/db')).toBe(operation === 'create' ? undefined : canaryValue);
     }
   });
 });
@@ -153,7 +153,7 @@ describe('matching details', () => {
 
   it('deleting the ACL removes every grant on it', async () => {
     const { token } = await accountWith([{ rid: 'dcos:secrets:default:/team/acl-gone', action: 'read' }]);
-    server.secrets.set('team/acl-gone', 'x');
+    await server.secrets.set('team/acl-gone', 'x');
     expect((await perform('read', token, 'team/acl-gone')).status).toBe(200);
     await server.iam.deleteAcl('dcos:secrets:default:team/acl-gone');
     expect((await perform('read', token, 'team/acl-gone')).status).toBe(403);

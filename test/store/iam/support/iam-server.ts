@@ -1,27 +1,33 @@
 import { mkdtemp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretsAgentError } from '../../../../src/core/errors.js';
+import { isSecretsAgentError } from '../../../../src/core/errors.js';
 import type { Logger } from '../../../../src/core/log.js';
-import { parseJsonBody, readBody } from '../../../../src/store/http/read-body.js';
-import { sendEmpty, sendJson } from '../../../../src/store/http/respond.js';
-import { createRouter, type Route } from '../../../../src/store/http/router.js';
 import { createIam, type Iam, type IamOptions } from '../../../../src/store/iam/iam.js';
+import { createStoreServer, type StoreServer } from '../../../../src/store/server.js';
 import type { StorageBackend } from '../../../../src/store/storage/backend.js';
 import { openFileBackend } from '../../../../src/store/storage/file-backend.js';
+import { openStorage } from '../../../../src/store/storage/open-storage.js';
 import { createTestLogger } from '../../../helpers/log-capture.js';
+import { getTestPgpKeyPair } from '../../../helpers/pgp-keypair.js';
+
+/** Text secrets in the real store, set and read in-process (test setup and checks, not under test). */
+export interface TestSecrets {
+  set(path: string, value: string): Promise<void>;
+  get(path: string): Promise<string | undefined>;
+  delete(path: string): Promise<boolean>;
+  clear(): Promise<void>;
+}
 
 export interface IamTestServer {
   readonly url: string;
   readonly iam: Iam;
+  readonly server: StoreServer;
   readonly storage: StorageBackend;
-  /** The file storage directory (when the server opened its own storage). */
+  /** The store's data directory (when the server opened its own storage). */
   readonly dir: string | undefined;
   readonly log: Logger;
-  /** Secrets held by the test-only secret routes, by path. */
-  readonly secrets: Map<string, string>;
+  readonly secrets: TestSecrets;
   close(): Promise<void>;
 }
 
@@ -31,95 +37,66 @@ export async function openTestStorage(): Promise<{ storage: StorageBackend; dir:
   return { storage: await openFileBackend({ dir }), dir };
 }
 
-// A real node:http server on 127.0.0.1:0 over real file storage: the IAM routes plus a tiny secret route set that
-// authorizes exactly like the store's (rid `dcos:secrets:<store>:/<path>`, GET read, PUT create,
-// PATCH update, DELETE delete, `?list=true` -> `dcos:secrets:list:<store>:/<path>` read).
+// The product's pipeline: the real createStoreServer on 127.0.0.1:0 over real file storage, with the
+// IAM's access control and routes, initialized and unsealed with the shared test keypair.
 export async function startIamServer(options: Partial<IamOptions> = {}): Promise<IamTestServer> {
   const log = options.log ?? createTestLogger();
-  const own = options.storage === undefined ? await openTestStorage() : undefined;
-  const storage = options.storage ?? (own as { storage: StorageBackend }).storage;
+  const ownDir = options.storage === undefined ? await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'iam-store-')) : undefined;
+  const storage = options.storage ?? await openStorage({ dataDir: ownDir as string, log });
   const iam = await createIam({ ...options, storage, log });
-  const secrets = new Map<string, string>();
-  const router = createRouter({ routes: [...iam.routes, ...createTestSecretRoutes(secrets)], access: iam.access, log });
-  const server = createServer(router);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    iam,
+  const server = await createStoreServer({
     storage,
-    dir: own?.dir,
+    access: iam.access,
+    routes: iam.routes,
     log,
-    secrets,
+    listen: { host: '127.0.0.1', port: 0 },
+    initialize: { keyPair: await getTestPgpKeyPair() },
+    closeGraceMs: 100,
+  });
+  return {
+    url: server.url,
+    iam,
+    server,
+    storage,
+    dir: ownDir,
+    log,
+    secrets: createTestSecrets(server),
     async close() {
-      await closeServer(server);
+      await server.close();
       await iam.close();
-      if (own !== undefined) await storage.close();
+      if (ownDir !== undefined) await storage.close();
     },
   };
 }
 
-async function closeServer(server: Server): Promise<void> {
-  server.closeIdleConnections();
-  await new Promise<void>((resolve, reject) => {
-    server.close((error) => (error === undefined ? resolve() : reject(error)));
-    server.closeAllConnections();
-  });
-}
-
-function createTestSecretRoutes(secrets: Map<string, string>): Route[] {
-  const pathOf = (raw: string | undefined): string => decodeURIComponent(raw ?? '');
-  return [
-    {
-      method: 'GET',
-      pattern: '/secrets/v1/secret/:store/*path',
-      async handler({ params, url, res, authorize }) {
-        const path = pathOf(params['path']);
-        if (url.searchParams.get('list') === 'true') {
-          await authorize(`dcos:secrets:list:${params['store']}:/${path}`, 'read');
-          const prefix = path === '' ? '' : `${path}/`;
-          sendJson(res, 200, { array: [...secrets.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)).sort() });
-          return;
-        }
-        await authorize(`dcos:secrets:${params['store']}:/${path}`, 'read');
-        const value = secrets.get(path);
-        if (value === undefined) throw new SecretsAgentError('ERR_SECRET_NOT_FOUND', `Secret \`${path}\` does not exist`);
-        sendJson(res, 200, { value });
-      },
+function createTestSecrets(server: StoreServer): TestSecrets {
+  const repository = server.store.secrets;
+  const text = (value: string) => ({ type: 'text' as const, bytes: new Uint8Array(Buffer.from(value, 'utf8')) });
+  const remove = async (path: string): Promise<boolean> => {
+    try {
+      await repository.delete(path);
+      return true;
+    } catch (error) {
+      if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND')) return false;
+      throw error;
+    }
+  };
+  return {
+    async set(path, value) {
+      await remove(path);
+      await repository.create(path, text(value));
     },
-    {
-      method: 'PUT',
-      pattern: '/secrets/v1/secret/:store/*path',
-      async handler({ params, req, res, authorize }) {
-        const path = pathOf(params['path']);
-        await authorize(`dcos:secrets:${params['store']}:/${path}`, 'create');
-        const body = parseJsonBody(await readBody(req, 1 << 20), 'secret') as { value?: unknown } | undefined;
-        if (secrets.has(path)) throw new SecretsAgentError('ERR_SECRET_EXISTS', `Secret \`${path}\` already exists`);
-        secrets.set(path, typeof body?.value === 'string' ? body.value : '');
-        sendEmpty(res, 201);
-      },
+    async get(path) {
+      try {
+        return Buffer.from((await repository.get(path)).bytes).toString('utf8');
+      } catch (error) {
+        if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND')) return undefined;
+        throw error;
+      }
     },
-    {
-      method: 'PATCH',
-      pattern: '/secrets/v1/secret/:store/*path',
-      async handler({ params, req, res, authorize }) {
-        const path = pathOf(params['path']);
-        await authorize(`dcos:secrets:${params['store']}:/${path}`, 'update');
-        const body = parseJsonBody(await readBody(req, 1 << 20), 'secret') as { value?: unknown } | undefined;
-        if (!secrets.has(path)) throw new SecretsAgentError('ERR_SECRET_NOT_FOUND', `Secret \`${path}\` does not exist`);
-        secrets.set(path, typeof body?.value === 'string' ? body.value : '');
-        sendEmpty(res, 204);
-      },
+    delete: remove,
+    async clear() {
+      for (const path of await repository.list('')) await remove(path);
     },
-    {
-      method: 'DELETE',
-      pattern: '/secrets/v1/secret/:store/*path',
-      async handler({ params, res, authorize }) {
-        const path = pathOf(params['path']);
-        await authorize(`dcos:secrets:${params['store']}:/${path}`, 'delete');
-        if (!secrets.delete(path)) throw new SecretsAgentError('ERR_SECRET_NOT_FOUND', `Secret \`${path}\` does not exist`);
-        sendEmpty(res, 204);
-      },
-    },
-  ];
+  };
 }

@@ -1,0 +1,59 @@
+// The DC/OS service-account credential JSON written by `--credential-out FILE`: mode 0600 from the
+// first byte, complete or absent (temp file, fsync, then a hard link that refuses to replace an
+// existing file), and the parent directory fsynced. The parent directory's own mode is left alone.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, link, open, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SecretsAgentError } from '../core/errors.js';
+import type { ServiceAccountCredential } from '../store/iam/bootstrap.js';
+
+// Fails at once (before any account exists) when FILE exists or its directory is not writable.
+export async function probeCredentialOut(file: string): Promise<void> {
+  const exists = await stat(file).then(() => true, (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return false;
+    throw cannotWrite(file, error);
+  });
+  if (exists) throw new SecretsAgentError('ERR_USAGE', `--credential-out ${file} already exists; it may hold another account's key: remove it or name a new file`, { details: { file } });
+  await access(dirname(file), constants.W_OK | constants.X_OK).catch((error: NodeJS.ErrnoException) => {
+    throw cannotWrite(file, error);
+  });
+}
+
+// Writes the credential; never replaces an existing file.
+export async function writeCredentialFile(file: string, credential: ServiceAccountCredential): Promise<void> {
+  const content = `${JSON.stringify({ login_endpoint: credential.login_endpoint, private_key: credential.private_key, scheme: credential.scheme, uid: credential.uid }, null, 2)}\n`;
+  const dir = dirname(file);
+  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(temp, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new SecretsAgentError('ERR_USAGE', `--credential-out ${file} already exists; remove it or name a new file`, { details: { file } });
+    throw cannotWrite(file, error as NodeJS.ErrnoException);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
+// Removes a credential written for an account that could not be created after all.
+export async function removeCredentialFile(file: string): Promise<void> {
+  await rm(file, { force: true });
+}
+
+function cannotWrite(file: string, error: NodeJS.ErrnoException): SecretsAgentError {
+  return new SecretsAgentError('ERR_CONFIG_INVALID', `--credential-out ${file}: cannot write (${error.code ?? 'error'})`, { details: { file }, cause: error });
+}
