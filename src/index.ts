@@ -14,6 +14,8 @@ export { createIamClient, encodeRid } from './client/iam-client.js';
 export type { IamAccount, IamAction, IamClient, IamClientOptions, LoginRequest } from './client/iam-client.js';
 export { createHttpTransport } from './client/http-transport.js';
 export type { HttpTransport, HttpTransportOptions } from './client/http-transport.js';
+export { createChangeFeedClient, watchSecretChanges } from './client/change-feed.js';
+export type { ChangeFeedClient, ChangeFeedClientOptions, FetchChangesOptions, SecretChanges, WatchResult, WatchSecretChangesOptions } from './client/change-feed.js';
 export { isRetryableError, retryWithBackoff } from './client/retry.js';
 export type { AttemptInfo, RetryEvent, RetryOptions } from './client/retry.js';
 export type { TokenProvider as TokenSource } from './client/token-provider.js';

@@ -1,4 +1,5 @@
-// The session `secrets-agent login` leaves behind (issue 4): the store URL, the auth token, and
+// The session `secrets-agent login` leaves behind (issue 4): the store URL, the auth token, the
+// base path secret commands resolve under (`login --base-path`), and
 // the service-account credential when one was used (so later commands can log in again), in
 // `<stateDir>/session.json`, mode 0600 in a 0700 directory. A password is never saved.
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -17,6 +18,8 @@ export interface Session {
   readonly credential?: ServiceAccountCredential;
   /** The CA bundle the login used, so later commands verify the same way. */
   readonly caFile?: string;
+  /** Folder that `secret` commands resolve paths under (`login --base-path`). */
+  readonly basePath?: string;
   /** ISO 8601. */
   readonly savedAt: string;
 }
@@ -27,6 +30,7 @@ export interface SaveSessionOptions {
   readonly token: string;
   readonly credential?: ServiceAccountCredential;
   readonly caFile?: string;
+  readonly basePath?: string;
   /** Default now. */
   readonly savedAt?: Date;
 }
@@ -42,6 +46,7 @@ export async function saveSession(options: SaveSessionOptions): Promise<string> 
     token: options.token,
     ...(options.credential === undefined ? {} : { credential: options.credential }),
     ...(options.caFile === undefined ? {} : { caFile: options.caFile }),
+    ...(options.basePath === undefined || options.basePath === '' ? {} : { basePath: options.basePath }),
     savedAt: (options.savedAt ?? new Date()).toISOString(),
   };
   await writePrivateFileAtomic(file, `${JSON.stringify(document, null, 2)}\n`);
@@ -90,17 +95,19 @@ function parseSession(text: string, file: string): Session {
     throw invalid(file, '', 'is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(file, '', 'must be a JSON object');
-  const { version, url, token, credential, caFile, savedAt } = value as Record<string, unknown>;
+  const { version, url, token, credential, caFile, basePath, savedAt } = value as Record<string, unknown>;
   if (version !== sessionVersion) throw invalid(file, '/version', `must be ${sessionVersion}`);
   if (typeof url !== 'string' || url === '') throw invalid(file, '/url', 'must be a non-empty string');
   if (typeof token !== 'string' || token === '') throw invalid(file, '/token', 'must be a non-empty string');
   if (caFile !== undefined && (typeof caFile !== 'string' || caFile === '')) throw invalid(file, '/caFile', 'must be a non-empty string');
+  if (basePath !== undefined && (typeof basePath !== 'string' || basePath === '')) throw invalid(file, '/basePath', 'must be a non-empty string');
   if (typeof savedAt !== 'string' || Number.isNaN(Date.parse(savedAt))) throw invalid(file, '/savedAt', 'must be an ISO 8601 time');
   return {
     url,
     token,
     ...(credential === undefined ? {} : { credential: parseServiceAccountCredential(credential, `${file} /credential`) }),
     ...(caFile === undefined ? {} : { caFile: caFile as string }),
+    ...(basePath === undefined ? {} : { basePath: basePath as string }),
     savedAt,
   };
 }

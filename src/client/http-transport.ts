@@ -44,6 +44,8 @@ export interface HttpTransport {
   request(request: HttpRequest): Promise<HttpResponse>;
   /** Waits for in-flight requests, then closes every socket. Safe to call twice. */
   close(): Promise<void>;
+  /** Aborts in-flight requests and closes every socket now (a stop signal must not wait for a hung store). */
+  destroy(): Promise<void>;
 }
 
 export const defaultTimeoutMs = 30_000;
@@ -109,6 +111,10 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     request,
     close() {
       closing ??= agent.close();
+      return closing;
+    },
+    destroy() {
+      closing ??= agent.destroy();
       return closing;
     },
   };

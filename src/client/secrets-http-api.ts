@@ -35,6 +35,8 @@ export interface SecretsHttpApi extends SecretsApi {
   autoUnseal(): Promise<SealStatus>;
   /** `GET /init/{store}` (superuser). */
   initStatus(): Promise<InitStatus>;
+  /** `PUT /init/{store}` (superuser); `pgpPublicKeys` as base64 of `gpg --export` (none: the server's bootstrap key). */
+  initialize(options?: { pgpPublicKeys?: readonly string[] }): Promise<InitStatus>;
 }
 
 // Creates the HTTP Secrets API client; one attempt per call (retries are the caller's, see retry.ts).
@@ -108,6 +110,11 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
     autoUnseal: () => sealCall('PUT', 'auto-unseal'),
     async initStatus() {
       const { response, context } = await callOpen({ method: 'GET', path: `/secrets/v1/init/${store}`, area: 'store', headers: { accept: jsonType } });
+      return parseInitStatus(response, context);
+    },
+    async initialize(options = {}) {
+      const body = JSON.stringify(options.pgpPublicKeys === undefined ? {} : { pgp_keys: options.pgpPublicKeys });
+      const { response, context } = await callOpen({ method: 'PUT', path: `/secrets/v1/init/${store}`, area: 'store', headers: { accept: jsonType, 'content-type': jsonType }, body });
       return parseInitStatus(response, context);
     },
     close() {

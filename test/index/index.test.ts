@@ -9,6 +9,7 @@ describe('src/index.ts', () => {
       'backoffCeilingMs',
       'chooseLoginEndpoint',
       'clearSession',
+      'createChangeFeedClient',
       'createHttpTransport',
       'createIamClient',
       'createSecretsClient',
@@ -38,6 +39,7 @@ describe('src/index.ts', () => {
       'sessionFileName',
       'storeUrlFromCredential',
       'usernameEnvVar',
+      'watchSecretChanges',
     ]);
   });
 
