@@ -11,10 +11,11 @@ import { chooseLoginEndpoint, storeUrlFromCredential } from '../auth/login-endpo
 import { loadSession, type Session } from '../auth/session.js';
 import { defaultStateDir } from '../auth/state-dir.js';
 import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
+import { parseBasePath } from '../client/base-path.js';
 import { createHttpTransport, type HttpTransport } from '../client/http-transport.js';
 import { createIamClient, type IamClient } from '../client/iam-client.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
-import { openEmbeddedStore, type EmbeddedStore } from '../store/embedded-store.js';
+import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
 
 export const urlEnvVar = 'DCOS_CLUSTER_URL';
@@ -35,10 +36,15 @@ export const remoteOptions = {
 /** yargs options for opening the embedded store in-process. */
 export const localOptions = {
   'data-dir': { type: 'string', describe: 'Open the embedded store in this directory in-process (when no URL is given)' },
-  storage: { type: 'string', describe: 'Storage location for --data-dir (default `file:`, under the data directory)' },
+  storage: { type: 'string', describe: 'Storage location for --data-dir: `file:` (default, under the data directory), `file:///abs/dir` or `zk://hosts/chroot`' },
 } as const;
 
 export const connectionOptions = { ...remoteOptions, ...localOptions } as const;
+
+/** yargs option for commands that take secret paths (`secret ...`, `login`): not part of connectionOptions. */
+export const basePathOption = {
+  'base-path': { type: 'string', describe: 'Resolve secret paths under this folder (default: the saved session\'s, from `login --base-path`; `/` for the store root)' },
+} as const;
 
 /** The parsed values of connectionOptions (yargs camel-cases them too; we read the kebab names). */
 export interface ConnectionArgs {
@@ -51,6 +57,8 @@ export interface ConnectionArgs {
   readonly stateDir?: string | undefined;
   readonly dataDir?: string | undefined;
   readonly storage?: string | undefined;
+  /** `--base-path`; `/` means the store root (overrides the session's). */
+  readonly basePath?: string | undefined;
 }
 
 export interface RemoteConnection {
@@ -62,6 +70,8 @@ export interface RemoteConnection {
   readonly transport: HttpTransport;
   /** Where the credential came from (flag, variable, or the session file), for messages. */
   readonly authSource: string;
+  /** Folder secret paths resolve under ('' = store root): --base-path, else the session's when it is used. */
+  readonly basePath: string;
   close(): Promise<void>;
 }
 
@@ -69,6 +79,8 @@ export interface LocalConnection {
   readonly kind: 'local';
   readonly dataDir: string;
   readonly api: EmbeddedStore;
+  /** --base-path, or '' (a session's base path is for its URL, not for a data directory). */
+  readonly basePath: string;
   close(): Promise<void>;
 }
 
@@ -82,6 +94,9 @@ export interface OpenConnectionOptions {
   readonly timeoutMs?: number;
   /** Connections per origin for the pool. */
   readonly connections?: number;
+  /** Wraps the token provider every client uses; `createTokens` makes one for another credential
+   * (the daemon swaps in a rotated credential file behind the wrapper). */
+  readonly wrapTokens?: (tokens: TokenProvider, createTokens: (method: AuthMethod) => TokenProvider) => TokenProvider;
 }
 
 // Picks up connection flags from a yargs argv (kebab-case keys).
@@ -97,6 +112,7 @@ export function connectionArgsFrom(argv: Readonly<Record<string, unknown>>): Con
     stateDir: text('state-dir'),
     dataDir: text('data-dir'),
     storage: text('storage'),
+    basePath: text('base-path'),
   };
 }
 
@@ -105,8 +121,11 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
   const explicitUrl = args.url ?? nonEmpty(io.env[urlEnvVar]);
   if (explicitUrl === undefined && args.dataDir !== undefined) {
     if (options.remoteOnly === true) throw new SecretsAgentError('ERR_USAGE', 'this command needs a store server: pass --url (or set DCOS_CLUSTER_URL), not --data-dir');
+    const basePath = resolveBasePath(args.basePath, undefined);
+    // Loaded here: the store's modules (openpgp among them) cost start-up time a remote connection does not need.
+    const { openEmbeddedStore } = await import('../store/embedded-store.js');
     const api = await openEmbeddedStore({ dataDir: args.dataDir, ...(args.storage === undefined ? {} : { storage: args.storage }), ...(options.log === undefined ? {} : { log: options.log }) });
-    return { kind: 'local', dataDir: args.dataDir, api, close: () => api.close() };
+    return { kind: 'local', dataDir: args.dataDir, api, basePath, close: () => api.close() };
   }
 
   const password = args.passwordFile === undefined ? undefined : await readPasswordFile(args.passwordFile);
@@ -118,6 +137,7 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
     throw new SecretsAgentError('ERR_USAGE', `no store to talk to: pass --url (or set ${urlEnvVar}), run \`secrets-agent login\` first, or pass --data-dir for the embedded store`);
   }
   const chosen = chooseAuth(method, session, url);
+  const basePath = resolveBasePath(args.basePath, session !== undefined && session.url === url ? session.basePath : undefined);
   const caFile = args.caFile ?? nonEmpty(io.env[caFileEnvVar]) ?? (session !== undefined && session.url === url ? session.caFile : undefined);
   const transport = createHttpTransport({
     ...(caFile === undefined ? {} : { caFile }),
@@ -127,13 +147,17 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
   const log = options.log === undefined ? {} : { log: options.log };
   try {
     const loginClient = createIamClient({ url, transport, ...log });
-    const renewable = chosen.method.kind === 'service-account' || chosen.method.kind === 'password';
-    const tokens = createTokenProvider({
-      method: chosen.method,
-      ...(renewable ? { login: (request, endpoint) => loginClient.login(request, endpoint), loginEndpoint: chooseLoginEndpoint({ url }) } : {}),
-      ...(renewable && chosen.initialToken !== undefined ? { initialToken: chosen.initialToken } : {}),
-      ...log,
-    });
+    const createTokens = (method: AuthMethod, initialToken?: string): TokenProvider => {
+      const renewable = method.kind === 'service-account' || method.kind === 'password';
+      return createTokenProvider({
+        method,
+        ...(renewable ? { login: (request, endpoint) => loginClient.login(request, endpoint), loginEndpoint: chooseLoginEndpoint({ url }) } : {}),
+        ...(renewable && initialToken !== undefined ? { initialToken } : {}),
+        ...log,
+      });
+    };
+    const ownTokens = createTokens(chosen.method, chosen.initialToken);
+    const tokens = options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));
     const api = createSecretsHttpApi({ url, tokenProvider: tokens, transport, ...log });
     const iam = createIamClient({ url, transport, tokenProvider: tokens, ...log });
     let closing: Promise<void> | undefined;
@@ -145,6 +169,7 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
       tokens,
       transport,
       authSource: chosen.source,
+      basePath,
       close() {
         closing ??= (async () => {
           await api.close();
@@ -192,6 +217,12 @@ function chooseAuth(method: AuthMethod | undefined, session: Session | undefined
     return { method: { kind: 'service-account', credential: session.credential, source: 'the saved session' }, initialToken: session.token, source: 'the saved session' };
   }
   return { method: { kind: 'token', token: session.token, source: 'the saved session' }, source: 'the saved session' };
+}
+
+// The flag wins (`/` = the store root), else the session's base path, else none.
+function resolveBasePath(flag: string | undefined, fromSession: string | undefined): string {
+  if (flag !== undefined) return flag === '/' ? '' : parseBasePath(flag);
+  return fromSession === undefined ? '' : parseBasePath(fromSession);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -7,6 +7,8 @@ export interface CliIo {
   readonly stderr: Writable;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** 2 when `stderr` is the process's own fd 2: loggers then write to the fd synchronously, so no line is lost when `run` execs. */
+  readonly stderrFd?: number;
 }
 
 // Per-invocation state a command may set: the exit code it wants (e.g. a workload's own code).

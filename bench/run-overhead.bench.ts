@@ -1,0 +1,134 @@
+// `secrets-agent run` start-up overhead: wall time of `run --app <N secrets> -- /bin/true` against
+// the embedded store (--data-dir) and against a local store server over HTTP (service-account
+// login included), for N = 100 and N = 1, each divided by `node -e 0` measured in the same run.
+// Peer: `dotenvx run -f <100-key .env> -- /bin/true`. Uses the built CLI (dist/); `npm run bench`
+// builds first. stdout/stderr go to /dev/null, so env-only runs exec into /bin/true.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSilentLogger } from '../src/core/log.js';
+import { openEmbeddedStore } from '../src/store/embedded-store.js';
+import { bootstrapIam, createServiceAccountCredential } from '../src/store/iam/bootstrap.js';
+import { createIam } from '../src/store/iam/iam.js';
+import { createStoreServer } from '../src/store/server.js';
+import { openStorage } from '../src/store/storage/open-storage.js';
+import { generatePgpKeyPair } from '../src/crypto/openpgp.js';
+import type { BenchRow } from './lib/print-table.js';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const cli = join(repoRoot, 'dist/src/cli/main.js');
+const dotenvx = join(repoRoot, 'node_modules/.bin/dotenvx');
+const runs = 21;
+const warmups = 3;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+function timeProcess(command: string, args: readonly string[], cwd: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, [...args], { cwd, stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${command} ${args.slice(0, 3).join(' ')} exited ${String(code)}`));
+    });
+  });
+}
+
+// Interleaved rounds, so load on this shared 2-core machine hits every case alike.
+async function measure(cases: Record<string, { command: string; args: readonly string[] }>, cwd: string): Promise<Record<string, number>> {
+  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  for (let round = 0; round < warmups + runs; round += 1) {
+    for (const [name, { command, args }] of Object.entries(cases)) {
+      const ms = await timeProcess(command, args, cwd);
+      if (round >= warmups) samples[name]?.push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, median(values)]));
+}
+
+function appDefinition(count: number): unknown {
+  const env: Record<string, unknown> = {};
+  const secrets: Record<string, unknown> = {};
+  for (let index = 0; index < count; index += 1) {
+    env[`SECRET_${index}`] = { secret: `s${index}` };
+    secrets[`s${index}`] = { source: `bench/secret-${String(index).padStart(3, '0')}` };
+  }
+  return { id: '/bench/app', env, secrets };
+}
+
+export default async function runOverheadBench(): Promise<BenchRow[]> {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm run bench does)`);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-run-'));
+  const log = createSilentLogger();
+  const keyPair = await generatePgpKeyPair({ name: 'bench', rsaBits: 2048 });
+  const seed = async (dataDir: string): Promise<void> => {
+    const store = await openEmbeddedStore({ dataDir, initialize: { keyPair } });
+    for (let index = 0; index < 100; index += 1) {
+      await store.createSecret(`bench/secret-${String(index).padStart(3, '0')}`, { type: 'text', bytes: new TextEncoder().encode(`value-${index}-${'x'.repeat(32)}`) });
+    }
+    await store.close();
+  };
+  const embeddedDir = join(dir, 'embedded');
+  const serverDir = join(dir, 'server');
+  await seed(embeddedDir);
+  await seed(serverDir);
+
+  const storage = await openStorage({ dataDir: serverDir, log });
+  const iam = await createIam({ storage, log });
+  await bootstrapIam({ iam, superuser: { uid: 'admin', password: 'bench-password' } });
+  const server = await createStoreServer({ storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port: 0 }, initialize: { keyPair }, closeGraceMs: 100 });
+  const credential = await createServiceAccountCredential({ iam, uid: 'bench-node', loginEndpoint: `${server.url}/acs/api/v1/auth/login` });
+  await iam.grant({ uid: 'bench-node', rid: 'dcos:secrets:default:/bench/*', action: 'read' }, { createAcl: true });
+  const credentialFile = join(dir, 'credential.json');
+  await writeFile(credentialFile, JSON.stringify(credential), { mode: 0o600 });
+
+  const app100 = join(dir, 'app-100.json');
+  const app1 = join(dir, 'app-1.json');
+  await writeFile(app100, JSON.stringify(appDefinition(100)));
+  await writeFile(app1, JSON.stringify(appDefinition(1)));
+  const dotenvFile = join(dir, '.env');
+  await writeFile(dotenvFile, Array.from({ length: 100 }, (_unused, index) => `SECRET_${index}="value-${index}-${'x'.repeat(32)}"`).join('\n'));
+
+  const http = ['--url', server.url, '--credential-file', credentialFile];
+  const node = process.execPath;
+  try {
+    const medians = await measure({
+      'node -e 0': { command: node, args: ['-e', '0'] },
+      'http-100': { command: node, args: [cli, 'run', '--app', app100, ...http, '--', '/bin/true'] },
+      'http-1': { command: node, args: [cli, 'run', '--app', app1, ...http, '--', '/bin/true'] },
+      'embedded-100': { command: node, args: [cli, 'run', '--app', app100, '--data-dir', embeddedDir, '--', '/bin/true'] },
+      'embedded-1': { command: node, args: [cli, 'run', '--app', app1, '--data-dir', embeddedDir, '--', '/bin/true'] },
+      dotenvx: { command: dotenvx, args: ['run', '-q', '-f', dotenvFile, '--', '/bin/true'] },
+    }, dir);
+    const baseline = medians['node -e 0'] as number;
+    const row = (metric: string, name: string, target?: string): BenchRow => ({
+      suite: 'run-overhead',
+      metric,
+      value: medians[name] as number,
+      unit: 'ms (median)',
+      baseline,
+      baselineName: 'node -e 0',
+      ...(target === undefined ? {} : { target }),
+    });
+    return [
+      row('run, 100 secrets, HTTP store (login included)', 'http-100', '<= 2.0'),
+      row('run, 1 secret, HTTP store (login included)', 'http-1'),
+      row('run, 100 secrets, embedded store (--data-dir)', 'embedded-100'),
+      row('run, 1 secret, embedded store (--data-dir)', 'embedded-1'),
+      row('peer: dotenvx run, 100-key .env', 'dotenvx'),
+    ];
+  } finally {
+    await server.close();
+    await iam.close();
+    await storage.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

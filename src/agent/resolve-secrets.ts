@@ -1,0 +1,190 @@
+// Fetches every secret a plan needs: each distinct path once, concurrently (bounded), with
+// jittered retries for retryable failures only (5xx, unreachable, sealed), all within one total
+// deadline. Fails closed: any required path that cannot be read ends the whole resolution with
+// one error naming that path, never a value. Shared by `run` and the daemon.
+import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import type { DeliveryPlan } from '../appdef/index.js';
+import { retryWithBackoff, type RetryOptions } from '../client/retry.js';
+import { SecretsAgentError, isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { SecretRecord, SecretSource } from '../core/secrets-api.js';
+import { mapWithConcurrency } from './map-with-concurrency.js';
+import { decryptSecretValue, type NodePgpKey } from './pgp-value.js';
+
+/** Retry settings of one path's fetch; the total deadline is `timeoutMs`, not set here. */
+export type ResolveRetryOptions = Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'random'>;
+
+export const defaultResolveTimeoutMs = 30_000;
+export const defaultMaxConcurrentFetches = 16;
+export const defaultResolveRetry: Readonly<ResolveRetryOptions> = Object.freeze({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 });
+
+export interface ResolveSecretsOptions {
+  readonly plan: DeliveryPlan;
+  readonly source: SecretSource;
+  /** More secret names (keys of `secrets`) that may be absent, on top of the plan's own. */
+  readonly optional?: ReadonlySet<string>;
+  /** The node's OpenPGP key: values that are OpenPGP messages are decrypted with it. */
+  readonly pgpPrivateKey?: NodePgpKey;
+  /** Total deadline for all fetches, retries included. */
+  readonly timeoutMs: number;
+  readonly retry?: ResolveRetryOptions;
+  /** Fetches in flight at once. Default 16. */
+  readonly maxConcurrent?: number;
+  readonly signal?: AbortSignal;
+  readonly log: Logger;
+}
+
+export interface ResolvedSecret {
+  /** Key of the definition's `secrets`. */
+  readonly name: string;
+  /** Secret Store path. */
+  readonly path: string;
+  /** The record as delivered (decrypted when it was an OpenPGP message); absent when missingOptional. */
+  readonly record?: SecretRecord;
+  /** Hex sha256 of the delivered bytes, for change detection and the delivery ledger; '' when absent. */
+  readonly sha256: string;
+  /** Whether the stored value was an OpenPGP message that was decrypted. */
+  readonly decrypted?: true;
+  readonly missingOptional?: true;
+}
+
+/** Per secret name (every name the plan uses). */
+export type ResolvedSecrets = ReadonlyMap<string, ResolvedSecret>;
+
+interface PathResult {
+  readonly record?: SecretRecord;
+  readonly sha256: string;
+  readonly decrypted?: true;
+  readonly missingOptional?: true;
+}
+
+// Resolves the plan's secrets; throws the first failure (in path order) as a one-line error naming the path.
+export async function resolveSecrets(options: ResolveSecretsOptions): Promise<ResolvedSecrets> {
+  const { plan, log } = options;
+  assertTimeout(options.timeoutMs);
+  const optionalPaths = listOptionalPaths(plan, options.optional);
+  const outcomes = await fetchPaths(options, plan.secretPaths, (path) => optionalPaths.has(path));
+  const failures = outcomes.filter((outcome): outcome is { path: string; error: SecretsAgentError } => 'error' in outcome);
+  const first = failures[0];
+  if (first !== undefined) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more secret${failures.length > 2 ? 's' : ''} failed)` : '';
+    throw new SecretsAgentError(first.error.code, `${first.error.message}${more}`, {
+      details: { ...first.error.details, failedPaths: failures.map((failure) => failure.path) },
+      cause: first.error,
+    });
+  }
+  const byPath = new Map(outcomes.map((outcome) => [outcome.path, (outcome as { result: PathResult }).result]));
+  const resolved = new Map<string, ResolvedSecret>();
+  for (const use of [...plan.env, ...plan.files]) {
+    if (resolved.has(use.secretName)) continue;
+    const result = byPath.get(use.sourcePath) as PathResult;
+    resolved.set(use.secretName, Object.freeze({ name: use.secretName, path: use.sourcePath, ...result }));
+  }
+  log.debug({ paths: plan.secretPaths.length, names: resolved.size }, 'secrets resolved');
+  return resolved;
+}
+
+export type PathOutcome = { readonly path: string; readonly result: PathResult } | { readonly path: string; readonly error: SecretsAgentError };
+
+// Fetches `paths` (each once) under one deadline; every outcome is reported, nothing thrown for a path.
+export async function fetchPaths(options: Omit<ResolveSecretsOptions, 'plan' | 'optional'>, paths: readonly string[], isOptional: (path: string) => boolean): Promise<PathOutcome[]> {
+  const { log } = options;
+  const deadline = new AbortController();
+  // Every fetch in flight and every retry wait listens on it; that is expected, not a leak.
+  setMaxListeners(0, deadline.signal);
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const onOuterAbort = (): void => deadline.abort();
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const retry = { ...defaultResolveRetry, ...options.retry };
+  const startedMs = Date.now();
+  try {
+    return await mapWithConcurrency(paths, options.maxConcurrent ?? defaultMaxConcurrentFetches, async (path): Promise<PathOutcome> => {
+      try {
+        const record = await raceDeadline(
+          retryWithBackoff(() => options.source.getSecret(path), {
+            ...retry,
+            deadlineMs: options.timeoutMs,
+            signal: deadline.signal,
+            onRetry: ({ attempt, delayMs, error }) => log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
+          }),
+          deadline.signal,
+          path,
+          options,
+        );
+        log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
+        const delivered = options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
+        return { path, result: { ...delivered, sha256: sha256Hex(delivered.record.bytes) } };
+      } catch (error) {
+        if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND') && isOptional(path)) {
+          log.info({ secretPath: path }, 'optional secret is absent; skipping it');
+          return { path, result: { sha256: '', missingOptional: true } };
+        }
+        return { path, error: describeFailure(path, error, deadline.signal.aborted && options.signal?.aborted !== true, Date.now() - startedMs) };
+      }
+    });
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+// A path is optional when every name that uses it is optional (in the plan or by `extra`).
+function listOptionalPaths(plan: DeliveryPlan, extra: ReadonlySet<string> | undefined): Set<string> {
+  const required = new Set<string>();
+  for (const use of [...plan.env, ...plan.files]) {
+    if (!use.optional && extra?.has(use.secretName) !== true) required.add(use.sourcePath);
+  }
+  return new Set(plan.secretPaths.filter((path) => !required.has(path)));
+}
+
+// The deadline also cuts an attempt in flight (the client's own timeout may be longer).
+function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, path: string, options: { timeoutMs: number }): Promise<T> {
+  if (signal.aborted) return Promise.reject(timeoutError(path, options.timeoutMs));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(timeoutError(path, options.timeoutMs));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
+function timeoutError(path: string, timeoutMs: number): SecretsAgentError {
+  return new SecretsAgentError('ERR_TIMEOUT', `timed out after ${timeoutMs} ms (--timeout)`, { details: { secretPath: path, timeoutMs } });
+}
+
+// One line: what failed (the path) and why (our message, which never carries a value).
+function describeFailure(path: string, error: unknown, timedOut: boolean, elapsedMs: number): SecretsAgentError {
+  let failure: SecretsAgentError;
+  if (timedOut && !isSecretsAgentError(error)) {
+    // The retry loop's wait was cut by the deadline (an AbortError).
+    failure = new SecretsAgentError('ERR_TIMEOUT', `gave up after ${elapsedMs} ms (--timeout)`, { cause: error });
+  } else if (timedOut && isSecretsAgentError(error) && error.code !== 'ERR_TIMEOUT' && error.retryable) {
+    failure = new SecretsAgentError('ERR_TIMEOUT', `gave up after ${elapsedMs} ms (--timeout): ${error.message}`, { cause: error });
+  } else {
+    failure = toSecretsAgentError(error, 'internal error while fetching');
+  }
+  const reason = failure.message.replace(/\s*\n\s*/g, ' ');
+  return new SecretsAgentError(failure.code, `Cannot read secret \`${path}\`: ${reason}`, {
+    details: { ...failure.details, secretPath: path },
+    cause: failure,
+  });
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function assertTimeout(timeoutMs: unknown): void {
+  if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`timeoutMs\` to be a positive integer, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`);
+  }
+}

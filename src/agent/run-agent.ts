@@ -1,0 +1,172 @@
+// `secrets-agent run`: validate the definition, fetch its secrets, deliver them, then become the
+// workload (exec, when only env vars were delivered) or supervise it (files to remove afterwards,
+// or --user). Reads like a recipe; each step lives in its own file.
+import { constants } from 'node:os';
+import { SecretsAgentError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+// Direct file imports: the supervisor index would load execa (~100 ms), which exec mode never needs.
+import { execWorkload } from '../supervisor/exec-workload.js';
+import { exitCodeOf } from '../supervisor/exit-code.js';
+import { loadPlan } from './load-plan.js';
+import { parseWorkloadUser } from './parse-user.js';
+import { readNodePgpKey } from './pgp-value.js';
+import { prepareWorkload, type PreparedWorkload } from './prepare-workload.js';
+import { resolveSecrets, type ResolveRetryOptions } from './resolve-secrets.js';
+import type { OpenSecretSource } from './secret-source-handle.js';
+
+export interface RunAgentOptions {
+  readonly appFile: string;
+  readonly containerName?: string;
+  readonly optional?: readonly string[];
+  readonly enforceSpaces: boolean;
+  readonly pgpKeyFile?: string;
+  readonly pgpPassphrase?: string;
+  /** Total deadline for fetching every secret. */
+  readonly timeoutMs: number;
+  readonly killTimeoutMs: number;
+  readonly retry?: ResolveRetryOptions;
+  /** The workload's working directory (its sandbox). */
+  readonly sandbox: string;
+  /** `--user` as given: NAME, UID, NAME:GROUP or UID:GID. */
+  readonly user?: string;
+  readonly allowDisk: boolean;
+  readonly secretRoot?: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** The environment the workload starts from (the agent's). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly openSource: OpenSecretSource;
+  /** Allow true exec (default true); false always supervises. */
+  readonly exec?: boolean;
+  readonly log: Logger;
+}
+
+const stopSignals = ['SIGTERM', 'SIGINT'] as const;
+
+// Returns the workload's exit code (128+N when signal N ended it); throws the agent's own failures.
+export async function runAgent(options: RunAgentOptions): Promise<number> {
+  const { log } = options;
+  const { plan } = await loadPlan(options.appFile, {
+    ...(options.containerName === undefined ? {} : { containerName: options.containerName }),
+    ...(options.optional === undefined ? {} : { optional: options.optional }),
+    enforceSpaces: options.enforceSpaces,
+  });
+  const user = options.user === undefined ? undefined : await parseWorkloadUser(options.user);
+  const key = options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
+
+  // Until the workload runs, SIGTERM/SIGINT stop the agent cleanly: no fetch left running, no file left behind.
+  const stop = watchStopSignals(log);
+  let prepared: PreparedWorkload | undefined;
+  try {
+    const opened = await options.openSource();
+    let resolved;
+    let settled = false;
+    try {
+      resolved = await resolveSecrets({
+        plan,
+        source: opened.source,
+        timeoutMs: options.timeoutMs,
+        signal: stop.signal,
+        log,
+        ...(key === undefined ? {} : { pgpPrivateKey: key }),
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+      });
+      settled = true;
+    } finally {
+      // After a failure, a stop signal or the deadline, requests still in flight are not waited for.
+      if (!settled && opened.abort !== undefined) await opened.abort();
+      else await opened.close();
+    }
+    stop.throwIfStopped();
+    prepared = await prepareWorkload({
+      plan,
+      resolved,
+      sandbox: options.sandbox,
+      allowDisk: options.allowDisk,
+      baseEnv: options.baseEnv,
+      log,
+      ...(user === undefined ? {} : { user }),
+      ...(options.secretRoot === undefined ? {} : { secretRoot: options.secretRoot }),
+    });
+    stop.throwIfStopped();
+  } catch (error) {
+    await prepared?.cleanup();
+    stop.close();
+    if (stop.received !== undefined) return signalExitCode(stop.received);
+    throw error;
+  }
+
+  const workload = { command: options.command, args: options.args, env: prepared.env, cwd: options.sandbox, log };
+  if (prepared.secretDir === undefined && user === undefined && options.exec !== false) {
+    stop.close();
+    // Returns only when exec is impossible here; then we supervise below.
+    execWorkload(workload);
+  }
+  return superviseWorkload(options, prepared, workload, user, stop);
+}
+
+async function superviseWorkload(
+  options: RunAgentOptions,
+  prepared: PreparedWorkload,
+  workload: { command: string; args: readonly string[]; env: Readonly<Record<string, string>>; cwd: string; log: Logger },
+  user: { uid: number; gid: number } | undefined,
+  stop: StopWatch,
+): Promise<number> {
+  const { log } = options;
+  try {
+    const [{ startWorkload }, { forwardSignals }] = await Promise.all([import('../supervisor/start-workload.js'), import('../supervisor/forward-signals.js')]);
+    const handle = await startWorkload({
+      ...workload,
+      killTimeoutMs: options.killTimeoutMs,
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+    });
+    const forwarding = forwardSignals(handle, undefined, { log });
+    // A stop signal that arrived while the workload was being spawned is passed on now.
+    stop.close();
+    if (stop.received !== undefined) void handle.stop(stop.received);
+    const exit = await handle.exited;
+    forwarding.close();
+    return exitCodeOf(exit);
+  } finally {
+    stop.close();
+    await prepared.cleanup();
+  }
+}
+
+interface StopWatch {
+  readonly signal: AbortSignal;
+  readonly received: NodeJS.Signals | undefined;
+  throwIfStopped(): void;
+  close(): void;
+}
+
+function watchStopSignals(log: Logger): StopWatch {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const listener = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) return;
+    received = signal;
+    log.warn({ signal }, 'stop signal before the workload started; cleaning up');
+    controller.abort();
+  };
+  for (const signal of stopSignals) process.on(signal, listener);
+  let closed = false;
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    throwIfStopped() {
+      if (received !== undefined) throw new SecretsAgentError('ERR_INTERNAL', `stopped by ${received}`);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const signal of stopSignals) process.off(signal, listener);
+    },
+  };
+}
+
+function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + ((constants.signals as Record<string, number | undefined>)[signal] ?? 0);
+}

@@ -1,0 +1,176 @@
+// `secrets-agent run --app app.json [options] -- CMD ARGS...` and `secrets-agent explain --app app.json`.
+// The work happens in src/agent (loaded when a command runs, so other commands do not pay for it).
+import type { Argv } from 'yargs';
+import { parseDurationMs } from '../../core/duration.js';
+import { SecretsAgentError } from '../../core/errors.js';
+import { createLogger, type Logger } from '../../core/log.js';
+import type { OpenedSecretSource } from '../../agent/secret-source-handle.js';
+import { connectionArgsFrom, connectionOptions, openConnection, readPasswordFile } from '../connection.js';
+import type { CliIo, CommandResult } from '../io.js';
+import { writeLine } from '../io.js';
+import type { RegisterCommands } from './index.js';
+
+const planOptions = {
+  app: { type: 'string', demandOption: true, describe: 'Marathon app or pod definition (JSON file)' },
+  container: { type: 'string', describe: 'Pod container to run (required for pods with more than one)' },
+  optional: { type: 'string', array: true, describe: 'Secret name (a key of `secrets`) that may be absent; repeatable' },
+  spaces: { type: 'boolean', default: true, describe: "Refuse secrets outside the app's space (--no-spaces to allow)" },
+  'pgp-key-file': { type: 'string', describe: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it" },
+  'pgp-passphrase-file': { type: 'string', describe: 'File holding the passphrase of --pgp-key-file' },
+  timeout: { type: 'string', default: '30s', describe: 'Deadline for fetching every secret, retries included (e.g. 500ms, 30s, 2m)' },
+  user: { type: 'string', describe: 'Run the workload as NAME, UID, NAME:GROUP or UID:GID (owner of its secret files; needs root)' },
+  'log-level': { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Agent log level on stderr (default: SECRETS_AGENT_LOG_LEVEL, else warn)' },
+} as const;
+
+const deliveryOptions = {
+  sandbox: { type: 'string', describe: "The workload's working directory; file secrets appear at <sandbox>/<containerPath> (default: current directory)" },
+  'allow-disk': { type: 'boolean', default: false, describe: 'Accept secret files on disk-backed storage when no tmpfs is available' },
+  'secret-root': { type: 'string', describe: 'Parent of the per-run secret directory (default /run/secrets-agent as root, else $XDG_RUNTIME_DIR or /dev/shm)' },
+  'kill-timeout': { type: 'string', default: '10s', describe: 'Grace period between the stop signal and SIGKILL' },
+  'dry-run': { type: 'boolean', default: false, describe: 'Print the plan and check access; start nothing' },
+  json: { type: 'boolean', default: false, describe: 'With --dry-run: print the plan report as JSON' },
+} as const;
+
+// Registers `run` and `explain`.
+export const registerRunCommands: RegisterCommands = (parser: Argv, io: CliIo, result: CommandResult): Argv =>
+  parser
+    .command(
+      'run [workload..]',
+      'Fetch the secrets of an app definition and run a command with them: -- CMD ARGS...',
+      (command: Argv) => command
+        .options({ ...planOptions, ...deliveryOptions, ...connectionOptions })
+        .positional('workload', { type: 'string', array: true, describe: 'The command and its arguments (after --)' })
+        .example('$0 run --app app.json --credential-file sa.json -- ./server --port 8080', 'env and file secrets for ./server')
+        .example('$0 run --app app.json --data-dir /var/lib/store --dry-run', 'show what would be delivered'),
+      async (argv) => {
+        result.exitCode = await runCommand(argv as unknown as Record<string, unknown>, io);
+      },
+    )
+    .command(
+      'explain',
+      'Print which env vars and files an app definition gets from which secret paths (sizes, never values); checks access when a store is given',
+      (command: Argv) => command.options({
+        ...planOptions,
+        ...connectionOptions,
+        offline: { type: 'boolean', default: false, describe: 'Only validate and print the plan; ask no store' },
+        json: { type: 'boolean', default: false, describe: 'Print the report as JSON' },
+      }),
+      async (argv) => {
+        result.exitCode = await explainCommand(argv as unknown as Record<string, unknown>, io, false);
+      },
+    );
+
+async function runCommand(argv: Record<string, unknown>, io: CliIo): Promise<number> {
+  if (argv['dry-run'] === true) return explainCommand(argv, io, true);
+  const workload = workloadArgs(argv);
+  const [command, ...args] = workload;
+  if (command === undefined || command === '') {
+    throw new SecretsAgentError('ERR_USAGE', 'Expected the workload command after `--` (secrets-agent run --app app.json -- CMD ARGS...), or --dry-run');
+  }
+  const log = createRunLogger(argv, io);
+  const { runAgent } = await import('../../agent/run-agent.js');
+  return runAgent({
+    ...(await commonAgentOptions(argv, log)),
+    killTimeoutMs: parseDurationFlag(argv['kill-timeout'], 'kill-timeout', 0),
+    sandbox: textFlag(argv, 'sandbox') ?? io.cwd,
+    allowDisk: argv['allow-disk'] === true,
+    ...optional('user', textFlag(argv, 'user')),
+    ...optional('secretRoot', textFlag(argv, 'secret-root')),
+    command,
+    args,
+    baseEnv: io.env,
+    openSource: () => openSource(argv, io, log),
+  });
+}
+
+async function explainCommand(argv: Record<string, unknown>, io: CliIo, dryRun: boolean): Promise<number> {
+  const log = createRunLogger(argv, io);
+  const { explainAgent } = await import('../../agent/explain-agent.js');
+  const { formatPlanReport } = await import('../../agent/plan-report.js');
+  const { pgpKeyFile, pgpPassphrase, ...common } = await commonAgentOptions(argv, log);
+  const { report, failure } = await explainAgent({
+    ...common,
+    ...optional('pgpKeyFile', pgpKeyFile),
+    ...optional('pgpPassphrase', pgpPassphrase),
+    withUser: textFlag(argv, 'user') !== undefined,
+    openSource: argv['offline'] === true ? undefined : () => openSource(argv, io, log),
+  });
+  writeLine(io.stdout, argv['json'] === true ? JSON.stringify(report) : formatPlanReport(report));
+  if (failure !== undefined) throw failure;
+  if (dryRun) log.debug({ appFile: argv['app'] }, 'dry run: nothing started');
+  return 0;
+}
+
+async function commonAgentOptions(argv: Record<string, unknown>, log: Logger): Promise<{
+  appFile: string;
+  containerName?: string;
+  optional?: string[];
+  enforceSpaces: boolean;
+  pgpKeyFile?: string;
+  pgpPassphrase?: string;
+  timeoutMs: number;
+  log: Logger;
+}> {
+  const passphraseFile = textFlag(argv, 'pgp-passphrase-file');
+  const optionalNames = (argv['optional'] as unknown[] | undefined)?.map(String).flatMap((name) => name.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  return {
+    appFile: String(argv['app']),
+    ...optional('containerName', textFlag(argv, 'container')),
+    ...optional('optional', optionalNames),
+    enforceSpaces: argv['spaces'] !== false,
+    ...optional('pgpKeyFile', textFlag(argv, 'pgp-key-file')),
+    ...optional('pgpPassphrase', passphraseFile === undefined ? undefined : await readPasswordFile(passphraseFile)),
+    timeoutMs: parseDurationFlag(argv['timeout'], 'timeout', 1),
+    log,
+  };
+}
+
+async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger): Promise<OpenedSecretSource> {
+  // No single request may outlive the run's own deadline.
+  const timeoutMs = parseDurationFlag(argv['timeout'], 'timeout', 1);
+  const connection = await openConnection(connectionArgsFrom(argv), io, { log, connections: 16, timeoutMs });
+  if (connection.kind === 'local') return { source: connection.api, close: () => connection.close() };
+  return {
+    source: connection.api,
+    close: () => connection.close(),
+    abort: async () => {
+      await connection.transport.destroy();
+      await connection.close();
+    },
+  };
+}
+
+// The agent logs JSON lines on stderr. With the process's own stderr it writes to fd 2 directly:
+// creating process.stderr on a pipe would make the fd non-blocking, and an exec'd workload would
+// inherit that.
+function createRunLogger(argv: Record<string, unknown>, io: CliIo): Logger {
+  const level = (textFlag(argv, 'log-level') ?? io.env['SECRETS_AGENT_LOG_LEVEL'] ?? 'warn') as 'warn';
+  return createLogger({ level, name: 'secrets-agent', ...(io.stderrFd === 2 ? {} : { destination: io.stderr }) });
+}
+
+// `500ms`, `30s`, `2m`, `1h`; a bare number is seconds.
+export function parseDurationFlag(value: unknown, flag: string, minimumMs: number): number {
+  const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
+  if (ms === undefined || ms < minimumMs) {
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`--${flag}\` to be a duration such as 500ms, 30s or 2m${minimumMs > 0 ? ' (more than 0)' : ''}, got \`${String(value).slice(0, 40)}\``, {
+      details: { option: flag },
+    });
+  }
+  return ms;
+}
+
+// The command after `--` (yargs leaves it in `_` after the command name, unparsed), or given positionally.
+function workloadArgs(argv: Record<string, unknown>): string[] {
+  const positional = (argv['_'] as unknown[] | undefined ?? []).map(String);
+  if (positional[0] === 'run') positional.shift();
+  return [...((argv['workload'] as unknown[] | undefined) ?? []).map(String), ...positional];
+}
+
+function textFlag(argv: Record<string, unknown>, name: string): string | undefined {
+  const value = argv[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
