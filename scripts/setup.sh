@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine: npm packages, and from Debian's
-# packages gpg (interop tests), ZooKeeper + Java (storage backend tests), systemd-analyze (unit checks).
+# packages gpg (interop tests), ZooKeeper + Java (storage backend tests), systemd-analyze (unit checks),
+# curl and xxd (the docs' operator commands).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,9 @@ command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 [ -f /usr/share/java/slf4j-simple.jar ] || missing+=(libslf4j-java)
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The operator-flow test types the DC/OS docs' commands: curl, and xxd to hex-decode the unseal key.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v xxd >/dev/null 2>&1 || missing+=(xxd)
 # Tests of the daemon's status API: a real unix datagram receiver for sd_notify and Prometheus'
 # own text-format parser both run under Debian's python3.
 [ -x /usr/bin/python3 ] || missing+=(python3)
