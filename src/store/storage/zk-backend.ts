@@ -128,7 +128,7 @@ class ZooKeeperBackend implements StorageBackend {
     this.#assertOpen();
     assertStorageKey(key);
     assertValue(value);
-    return this.#track(() => this.#create(key, value));
+    return this.#track(() => this.#writeValue(key, value, 'create'));
   }
 
   async put(key: string, value: Uint8Array, options: PutOptions = {}): Promise<number> {
@@ -136,7 +136,7 @@ class ZooKeeperBackend implements StorageBackend {
     assertStorageKey(key);
     assertValue(value);
     const expected = parseExpectedVersion(options);
-    return this.#track(() => (expected === undefined ? this.#putAny(key, value) : this.#putIf(key, value, expected)));
+    return this.#track(() => (expected === undefined ? this.#writeValue(key, value, 'put') : this.#putIf(key, value, expected)));
   }
 
   async delete(key: string, options: PutOptions = {}): Promise<boolean> {
@@ -186,51 +186,25 @@ class ZooKeeperBackend implements StorageBackend {
 
   // ---- writes -------------------------------------------------------------------------------
 
-  async #create(key: string, value: Uint8Array): Promise<number> {
+  // Create (`create`: refuses an existing value) or create-or-replace (`put`). For `put` the
+  // mirror's version is only a hint (setData with -1 does not need it); it matters after a
+  // connection loss, where "unchanged since the hint" proves our write was not applied.
+  async #writeValue(key: string, value: Uint8Array, mode: 'create' | 'put'): Promise<number> {
     const deadline = this.#deadline();
     const writeId = createWriteId();
     const record = encodeValueRecord(writeId, value);
     const path = this.#path(key);
     let pre = this.#hint(key);
     for (let attempt = 0; ; attempt += 1) {
-      this.#assertAttempts(attempt, key, 'create');
-      if (pre.exists && pre.hasValue) {
+      this.#assertAttempts(attempt, key, mode);
+      if (mode === 'create' && pre.exists && pre.hasValue) {
+        // The mirror may lag behind another instance's delete: only the server can say "exists".
         if (pre.fresh) throw conflict(`storage key ${JSON.stringify(key)} already exists`, key);
         pre = await this.#read(key, deadline);
         continue;
       }
-      const outcome = await this.#write(key, pre.exists ? [setOp(path, record, pre.version)] : createOps(path, record), deadline);
-      switch (outcome.kind) {
-        case 'ok':
-          return this.#acknowledge(key, outcome.stat, record);
-        case 'NO_NODE':
-          if (!pre.exists) await this.#ensureParents(key, deadline);
-          pre = { exists: false, fresh: false };
-          break;
-        case 'NODE_EXISTS':
-        case 'BAD_VERSION':
-          pre = await this.#read(key, deadline);
-          break;
-        case 'LOST': {
-          const recovered = await this.#recover(key, writeId, pre, deadline);
-          if (recovered.applied) return this.#acknowledge(key, recovered.stat, record);
-          pre = recovered.observed;
-        }
-      }
-    }
-  }
-
-  async #putAny(key: string, value: Uint8Array): Promise<number> {
-    const deadline = this.#deadline();
-    const writeId = createWriteId();
-    const record = encodeValueRecord(writeId, value);
-    const path = this.#path(key);
-    // The mirror's version is only a hint here (setData with -1 does not need it); it matters
-    // after a connection loss, where "unchanged since the hint" proves our write was not applied.
-    let pre = this.#hint(key);
-    for (let attempt = 0; ; attempt += 1) {
-      this.#assertAttempts(attempt, key, 'put');
-      const outcome = await this.#write(key, pre.exists ? [setOp(path, record, -1)] : createOps(path, record), deadline);
+      const ops = pre.exists ? [setOp(path, record, mode === 'create' ? pre.version : -1)] : createOps(path, record);
+      const outcome = await this.#write(key, ops, deadline);
       switch (outcome.kind) {
         case 'ok':
           return this.#acknowledge(key, outcome.stat, record);
