@@ -3,21 +3,15 @@
 // is the exported folder, `key` the secret below it, `type` `text` or `binary`, and `value` the
 // bytes in base64 (text too, so a glance at the file shows no value). Text entries may also carry
 // the fields a GET returned (`description`, `labels`, `author`, `created`, `updated`).
-import type { SecretType } from '../core/secrets-api.js';
+import type { SecretRecord } from '../core/secrets-api.js';
 
-export interface BackupEntry {
+// A stored secret's fields, but `path` is the exported folder and `key` the secret below it.
+// `author`, `created` and `updated` are informational: the store sets its own on import.
+export interface BackupEntry extends Omit<SecretRecord, 'path'> {
   /** The folder the entry was exported from ('' = the root). */
   readonly path: string;
   /** The secret's path below `path`; never empty. */
   readonly key: string;
-  readonly type: SecretType;
-  readonly bytes: Uint8Array;
-  readonly description?: string;
-  readonly labels?: readonly string[];
-  /** Informational: the store sets these itself when the entry is imported. */
-  readonly author?: string;
-  readonly created?: string;
-  readonly updated?: string;
 }
 
 export interface BackupDocument {
