@@ -20,6 +20,7 @@ import type { CliIo } from './io.js';
 
 export const urlEnvVar = 'DCOS_CLUSTER_URL';
 export const caFileEnvVar = 'DCOS_SECRETS_CA_CERT_FILE';
+export const zookeeperAuthEnvVar = 'ZK_AUTH';
 const maxPasswordFileBytes = 4096;
 
 /** yargs options for reaching a remote store. */
@@ -37,6 +38,7 @@ export const remoteOptions = {
 export const localOptions = {
   'data-dir': { type: 'string', describe: 'Open the embedded store in this directory in-process (when no URL is given)' },
   storage: { type: 'string', describe: 'Storage location for --data-dir: `file:` (default, under the data directory), `file:///abs/dir` or `zk://hosts/chroot`' },
+  'zk-auth': { type: 'string', describe: `ZooKeeper digest auth \`user:password\` for \`zk://\` storage (default: ${zookeeperAuthEnvVar}, which keeps it out of argv)` },
 } as const;
 
 export const connectionOptions = { ...remoteOptions, ...localOptions } as const;
@@ -57,6 +59,8 @@ export interface ConnectionArgs {
   readonly stateDir?: string | undefined;
   readonly dataDir?: string | undefined;
   readonly storage?: string | undefined;
+  /** `--zk-auth user:password` for zk:// storage with --data-dir. */
+  readonly zookeeperAuth?: string | undefined;
   /** `--base-path`; `/` means the store root (overrides the session's). */
   readonly basePath?: string | undefined;
 }
@@ -112,6 +116,7 @@ export function connectionArgsFrom(argv: Readonly<Record<string, unknown>>): Con
     stateDir: text('state-dir'),
     dataDir: text('data-dir'),
     storage: text('storage'),
+    zookeeperAuth: text('zk-auth'),
     basePath: text('base-path'),
   };
 }
@@ -124,7 +129,13 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
     const basePath = resolveBasePath(args.basePath, undefined);
     // Loaded here: the store's modules (openpgp among them) cost start-up time a remote connection does not need.
     const { openEmbeddedStore } = await import('../store/embedded-store.js');
-    const api = await openEmbeddedStore({ dataDir: args.dataDir, ...(args.storage === undefined ? {} : { storage: args.storage }), ...(options.log === undefined ? {} : { log: options.log }) });
+    const zookeeperAuth = args.zookeeperAuth ?? nonEmpty(io.env[zookeeperAuthEnvVar]);
+    const api = await openEmbeddedStore({
+      dataDir: args.dataDir,
+      ...(args.storage === undefined ? {} : { storage: args.storage }),
+      ...(zookeeperAuth === undefined ? {} : { zookeeperAuth }),
+      ...(options.log === undefined ? {} : { log: options.log }),
+    });
     return { kind: 'local', dataDir: args.dataDir, api, basePath, close: () => api.close() };
   }
 

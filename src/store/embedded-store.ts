@@ -13,6 +13,8 @@ export interface EmbeddedStoreOptions {
   /** Storage location for openStorage (default `file:`, i.e. under `dataDir`). */
   readonly storage?: string;
   readonly instanceId?: string;
+  /** `user:password` for ZooKeeper digest auth with `zk://` storage; never logged. */
+  readonly zookeeperAuth?: string;
   readonly log?: Logger;
   /** Recorded as the author of secrets written through this store. Default `local`. */
   readonly author?: string;
@@ -28,7 +30,7 @@ export interface EmbeddedStore extends SecretsApi {
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const log = options.log ?? createSilentLogger();
   const author = options.author ?? 'local';
-  const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, log });
+  const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, zookeeperAuth: options.zookeeperAuth, log });
   let store: SecretStore;
   try {
     store = await openSecretStore({

@@ -9,6 +9,7 @@ import { recordLogText } from '../../helpers/log-capture.js';
 import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../../helpers/zookeeper-ensemble.js';
 import { rawRequest } from '../support/store-server.js';
 import { makeDataDir } from '../support/temp-storage.js';
+import { runBufferedCli } from '../../cli/commands/support/buffered-cli.js';
 import { eventually, valueOf } from './support/cluster.js';
 
 const zkPassword = 'zk-cli-password-5e1b';
@@ -83,5 +84,30 @@ describe('store serve on ZooKeeper (child processes)', () => {
       expect(served.stderr()).not.toContain(zkPassword);
       expect(served.stderr()).toContain('"zookeeper storage closed"');
     }
+  });
+
+  it('secret commands open the ZooKeeper store in-process with --data-dir and ZK_AUTH or --zk-auth; without auth they are refused', async () => {
+    const m3 = await serve('m3', 'env');
+    try {
+      const put = await rawRequest(m3.url, { method: 'PUT', path: '/secrets/v1/secret/default/cli/local', headers, body: JSON.stringify({ value: canaryValue }) });
+      expect(put.status, put.body.toString('utf8')).toBe(201);
+      const dataDir = await makeDataDir('cli-zk-local-');
+      const storage = `zk://${ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`;
+      const local = ['--data-dir', dataDir, '--storage', storage];
+      const viaEnv = await runBufferedCli(['secret', 'get', 'cli/local', ...local, '--base-path', '/'], { env: { ZK_AUTH: `secrets-agent:${zkPassword}` } });
+      expect(viaEnv.code, viaEnv.stderr).toBe(0);
+      expect(viaEnv.stdout).toBe(canaryValue);
+      const viaFlag = await runBufferedCli(['secret', 'list', 'cli', ...local, '--base-path', '/', '--zk-auth', `secrets-agent:${zkPassword}`]);
+      expect(viaFlag.code, viaFlag.stderr).toBe(0);
+      expect(viaFlag.stdout).toContain('local');
+      // The znodes carry digest ACLs: another identity cannot read them.
+      const noAuth = await runBufferedCli(['secret', 'get', 'cli/local', ...local, '--base-path', '/'], { env: {} });
+      expect(noAuth.code).not.toBe(0);
+      expect(`${noAuth.stdout}${noAuth.stderr}`).not.toContain(canaryValue);
+      expect(viaEnv.stderr + viaFlag.stderr + noAuth.stderr).not.toContain(zkPassword);
+    } finally {
+      m3.child.kill('SIGTERM');
+    }
+    expect(await m3.exited).toBe(0);
   });
 });
