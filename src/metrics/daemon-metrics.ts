@@ -31,7 +31,7 @@ export interface DaemonMetrics {
   /** Rotations applied to a task; label `reaction`: signal | restart | none. */
   readonly rotations: Counter<'reaction'>;
   readonly tokenRenewals: Counter;
-  /** Task restarts; label `reason`, e.g. exited | rotation | definition-changed | reload. */
+  /** Task restarts; label `reason`: exited | rotation | definition-changed | retry. */
   readonly taskRestarts: Counter<'reason'>;
   /** Tasks per state (starting, running, backoff, held, stopping, stopped, failed). */
   readonly tasks: Gauge<'state'>;

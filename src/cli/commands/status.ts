@@ -34,8 +34,7 @@ export const registerStatusCommands: RegisterCommands = (parser: Argv, io: CliIo
       'timeout-ms': { type: 'number', default: 5000, describe: 'How long to wait for the daemon to answer' },
     }),
     async (argv) => {
-      // Checked here, not with yargs .conflicts(): run-cli's fail() records usage errors without
-      // stopping the handler, so the command would still run.
+      // Checked here rather than with yargs .conflicts(), for a message that names both flags.
       if (argv.json === true && argv.metrics === true) throw new SecretsAgentError('ERR_USAGE', '--json and --metrics are mutually exclusive');
       const timeoutMs = argv['timeout-ms'];
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
