@@ -16,6 +16,8 @@ export const daemonOptionSpecs = {
   sandboxRoot: { type: 'string', description: 'Parent of the per-task working directories (default <state-dir>/tasks)' },
   secretRoot: { type: 'string', description: 'Parent of the per-task secret tmpfs directories' },
   allowDisk: { type: 'boolean', default: false, description: 'Accept a disk-backed secret root' },
+  pgpKeyFile: { type: 'string', description: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it" },
+  pgpPassphraseFile: { type: 'string', description: 'File holding the passphrase of the node key (--pgp-key-file)' },
   pollInterval: { type: 'string', default: '60s', check: duration, description: 'Re-read interval when the store has no change feed' },
   changeFeed: { type: 'boolean', default: true, description: 'Use the store\'s change feed when it has one (false: always poll)' },
   changeWait: { type: 'string', default: '60s', check: duration, description: 'Long-poll wait of the change feed' },
@@ -46,6 +48,8 @@ export interface DaemonSettings {
   readonly sandboxRoot: string | undefined;
   readonly secretRoot: string | undefined;
   readonly allowDisk: boolean;
+  readonly pgpKeyFile: string | undefined;
+  readonly pgpPassphraseFile: string | undefined;
   readonly pollIntervalMs: number;
   readonly changeFeed: boolean;
   readonly changeWaitMs: number;
@@ -63,8 +67,8 @@ export interface DaemonSettings {
   readonly debounceMs: number;
 }
 
-/** Settings SIGHUP cannot change: they name things already opened. */
-export const fixedSettings = ['appsDir', 'statusSocket', 'metricsListen', 'sandboxRoot', 'secretRoot'] as const;
+/** Settings SIGHUP cannot change: they name things already opened (the node key is read once, at start). */
+export const fixedSettings = ['appsDir', 'statusSocket', 'metricsListen', 'sandboxRoot', 'secretRoot', 'pgpKeyFile', 'pgpPassphraseFile'] as const;
 
 export interface LoadDaemonSettingsOptions {
   readonly file?: string | undefined;
@@ -89,6 +93,8 @@ export function loadDaemonSettings(options: LoadDaemonSettingsOptions): DaemonSe
     sandboxRoot: config.sandboxRoot,
     secretRoot: config.secretRoot,
     allowDisk: config.allowDisk,
+    pgpKeyFile: config.pgpKeyFile,
+    pgpPassphraseFile: config.pgpPassphraseFile,
     pollIntervalMs: Math.max(1, ms(config.pollInterval)),
     changeFeed: config.changeFeed,
     changeWaitMs: Math.max(1000, ms(config.changeWait)),

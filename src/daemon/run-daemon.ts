@@ -6,14 +6,15 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveAuthMethod } from '../auth/auth-method.js';
 import { defaultStateDir } from '../auth/state-dir.js';
-import { openConnection, type Connection, type ConnectionArgs } from '../cli/connection.js';
+import { openConnection, readPasswordFile, type Connection, type ConnectionArgs } from '../cli/connection.js';
 import type { CliIo } from '../cli/io.js';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { sweepStaleSecretDirs } from '../deliver/index.js';
+import { readNodePgpKey, type NodePgpKey } from '../agent/pgp-value.js';
+import { defaultSecretRootDir, sweepStaleSecretDirs } from '../deliver/index.js';
 import { createDaemonMetrics, recordTaskGauges } from '../metrics/daemon-metrics.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
-import { notifyEnvVars, notifySystemd, startSystemdWatchdog } from '../systemd/sd-notify.js';
+import { notifySystemd, startSystemdWatchdog } from '../systemd/sd-notify.js';
 import { watchDirectory, type DirectoryWatch } from '../watch/index.js';
 import { startChangeWatch, type ChangeWatch } from './change-watch.js';
 import { watchCredentialFile } from './credential-watch.js';
@@ -63,9 +64,11 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   const appsDir = settings.appsDir;
   const stateDir = options.connection.stateDir ?? defaultStateDir({ env: io.env });
   const sandboxRoot = settings.sandboxRoot ?? join(stateDir, 'tasks');
-  const secretRoot = settings.secretRoot ?? defaultSecretRoot(io.env);
+  const secretRoot = settings.secretRoot ?? defaultSecretRootDir(io.env);
   settings = { ...settings, secretRoot };
   await assertDirectory(appsDir);
+  // Read once, before anything starts: a bad key fails the daemon, as it fails `run`.
+  const pgpPrivateKey = await readPgpKey(settings);
   await mkdir(sandboxRoot, { recursive: true, mode: 0o700 });
 
   // Leftovers of a daemon (or run) that was killed: their owner process is gone.
@@ -103,7 +106,16 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     const manager = createTaskManager({
       appsDir,
       log,
-      context: { cache, settings: () => settings, budget, sandboxRoot, baseEnv: withoutNames(options.baseEnv ?? io.env, notifyEnvVars), metrics, log },
+      context: {
+        cache,
+        settings: () => settings,
+        budget,
+        sandboxRoot,
+        baseEnv: options.baseEnv ?? io.env,
+        ...(pgpPrivateKey === undefined ? {} : { pgpPrivateKey }),
+        metrics,
+        log,
+      },
     });
     closers.push(() => manager.stopAll());
 
@@ -208,12 +220,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   }
 }
 
-// Where per-task secret directories go, as createSecretDir would choose it; named here because
-// the daemon also sweeps it.
-function defaultSecretRoot(env: Readonly<Record<string, string | undefined>>): string {
-  if (process.geteuid?.() === 0) return '/run/secrets-agent';
-  const runtimeDir = env['XDG_RUNTIME_DIR'];
-  return runtimeDir === undefined || runtimeDir === '' ? '/dev/shm' : join(runtimeDir, 'secrets-agent');
+// The node key of --pgp-key-file / `pgpKeyFile`, unlocked with the passphrase file when given.
+async function readPgpKey(settings: DaemonSettings): Promise<NodePgpKey | undefined> {
+  if (settings.pgpKeyFile === undefined) {
+    if (settings.pgpPassphraseFile !== undefined) throw new SecretsAgentError('ERR_CONFIG_INVALID', '--pgp-passphrase-file (`pgpPassphraseFile`) needs --pgp-key-file (`pgpKeyFile`)');
+    return undefined;
+  }
+  const passphrase = settings.pgpPassphraseFile === undefined ? undefined : await readPasswordFile(settings.pgpPassphraseFile);
+  return readNodePgpKey(settings.pgpKeyFile, passphrase);
 }
 
 // The credential file to watch, when the credential comes from a file (not inline JSON).
@@ -234,12 +248,4 @@ async function assertDirectory(dir: string): Promise<void> {
     // Reported below.
   }
   throw new SecretsAgentError('ERR_CONFIG_INVALID', `--apps-dir \`${dir}\` is not a directory`, { details: { appsDir: dir } });
-}
-
-// Tasks must not see the service manager's notification socket: a task that wrote READY=1 or
-// WATCHDOG=1 there would speak for the daemon.
-function withoutNames(env: Readonly<Record<string, string | undefined>>, names: readonly string[]): Record<string, string | undefined> {
-  const kept: Record<string, string | undefined> = { ...env };
-  for (const name of names) delete kept[name];
-  return kept;
 }

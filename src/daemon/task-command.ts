@@ -18,6 +18,8 @@ export interface TaskCommandResult {
   readonly command: TaskCommand | undefined;
   /** The pod container the task runs; undefined for apps. */
   readonly containerName: string | undefined;
+  /** Its index in `containers` (for pointers into it); undefined for apps. */
+  readonly containerIndex?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -75,11 +77,11 @@ function readPodCommand(root: Json, issues: AppDefIssue[]): TaskCommandResult {
   const exec = container['exec'];
   const command = isObject(exec) ? exec['command'] : undefined;
   if (isObject(command) && typeof command['shell'] === 'string' && command['shell'].trim() !== '') {
-    return { command: { command: shell, args: ['-c', command['shell']] }, containerName };
+    return { command: { command: shell, args: ['-c', command['shell']] }, containerName, containerIndex: index };
   }
   if (isObject(command) && isStringArray(command['argv']) && command['argv'].length > 0 && command['argv'][0] !== '') {
     const argv = command['argv'];
-    return { command: { command: argv[0] as string, args: argv.slice(1) }, containerName };
+    return { command: { command: argv[0] as string, args: argv.slice(1) }, containerName, containerIndex: index };
   }
   issues.push({ pointer, message: 'must be {"shell": "<command>"} or {"argv": ["<program>", ...]}' });
   return { command: undefined, containerName };

@@ -1,6 +1,6 @@
 // One definition file to everything the daemon needs to run it as a task: the delivery plan
-// (src/appdef, spaces checked), the command, and a fingerprint to tell a real change from a
-// rewrite of the same bytes. Every problem is reported at once with its JSON pointer.
+// (src/appdef, spaces checked), the command, the user it runs as, and a fingerprint to tell a real
+// change from a rewrite of the same bytes. Every problem is reported at once with its JSON pointer.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -14,6 +14,7 @@ import {
 import { planFromDefinition } from '../agent/load-plan.js';
 import { SecretsAgentError } from '../core/errors.js';
 import { readTaskCommand, type TaskCommand } from './task-command.js';
+import { readTaskUser, type TaskUser } from './task-user.js';
 
 export interface TaskDefinition {
   /** The file name, e.g. `web.json`: the task's key. */
@@ -22,6 +23,8 @@ export interface TaskDefinition {
   readonly id: string;
   readonly plan: DeliveryPlan;
   readonly command: TaskCommand;
+  /** Marathon's `user`: the task runs as it and owns its secret files. Undefined: the daemon's user. */
+  readonly user: TaskUser | undefined;
   /** Hex SHA-256 of the file's bytes. */
   readonly fingerprint: string;
 }
@@ -38,7 +41,8 @@ export async function loadTaskDefinition(path: string): Promise<TaskDefinition> 
   const definition = parseAppDefinitionText(text, { source: path });
   const root = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
   const issues: AppDefIssue[] = [];
-  const { command, containerName } = readTaskCommand(root, issues);
+  const { command, containerName, containerIndex } = readTaskCommand(root, issues);
+  const user = readTaskUser(root, containerIndex, issues);
   if (issues.length > 0 || command === undefined) throw invalid(path, issues);
   const plan = planFromDefinition(definition, containerName === undefined ? {} : { containerName });
   const file = basename(path);
@@ -47,6 +51,7 @@ export async function loadTaskDefinition(path: string): Promise<TaskDefinition> 
     id: definition.id ?? file.replace(/\.json$/, ''),
     plan,
     command,
+    user,
     fingerprint: createHash('sha256').update(text).digest('hex'),
   });
 }

@@ -2,20 +2,23 @@
 // (starting → running → backoff | held | failed → starting ..., and stopping → stopped), and every
 // operation on it (start, exit, rotation, replacement, stop) runs one at a time through a queue,
 // so an exit that arrives during a rotation or a stop cannot interleave with it.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveSecrets, type ResolvedSecrets } from '../agent/resolve-secrets.js';
+import type { NodePgpKey } from '../agent/pgp-value.js';
+import { resolveSecrets, type ResolvedSecrets, type ResolveSecretsOptions } from '../agent/resolve-secrets.js';
 import { prepareWorkload, type PreparedWorkload } from '../agent/prepare-workload.js';
 import { isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { exitCodeOf, startWorkload, type WorkloadHandle } from '../supervisor/index.js';
+import { notifyEnvVars } from '../systemd/sd-notify.js';
 import type { DaemonSettings } from './daemon-config.js';
 import type { RestartBudget } from './restart-budget.js';
 import { decideRestart, restartDelayMs } from './restart-policy.js';
 import type { SecretCache } from './secret-cache.js';
 import type { LedgerEntry, TaskState, TaskStatus } from './status-types.js';
 import type { TaskDefinition } from './task-definition.js';
+import { prepareSandbox } from './task-sandbox.js';
+import { resolveTaskUser } from './task-user.js';
 
 export interface TaskContext {
   readonly cache: SecretCache;
@@ -23,6 +26,8 @@ export interface TaskContext {
   readonly budget: RestartBudget;
   readonly sandboxRoot: string;
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** The node's OpenPGP key (--pgp-key-file): stored values that are OpenPGP messages are decrypted with it. */
+  readonly pgpPrivateKey?: NodePgpKey;
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
 }
@@ -98,6 +103,15 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
 
   const sandbox = (): string => join(context.sandboxRoot, definition.file.replace(/\.json$/, ''));
 
+  // The same inputs for a start and a rotation, so a rotated value is decrypted like the first one.
+  const resolveOptions = (settings: DaemonSettings): ResolveSecretsOptions => ({
+    plan: definition.plan,
+    source: context.cache.source,
+    timeoutMs: settings.fetchTimeoutMs,
+    log,
+    ...(context.pgpPrivateKey === undefined ? {} : { pgpPrivateKey: context.pgpPrivateKey }),
+  });
+
   const clearTimer = (): void => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
@@ -126,7 +140,7 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
   async function resolveForStart(): Promise<ResolvedSecrets> {
     const settings = context.settings();
     try {
-      const resolved = await resolveSecrets({ plan: definition.plan, source: context.cache.source, timeoutMs: settings.fetchTimeoutMs, log });
+      const resolved = await resolveSecrets(resolveOptions(settings));
       stale = undefined;
       return resolved;
     } catch (error) {
@@ -155,14 +169,20 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     let resolved: ResolvedSecrets;
     let prepared: PreparedWorkload | undefined;
     try {
+      // Before any store read: an unknown user fails the start without costing the store a fetch.
+      const user = definition.user === undefined ? undefined : await resolveTaskUser(definition.user);
       resolved = await resolveForStart();
-      await mkdir(sandbox(), { recursive: true, mode: 0o700 });
+      await prepareSandbox(sandbox(), user);
       prepared = await prepareWorkload({
         plan: definition.plan,
         resolved,
         sandbox: sandbox(),
         allowDisk: settings.allowDisk,
         baseEnv: context.baseEnv,
+        // Tasks must not see the service manager's notification socket: a task that wrote
+        // READY=1 or WATCHDOG=1 there would speak for the daemon.
+        removeEnvNames: notifyEnvVars,
+        ...(user === undefined ? {} : { user }),
         ...(settings.secretRoot === undefined ? {} : { secretRoot: settings.secretRoot }),
         log,
       });
@@ -172,6 +192,7 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
         env: prepared.env,
         cwd: sandbox(),
         killTimeoutMs: settings.killTimeoutMs,
+        ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
         log,
       });
       const current: Run = { handle, prepared, delivered: resolved, startedAtMs: Date.now() };
@@ -182,7 +203,7 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
       startFailures = 0;
       lastError = undefined;
       state = 'running';
-      log.info({ id: definition.id, pid: handle.pid, reason, stale: stale !== undefined }, 'task started');
+      log.info({ id: definition.id, pid: handle.pid, reason, stale: stale !== undefined, ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }) }, 'task started');
       void handle.exited.then((exit) => enqueue(() => onExit(current, exitCodeOf(exit))));
     } catch (error) {
       await prepared?.cleanup().catch((cleanupError: unknown) => log.error({ err: cleanupError }, 'could not remove secret files'));
@@ -258,7 +279,7 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     const settings = context.settings();
     let resolved: ResolvedSecrets;
     try {
-      resolved = await resolveSecrets({ plan: definition.plan, source: context.cache.source, timeoutMs: settings.fetchTimeoutMs, log });
+      resolved = await resolveSecrets(resolveOptions(settings));
     } catch (error) {
       lastError = `${toSecretsAgentError(error).code}: ${toSecretsAgentError(error).message}`;
       log.warn({ err: error }, 'could not re-read secrets after a change; keeping the delivered values');

@@ -3,6 +3,7 @@ export { agentSecretEnvNames, buildWorkloadEnv, type BuildWorkloadEnvOptions } f
 export {
   createSecretDir,
   defaultRootRuntimeDir,
+  defaultSecretRootDir,
   defaultSecretDirSizeBytes,
   type SecretDir,
   type SecretDirOptions,

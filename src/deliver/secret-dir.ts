@@ -55,7 +55,7 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
   }
   assertOwnerId('uid', options.uid);
   assertOwnerId('gid', options.gid);
-  const rootDir = resolve(options.rootDir ?? defaultRootDir(isRoot));
+  const rootDir = resolve(options.rootDir ?? defaultSecretRootDir());
   let path: string;
   try {
     // 0711: the workload's user may pass through to its own directory but not list the others.
@@ -127,9 +127,11 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
   }
 }
 
-function defaultRootDir(isRoot: boolean): string {
-  if (isRoot) return defaultRootRuntimeDir;
-  const runtimeDir = process.env['XDG_RUNTIME_DIR'];
+// The parent of per-task secret directories when no `rootDir` is given; exported for the daemon,
+// which sweeps that same directory for crash leftovers.
+export function defaultSecretRootDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (process.geteuid?.() === 0) return defaultRootRuntimeDir;
+  const runtimeDir = env['XDG_RUNTIME_DIR'];
   return runtimeDir === undefined || runtimeDir === '' ? '/dev/shm' : join(runtimeDir, 'secrets-agent');
 }
 

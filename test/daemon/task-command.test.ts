@@ -21,9 +21,9 @@ describe('task command from a definition', () => {
 
   it('takes the only pod container, or the one SECRETS_AGENT_CONTAINER names', () => {
     const one = read({ containers: [{ name: 'web', exec: { command: { shell: 'run-web' } } }] });
-    expect(one.result).toEqual({ command: { command: '/bin/sh', args: ['-c', 'run-web'] }, containerName: 'web' });
+    expect(one.result).toEqual({ command: { command: '/bin/sh', args: ['-c', 'run-web'] }, containerName: 'web', containerIndex: 0 });
     const two = { labels: { SECRETS_AGENT_CONTAINER: 'side' }, containers: [{ name: 'web', exec: { command: { shell: 'w' } } }, { name: 'side', exec: { command: { argv: ['sidecar', '-v'] } } }] };
-    expect(read(two).result).toEqual({ command: { command: 'sidecar', args: ['-v'] }, containerName: 'side' });
+    expect(read(two).result).toEqual({ command: { command: 'sidecar', args: ['-v'] }, containerName: 'side', containerIndex: 1 });
     expect(read({ containers: [{ name: 'a' }, { name: 'b' }] }).issues.map((issue) => issue.pointer)).toEqual(['/containers']);
     expect(read({ labels: { SECRETS_AGENT_CONTAINER: 'c' }, containers: [{ name: 'a' }] }).issues.map((issue) => issue.pointer)).toEqual(['/labels/SECRETS_AGENT_CONTAINER']);
     expect(read({ containers: [{ name: 'a' }] }).issues.map((issue) => issue.pointer)).toEqual(['/containers/0/exec/command']);

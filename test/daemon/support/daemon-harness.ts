@@ -1,7 +1,7 @@
 // Runs the daemon in-process against a DaemonStore, in fresh directories: apps, sandboxes, secret
 // root (on /dev/shm), status socket, reports. Tasks are real child processes (the fixture task).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDaemonSettings, type DaemonFlags } from '../../../src/daemon/daemon-config.js';
@@ -16,9 +16,15 @@ export interface ReportEvent {
   readonly pid: number;
   readonly event: 'start' | 'signal' | 'term';
   readonly signal?: string;
+  /** On start: the ids the task runs as. */
+  readonly uid?: number;
+  readonly gid?: number;
   readonly env?: Record<string, string>;
   readonly files?: Record<string, string | { error: string }>;
+  /** Owner of each file (after its link). */
+  readonly owners?: Record<string, { uid: number; gid: number } | { error: string }>;
   readonly cwd?: string;
+  readonly cwdOwner?: { uid: number; gid: number };
 }
 
 export interface DaemonDirs {
@@ -31,7 +37,14 @@ export interface DaemonDirs {
   readonly reports: string;
 }
 
-export async function createDaemonDirs(): Promise<DaemonDirs> {
+export interface DaemonDirsOptions {
+  /** Tasks run as this user (an app's `user`): the secret root is opened to it (0711, as the
+   * daemon's default /run/secrets-agent is) and its reports go to a directory it owns, outside the
+   * test root (which only root may enter); remove `reports` after the test. */
+  readonly taskUser?: { readonly uid: number; readonly gid: number };
+}
+
+export async function createDaemonDirs(options: DaemonDirsOptions = {}): Promise<DaemonDirs> {
   const root = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'daemon-'));
   const secretRoot = await mkdtemp('/dev/shm/daemon-test-');
   const { mkdir } = await import('node:fs/promises');
@@ -42,14 +55,18 @@ export async function createDaemonDirs(): Promise<DaemonDirs> {
     secretRoot,
     statusSocket: join(root, 'run', 'daemon.sock'),
     credentialFile: join(root, 'sa.json'),
-    reports: join(root, 'reports'),
+    reports: options.taskUser === undefined ? join(root, 'reports') : await mkdtemp(join(tmpdir(), 'daemon-reports-')),
   };
   for (const dir of [dirs.appsDir, dirs.reports]) await mkdir(dir, { recursive: true });
+  if (options.taskUser !== undefined) {
+    await chmod(secretRoot, 0o711);
+    await chown(dirs.reports, options.taskUser.uid, options.taskUser.gid);
+  }
   return dirs;
 }
 
 // A Marathon app running the fixture task, reporting into `<reports>/<name>.jsonl`.
-export function fixtureApp(dirs: DaemonDirs, name: string, parts: { env?: Record<string, unknown>; files?: Record<string, string>; secrets?: Record<string, string>; labels?: Record<string, string>; crash?: boolean }): Record<string, unknown> {
+export function fixtureApp(dirs: DaemonDirs, name: string, parts: { env?: Record<string, unknown>; files?: Record<string, string>; secrets?: Record<string, string>; labels?: Record<string, string>; user?: string; crash?: boolean }): Record<string, unknown> {
   const files = Object.entries(parts.files ?? {});
   return {
     id: `/${name}`,
@@ -58,6 +75,7 @@ export function fixtureApp(dirs: DaemonDirs, name: string, parts: { env?: Record
     secrets: Object.fromEntries(Object.entries(parts.secrets ?? {}).map(([secretName, source]) => [secretName, { source }])),
     container: { type: 'MESOS', volumes: files.map(([containerPath, secret]) => ({ containerPath, secret })) },
     ...(parts.labels === undefined ? {} : { labels: parts.labels }),
+    ...(parts.user === undefined ? {} : { user: parts.user }),
   };
 }
 
@@ -95,9 +113,17 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
+export interface TestDaemonOptions {
+  /** Where the daemon finds the store, if not at `store.url` (e.g. a proxy in front of it). */
+  readonly url?: string;
+  /** A --config file (flags still win over it). */
+  readonly configFile?: string;
+}
+
 // Starts the daemon in this process with fast restart settings; `flags` override them.
-export async function startTestDaemon(store: DaemonStore, dirs: DaemonDirs, flags: DaemonFlags = {}): Promise<TestDaemon> {
+export async function startTestDaemon(store: DaemonStore, dirs: DaemonDirs, flags: DaemonFlags = {}, options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const settings = loadDaemonSettings({
+    file: options.configFile,
     flags: {
       appsDir: dirs.appsDir,
       sandboxRoot: dirs.sandboxRoot,
@@ -116,7 +142,7 @@ export async function startTestDaemon(store: DaemonStore, dirs: DaemonDirs, flag
   const env = { PATH: process.env['PATH'], HOME: process.env['HOME'], NOTIFY_SOCKET: join(dirs.root, 'no-notify.sock'), WATCHDOG_USEC: '600000000' };
   const daemon = await startDaemon({
     settings,
-    connection: { url: store.url, credentialFile: dirs.credentialFile, stateDir: join(dirs.root, 'state') },
+    connection: { url: options.url ?? store.url, credentialFile: dirs.credentialFile, stateDir: join(dirs.root, 'state') },
     io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env, cwd: dirs.root },
     log: createTestLogger('debug'),
   });
