@@ -141,7 +141,12 @@ export function createTaskManager(options: TaskManagerOptions): TaskManager {
       }
       // Not awaited: a task busy with a slow stop must not hold up the next batch of changes;
       // each task's own queue keeps its operations in order.
-      for (const task of tasks.values()) void task.rotate(refreshed);
+      // Content that differs from what the cache held (a secret created or newly readable counts).
+      const changed = new Set(targets.filter((_path, index) => {
+        const result = results[index];
+        return result?.status === 'fulfilled' && result.value.changed;
+      }));
+      for (const task of tasks.values()) void task.rotate(refreshed, changed);
       // Only an outage is worth retrying the batch for; a refusal is each task's own business.
       const outage = failed.find((result) => toSecretsAgentError(result.reason).retryable);
       if (outage !== undefined) throw outage.reason;

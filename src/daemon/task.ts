@@ -50,8 +50,12 @@ export interface Task {
   start(): Promise<void>;
   /** A new definition for the same file: restart with it when its bytes differ. */
   replace(definition: TaskDefinition): Promise<void>;
-  /** Secrets at `paths` may have changed in the cache: re-resolve, re-render, react. */
-  rotate(paths: ReadonlySet<string>): Promise<void>;
+  /**
+   * Secrets at `paths` may have changed in the cache: re-resolve, re-render, react. A task waiting
+   * to retry a failed start is woken only by `changedPaths` (whose content did change): a poll
+   * that re-reads everything must not turn `holdFor` into a retry every poll interval.
+   */
+  rotate(paths: ReadonlySet<string>, changedPaths: ReadonlySet<string>): Promise<void>;
   /** Records (or clears, with undefined) a problem with the definition file. */
   noteDefinitionError(message: string | undefined): void;
   /** SIGTERM, SIGKILL after the kill timeout, files removed. Safe to call twice. */
@@ -268,12 +272,13 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     await launch('rotation');
   }
 
-  async function rotate(paths: ReadonlySet<string>): Promise<void> {
+  async function rotate(paths: ReadonlySet<string>, changedPaths: ReadonlySet<string>): Promise<void> {
     if (stopped || !definition.plan.secretPaths.some((path) => paths.has(path))) return;
     const current = run;
     if (current === undefined) {
       // Waiting to retry: a changed secret may be the fix (created, permission granted).
-      if (state === 'failed' || state === 'backoff') await launch('retry');
+      const woken = definition.plan.secretPaths.some((path) => changedPaths.has(path));
+      if (woken && (state === 'failed' || state === 'backoff')) await launch('retry');
       return;
     }
     const settings = context.settings();
@@ -338,8 +343,8 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
         await launch('definition-changed');
       });
     },
-    rotate(paths) {
-      return enqueue(() => rotate(paths));
+    rotate(paths, changedPaths) {
+      return enqueue(() => rotate(paths, changedPaths));
     },
     noteDefinitionError(message) {
       definitionError = message;

@@ -62,4 +62,20 @@ describe('daemon with a store that has no change feed', () => {
     expect(store.count('GET /secrets/v1/secret/default/polled/cert')).toBeGreaterThan(certReadsBefore);
     expect(proxy.feedRequests).toBe(feedRequests);
   });
+
+  it('does not retry a task that failed on a missing secret at every poll; creating the secret starts it', async () => {
+    await writeApp(dirs, 'waiting.json', fixtureApp(dirs, 'waiting', { secrets: { key: 'waiting/not-yet' }, env: { SECRET_KEY: { secret: 'key' } } }));
+    await waitFor(() => daemon.task('waiting.json')?.state === 'failed', 'the task to fail on the missing secret');
+    const reads = (): number => store.count('GET /secrets/v1/secret/default/waiting/not-yet');
+    const readsBefore = reads();
+    // Several polls re-read the missing path; none of them relaunches the task.
+    await waitFor(() => reads() >= readsBefore + 3, 'three more polls');
+    expect(daemon.task('waiting.json')).toMatchObject({ state: 'failed', restarts: 0 });
+    expect((await readReport(dirs, 'waiting')).length).toBe(0);
+
+    await store.setSecret('waiting/not-yet', 'now-here');
+    const start = await waitFor(async () => (await readReport(dirs, 'waiting')).find((event) => event.event === 'start'), 'the task to start once its secret exists');
+    expect(start.env?.['SECRET_KEY']).toBe('now-here');
+    expect(daemon.task('waiting.json')).toMatchObject({ state: 'running', restarts: 1 });
+  });
 });
