@@ -7,6 +7,11 @@ export const maxSecretPathSegments = 64;
 export const maxSecretPathBytes = 1024;
 
 const segmentPattern = /^[A-Za-z0-9._-]+$/;
+// The common path in one pass: allowed characters only (so bytes = characters), no empty segment.
+const plainPathPattern = /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+const dotSegmentPattern = /(?:^|\/)\.\.?(?:\/|$)/;
+// Fewer characters than this cannot hold more than maxSecretPathSegments segments.
+const minCharsForTooManySegments = 2 * maxSecretPathSegments + 1;
 
 export interface ParseSecretPathOptions {
   /** Allow '' (the root), for listing. */
@@ -23,6 +28,8 @@ export function parseSecretPath(path: string, options: ParseSecretPathOptions = 
     if (options.allowRoot === true) return '';
     throw invalid(path, 'the path is empty');
   }
+  if (isPlainPath(candidate)) return candidate;
+  // Something is off (or unusual): check piece by piece, so the error names what.
   const bytes = Buffer.byteLength(candidate, 'utf8');
   if (bytes > maxSecretPathBytes) throw invalid(path, `it has ${bytes} bytes, more than ${maxSecretPathBytes}`);
   const segments = candidate.split('/');
@@ -36,9 +43,10 @@ export function parseSecretPath(path: string, options: ParseSecretPathOptions = 
 
 // Decodes the raw (percent-encoded) path from a URL, then checks it like parseSecretPath.
 export function parseSecretPathParam(raw: string, options: ParseSecretPathOptions = {}): string {
-  let decoded: string;
+  let decoded = raw;
   try {
-    decoded = decodeURIComponent(raw);
+    // Without a `%` there is nothing to decode (and nothing that can fail to decode).
+    if (raw.includes('%')) decoded = decodeURIComponent(raw);
   } catch (error) {
     throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path ${quote(raw)} is invalid: it has a malformed percent-escape`, {
       details: { path: clip(raw) },
@@ -46,6 +54,18 @@ export function parseSecretPathParam(raw: string, options: ParseSecretPathOption
     });
   }
   return parseSecretPath(decoded, options);
+}
+
+// True when every rule holds, checked without splitting (this runs twice per secret request).
+function isPlainPath(path: string): boolean {
+  if (path.length > maxSecretPathBytes || !plainPathPattern.test(path) || dotSegmentPattern.test(path)) return false;
+  return path.length < minCharsForTooManySegments || countSegments(path) <= maxSecretPathSegments;
+}
+
+function countSegments(path: string): number {
+  let count = 1;
+  for (let index = path.indexOf('/'); index !== -1; index = path.indexOf('/', index + 1)) count += 1;
+  return count;
 }
 
 function describeSegmentProblem(segment: string): string | undefined {

@@ -6,7 +6,7 @@ import type { SecretInput, SecretRecord } from '../core/secrets-api.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { Keyring } from './keyring.js';
 import { parseSecretPath } from './secret-path.js';
-import { openCachedRecord } from './opened-record-cache.js';
+import { openCachedRecord, useCachedRecord, type OpenedRecord } from './opened-record-cache.js';
 import { decryptSecretRecord, encryptSecretRecord, type StoredSecret } from './secret-record.js';
 import { secretKey, secretsFolderKey } from './store-keys.js';
 
@@ -28,6 +28,10 @@ export interface SecretRepositoryOptions {
 
 export interface SecretRepository {
   get(path: string): Promise<SecretRecord>;
+  /** Reads like get() (same checks, same errors, in the same order), but hands `use` the cached
+   * opened record instead of a copy: `use` runs in the same tick and returns only copies or
+   * renderings (see OpenedRecord). For answers served straight from the cache (the GET route). */
+  read<T>(path: string, use: (opened: OpenedRecord) => T): Promise<T>;
   create(path: string, input: SecretInput, author?: string): Promise<void>;
   update(path: string, input: SecretInput, author?: string): Promise<void>;
   delete(path: string): Promise<void>;
@@ -48,6 +52,16 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     const entry = await storage.get(key) ?? await storage.get(key, { fresh: true });
     if (entry === undefined) throw notFound(path);
     return toRecord(path, openCachedRecord(keyring, `${store}/${path}`, entry.value, () => decryptSecretRecord(keyring, store, path, entry.value)));
+  }
+
+  async function read<T>(rawPath: string, use: (opened: OpenedRecord) => T): Promise<T> {
+    const path = parseSecretPath(rawPath);
+    const keyring = options.keyring();
+    const key = secretKey(store, path);
+    // As in get(): a local miss is confirmed with the storage before it becomes a 404.
+    const entry = await storage.get(key) ?? await storage.get(key, { fresh: true });
+    if (entry === undefined) throw notFound(path);
+    return useCachedRecord(keyring, `${store}/${path}`, entry.value, () => decryptSecretRecord(keyring, store, path, entry.value), use);
   }
 
   async function create(rawPath: string, input: SecretInput, author?: string): Promise<void> {
@@ -110,7 +124,7 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     return keys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)).sort(compareCodeUnits);
   }
 
-  return { get, create, update, delete: remove, list };
+  return { get, read, create, update, delete: remove, list };
 }
 
 // Checks sizes and metadata of a value before it is encrypted; names the path, never the value.

@@ -9,6 +9,7 @@ import type { Logger } from '../core/log.js';
 import { describeValue } from '../config/describe-value.js';
 import type { AccessControl } from './http/access.js';
 import { createRouter, type Route } from './http/router.js';
+import { secretsIndexHeader, setSecretsIndex } from './http/respond.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { InitializeOptions } from './seal-manager.js';
 import { createChangeFeed, type ChangeFeed } from './changes/change-feed.js';
@@ -20,7 +21,7 @@ import { createSecretRoutes } from './routes/secrets.js';
 import { createStoreRoutes } from './routes/stores.js';
 
 /** On every Secrets API response: the change feed index as of the start of the request. */
-export const secretsIndexHeader = 'x-secrets-index';
+export { secretsIndexHeader };
 
 export interface StoreServerOptions {
   readonly storage: StorageBackend;
@@ -81,7 +82,7 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
   // Taken before the handler runs: a client that watches from this index misses no change made
   // after its read (at worst it hears once about a change the read already saw).
   const listener: typeof router = (req, res) => {
-    if (req.url?.startsWith('/secrets/v1/') === true) res.setHeader(secretsIndexHeader, changes.currentIndex());
+    if (req.url?.startsWith('/secrets/v1/') === true) setSecretsIndex(res, changes.currentIndex());
     router(req, res);
   };
   const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);

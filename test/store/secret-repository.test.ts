@@ -90,4 +90,21 @@ describe('secret repository', () => {
     expect(Buffer.from((await repository.get('sealed/kept')).bytes).toString('utf8')).toBe('kept');
     expect(await repository.list('sealed')).toEqual(['kept']);
   });
+
+  it('read() checks and fails like get(), and hands the current record to `use` after every write', async () => {
+    await expectCode(repository.read('missing/one', () => 'never'), 'ERR_SECRET_NOT_FOUND');
+    await expectCode(repository.read('a/../b', () => 'never'), 'ERR_SECRET_PATH_INVALID');
+    await repository.create('readable', { ...text('first'), description: 'd' }, 'alice');
+    const valueOf = (path: string): Promise<string> => repository.read(path, (opened) => `${Buffer.from(opened.secret.bytes).toString()} ${opened.secret.description ?? '-'}`);
+    expect(await valueOf('readable')).toBe('first d');
+    await repository.update('readable', text('second'));
+    expect(await valueOf('readable')).toBe('second d');
+    const sealedWith = keyring;
+    keyring = undefined;
+    await expectCode(valueOf('readable'), 'ERR_STORE_SEALED');
+    keyring = sealedWith;
+    await repository.delete('readable');
+    await expectCode(valueOf('readable'), 'ERR_SECRET_NOT_FOUND');
+  });
 });
+

@@ -94,8 +94,19 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     }
   }
 
+  // Every Secrets API response carries the current index: format it once per change, not per request.
+  let formattedCounter = -1;
+  let formattedIndex = '';
+  const currentIndex = (): string => {
+    if (formattedCounter !== changes.counter) {
+      formattedCounter = changes.counter;
+      formattedIndex = indexOf(formattedCounter);
+    }
+    return formattedIndex;
+  };
+
   return {
-    currentIndex: () => indexOf(changes.counter),
+    currentIndex,
     poll,
     get waiting() {
       return waiters.size;

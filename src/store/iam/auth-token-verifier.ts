@@ -1,8 +1,10 @@
 // Verifies the auth tokens this store issued. The RSA check (~30 µs) runs once per token and its
-// result (uid, acct, exp) is kept briefly, keyed by the token itself, so a busy client costs one
-// map lookup per request. (A SHA-256 key would cost ~2.5 µs per request and protect nothing: the
-// same heap holds the signing key.) Only facts fixed by the signature are cached: whether the
-// account still exists and what it may do are looked up fresh on every request.
+// result (uid, acct, exp) is kept briefly, so a busy client costs one map lookup per request. A
+// remembered verdict is used only for the exact text it was made for: the map is keyed by the
+// token's last characters (signature bytes; hashing all ~700 characters of a fresh header string
+// cost ~1 µs per request) and a hit must equal the whole token. (A SHA-256 key would cost ~2.5 µs
+// and protect nothing: the same heap holds the signing key.) Only facts fixed by the signature are
+// cached: whether the account still exists and what it may do are looked up fresh on every request.
 import type { KeyObject } from 'node:crypto';
 import { SecretsAgentError } from '../../core/errors.js';
 import { checkTimes, decodeJwt, verifyDecodedSignature, type JwtClaims } from '../../crypto/jwt.js';
@@ -23,9 +25,15 @@ export interface AuthTokenVerifierOptions {
   maxCachedTokens?: number;
 }
 
-interface CacheEntry extends VerifiedToken {
+interface CacheEntry {
+  /** The whole token the verdict is for (kept here only: callers get the verdict alone). */
+  readonly token: string;
+  readonly verified: VerifiedToken;
   readonly cachedUntil: number;
 }
+
+/** How many trailing characters key the cache (from the signature, so they differ between tokens). */
+const cacheKeyChars = 32;
 
 // Checks our auth tokens, remembering verified ones (see the note at the top).
 export class AuthTokenVerifier {
@@ -47,8 +55,8 @@ export class AuthTokenVerifier {
   // Throws ERR_AUTH_TOKEN_INVALID / ERR_AUTH_TOKEN_EXPIRED.
   verify(token: string): VerifiedToken {
     const now = this.#options.nowSeconds();
-    const cached = this.#cache.get(token);
-    if (cached !== undefined && cached.cachedUntil > now) {
+    const cached = this.#recalled(token, now)?.verified;
+    if (cached !== undefined) {
       if (cached.exp + this.#options.clockSkewSeconds <= now) throw new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
       return cached;
     }
@@ -56,11 +64,26 @@ export class AuthTokenVerifier {
     verifyDecodedSignature(decoded, this.#publicKey);
     checkTimes(decoded.claims, { nowSeconds: now, clockSkewSeconds: this.#options.clockSkewSeconds });
     const verified = toVerified(decoded.claims);
-    this.#remember(token, { ...verified, cachedUntil: now + this.#options.cacheTtlSeconds });
+    this.#remember({ token, verified, cachedUntil: now + this.#options.cacheTtlSeconds });
     return verified;
   }
 
-  #remember(cacheKey: string, entry: CacheEntry): void {
+  /** The remembered verdict for exactly `text`, if there is one and the token has not expired;
+   * never verifies. Lets a caller skip parsing text that is a token verified before. */
+  recall(text: string): VerifiedToken | undefined {
+    const now = this.#options.nowSeconds();
+    const cached = this.#recalled(text, now)?.verified;
+    return cached !== undefined && cached.exp + this.#options.clockSkewSeconds > now ? cached : undefined;
+  }
+
+  #recalled(token: string, now: number): CacheEntry | undefined {
+    const cached = this.#cache.get(token.slice(-cacheKeyChars));
+    return cached !== undefined && cached.cachedUntil > now && cached.token === token ? cached : undefined;
+  }
+
+  // Only verified tokens get here, so a token that fails verification never displaces one that passed.
+  #remember(entry: CacheEntry): void {
+    const cacheKey = entry.token.slice(-cacheKeyChars);
     this.#cache.delete(cacheKey);
     if (this.#cache.size >= this.#options.maxCachedTokens) {
       const oldest = this.#cache.keys().next();

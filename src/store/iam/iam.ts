@@ -10,7 +10,7 @@ import { readPresentedToken } from '../http/presented-token.js';
 import type { Route } from '../http/router.js';
 import { createIamRoutes } from '../routes/iam.js';
 import type { StorageBackend } from '../storage/backend.js';
-import { AuthTokenVerifier } from './auth-token-verifier.js';
+import { AuthTokenVerifier, type VerifiedToken } from './auth-token-verifier.js';
 import { isAllowed, isSuperuser } from './decide-access.js';
 import { IamMirror } from './iam-mirror.js';
 import {
@@ -155,11 +155,14 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     return signJwtAsync({ uid, iat, exp: iat + tokenLifetimeSeconds, acct: account.epoch }, key.privateKey, { kid: key.kid });
   };
 
+  // `Authorization: token=<t>` with <t> exactly a token verified before: readPresentedToken would
+  // return that very <t> (a verified token has no whitespace to trim or refuse), so skip its parse.
+  const recallPresentedToken = (authorization: string | undefined): VerifiedToken | undefined =>
+    authorization?.startsWith(tokenPrefix) === true ? tokenVerifier.recall(authorization.slice(tokenPrefix.length)) : undefined;
+
   const access: AccessControl = {
     async authenticate(headers) {
-      const token = readPresentedToken(headers);
-      if (token === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
-      const verified = tokenVerifier.verify(token);
+      const verified = recallPresentedToken(headers.authorization) ?? tokenVerifier.verify(requirePresentedToken(headers));
       const account = mirror.account(verified.uid);
       // A token outlives neither its account nor a re-creation of the same uid.
       if (account === undefined || verified.acct !== account.epoch) {
@@ -353,6 +356,15 @@ function assertInteger(value: unknown, name: string, min: 0 | 1): void {
     const expected = min === 0 ? 'a non-negative integer' : 'a positive integer';
     throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be ${expected}, got \`${String(value)}\` (${typeof value})`);
   }
+}
+
+const tokenPrefix = 'token=';
+
+// The presented token (see readPresentedToken); ERR_AUTH_REQUIRED when there is none.
+function requirePresentedToken(headers: { authorization?: string | undefined; cookie?: string | undefined }): string {
+  const token = readPresentedToken(headers);
+  if (token === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
+  return token;
 }
 
 function newEpoch(): string {

@@ -4,11 +4,12 @@
 import { isSecretsAgentError } from '../../core/errors.js';
 import type { SecretInput } from '../../core/secrets-api.js';
 import { readBody } from '../http/read-body.js';
-import { sendBytes, sendEmpty, sendJson } from '../http/respond.js';
+import { sendBytes, sendEmpty, sendJson, sendJsonPayload } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
 import type { SecretStore } from '../secret-store.js';
 import { parseSecretPathParam } from '../secret-path.js';
-import { binaryMediaType, chooseResponseType, parseRequestContentType } from './media-type.js';
+import { binaryMediaType, parseRequestContentType } from './media-type.js';
+import { answerSecret } from './secret-answer.js';
 import { parseSecretJsonBody } from './secret-body.js';
 import { resolveStore } from './store-name.js';
 
@@ -41,20 +42,11 @@ export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
     }
     const path = parseSecretPathParam(rawSecretPath(context));
     await context.authorize(`dcos:secrets:${name}:/${path}`, 'read');
-    const record = await secrets.get(path);
-    const form = chooseResponseType(context.req.headers.accept, record.type, path);
-    if (form === 'binary') {
-      sendBytes(context.res, 200, record.bytes, binaryMediaType, noStore);
-      return;
-    }
-    sendJson(context.res, 200, {
-      value: Buffer.from(record.bytes.buffer, record.bytes.byteOffset, record.bytes.byteLength).toString('utf8'),
-      ...(record.author === undefined ? {} : { author: record.author }),
-      ...(record.created === undefined ? {} : { created: record.created }),
-      ...(record.updated === undefined ? {} : { updated: record.updated }),
-      ...(record.description === undefined ? {} : { description: record.description }),
-      ...(record.labels === undefined ? {} : { labels: record.labels }),
-    }, noStore);
+    const accept = context.req.headers.accept;
+    // Straight from the decrypted-record cache: no copy of the record, JSON rendered once per change.
+    const answer = await secrets.read(path, (opened) => answerSecret(opened, accept, path));
+    if (answer.form === 'binary') sendBytes(context.res, 200, answer.body, binaryMediaType, noStore);
+    else sendJsonPayload(context.res, 200, answer.body, noStore);
   }
 
   async function handleWrite(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
@@ -101,7 +93,9 @@ export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
 // The secret path as sent, before URL normalization: WHATWG URL parsing resolves `a/../b` (and
 // `%2E%2E`) to `b` and turns a backslash into `/`, which would hide a bad path instead of refusing it.
 function rawSecretPath(context: RouteContext): string {
-  const target = (context.req.url ?? '').split('?')[0] ?? '';
+  const url = context.req.url ?? '';
+  const query = url.indexOf('?');
+  const target = query === -1 ? url : url.slice(0, query);
   if (!target.startsWith(prefix)) return context.params['path'] ?? '';
   const rest = target.slice(prefix.length);
   const slash = rest.indexOf('/');

@@ -5,6 +5,8 @@ import type { SecretStore } from '../secret-store.js';
 // The store named by a raw (percent-encoded) URL segment; ERR_STORE_NOT_FOUND otherwise.
 export function resolveStore(store: SecretStore, rawName: string | undefined): SecretStore {
   let name = rawName ?? '';
+  // Runs on every secret request: the plain `default` needs no decoding.
+  if (name === store.name) return store;
   try {
     name = decodeURIComponent(name);
   } catch {
