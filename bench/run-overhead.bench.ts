@@ -1,8 +1,9 @@
 // `secrets-agent run` start-up overhead: wall time of `run --app <N secrets> -- /bin/true` against
 // the embedded store (--data-dir) and against a local store server over HTTP (service-account
 // login included), for N = 100 and N = 1, each divided by `node -e 0` measured in the same run.
-// Peer: `dotenvx run -f <100-key .env> -- /bin/true`. Uses the built CLI (dist/); `npm run bench`
-// builds first. stdout/stderr go to /dev/null, so env-only runs exec into /bin/true.
+// Peer: `dotenvx run -f <100-key .env> -- /bin/true`. Uses the built CLI (dist/; `npm run bench`
+// builds first), or SECRETS_AGENT_BENCH_CLI=<main.js> to measure another build in the same way.
+// Env-only runs exec into /bin/true (stdout/stderr go to /dev/null here; pipes would do too).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { generatePgpKeyPair } from '../src/crypto/openpgp.js';
 import type { BenchRow } from './lib/print-table.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
-const cli = join(repoRoot, 'dist/src/cli/main.js');
+const cli = process.env['SECRETS_AGENT_BENCH_CLI'] ?? join(repoRoot, 'dist/src/cli/main.js');
 const dotenvx = join(repoRoot, 'node_modules/.bin/dotenvx');
 const runs = 21;
 const warmups = 3;

@@ -6,8 +6,14 @@ import { rm } from 'node:fs/promises';
 import { assertPlanAcceptsValues, type DeliveryPlan, type FetchedSecretInfo } from '../appdef/index.js';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { buildWorkloadEnv, createSecretDir, linkSecretFiles, writeSecretFileAtomic, type SecretDir, type SecretLinks } from '../deliver/index.js';
+import type { SecretDir, SecretLinks } from '../deliver/index.js';
+import { buildWorkloadEnv } from '../deliver/workload-env.js';
 import type { ResolvedSecrets } from './resolve-secrets.js';
+
+// File delivery (tmpfs mount, atomic writes, sandbox links) is loaded only when a plan has files:
+// an env-only `run` execs its workload that much sooner.
+let fileDelivery: Promise<typeof import('../deliver/index.js')> | undefined;
+const loadFileDelivery = (): Promise<typeof import('../deliver/index.js')> => (fileDelivery ??= import('../deliver/index.js'));
 
 export interface WorkloadUser {
   readonly uid: number;
@@ -80,6 +86,7 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
   };
 
   const ensureDir = async (): Promise<SecretDir> => {
+    const { createSecretDir } = await loadFileDelivery();
     secretDir ??= await createSecretDir({
       ...owner,
       allowDisk: options.allowDisk,
@@ -107,12 +114,14 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
       }
       if (previous?.sha256 === secret.sha256) continue;
       const dir = await ensureDir();
+      const { writeSecretFileAtomic } = await loadFileDelivery();
       const path = await writeSecretFileAtomic({ dir: dir.path, relativePath: file.relativePath, bytes: secret.record.bytes, mode: 0o400, ...owner });
       if (previous === undefined) toLink.push(file.relativePath);
       written.set(file.relativePath, { sha256: secret.sha256, path });
       changed.push(file.relativePath);
     }
     if (toLink.length > 0 && secretDir !== undefined) {
+      const { linkSecretFiles } = await loadFileDelivery();
       links.push(await linkSecretFiles({ secretDir: secretDir.path, sandboxDir: options.sandbox, files: toLink.map((relativePath) => ({ relativePath })), ...owner, log }));
     }
     return changed;

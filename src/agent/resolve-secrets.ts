@@ -98,6 +98,12 @@ export async function fetchPaths(options: Omit<ResolveSecretsOptions, 'plan' | '
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const retry = { ...defaultResolveRetry, ...options.retry };
   const startedMs = Date.now();
+  // One promise for the deadline that every fetch races against: an abort listener per fetch on
+  // one signal costs more than the fetch itself once a hundred are in flight.
+  const deadlineReached = new Promise<typeof deadlineMark>((resolve) => {
+    if (deadline.signal.aborted) resolve(deadlineMark);
+    deadline.signal.addEventListener('abort', () => resolve(deadlineMark), { once: true });
+  });
   try {
     return await mapWithConcurrency(paths, options.maxConcurrent ?? defaultMaxConcurrentFetches, async (path): Promise<PathOutcome> => {
       try {
@@ -108,7 +114,7 @@ export async function fetchPaths(options: Omit<ResolveSecretsOptions, 'plan' | '
             signal: deadline.signal,
             onRetry: ({ attempt, delayMs, error }) => log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
           }),
-          deadline.signal,
+          deadlineReached,
           path,
           options,
         );
@@ -138,23 +144,15 @@ function listOptionalPaths(plan: DeliveryPlan, extra: ReadonlySet<string> | unde
   return new Set(plan.secretPaths.filter((path) => !required.has(path)));
 }
 
+const deadlineMark = Symbol('deadline');
+
 // The deadline also cuts an attempt in flight (the client's own timeout may be longer).
-function raceDeadline<T>(work: Promise<T>, signal: AbortSignal, path: string, options: { timeoutMs: number }): Promise<T> {
-  if (signal.aborted) return Promise.reject(timeoutError(path, options.timeoutMs));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(timeoutError(path, options.timeoutMs));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
+async function raceDeadline<T>(work: Promise<T>, deadlineReached: Promise<typeof deadlineMark>, path: string, options: { timeoutMs: number }): Promise<T> {
+  // A fetch that loses the race may still fail later; that failure is nobody's to handle.
+  work.catch(() => undefined);
+  const winner = await Promise.race([work, deadlineReached]);
+  if (winner === deadlineMark) throw timeoutError(path, options.timeoutMs);
+  return winner as T;
 }
 
 function timeoutError(path: string, timeoutMs: number): SecretsAgentError {

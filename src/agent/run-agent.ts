@@ -25,6 +25,8 @@ export interface RunAgentOptions {
   readonly timeoutMs: number;
   readonly killTimeoutMs: number;
   readonly retry?: ResolveRetryOptions;
+  /** Fetches in flight at once (resolveSecrets' default when absent). */
+  readonly maxConcurrentFetches?: number;
   /** The workload's working directory (its sandbox). */
   readonly sandbox: string;
   /** `--user` as given: NAME, UID, NAME:GROUP or UID:GID. */
@@ -57,8 +59,11 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   // Until the workload runs, SIGTERM/SIGINT stop the agent cleanly: no fetch left running, no file left behind.
   const stop = watchStopSignals(log);
   let prepared: PreparedWorkload | undefined;
+  let releaseSource: (() => Promise<void>) | undefined;
   try {
     const opened = await options.openSource();
+    let closing: Promise<void> | undefined;
+    releaseSource = () => (closing ??= opened.close());
     let resolved;
     let settled = false;
     try {
@@ -70,13 +75,17 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
         log,
         ...(key === undefined ? {} : { pgpPrivateKey: key }),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(options.maxConcurrentFetches === undefined ? {} : { maxConcurrent: options.maxConcurrentFetches }),
       });
       settled = true;
     } finally {
       // After a failure, a stop signal or the deadline, requests still in flight are not waited for.
-      if (!settled && opened.abort !== undefined) await opened.abort();
-      else await opened.close();
+      if (!settled) await (closing ??= opened.abort === undefined ? opened.close() : opened.abort());
     }
+    // A source that exec closes by itself stays open until we know whether we exec: closing a
+    // socket in Node creates process.stderr (net.Socket#_destroy compares against it), which on
+    // a pipe would hand the workload a non-blocking stderr.
+    if (opened.closedByExec !== true) await releaseSource();
     stop.throwIfStopped();
     prepared = await prepareWorkload({
       plan,
@@ -91,6 +100,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     stop.throwIfStopped();
   } catch (error) {
     await prepared?.cleanup();
+    await releaseSource?.().catch((closeError: unknown) => log.debug({ err: closeError }, 'could not close the store connection after a failure'));
     stop.close();
     if (stop.received !== undefined) return signalExitCode(stop.received);
     throw error;
@@ -99,9 +109,15 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   const workload = { command: options.command, args: options.args, env: prepared.env, cwd: options.sandbox, log };
   if (prepared.secretDir === undefined && user === undefined && options.exec !== false) {
     stop.close();
-    // Returns only when exec is impossible here; then we supervise below.
-    execWorkload(workload);
+    try {
+      // Returns only when exec is impossible here; then we supervise below.
+      execWorkload(workload);
+    } catch (error) {
+      await releaseSource();
+      throw error;
+    }
   }
+  await releaseSource();
   return superviseWorkload(options, prepared, workload, user, stop);
 }
 

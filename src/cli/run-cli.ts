@@ -1,4 +1,5 @@
-import yargs, { type Argv } from 'yargs';
+import { isatty } from 'node:tty';
+import type { Argv } from 'yargs';
 import { errorCodes, toSecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { CliIo, CommandResult } from './io.js';
 import { writeLine } from './io.js';
@@ -11,7 +12,23 @@ export interface RunCliOptions {
 
 // Runs one CLI invocation and returns its exit code; never calls process.exit (only main.ts exits).
 export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions = {}): Promise<number> {
-  const commandGroups = options.groups ?? (await import('./commands/index.js')).commandGroups;
+  // `run` in its common shape skips yargs (loading and running it is a large part of the time a
+  // workload waits); anything else about it, help and usage errors included, is yargs's.
+  if (argv[0] === 'run') {
+    const { parseRunArgv, runCommand } = await import('./commands/run.js');
+    const parsed = parseRunArgv(argv);
+    if (parsed !== undefined) {
+      try {
+        return await runCommand(parsed, io);
+      } catch (error) {
+        return reportFailure(error, io);
+      }
+    }
+  }
+  const [commandGroups, { default: yargs }] = await Promise.all([
+    options.groups ?? import('./commands/index.js').then((loaded) => loaded.commandGroups),
+    import('yargs'),
+  ]);
   const result: CommandResult = { exitCode: 0 };
   let usageError: string | undefined;
   let parser: Argv = yargs([...argv])
@@ -21,7 +38,9 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     .demandCommand(1, 'Name a command; see --help.')
     .recommendCommands()
     .exitProcess(false)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    // process.stdout is looked at only on a terminal: creating it on a pipe makes the pipe
+    // non-blocking, and `run` would then have to supervise rather than exec its workload.
+    .wrap(Math.min(110, (isatty(1) ? process.stdout.columns : undefined) ?? 100))
     .env(false)
     .fail((message: string | null, error: Error | undefined) => {
       if (error !== undefined) throw error;
@@ -49,14 +68,19 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       writeLine(io.stderr, `error: ${usageError} (see --help)`);
       return errorCodes.ERR_USAGE.exitCode;
     }
-    const failure = toSecretsAgentError(error);
-    if (!isSecretsAgentError(error)) {
-      writeLine(io.stderr, `error: internal error (${failure.code}): ${describeUnexpected(error)}`);
-    } else {
-      writeLine(io.stderr, `error: ${failure.message} (${failure.code})`);
-    }
-    return failure.exitCode;
+    return reportFailure(error, io);
   }
+}
+
+// Prints a command's failure as one line on stderr and returns its exit code.
+function reportFailure(error: unknown, io: CliIo): number {
+  const failure = toSecretsAgentError(error);
+  if (!isSecretsAgentError(error)) {
+    writeLine(io.stderr, `error: internal error (${failure.code}): ${describeUnexpected(error)}`);
+  } else {
+    writeLine(io.stderr, `error: ${failure.message} (${failure.code})`);
+  }
+  return failure.exitCode;
 }
 
 // Marks the unwinding of a usage error; the message is kept in runCli's usageError.

@@ -74,7 +74,8 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
 
   const api: SecretsHttpApi = {
     async getSecret(path) {
-      const { response, context } = await callOpen({ method: 'GET', path: secretUrl(path), area: 'secret', headers: { accept: '*/*' } });
+      // Pipelined: an app's secrets are read all at once, and each read is short.
+      const { response, context } = await callOpen({ method: 'GET', path: secretUrl(path), area: 'secret', headers: { accept: '*/*' }, pipeline: true });
       const contentType = mediaTypeOf(response.headers['content-type']);
       if (contentType === binaryType) {
         // A copy: the response Buffer may share its memory with Node's buffer pool.

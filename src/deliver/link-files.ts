@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { lchown, lstat, readlink, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
-import { createSilentLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { assertOwnerId } from './atomic-write.js';
 import { openDirBeneath, pathBeneath } from './open-beneath.js';
 import { parseRelativePath } from './relative-path.js';
@@ -35,7 +35,8 @@ export interface SecretLinks {
 
 // Creates one symlink per file, atomically (temp link + rename); refuses to replace anything but a symlink.
 export async function linkSecretFiles(options: LinkSecretFilesOptions): Promise<SecretLinks> {
-  const log = options.log ?? createSilentLogger();
+  // No pino-backed silent logger as a default: loading pino creates process.stderr (see cli/fd-logger.ts).
+  const log = options.log;
   assertOwnerId('uid', options.uid);
   assertOwnerId('gid', options.gid);
   const created: { path: string; target: string }[] = [];
@@ -67,7 +68,7 @@ export async function linkSecretFiles(options: LinkSecretFilesOptions): Promise<
       cause: error,
     });
   }
-  log.debug({ sandboxDir: options.sandboxDir, count: created.length }, 'secret files linked into the sandbox');
+  log?.debug({ sandboxDir: options.sandboxDir, count: created.length }, 'secret files linked into the sandbox');
   return links;
 }
 
@@ -118,14 +119,14 @@ async function assertRegularFile(target: string): Promise<void> {
   }
 }
 
-async function removeLinks(created: readonly { path: string; target: string }[], createdDirs: readonly string[], log: Logger): Promise<void> {
+async function removeLinks(created: readonly { path: string; target: string }[], createdDirs: readonly string[], log: Logger | undefined): Promise<void> {
   for (const { path, target } of created) {
     try {
       if ((await readlink(path)) === target) await unlink(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Gone already, or replaced by the workload with something that is not a link: leave it.
-      if (code !== 'ENOENT' && code !== 'EINVAL') log.warn({ path, err: error }, 'could not remove secret link');
+      if (code !== 'ENOENT' && code !== 'EINVAL') log?.warn({ path, err: error }, 'could not remove secret link');
     }
   }
   for (const dir of [...createdDirs].reverse()) await rmdir(dir).catch(() => undefined);

@@ -4,7 +4,7 @@ import { chmod, chown, mkdir, mkdtemp, rmdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { describeValue } from '../config/describe-value.js';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
-import { createSilentLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { assertOwnerId, writeSecretFileAtomic } from './atomic-write.js';
 import { detectFsType, type SecretFsType } from './fs-type.js';
 import { currentOwner, formatSecretDirPrefix } from './owner-process.js';
@@ -45,7 +45,8 @@ export interface SecretDir {
 
 // Creates the secret directory for one task and proves it writable with a probe file.
 export async function createSecretDir(options: SecretDirOptions = {}): Promise<SecretDir> {
-  const log = options.log ?? createSilentLogger();
+  // No pino-backed silent logger as a default: loading pino creates process.stderr (see cli/fd-logger.ts).
+  const log = options.log;
   const isRoot = process.geteuid?.() === 0;
   const sizeBytes = options.sizeBytes ?? defaultSecretDirSizeBytes;
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 4096) {
@@ -76,7 +77,7 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
   const cleanup = async (): Promise<void> => {
     if (mounted) {
       const how = await unmountTmpfs(path, () => emptyDirectory(path));
-      if (how === 'lazy') log.warn({ path }, 'secret tmpfs was busy; emptied it and detached it lazily');
+      if (how === 'lazy') log?.warn({ path }, 'secret tmpfs was busy; emptied it and detached it lazily');
     } else {
       await emptyDirectory(path);
     }
@@ -91,7 +92,7 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
         ({ noswap } = await mountTmpfs(path, sizeBytes));
         mounted = true;
       } catch (error) {
-        log.warn({ path, reason: describeCommandError(error) }, 'could not mount a tmpfs for secrets; using the directory as it is');
+        log?.warn({ path, reason: describeCommandError(error) }, 'could not mount a tmpfs for secrets; using the directory as it is');
       }
     }
     await chmod(path, 0o700);
@@ -105,10 +106,10 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
           { details: { path, rootDir } },
         );
       }
-      log.warn({ path }, 'secret files will be written to disk-backed storage (allowed explicitly)');
+      log?.warn({ path }, 'secret files will be written to disk-backed storage (allowed explicitly)');
     }
     await probeWritable(path, options.uid, options.gid);
-    log.debug({ path, fsType, mounted, noswap }, 'secret directory ready');
+    log?.debug({ path, fsType, mounted, noswap }, 'secret directory ready');
     let closing: Promise<void> | undefined;
     return {
       path,
@@ -116,12 +117,12 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
       mounted,
       noswap,
       close() {
-        closing ??= cleanup().then(() => log.debug({ path }, 'secret directory removed'));
+        closing ??= cleanup().then(() => log?.debug({ path }, 'secret directory removed'));
         return closing;
       },
     };
   } catch (error) {
-    await cleanup().catch((cleanupError: unknown) => log.error({ path, err: cleanupError }, 'could not remove secret directory'));
+    await cleanup().catch((cleanupError: unknown) => log?.error({ path, err: cleanupError }, 'could not remove secret directory'));
     if (isSecretsAgentError(error)) throw error;
     throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not prepare secret directory \`${path}\``, { details: { path }, cause: error });
   }

@@ -1,7 +1,7 @@
 // Crash leftovers: secret directories whose creating process no longer runs.
 import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSilentLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { isOwnerAlive, parseSecretDirName } from './owner-process.js';
 import { emptyDirectory } from './remove-tree.js';
 import { isMountPoint, unmountTmpfs } from './tmpfs-mount.js';
@@ -13,7 +13,8 @@ export interface SweepOptions {
 // Unmounts and removes every stale secret directory directly under `rootDir`; returns their paths.
 // Assumes one PID namespace per root directory (the agents sharing it see each other's PIDs).
 export async function sweepStaleSecretDirs(rootDir: string, options: SweepOptions = {}): Promise<string[]> {
-  const log = options.log ?? createSilentLogger();
+  // No pino-backed silent logger as a default: loading pino creates process.stderr (see cli/fd-logger.ts).
+  const log = options.log;
   let names: string[];
   try {
     names = await readdir(rootDir);
@@ -35,11 +36,11 @@ export async function sweepStaleSecretDirs(rootDir: string, options: SweepOption
       else await emptyDirectory(path);
       await rmdir(path);
       removed.push(path);
-      log.info({ path, ownerPid: owner.pid }, 'removed stale secret directory');
+      log?.info({ path, ownerPid: owner.pid }, 'removed stale secret directory');
     } catch (error) {
       // Gone meanwhile (another agent swept it) is fine; anything else is worth a line.
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      log.warn({ path, err: error }, 'could not remove stale secret directory');
+      log?.warn({ path, err: error }, 'could not remove stale secret directory');
     }
   }
   return removed;

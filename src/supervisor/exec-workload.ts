@@ -11,7 +11,7 @@
 //  3. neither, or the checks fail: return false and let the caller supervise.
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createSilentLogger, type Logger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { resolveCommand, spawnError } from './resolve-command.js';
 import { buildTrampolineScript, findEnvChangedByShell, shellPath } from './sh-trampoline.js';
 import { findNonBlockingStdio } from './stdio-blocking.js';
@@ -28,28 +28,29 @@ type Kexec = (command: string) => void;
 // supervises); throws ERR_WORKLOAD_NOT_FOUND / ERR_WORKLOAD_NOT_EXECUTABLE for a bad command.
 export function execWorkload(options: ExecWorkloadOptions): false {
   const { command, args, env, cwd } = parseWorkloadCommand(options);
-  const log = options.log ?? createSilentLogger();
+  // No pino-backed silent logger as a default: loading pino creates process.stderr (see cli/fd-logger.ts).
+  const log = options.log;
   const execve = (process as unknown as { execve?: Execve }).execve;
   const kexec = typeof execve === 'function' ? undefined : loadKexec();
   if (typeof execve !== 'function' && (kexec === undefined || !isExecutable(shellPath))) {
-    log.debug({}, 'exec is unavailable (no process.execve, no usable @jcoreio/kexec); supervising instead');
+    log?.debug({}, 'exec is unavailable (no process.execve, no usable @jcoreio/kexec); supervising instead');
     return false;
   }
   const nonBlockingFds = findNonBlockingStdio();
   if (nonBlockingFds.length > 0) {
-    log.warn({ fds: nonBlockingFds }, 'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec');
+    log?.warn({ fds: nonBlockingFds }, 'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec');
     return false;
   }
   const path = resolveCommand({ command, cwd, searchPath: env['PATH'] });
   if (typeof execve !== 'function') {
     const changed = findEnvChangedByShell(env, cwd);
     if (changed === undefined || changed.length > 0) {
-      log.warn({ names: changed ?? [] }, `${shellPath} would not pass the workload environment on unchanged; supervising instead of exec`);
+      log?.warn({ names: changed ?? [] }, `${shellPath} would not pass the workload environment on unchanged; supervising instead of exec`);
       return false;
     }
   }
 
-  log.info({ command, path, argCount: args.length }, 'replacing the agent with the workload (exec)');
+  log?.info({ command, path, argCount: args.length }, 'replacing the agent with the workload (exec)');
   resetIgnoredSignals();
   const previousCwd = process.cwd();
   process.chdir(cwd);

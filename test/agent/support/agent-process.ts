@@ -7,7 +7,7 @@ import { recordLogText } from '../../helpers/log-capture.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const tsxLoader = fileURLToPath(new URL('node_modules/tsx/dist/loader.mjs', `file://${repoRoot}`));
-const mainScript = `${repoRoot}src/cli/main.ts`;
+const sourceMain = `${repoRoot}src/cli/main.ts`;
 export const reportFixture = `${repoRoot}test/fixtures/agent/report.mjs`;
 
 export interface AgentRun {
@@ -21,9 +21,12 @@ export interface AgentRun {
 export interface AgentProcessOptions {
   readonly cwd: string;
   readonly env?: Readonly<Record<string, string>>;
-  /** Send the agent's stdout and stderr to this file and `<file>.err` instead of pipes: Node makes
-   * pipes non-blocking, and the agent then supervises rather than exec (src/supervisor/stdio-blocking.ts). */
+  /** Send the agent's stdout and stderr to this file and `<file>.err` instead of pipes: under the
+   * tsx loader the agent's pipes become non-blocking (tsx creates process.stdout and stderr), and
+   * the agent then supervises rather than exec (src/supervisor/stdio-blocking.ts). */
   readonly stdoutFile?: string;
+  /** Run this built main.js with plain node instead of src/cli/main.ts under tsx. */
+  readonly mainScript?: string;
 }
 
 export interface RunningAgent {
@@ -42,7 +45,7 @@ export function agentEnv(extra: Readonly<Record<string, string>> = {}): Record<s
 export function startAgent(args: readonly string[], options: AgentProcessOptions): RunningAgent {
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const stderrFd = options.stdoutFile === undefined ? undefined : openSync(`${options.stdoutFile}.err`, 'w');
-  const child = spawn(process.execPath, ['--import', tsxLoader, mainScript, ...args], {
+  const child = spawn(process.execPath, options.mainScript === undefined ? ['--import', tsxLoader, sourceMain, ...args] : [options.mainScript, ...args], {
     cwd: options.cwd,
     env: options.env ?? agentEnv(),
     stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
@@ -131,6 +134,8 @@ export interface FixtureReport {
   readonly gid: number;
   readonly env: Record<string, string>;
   readonly files: Record<string, FixtureFile>;
+  /** Per stdio fd: whether it arrived non-blocking (null: closed). */
+  readonly stdio: Record<string, { readonly nonBlocking: boolean } | null>;
 }
 
 export function decodeContent(file: FixtureFile | undefined): string {

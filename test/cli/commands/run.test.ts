@@ -1,13 +1,15 @@
 // End-to-end: `secrets-agent run` / `explain` as real child processes against the real store with
 // the real IAM, delivering to a real fixture workload (test/fixtures/agent/report.mjs). Issue 5.
+import { spawnSync } from 'node:child_process';
 import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryValue } from '../../helpers/canary.js';
 import { createGpgHome, type GpgHome } from '../../store/support/gpg-home.js';
-import { agentEnv, decodeContent, parseReport, reportFixture, runAgentCli, startAgent } from '../../agent/support/agent-process.js';
+import { agentEnv, decodeContent, parseReport, reportFixture, runAgentCli, startAgent, type FixtureReport } from '../../agent/support/agent-process.js';
 import { startAgentStore, type AgentStore } from '../../agent/support/agent-store.js';
+import { bundleCli } from '../../agent/support/bundled-cli.js';
 import { isRoot, nobody } from '../../deliver/support/scratch.js';
 
 let env: AgentStore;
@@ -107,11 +109,28 @@ describe('run: delivery to the workload', () => {
     expect(report.env).toMatchObject({ API_KEY: 'api-key-value', ROOT_TOKEN: 'root-value' });
   });
 
-  it('supervises an env-only workload when its stdout is a pipe (an exec would inherit non-blocking stdio)', async () => {
+  it('supervises an env-only workload when its stdio is already non-blocking (under tsx, whose loader makes the pipes so)', async () => {
     const app = await env.writeApp('env-only-pipe', envApp);
     const result = await run(app, [], ['node', reportFixture, '--exit=1']);
     expect(result.code).toBe(1);
     expect(parseReport(result).ppid).toBe(result.pid);
+  });
+
+  it('the built CLI execs an env-only workload when stdout and stderr are pipes: same PID, blocking stdio', async () => {
+    const builtMain = await bundleCli();
+    const app = await env.writeApp('env-only-pipes-built', envApp);
+    const sandbox = await env.sandbox();
+    const result = await runAgentCli(['run', '--app', app, ...connection(), '--log-level', 'debug', '--', 'node', reportFixture, '--exit=3'], { cwd: sandbox, mainScript: builtMain });
+    expect(result.code, result.stderr).toBe(3);
+    const report = parseReport(result);
+    expect(report.pid).toBe(result.pid);
+    expect(report.env).toMatchObject({ API_KEY: 'api-key-value', ROOT_TOKEN: 'root-value' });
+    expect(report.stdio['1']).toEqual({ nonBlocking: false });
+    expect(report.stdio['2']).toEqual({ nonBlocking: false });
+    expect(result.stderr).toContain('replacing the agent with the workload (exec)');
+    // The fixture does see the flag when a process has made its pipe non-blocking.
+    const touched = spawnSync(process.execPath, ['--import', 'data:text/javascript,process.stdout.write("")', reportFixture], { stdio: ['ignore', 'pipe', 'pipe'] });
+    expect((JSON.parse(touched.stdout.toString().split('\n')[0] ?? '') as FixtureReport).stdio['1']).toEqual({ nonBlocking: true });
   });
 
   it('keeps the agent credential out of the workload env, argv and logs; SIGTERM reaches the workload, 143 comes back and files are removed', async () => {

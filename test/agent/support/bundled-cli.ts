@@ -1,0 +1,31 @@
+// The CLI bundled as `npm run build` bundles it (esbuild: code splitting, packages left to
+// node_modules), straight from src/ into a scratch directory, to run with plain `node`. The e2e
+// tests otherwise run src/ through the tsx loader, and tsx itself creates process.stdout and
+// process.stderr (making piped stdio non-blocking), which would hide whether the CLI does.
+import { copyFile, mkdir, mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { repoRoot } from './agent-process.js';
+
+// Returns the path of the bundled main.js.
+export async function bundleCli(): Promise<string> {
+  const root = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'bundled-cli-'));
+  await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  await copyFile(join(repoRoot, 'package.json'), join(root, 'package.json'));
+  const outdir = join(root, 'dist/src/cli');
+  await mkdir(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(repoRoot, 'src/cli/main.ts')],
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    chunkNames: 'bundle-[name]-[hash]',
+    outdir,
+    logLevel: 'warning',
+  });
+  return join(outdir, 'main.js');
+}
