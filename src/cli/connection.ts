@@ -98,6 +98,8 @@ export interface OpenConnectionOptions {
   readonly timeoutMs?: number;
   /** Connections per origin for the pool. */
   readonly connections?: number;
+  /** Requests in flight per connection (HTTP/1.1 pipelining); for short reads made all at once. */
+  readonly pipelining?: number;
   /** Wraps the token provider every client uses; `createTokens` makes one for another credential
    * (the daemon swaps in a rotated credential file behind the wrapper). */
   readonly wrapTokens?: (tokens: TokenProvider, createTokens: (method: AuthMethod) => TokenProvider) => TokenProvider;
@@ -154,6 +156,7 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
     ...(caFile === undefined ? {} : { caFile }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.connections === undefined ? {} : { connections: options.connections }),
+    ...(options.pipelining === undefined ? {} : { pipelining: options.pipelining }),
   });
   const log = options.log === undefined ? {} : { log: options.log };
   try {

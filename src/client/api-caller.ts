@@ -20,8 +20,6 @@ export interface ApiCall {
   readonly authenticated?: boolean;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
-  /** See HttpRequest.pipeline: short GETs only. */
-  readonly pipeline?: boolean;
 }
 
 export interface ApiCallerOptions {
@@ -54,7 +52,6 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
       ...(call.body === undefined ? {} : { body: call.body }),
       ...(call.timeoutMs === undefined ? {} : { timeoutMs: call.timeoutMs }),
       ...(call.signal === undefined ? {} : { signal: call.signal }),
-      ...(call.pipeline === true ? { pipeline: true } : {}),
     });
     log?.debug({ method: call.method, path: url.pathname, status: response.status }, 'store answered');
     if (response.status >= 200 && response.status < 300) return { response, context };

@@ -74,8 +74,7 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
 
   const api: SecretsHttpApi = {
     async getSecret(path) {
-      // Pipelined: an app's secrets are read all at once, and each read is short.
-      const { response, context } = await callOpen({ method: 'GET', path: secretUrl(path), area: 'secret', headers: { accept: '*/*' }, pipeline: true });
+      const { response, context } = await callOpen({ method: 'GET', path: secretUrl(path), area: 'secret', headers: { accept: '*/*' } });
       const contentType = mediaTypeOf(response.headers['content-type']);
       if (contentType === binaryType) {
         // A copy: the response Buffer may share its memory with Node's buffer pool.

@@ -1,13 +1,13 @@
-// Maps a network-level failure (socket, DNS, TLS, HTTP framing) to our codes. The original error
-// is kept as `cause`; only its code appears in the message (third-party text is not ours to trust).
+// Maps a network-level failure (socket, DNS, TLS, undici) to our codes. The original error is
+// kept as `cause`; only its code appears in the message (third-party text is not ours to trust).
 import { SecretsAgentError } from '../core/errors.js';
 
 const unreachableCodes = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN',
   'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ETIMEDOUT', 'EPROTO', 'EADDRNOTAVAIL',
-  // From our HTTP/1.1 client (http1-response.ts, http1-pool.ts): a malformed answer, a closed pool.
-  'HPE_INVALID', 'ERR_POOL_DESTROYED',
+  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
+const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const tlsVerifyCodes = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
@@ -15,7 +15,7 @@ const tlsVerifyCodes = new Set([
 ]);
 
 // ERR_TLS_CONFIG for certificate failures (not retryable: retrying cannot fix trust),
-// ERR_STORE_UNREACHABLE for everything else network-shaped (the transport maps its own deadline).
+// ERR_TIMEOUT for undici's own timeouts, ERR_STORE_UNREACHABLE for everything else network-shaped.
 export function mapTransportError(error: unknown, target: string): SecretsAgentError {
   const code = findCode(error);
   if (code !== undefined && tlsVerifyCodes.has(code)) {
@@ -25,12 +25,15 @@ export function mapTransportError(error: unknown, target: string): SecretsAgentE
       { details: { tlsCode: code }, cause: error },
     );
   }
-  if (code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') {
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') {
     // e.g. a token with a control character: nothing was sent, and retrying cannot help.
     return new SecretsAgentError('ERR_INPUT_INVALID', `${target}: the request could not be built (${code}): a header or the path holds characters HTTP does not allow`, {
       details: { networkCode: code },
       cause: error,
     });
+  }
+  if (code !== undefined && timeoutCodes.has(code)) {
+    return new SecretsAgentError('ERR_TIMEOUT', `${target}: timed out (${code})`, { details: { networkCode: code }, cause: error });
   }
   if (code !== undefined && (unreachableCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {
     return new SecretsAgentError('ERR_STORE_UNREACHABLE', `${target}: cannot reach the server (${code})`, { details: { networkCode: code }, cause: error });
@@ -41,11 +44,11 @@ export function mapTransportError(error: unknown, target: string): SecretsAgentE
   });
 }
 
-// The most telling `code` along the cause chain (AggregateError holds one per address tried):
-// a TLS code first, then the first found.
+// The most telling `code` along the cause chain (undici wraps socket errors; AggregateError holds
+// one per address tried): a TLS code first, then any but undici's generic socket code.
 function findCode(error: unknown): string | undefined {
   const codes = collectCodes(error, 0);
-  return codes.find((code) => tlsVerifyCodes.has(code)) ?? codes[0];
+  return codes.find((code) => tlsVerifyCodes.has(code)) ?? codes.find((code) => code !== 'UND_ERR_SOCKET') ?? codes[0];
 }
 
 function collectCodes(error: unknown, depth: number): string[] {

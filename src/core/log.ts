@@ -35,7 +35,7 @@ export interface LoggerOptions {
 
 // Creates the project logger: JSON lines, object first and message second, secrets redacted.
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
+  const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
   return pino(
     {
       level: options.level ?? (process.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ?? 'info',

@@ -9,12 +9,14 @@
 //     replacing process.env (Node's setenv/unsetenv write the real environ that execvp hands on),
 //     after checking that this shell passes it on unchanged;
 //  3. neither, or the checks fail: return false and let the caller supervise.
+// When Node left a stdio pipe non-blocking, the exec goes through the same sh trampoline with
+// either mechanism, and sh reopens the pipe blocking before it execs the workload.
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Logger } from '../core/log.js';
 import { resolveCommand, spawnError } from './resolve-command.js';
 import { buildTrampolineScript, findEnvChangedByShell, shellPath } from './sh-trampoline.js';
-import { findNonBlockingStdio } from './stdio-blocking.js';
+import { findNonBlockingStdio, isPipe } from './stdio-blocking.js';
 import { parseWorkloadCommand, type WorkloadCommandOptions } from './workload-command.js';
 
 export interface ExecWorkloadOptions extends WorkloadCommandOptions {
@@ -36,13 +38,14 @@ export function execWorkload(options: ExecWorkloadOptions): false {
     log?.debug({}, 'exec is unavailable (no process.execve, no usable @jcoreio/kexec); supervising instead');
     return false;
   }
-  const nonBlockingFds = findNonBlockingStdio();
-  if (nonBlockingFds.length > 0) {
-    log?.warn({ fds: nonBlockingFds }, 'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec');
+  const reopenFds = findNonBlockingStdio();
+  if (reopenFds.some((fd) => !isPipe(fd)) || (reopenFds.length > 0 && !isExecutable(shellPath))) {
+    log?.warn({ fds: reopenFds }, 'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec');
     return false;
   }
+  const viaShell = typeof execve !== 'function' || reopenFds.length > 0;
   const path = resolveCommand({ command, cwd, searchPath: env['PATH'] });
-  if (typeof execve !== 'function') {
+  if (viaShell) {
     const changed = findEnvChangedByShell(env, cwd);
     if (changed === undefined || changed.length > 0) {
       log?.warn({ names: changed ?? [] }, `${shellPath} would not pass the workload environment on unchanged; supervising instead of exec`);
@@ -50,13 +53,14 @@ export function execWorkload(options: ExecWorkloadOptions): false {
     }
   }
 
-  log?.info({ command, path, argCount: args.length }, 'replacing the agent with the workload (exec)');
+  log?.info({ command, path, argCount: args.length, reopenFds }, 'replacing the agent with the workload (exec)');
   resetIgnoredSignals();
   const previousCwd = process.cwd();
   process.chdir(cwd);
   if (typeof execve === 'function') {
     try {
-      execve(path, [command, ...args], env);
+      if (viaShell) execve(shellPath, [shellPath, '-c', buildTrampolineScript(path, args, env, reopenFds)], env);
+      else execve(path, [command, ...args], env);
     } catch (error) {
       process.chdir(previousCwd);
       throw spawnError((error as NodeJS.ErrnoException).code ?? 'EACCES', command, error);
@@ -65,7 +69,7 @@ export function execWorkload(options: ExecWorkloadOptions): false {
   const previousEnv = { ...process.env };
   replaceProcessEnv(env);
   try {
-    (kexec as Kexec)(buildTrampolineScript(path, args, env));
+    (kexec as Kexec)(buildTrampolineScript(path, args, env, reopenFds));
   } catch (error) {
     replaceProcessEnv(previousEnv);
     process.chdir(previousCwd);

@@ -14,9 +14,12 @@ export function quoteShellWord(word: string): string {
 }
 
 // `exec '<path>' '<arg>'...`, dropping the PWD the shell would add when the env has none.
-export function buildTrampolineScript(path: string, args: readonly string[], env: Readonly<Record<string, string>>): string {
+// `reopenFds` are pipes to open again through /proc/self/fd/N before the exec: the new open file
+// description is blocking even when Node left the inherited one non-blocking.
+export function buildTrampolineScript(path: string, args: readonly string[], env: Readonly<Record<string, string>>, reopenFds: readonly number[] = []): string {
   const prefix = Object.hasOwn(env, 'PWD') ? '' : 'unset PWD; ';
-  return `${prefix}exec ${[path, ...args].map(quoteShellWord).join(' ')}`;
+  const redirects = reopenFds.map((fd) => ` ${fd}${fd === 0 ? '<' : '>'}/proc/self/fd/${fd}`).join('');
+  return `${prefix}exec ${[path, ...args].map(quoteShellWord).join(' ')}${redirects}`;
 }
 
 // Names of variables the shell would drop, add or change for this env and cwd; undefined when

@@ -1,6 +1,6 @@
 // End-to-end: `secrets-agent run` / `explain` as real child processes against the real store with
 // the real IAM, delivering to a real fixture workload (test/fixtures/agent/report.mjs). Issue 5.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -116,18 +116,30 @@ describe('run: delivery to the workload', () => {
     expect(parseReport(result).ppid).toBe(result.pid);
   });
 
-  it('the built CLI execs an env-only workload when stdout and stderr are pipes: same PID, blocking stdio', async () => {
+  it('the built CLI execs an env-only workload when stdout and stderr are shell pipes: same PID, blocking stdio', async () => {
     const builtMain = await bundleCli();
     const app = await env.writeApp('env-only-pipes-built', envApp);
     const sandbox = await env.sandbox();
-    const result = await runAgentCli(['run', '--app', app, ...connection(), '--log-level', 'debug', '--', 'node', reportFixture, '--exit=3'], { cwd: sandbox, mainScript: builtMain });
-    expect(result.code, result.stderr).toBe(3);
-    const report = parseReport(result);
-    expect(report.pid).toBe(result.pid);
+    // FIFOs, as a container runtime or a shell pipeline hands them over (Node's own child stdio are
+    // socket pairs: those cannot be reopened, and the agent supervises instead).
+    const script = 'mkfifo out.fifo err.fifo; cat out.fifo > out.txt & cat err.fifo > err.txt & "$@" > out.fifo 2> err.fifo; code=$?; wait; exit $code';
+    // Not spawnSync: the store answers from this process's event loop.
+    const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, builtMain, 'run', '--app', app, ...connection(), '--log-level', 'debug', '--', 'node', reportFixture, '--exit=3'], {
+      cwd: sandbox,
+      env: agentEnv(),
+      stdio: 'ignore',
+    });
+    const result = { status: await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
+    const stdout = await readFile(join(sandbox, 'out.txt'), 'utf8');
+    const stderr = await readFile(join(sandbox, 'err.txt'), 'utf8');
+    expect(result.status, stderr).toBe(3);
+    const report = JSON.parse(stdout.split('\n').find((line) => line.startsWith('{"pid"')) ?? '{}') as FixtureReport;
+    const agentPid = (JSON.parse(stderr.split('\n')[0] ?? '{}') as { pid?: number }).pid;
+    expect(report.pid, stderr).toBe(agentPid);
     expect(report.env).toMatchObject({ API_KEY: 'api-key-value', ROOT_TOKEN: 'root-value' });
     expect(report.stdio['1']).toEqual({ nonBlocking: false });
     expect(report.stdio['2']).toEqual({ nonBlocking: false });
-    expect(result.stderr).toContain('replacing the agent with the workload (exec)');
+    expect(stderr).toContain('replacing the agent with the workload (exec)');
     // The fixture does see the flag when a process has made its pipe non-blocking.
     const touched = spawnSync(process.execPath, ['--import', 'data:text/javascript,process.stdout.write("")', reportFixture], { stdio: ['ignore', 'pipe', 'pipe'] });
     expect((JSON.parse(touched.stdout.toString().split('\n')[0] ?? '') as FixtureReport).stdio['1']).toEqual({ nonBlocking: true });
