@@ -19,3 +19,20 @@ export interface CommandResult {
 export function writeLine(stream: Writable, line: string): void {
   stream.write(`${line}\n`);
 }
+
+// Reads a whole stream (stdin) into memory, refusing more than `maxBytes`: a password, a key or
+// a secret fed from a pipe must not grow without bound. `tooLarge` names what was too large.
+export async function readCappedStream(stream: Readable, maxBytes: number, tooLarge: (total: number) => Error): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    total += buffer.length;
+    if (total > maxBytes) {
+      stream.destroy();
+      throw tooLarge(total);
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SecretsAgentError } from '../core/errors.js';
 import { readPasswordFile } from './connection.js';
-import type { CliIo } from './io.js';
+import { readCappedStream, type CliIo } from './io.js';
 
 const maxPasswordBytes = 4096;
 
@@ -33,15 +33,8 @@ export async function readPasswordInput(options: PasswordInputOptions, io: CliIo
 
 // The first line of stdin (trailing newline dropped), capped like a password file.
 async function readPasswordFromStdin(stdin: Readable, who: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    total += buffer.length;
-    if (total > maxPasswordBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin is larger than ${maxPasswordBytes} bytes`);
-    chunks.push(buffer);
-  }
-  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const bytes = await readCappedStream(stdin, maxPasswordBytes, () => new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin is larger than ${maxPasswordBytes} bytes`));
+  const password = bytes.toString('utf8').replace(/\r?\n$/, '');
   if (password === '') throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin is empty`);
   if (/[\r\n]/.test(password)) throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin must be one line`);
   return password;

@@ -15,7 +15,7 @@ import { maxSecretValueBytes } from '../../store/secret-repository.js';
 import { createCliLogger } from '../cli-logger.js';
 import { basePathOption, connectionArgsFrom, connectionOptions, openConnection } from '../connection.js';
 import type { CliIo } from '../io.js';
-import { writeLine } from '../io.js';
+import { readCappedStream, writeLine } from '../io.js';
 import { exportSecrets } from '../secret/export-secrets.js';
 import { importSecrets } from '../secret/import-secrets.js';
 import { readSecretInput } from '../secret/read-input.js';
@@ -204,15 +204,7 @@ async function withApi(argv: ParsedArgs, io: CliIo, action: (api: SecretsApi, ba
 
 async function readBackupFile(file: string, io: CliIo): Promise<Uint8Array> {
   if (file === '-') {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      total += buffer.length;
-      if (total > maxBackupFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `the backup on stdin is larger than ${maxBackupFileBytes} bytes`);
-      chunks.push(buffer);
-    }
-    return new Uint8Array(Buffer.concat(chunks));
+    return new Uint8Array(await readCappedStream(io.stdin, maxBackupFileBytes, () => new SecretsAgentError('ERR_INPUT_INVALID', `the backup on stdin is larger than ${maxBackupFileBytes} bytes`)));
   }
   try {
     const bytes = await readFile(resolve(io.cwd, file));

@@ -13,7 +13,7 @@ import { chooseLoginEndpoint } from '../../auth/login-endpoint.js';
 import { connectionArgsFrom, openConnection, urlEnvVar, type RemoteConnection } from '../connection.js';
 import { applyIamBootstrap, planIamBootstrap, type IamBootstrapFlags } from '../iam-bootstrap.js';
 import type { CliIo } from '../io.js';
-import { writeLine } from '../io.js';
+import { readCappedStream, writeLine } from '../io.js';
 
 const maxKeyFileBytes = 64 * 1024;
 
@@ -206,15 +206,8 @@ async function readKeyFile(file: string): Promise<string> {
 }
 
 async function readStdin(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin as AsyncIterable<Buffer | string>) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    total += buffer.length;
-    if (total > maxKeyFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `unseal key on stdin is larger than ${maxKeyFileBytes} bytes`);
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = await readCappedStream(io.stdin, maxKeyFileBytes, () => new SecretsAgentError('ERR_INPUT_INVALID', `unseal key on stdin is larger than ${maxKeyFileBytes} bytes`));
+  return bytes.toString('utf8');
 }
 
 function yesNo(value: boolean): string {

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SecretsAgentError } from '../../core/errors.js';
 import type { SecretInput } from '../../core/secrets-api.js';
-import type { CliIo } from '../io.js';
+import { readCappedStream, type CliIo } from '../io.js';
 
 /** What we read before the store's own limit (1 MiB - 1 KiB) decides: the server's request cap. */
 export const maxInputBytes = 2 * 1024 * 1024;
@@ -59,18 +59,7 @@ async function readSource(source: string, flag: string, io: CliIo): Promise<Uint
 }
 
 async function readStream(stream: Readable, what: string): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    total += buffer.length;
-    if (total > maxInputBytes) {
-      stream.destroy();
-      throw tooLarge(what, total);
-    }
-    chunks.push(buffer);
-  }
-  return new Uint8Array(Buffer.concat(chunks));
+  return new Uint8Array(await readCappedStream(stream, maxInputBytes, (total) => tooLarge(what, total)));
 }
 
 function assertUtf8(bytes: Uint8Array, flag: string): Uint8Array {
