@@ -15,7 +15,7 @@ import { createBootstrapAccess } from '../src/store/http/bootstrap-access.js';
 import { createStoreServer, type StoreServer } from '../src/store/server.js';
 import type { StorageBackend } from '../src/store/storage/backend.js';
 import { openStorage } from '../src/store/storage/open-storage.js';
-import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../test/helpers/zookeeper-ensemble.js';
+import { startZooKeeperEnsemble } from '../test/helpers/zookeeper-ensemble.js';
 import { measureThroughput } from './lib/measure-throughput.js';
 import type { BenchRow } from './lib/print-table.js';
 

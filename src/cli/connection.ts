@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { SecretsApi } from '../core/secrets-api.js';
 import { resolveAuthMethod, type AuthMethod } from '../auth/auth-method.js';
 import { chooseLoginEndpoint, storeUrlFromCredential } from '../auth/login-endpoint.js';
 import { loadSession, type Session } from '../auth/session.js';

@@ -58,7 +58,7 @@ export interface SecretCache {
 
 // Creates an empty cache over `source` (the store client).
 export function createSecretCache(options: SecretCacheOptions): SecretCache {
-  const { log, metrics } = options;
+  const { metrics } = options;
   const now = options.now ?? Date.now;
   const limit = createConcurrencyLimit(options.maxConcurrent);
   const entries = new Map<string, CachedSecret>();

@@ -29,7 +29,7 @@ import {
 import { LoginChecker, type LoginRequest } from './login.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { assertPassword, hashPassword } from './password-hash.js';
-import { assertRid, normalizeRid, superuserRid } from './rid.js';
+import { assertRid, normalizeRid } from './rid.js';
 import { loadOrCreateSigningKey, parseSigningKey, type SigningKey } from './signing-key.js';
 
 export const defaultTokenLifetimeSeconds = 5 * 24 * 60 * 60;
