@@ -2,7 +2,8 @@
 // verified against the system roots or a CA bundle file, one attempt per request (retries belong
 // to the caller), a per-request deadline, a response size cap, and network failures mapped to our codes.
 import { readFileSync } from 'node:fs';
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import { assertOptionalPositiveInteger } from './client-options.js';
 import { mapTransportError } from './transport-error.js';
@@ -54,6 +55,24 @@ export interface HttpTransport {
   destroy(): Promise<void>;
 }
 
+type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+
+// undici's index loads everything it offers (fetch, WebSocket, caches, mocks): ~70 ms of start-up
+// here, against ~23 ms for the two modules we use. `run` pays start-up on every workload start,
+// so we load those two directly (undici has no `exports` map; a test pins that they resolve) and
+// fall back to the index should a release move them.
+const { Agent, request: sendRequest } = loadUndici();
+
+function loadUndici(): { Agent: typeof UndiciAgent; request: RequestFn } {
+  const require = createRequire(import.meta.url);
+  try {
+    return { Agent: require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent, request: require('undici/lib/api/api-request.js') as RequestFn };
+  } catch {
+    const undici = require('undici') as typeof import('undici');
+    return { Agent: undici.Agent, request: undici.Agent.prototype.request as unknown as RequestFn };
+  }
+}
+
 export const defaultTimeoutMs = 30_000;
 export const defaultConnections = 8;
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;
@@ -92,7 +111,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     const target = describeTarget(request);
     try {
       if (request.signal?.aborted === true) throw request.signal.reason;
-      const response = await agent.request({
+      const response = await sendRequest.call(agent, {
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method,

@@ -231,3 +231,15 @@ describe('createHttpTransport request building', () => {
     }
   });
 });
+
+describe('the undici modules the transport loads directly', () => {
+  it('still exist where this undici release keeps them (else the transport falls back to the index)', async () => {
+    const { createRequire } = await import('node:module');
+    const load = createRequire(import.meta.url);
+    const agent = load('undici/lib/dispatcher/agent.js') as unknown;
+    const request = load('undici/lib/api/api-request.js') as unknown;
+    expect(typeof agent).toBe('function');
+    expect(typeof request).toBe('function');
+    expect(agent).toBe((load('undici') as { Agent: unknown }).Agent);
+  });
+});
