@@ -2,19 +2,12 @@
 // every path, reported in full rather than stopping at the first failure.
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { loadPlan } from './load-plan.js';
-import { readNodePgpKey } from './pgp-value.js';
+import { loadAgentPlan, type AgentPlanOptions } from './load-plan.js';
 import { createPlanReport, findPlanReportFailure, type PlanReport } from './plan-report.js';
 import { fetchPaths, type ResolveRetryOptions } from './resolve-secrets.js';
 import type { OpenSecretSource } from './secret-source-handle.js';
 
-export interface ExplainAgentOptions {
-  readonly appFile: string;
-  readonly containerName?: string;
-  readonly optional?: readonly string[];
-  readonly enforceSpaces: boolean;
-  readonly pgpKeyFile?: string;
-  readonly pgpPassphrase?: string;
+export interface ExplainAgentOptions extends AgentPlanOptions {
   readonly timeoutMs: number;
   readonly retry?: ResolveRetryOptions;
   /** Whether `run` would get `--user` (which forces supervise mode). */
@@ -32,12 +25,7 @@ export interface ExplainResult {
 
 // Builds the report; throws only for problems found before any store is asked (bad definition, spaces).
 export async function explainAgent(options: ExplainAgentOptions): Promise<ExplainResult> {
-  const { plan } = await loadPlan(options.appFile, {
-    ...(options.containerName === undefined ? {} : { containerName: options.containerName }),
-    ...(options.optional === undefined ? {} : { optional: options.optional }),
-    enforceSpaces: options.enforceSpaces,
-  });
-  const key = options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
+  const { plan, key } = await loadAgentPlan(options);
   if (options.openSource === undefined) {
     const report = createPlanReport(plan, undefined, { withUser: options.withUser });
     return { report, failure: undefined };

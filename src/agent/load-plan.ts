@@ -7,6 +7,7 @@ import {
   type AppDefinition,
   type DeliveryPlan,
 } from '../appdef/index.js';
+import { readNodePgpKey, type NodePgpKey } from './pgp-value.js';
 
 export interface PlanOptions {
   /** Pod container (`--container`); required for pods with more than one. */
@@ -20,6 +21,15 @@ export interface LoadPlanOptions extends PlanOptions {
   readonly optional?: readonly string[];
 }
 
+/** What `run` and `explain` both start from: the definition, how to plan it, and the node key. */
+export interface AgentPlanOptions extends LoadPlanOptions {
+  readonly appFile: string;
+  readonly enforceSpaces: boolean;
+  /** The node's OpenPGP private key (`--pgp-key-file`), for values encrypted to this node. */
+  readonly pgpKeyFile?: string;
+  readonly pgpPassphrase?: string;
+}
+
 export interface LoadedPlan {
   readonly definition: AppDefinition;
   readonly plan: DeliveryPlan;
@@ -29,6 +39,13 @@ export interface LoadedPlan {
 export async function loadPlan(file: string, options: LoadPlanOptions = {}): Promise<LoadedPlan> {
   const definition = await loadAppDefinition(file, options.optional === undefined ? {} : { optional: options.optional });
   return { definition, plan: planFromDefinition(definition, options) };
+}
+
+// The plan and the node key; both fail before any store is asked.
+export async function loadAgentPlan(options: AgentPlanOptions): Promise<{ plan: DeliveryPlan; key: NodePgpKey | undefined }> {
+  const { plan } = await loadPlan(options.appFile, options);
+  const key = options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
+  return { plan, key };
 }
 
 // The plan for an already parsed definition (the daemon parses files as they change).

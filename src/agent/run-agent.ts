@@ -7,20 +7,13 @@ import type { Logger } from '../core/log.js';
 // Direct file imports: the supervisor index would load execa (~100 ms), which exec mode never needs.
 import { execWorkload } from '../supervisor/exec-workload.js';
 import { exitCodeOf } from '../supervisor/exit-code.js';
-import { loadPlan } from './load-plan.js';
+import { loadAgentPlan, type AgentPlanOptions } from './load-plan.js';
 import { parseWorkloadUser } from './parse-user.js';
-import { readNodePgpKey } from './pgp-value.js';
 import { prepareWorkload, type PreparedWorkload } from './prepare-workload.js';
 import { resolveSecrets, type ResolveRetryOptions } from './resolve-secrets.js';
 import type { OpenSecretSource } from './secret-source-handle.js';
 
-export interface RunAgentOptions {
-  readonly appFile: string;
-  readonly containerName?: string;
-  readonly optional?: readonly string[];
-  readonly enforceSpaces: boolean;
-  readonly pgpKeyFile?: string;
-  readonly pgpPassphrase?: string;
+export interface RunAgentOptions extends AgentPlanOptions {
   /** Total deadline for fetching every secret. */
   readonly timeoutMs: number;
   readonly killTimeoutMs: number;
@@ -48,13 +41,8 @@ const stopSignals = ['SIGTERM', 'SIGINT'] as const;
 // Returns the workload's exit code (128+N when signal N ended it); throws the agent's own failures.
 export async function runAgent(options: RunAgentOptions): Promise<number> {
   const { log } = options;
-  const { plan } = await loadPlan(options.appFile, {
-    ...(options.containerName === undefined ? {} : { containerName: options.containerName }),
-    ...(options.optional === undefined ? {} : { optional: options.optional }),
-    enforceSpaces: options.enforceSpaces,
-  });
+  const { plan, key } = await loadAgentPlan(options);
   const user = options.user === undefined ? undefined : await parseWorkloadUser(options.user);
-  const key = options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
 
   // Until the workload runs, SIGTERM/SIGINT stop the agent cleanly: no fetch left running, no file left behind.
   const stop = watchStopSignals(log);

@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { parseDurationMs } from '../../core/duration.js';
 import { SecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
+import type { AgentPlanOptions } from '../../agent/load-plan.js';
 import type { OpenedSecretSource } from '../../agent/secret-source-handle.js';
 import { connectionArgsFrom, connectionOptions, openConnection, readPasswordFile } from '../connection.js';
 import { createFdLogger, type FdLoggerLevel } from '../fd-logger.js';
@@ -100,11 +101,8 @@ async function explainCommand(argv: Record<string, unknown>, io: CliIo, dryRun: 
   const log = createRunLogger(argv, io);
   const { explainAgent } = await import('../../agent/explain-agent.js');
   const { formatPlanReport } = await import('../../agent/plan-report.js');
-  const { pgpKeyFile, pgpPassphrase, ...common } = await commonAgentOptions(argv, log);
   const { report, failure } = await explainAgent({
-    ...common,
-    ...optional('pgpKeyFile', pgpKeyFile),
-    ...optional('pgpPassphrase', pgpPassphrase),
+    ...(await commonAgentOptions(argv, log)),
     withUser: textFlag(argv, 'user') !== undefined,
     openSource: argv['offline'] === true ? undefined : () => openSource(argv, io, log),
   });
@@ -114,16 +112,7 @@ async function explainCommand(argv: Record<string, unknown>, io: CliIo, dryRun: 
   return 0;
 }
 
-async function commonAgentOptions(argv: Record<string, unknown>, log: Logger): Promise<{
-  appFile: string;
-  containerName?: string;
-  optional?: string[];
-  enforceSpaces: boolean;
-  pgpKeyFile?: string;
-  pgpPassphrase?: string;
-  timeoutMs: number;
-  log: Logger;
-}> {
+async function commonAgentOptions(argv: Record<string, unknown>, log: Logger): Promise<AgentPlanOptions & { timeoutMs: number; log: Logger }> {
   const passphraseFile = textFlag(argv, 'pgp-passphrase-file');
   const optionalNames = (argv['optional'] as unknown[] | undefined)?.map(String).flatMap((name) => name.split(',')).map((name) => name.trim()).filter((name) => name !== '');
   return {
