@@ -1,12 +1,10 @@
 // `run` refuses a bad definition before anything happens: every issue with its JSON pointer, the
-// exit code from the error table, no store asked, no workload started. In-process (runCli).
+// exit code from the error table, no store asked, no workload started. In-process (runCli, through runBufferedCli).
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.js';
-import { recordLogText } from '../helpers/log-capture.js';
+import { runBufferedCli } from '../cli/commands/support/buffered-cli.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,23 +15,11 @@ async function runWith(definition: unknown, extra: readonly string[] = []): Prom
   const app = join(dir, `app-${Math.random().toString(36).slice(2)}.json`);
   await writeFile(app, typeof definition === 'string' ? definition : JSON.stringify(definition));
   const marker = `${app}.started`;
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void): Writable => new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      append(chunk.toString('utf8'));
-      callback();
-    },
-  });
   // Port 1 refuses connections: a run that got as far as the store would fail differently (69).
-  const code = await runCli(['run', '--app', app, '--url', 'http://127.0.0.1:1', '--token-file', app, ...extra, '--', 'touch', marker], {
-    stdin: Readable.from([]),
-    stdout: sink((text) => { stdout += text; }),
-    stderr: sink((text) => { stderr += text; }),
+  const { code, stdout, stderr } = await runBufferedCli(['run', '--app', app, '--url', 'http://127.0.0.1:1', '--token-file', app, ...extra, '--', 'touch', marker], {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
     cwd: dir,
   });
-  recordLogText(stderr);
   const started = await stat(marker).then(() => true, () => false);
   return { code, stdout, stderr, started };
 }
@@ -76,36 +62,24 @@ describe('run: validation failures (nothing started)', () => {
   });
 
   it('refuses a missing definition file (64), a missing command (64) and a bad --timeout (64)', async () => {
-    let stderr = '';
-    const io = {
-      stdin: Readable.from([]),
-      stdout: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-      stderr: new Writable({ write(chunk: Buffer, _encoding, callback) { stderr += chunk.toString(); callback(); } }),
-      env: {},
-      cwd: dir,
-    };
-    expect(await runCli(['run', '--app', join(dir, 'missing.json'), '--', 'true'], io)).toBe(64);
-    expect(stderr).toMatch(/Cannot read app definition .*missing\.json.*does not exist/);
+    const options = { env: {}, cwd: dir };
+    const missing = await runBufferedCli(['run', '--app', join(dir, 'missing.json'), '--', 'true'], options);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/Cannot read app definition .*missing\.json.*does not exist/);
     const app = join(dir, 'ok.json');
     await writeFile(app, '{"env":{}}');
-    expect(await runCli(['run', '--app', app], io)).toBe(64);
-    expect(stderr).toContain('Expected the workload command after `--`');
-    expect(await runCli(['run', '--app', app, '--timeout', 'soon', '--', 'true'], io)).toBe(64);
-    expect(stderr).toContain('Expected `--timeout` to be a duration');
-    recordLogText(stderr);
+    const noCommand = await runBufferedCli(['run', '--app', app], options);
+    expect(noCommand.code).toBe(64);
+    expect(noCommand.stderr).toContain('Expected the workload command after `--`');
+    const badTimeout = await runBufferedCli(['run', '--app', app, '--timeout', 'soon', '--', 'true'], options);
+    expect(badTimeout.code).toBe(64);
+    expect(badTimeout.stderr).toContain('Expected `--timeout` to be a duration');
   });
 
   it('explain --offline validates and prints the plan without a store', async () => {
     const app = join(dir, 'explain.json');
     await writeFile(app, JSON.stringify({ id: '/a', env: { X: { secret: 's' }, P: 'plain' }, secrets: { s: { source: 'a/s' } } }));
-    let stdout = '';
-    const code = await runCli(['explain', '--app', app, '--offline'], {
-      stdin: Readable.from([]),
-      stdout: new Writable({ write(chunk: Buffer, _encoding, callback) { stdout += chunk.toString(); callback(); } }),
-      stderr: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-      env: {},
-      cwd: dir,
-    });
+    const { code, stdout } = await runBufferedCli(['explain', '--app', app, '--offline'], { env: {}, cwd: dir });
     expect(code).toBe(0);
     expect(stdout).toBe('app /a, on change: signal:SIGHUP\nsecret a/s [s]: not checked (no store)\n  env  X\nplain env: P\ndelivery: exec (environment only; the agent replaces itself with the workload)\n');
   });

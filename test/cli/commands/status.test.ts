@@ -1,42 +1,17 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/cli/run-cli.js';
 import { errorCodes } from '../../../src/core/errors.js';
 import { startStatusServer, type StatusServer } from '../../../src/daemon/status-server.js';
 import type { DaemonStatus } from '../../../src/daemon/status-types.js';
 import { createDaemonMetrics } from '../../../src/metrics/daemon-metrics.js';
 import { createMetricsRegistry } from '../../../src/metrics/registry.js';
 import { createTestLogger, recordLogText } from '../../helpers/log-capture.js';
+import { runBufferedCli, type CliRun } from './support/buffered-cli.js';
 import { makeStatusDir, sampleStatus } from '../../daemon/status-fixture.js';
 import { parseExposition, sampleValue } from '../../metrics/support/parse-exposition.js';
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void): Writable => new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      append(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const code = await runCli(args, {
-    stdin: Readable.from([]),
-    stdout: sink((text) => { stdout += text; }),
-    stderr: sink((text) => { stderr += text; }),
-    env,
-    cwd: process.cwd(),
-  });
-  recordLogText(stderr);
-  return { code, stdout, stderr };
-}
+const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> => runBufferedCli(args, { env });
 
 const servers: StatusServer[] = [];
 afterEach(async () => {
