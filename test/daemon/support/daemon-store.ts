@@ -4,8 +4,7 @@
 // so the change feed starts a new epoch).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../../src/core/log.js';
@@ -16,6 +15,7 @@ import type { StorageBackend } from '../../../src/store/storage/backend.js';
 import { openStorage } from '../../../src/store/storage/open-storage.js';
 import { createTestLogger } from '../../helpers/log-capture.js';
 import { getTestPgpKeyPair } from '../../helpers/pgp-keypair.js';
+import { startForwardingProxy } from './forwarding-proxy.js';
 
 export interface DaemonStore {
   /** The proxy's URL: what the daemon talks to. */
@@ -50,25 +50,15 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
   await launch();
 
   const counts = new Map<string, number>();
-  const sockets = new Set<Socket>();
-  const proxy: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const key = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-    const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    // The store is away: drop the connection, as a dead host would.
-    upstream.on('error', () => res.socket?.destroy());
-    res.on('close', () => upstream.destroy());
-    req.pipe(upstream);
+  const proxy = await startForwardingProxy({
+    upstream: () => ({ host: '127.0.0.1', port }),
+    inspect(req) {
+      const key = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return false;
+    },
   });
-  proxy.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const url = proxy.url;
   // A fresh login per write: tokens may live only seconds in these tests.
   const adminToken = async (): Promise<string> => (await iam.login({ uid: superuser.uid, password: superuser.password }, '127.0.0.1')).token;
 
@@ -103,8 +93,7 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
       if (server === undefined) await launch();
     },
     async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await proxy.close();
       await server?.close();
       await iam.close();
       await storage.close();
