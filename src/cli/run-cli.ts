@@ -57,15 +57,12 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     await parser.parseAsync([...argv], {}, (_error, _parsed, text) => {
       output = text;
     });
-    if (output !== '') writeLine(usageError === undefined ? io.stdout : io.stderr, output.trimEnd());
-    if (usageError !== undefined) {
-      writeLine(io.stderr, `error: ${usageError}`);
-      return errorCodes.ERR_USAGE.exitCode;
-    }
+    // Help text; a usage error never gets here (fail() throws).
+    if (output !== '') writeLine(io.stdout, output.trimEnd());
     return result.exitCode;
   } catch (error) {
     if (usageError !== undefined) {
-      writeLine(io.stderr, `error: ${usageError} (see --help)`);
+      writeLine(io.stderr, `error: ${usageError}`);
       return errorCodes.ERR_USAGE.exitCode;
     }
     return reportFailure(error, io);
