@@ -1,13 +1,17 @@
 // Durations and rates as operators write them in flags and config files: `500ms`, `60s`, `10m`,
 // `1h` (a bare number is seconds), and restart budgets like `10/min`. One parser for flags, config
 // files and the change feed's `wait` parameter, so they all read a duration the same way.
-const unitsMs: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+const unitsMs = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 } as const;
 
-// Milliseconds of `text`, or undefined when it is not a duration.
-export function parseDurationMs(text: string): number | undefined {
+export type DurationUnit = keyof typeof unitsMs;
+
+// Milliseconds of `text`, or undefined when it is not a duration (or uses a unit not in `units`).
+export function parseDurationMs(text: string, units?: readonly DurationUnit[]): number | undefined {
   const match = /^(\d{1,9})(ms|s|m|min|h)?$/.exec(text.trim());
   if (match === null) return undefined;
-  return Number(match[1]) * (unitsMs[match[2] ?? 's'] as number);
+  const unit = (match[2] ?? 's') as DurationUnit;
+  if (units !== undefined && !units.includes(unit)) return undefined;
+  return Number(match[1]) * unitsMs[unit];
 }
 
 export interface Rate {
@@ -23,5 +27,5 @@ export function parseRate(text: string): Rate | 'unlimited' | undefined {
   if (match === null) return undefined;
   const count = Number(match[1]);
   if (count < 1) return undefined;
-  return { count, perMs: unitsMs[match[2] as string] as number };
+  return { count, perMs: unitsMs[match[2] as DurationUnit] };
 }

@@ -27,3 +27,13 @@ describe('parseRate', () => {
     for (const text of ['0/min', '5/day', '5', 'x/s']) expect(parseRate(text), text).toBeUndefined();
   });
 });
+
+describe('parseDurationMs with a unit list', () => {
+  it('accepts only the listed units (a bare number counts as s)', () => {
+    expect(parseDurationMs('5m', ['ms', 's', 'm'])).toBe(300_000);
+    expect(parseDurationMs('7', ['ms', 's', 'm'])).toBe(7000);
+    expect(parseDurationMs('1h', ['ms', 's', 'm'])).toBeUndefined();
+    expect(parseDurationMs('2min', ['ms', 's', 'm'])).toBeUndefined();
+    expect(parseDurationMs('7', ['ms'])).toBeUndefined();
+  });
+});

@@ -6,14 +6,13 @@ import { SecretsAgentError } from '../../core/errors.js';
 export const defaultChangeWaitMs = 60_000;
 export const maxChangeWaitMs = 5 * 60_000;
 
-// The forms above only: the shared duration parser also takes `h` and `min` (for flags and
-// config), which `wait` refuses (test/store/changes/change-index.test.ts).
-const waitPattern = /^\s*\d+(?:ms|s|m)?\s*$/;
+// The forms above only: `h` and `min`, which flags and config files take, `wait` refuses.
+const waitUnits = ['ms', 's', 'm'] as const;
 
 // Parses `wait` (undefined: the default); values above the cap are lowered to it.
 export function parseWaitMs(text: string | undefined | null): number {
   if (text === undefined || text === null || text === '') return defaultChangeWaitMs;
-  const ms = waitPattern.test(text) ? parseDurationMs(text) : undefined;
+  const ms = parseDurationMs(text, waitUnits);
   if (ms === undefined) {
     throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`wait\` to be a duration such as \`60s\`, \`500ms\` or \`5m\`, got ${JSON.stringify(text.slice(0, 40))}`, {
       details: { parameter: 'wait' },
