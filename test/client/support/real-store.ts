@@ -1,17 +1,12 @@
-// The real Secret Store for client tests: createStoreServer over real file storage, with the real
-// IAM's access control and routes, a superuser, optional TLS, and a clock the test can move.
+// The real Secret Store for client tests (startIamServer: createStoreServer over real file storage
+// with the real IAM), plus a superuser, optional TLS, and a clock the test can move.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from '../../../src/core/log.js';
 import { bootstrapIam, createServiceAccountCredential, type ServiceAccountCredential } from '../../../src/store/iam/bootstrap.js';
-import { createIam, type Iam } from '../../../src/store/iam/iam.js';
-import { createStoreServer, type StoreServer } from '../../../src/store/server.js';
+import type { Iam } from '../../../src/store/iam/iam.js';
+import type { StoreServer } from '../../../src/store/server.js';
 import type { StorageBackend } from '../../../src/store/storage/backend.js';
-import { openStorage } from '../../../src/store/storage/open-storage.js';
-import { createTestLogger } from '../../helpers/log-capture.js';
-import { getTestPgpKeyPair } from '../../helpers/pgp-keypair.js';
+import { startIamServer } from '../../store/iam/support/iam-server.js';
 
 export interface RealStoreOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
@@ -40,29 +35,14 @@ export interface RealStore {
 
 // Starts the store on 127.0.0.1:0, initialized and unsealed with the shared test keypair.
 export async function startRealStore(options: RealStoreOptions = {}): Promise<RealStore> {
-  const dataDir = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'client-store-'));
-  const log = createTestLogger();
-  const storage = await openStorage({ dataDir, log });
   let offsetMs = 0;
   const nowMs = (): number => Date.now() + offsetMs;
-  const iam = await createIam({
-    storage,
-    log,
-    now: nowMs,
-    ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
-  });
+  const { iam, server, storage, log, close } = await startIamServer(
+    { now: nowMs, ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }) },
+    options.tls === undefined ? {} : { tls: options.tls },
+  );
   const superuser = { uid: 'admin', password: `pw-${randomBytes(8).toString('hex')}` };
   await bootstrapIam({ iam, superuser });
-  const server = await createStoreServer({
-    storage,
-    access: iam.access,
-    routes: iam.routes,
-    log,
-    listen: { host: '127.0.0.1', port: 0 },
-    initialize: { keyPair: await getTestPgpKeyPair() },
-    closeGraceMs: 100,
-    ...(options.tls === undefined ? {} : { tls: options.tls }),
-  });
   const grantAll = async (uid: string, rids: readonly string[]): Promise<void> => {
     for (const rid of rids) await iam.grant({ uid, rid, action: 'full' }, { createAcl: true });
   };
@@ -91,10 +71,6 @@ export async function startRealStore(options: RealStoreOptions = {}): Promise<Re
       await grantAll(uid, rids);
       return credential;
     },
-    async close() {
-      await server.close();
-      await iam.close();
-      await storage.close();
-    },
+    close,
   };
 }

@@ -3,44 +3,29 @@
 // Log in, initialize with the operator's own gpg key, decrypt the unseal key with stock gpg, unseal,
 // create a secret with the docs' curl line, seal, see 503, unseal again, read the secret back.
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIam, type Iam } from '../../../src/store/iam/iam.js';
-import { createStoreServer, type StoreServer } from '../../../src/store/server.js';
-import type { StorageBackend } from '../../../src/store/storage/backend.js';
-import { openStorage } from '../../../src/store/storage/open-storage.js';
-import { createTestLogger } from '../../helpers/log-capture.js';
 import { createGpgHome, type GpgHome } from '../support/gpg-home.js';
+import { startIamServer, type IamTestServer } from './support/iam-server.js';
 
 const run = promisify(execFile);
 const password = 'operator-password-1';
 
-let storage: StorageBackend;
-let iam: Iam;
-let server: StoreServer;
+let store: IamTestServer;
 let gpg: GpgHome;
 let email: string;
 
 beforeAll(async () => {
-  const log = createTestLogger();
-  const dataDir = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'curl-flow-'));
-  storage = await openStorage({ dataDir, log });
-  iam = await createIam({ storage, log });
-  await iam.createUser({ uid: 'root', password });
-  await iam.grant({ uid: 'root', rid: 'dcos:superuser', action: 'full' }, { createAcl: true });
   // Not initialized: the script initializes it with the operator's key, as §1.9 step 4 does.
-  server = await createStoreServer({ storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port: 0 }, initialize: false, closeGraceMs: 100 });
+  store = await startIamServer({}, { initialize: false });
+  await store.iam.createUser({ uid: 'root', password });
+  await store.iam.grant({ uid: 'root', rid: 'dcos:superuser', action: 'full' }, { createAcl: true });
   gpg = await createGpgHome();
   email = await gpg.generateRsaKey('operator', 2048);
 }, 120_000);
 
 afterAll(async () => {
-  await server?.close();
-  await iam?.close();
-  await storage?.close();
+  await store?.close();
   await gpg?.close();
 });
 
@@ -74,7 +59,7 @@ say read-again -H "Authorization: Bearer $TOKEN" "$URL/secrets/v1/secret/default
 describe('the operator flow with curl, xxd and gpg', () => {
   it('initializes with the operator key, unseals with the gpg-decrypted key, creates, seals and unseals', async () => {
     const { stdout } = await run('sh', ['-c', script], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GNUPGHOME: gpg.dir, URL: server.url, PASSWORD: password, EMAIL: email },
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GNUPGHOME: gpg.dir, URL: store.url, PASSWORD: password, EMAIL: email },
       timeout: 60_000,
     });
     const steps = new Map(stdout.trim().split('\n').map((line) => {

@@ -37,9 +37,15 @@ export async function openTestStorage(): Promise<{ storage: StorageBackend; dir:
   return { storage: await openFileBackend({ dir }), dir };
 }
 
+export interface IamTestServerOptions {
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** false: leave the store uninitialized (PUT /init is the test's to send). */
+  readonly initialize?: false;
+}
+
 // The product's pipeline: the real createStoreServer on 127.0.0.1:0 over real file storage, with the
 // IAM's access control and routes, initialized and unsealed with the shared test keypair.
-export async function startIamServer(options: Partial<IamOptions> = {}): Promise<IamTestServer> {
+export async function startIamServer(options: Partial<IamOptions> = {}, serverOptions: IamTestServerOptions = {}): Promise<IamTestServer> {
   const log = options.log ?? createTestLogger();
   const ownDir = options.storage === undefined ? await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'iam-store-')) : undefined;
   const storage = options.storage ?? await openStorage({ dataDir: ownDir as string, log });
@@ -50,8 +56,9 @@ export async function startIamServer(options: Partial<IamOptions> = {}): Promise
     routes: iam.routes,
     log,
     listen: { host: '127.0.0.1', port: 0 },
-    initialize: { keyPair: await getTestPgpKeyPair() },
+    initialize: serverOptions.initialize === false ? false : { keyPair: await getTestPgpKeyPair() },
     closeGraceMs: 100,
+    ...(serverOptions.tls === undefined ? {} : { tls: serverOptions.tls }),
   });
   return {
     url: server.url,
