@@ -11,9 +11,20 @@ import { percentile, prepareAppsDir, startBenchDaemon, startBenchStore, type Ben
 const feedUpdates = 100;
 const pollUpdates = 10;
 
-async function measure(store: BenchStore, name: string, updates: number, extraArgs: readonly string[]): Promise<{ latencies: number[]; writes: number[] }> {
+async function measure(
+  store: BenchStore,
+  name: string,
+  updates: number,
+  extraArgs: readonly string[],
+): Promise<{ latencies: number[]; writes: number[] }> {
   const appsDir = await prepareAppsDir(store, name);
-  const app = { id: '/bench', args: ['sleep', '3600'], secrets: { v: { source: 'bench/value' } }, container: { type: 'MESOS', volumes: [{ containerPath: 'value', secret: 'v' }] }, labels: { SECRETS_AGENT_ON_CHANGE: 'none' } };
+  const app = {
+    id: '/bench',
+    args: ['sleep', '3600'],
+    secrets: { v: { source: 'bench/value' } },
+    container: { type: 'MESOS', volumes: [{ containerPath: 'value', secret: 'v' }] },
+    labels: { SECRETS_AGENT_ON_CHANGE: 'none' },
+  };
   await writeFile(join(appsDir, 'bench.json'), JSON.stringify(app));
   const daemon = startBenchDaemon(store, name, extraArgs);
   await daemon.ready;
@@ -47,9 +58,30 @@ export default async function rotationBench(): Promise<BenchRow[]> {
     const poll = await measure(store, 'poll', pollUpdates, ['--no-change-feed', '--poll-interval', '1s']);
     const writeMedian = percentile(feed.writes, 0.5);
     return [
-      { suite: 'daemon-rotation', metric: `change feed median (${feedUpdates} updates)`, value: percentile(feed.latencies, 0.5), unit: 'ms', baseline: writeMedian, baselineName: 'store write' },
-      { suite: 'daemon-rotation', metric: `change feed p99 (${feedUpdates} updates; target < 1000 ms)`, value: percentile(feed.latencies, 0.99), unit: 'ms', baseline: writeMedian, baselineName: 'store write' },
-      { suite: 'daemon-rotation', metric: `poll 1 s median (${pollUpdates} updates)`, value: percentile(poll.latencies, 0.5), unit: 'ms', baseline: percentile(feed.latencies, 0.5), baselineName: 'change feed' },
+      {
+        suite: 'daemon-rotation',
+        metric: `change feed median (${feedUpdates} updates)`,
+        value: percentile(feed.latencies, 0.5),
+        unit: 'ms',
+        baseline: writeMedian,
+        baselineName: 'store write',
+      },
+      {
+        suite: 'daemon-rotation',
+        metric: `change feed p99 (${feedUpdates} updates; target < 1000 ms)`,
+        value: percentile(feed.latencies, 0.99),
+        unit: 'ms',
+        baseline: writeMedian,
+        baselineName: 'store write',
+      },
+      {
+        suite: 'daemon-rotation',
+        metric: `poll 1 s median (${pollUpdates} updates)`,
+        value: percentile(poll.latencies, 0.5),
+        unit: 'ms',
+        baseline: percentile(feed.latencies, 0.5),
+        baselineName: 'change feed',
+      },
     ];
   } finally {
     await store.close();

@@ -14,7 +14,9 @@ function getStatus(socketPath: string): Promise<{ tasks: { state: string }[] }> 
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path: '/status', agent: false }, (res) => {
       let body = '';
-      res.on('data', (chunk: Buffer) => { body += chunk.toString('utf8'); });
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
       res.on('end', () => resolve(JSON.parse(body) as { tasks: { state: string }[] }));
     });
     req.on('error', reject);
@@ -23,7 +25,9 @@ function getStatus(socketPath: string): Promise<{ tasks: { state: string }[] }> 
 }
 
 async function idleNodeRssMiB(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9); process.stdout.write("up\\n")'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9); process.stdout.write("up\\n")'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   await new Promise((resolve) => child.stdout?.once('data', resolve));
   const rss = await readRssMiB(child.pid as number);
   child.kill('SIGKILL');
@@ -36,7 +40,12 @@ export default async function scaleBench(): Promise<BenchRow[]> {
     await store.setSecret('fleet-token', 'shared-value');
     const appsDir = await prepareAppsDir(store, 'scale');
     for (let index = 0; index < taskCount; index += 1) {
-      const app = { id: `/sleep-${index}`, args: ['sleep', '3600'], secrets: { t: { source: 'fleet-token' } }, env: { FLEET_TOKEN: { secret: 't' } } };
+      const app = {
+        id: `/sleep-${index}`,
+        args: ['sleep', '3600'],
+        secrets: { t: { source: 'fleet-token' } },
+        env: { FLEET_TOKEN: { secret: 't' } },
+      };
       await writeFile(join(appsDir, `sleep-${index}.json`), JSON.stringify(app));
     }
     const baseline = await idleNodeRssMiB();
@@ -53,7 +62,14 @@ export default async function scaleBench(): Promise<BenchRow[]> {
     const stopMs = performance.now() - stopStarted;
     if (code !== 0) throw new Error(`daemon exited with ${code}`);
     return [
-      { suite: 'daemon-scale', metric: `daemon RSS with ${taskCount} tasks`, value: rss, unit: 'MiB', baseline, baselineName: 'idle node' },
+      {
+        suite: 'daemon-scale',
+        metric: `daemon RSS with ${taskCount} tasks`,
+        value: rss,
+        unit: 'MiB',
+        baseline,
+        baselineName: 'idle node',
+      },
       { suite: 'daemon-scale', metric: `time until ${taskCount} tasks run`, value: readyMs, unit: 'ms' },
       { suite: 'daemon-scale', metric: `stop ${taskCount} tasks (SIGTERM)`, value: stopMs, unit: 'ms' },
     ];

@@ -31,8 +31,19 @@ export async function startBenchStore(): Promise<BenchStore> {
   const iam = await createIam({ storage, log });
   const superuser = { uid: 'admin', password: 'bench-admin-password' };
   await bootstrapIam({ iam, superuser });
-  const server = await createStoreServer({ storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port: 0 }, closeGraceMs: 50 });
-  const credential = await createServiceAccountCredential({ iam, uid: 'node-agent', loginEndpoint: `${server.url}/acs/api/v1/auth/login` });
+  const server = await createStoreServer({
+    storage,
+    access: iam.access,
+    routes: iam.routes,
+    log,
+    listen: { host: '127.0.0.1', port: 0 },
+    closeGraceMs: 50,
+  });
+  const credential = await createServiceAccountCredential({
+    iam,
+    uid: 'node-agent',
+    loginEndpoint: `${server.url}/acs/api/v1/auth/login`,
+  });
   await iam.grant({ uid: 'node-agent', rid: 'dcos:secrets:default:/*', action: 'full' }, { createAcl: true });
   const credentialFile = join(root, 'sa.json');
   await writeFile(credentialFile, JSON.stringify(credential), { mode: 0o600 });
@@ -43,7 +54,13 @@ export async function startBenchStore(): Promise<BenchStore> {
     credentialFile,
     async setSecret(path, value) {
       for (const method of ['PATCH', 'PUT']) {
-        const status = await send(server.url, method, `/secrets/v1/secret/default/${path}`, token, JSON.stringify({ value }));
+        const status = await send(
+          server.url,
+          method,
+          `/secrets/v1/secret/default/${path}`,
+          token,
+          JSON.stringify({ value }),
+        );
         if (status < 300) return;
         if (status !== 404) throw new Error(`${method} ${path}: ${status}`);
       }
@@ -79,13 +96,42 @@ export function startBenchDaemon(store: BenchStore, name: string, extraArgs: rea
   return { appsDir, sandboxRoot, ...launch(store, dir, appsDir, sandboxRoot, extraArgs) };
 }
 
-function launch(store: BenchStore, dir: string, appsDir: string, sandboxRoot: string, extraArgs: readonly string[]): Omit<BenchDaemon, 'appsDir' | 'sandboxRoot'> {
+function launch(
+  store: BenchStore,
+  dir: string,
+  appsDir: string,
+  sandboxRoot: string,
+  extraArgs: readonly string[],
+): Omit<BenchDaemon, 'appsDir' | 'sandboxRoot'> {
   const entry = existsSync(builtCli) ? [builtCli] : ['--import', 'tsx', sourceCli];
-  const child = spawn(process.execPath, [
-    ...entry, 'daemon', '--apps-dir', appsDir, '--url', store.url, '--credential-file', store.credentialFile,
-    '--state-dir', join(dir, 'state'), '--sandbox-root', sandboxRoot, '--secret-root', join('/dev/shm', `daemon-bench-${process.pid}`),
-    '--status-socket', join(dir, 'daemon.sock'), '--log-level', 'info', ...extraArgs,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'], HOME: process.env['HOME'], SECRETS_AGENT_LOG_LEVEL: 'info' } });
+  const child = spawn(
+    process.execPath,
+    [
+      ...entry,
+      'daemon',
+      '--apps-dir',
+      appsDir,
+      '--url',
+      store.url,
+      '--credential-file',
+      store.credentialFile,
+      '--state-dir',
+      join(dir, 'state'),
+      '--sandbox-root',
+      sandboxRoot,
+      '--secret-root',
+      join('/dev/shm', `daemon-bench-${process.pid}`),
+      '--status-socket',
+      join(dir, 'daemon.sock'),
+      '--log-level',
+      'info',
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], SECRETS_AGENT_LOG_LEVEL: 'info' },
+    },
+  );
   let stderr = '';
   const ready = new Promise<void>((resolve, reject) => {
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -120,10 +166,14 @@ export function percentile(values: readonly number[], fraction: number): number 
 
 function send(base: string, method: string, path: string, token: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers: { authorization: `token=${token}`, 'content-type': 'application/json' }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      new URL(path, base),
+      { method, headers: { authorization: `token=${token}`, 'content-type': 'application/json' }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

@@ -33,7 +33,11 @@ function median(values: readonly number[]): number {
 function timeProcess(command: string, args: readonly string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(command, [...args], { cwd, stdio: 'ignore', env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' } });
+    const child = spawn(command, [...args], {
+      cwd,
+      stdio: 'ignore',
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -44,7 +48,10 @@ function timeProcess(command: string, args: readonly string[], cwd: string): Pro
 }
 
 // Interleaved rounds, so load on this shared 2-core machine hits every case alike.
-async function measure(cases: Record<string, { command: string; args: readonly string[] }>, cwd: string): Promise<Record<string, number>> {
+async function measure(
+  cases: Record<string, { command: string; args: readonly string[] }>,
+  cwd: string,
+): Promise<Record<string, number>> {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   for (let round = 0; round < warmups + runs; round += 1) {
     for (const [name, { command, args }] of Object.entries(cases)) {
@@ -73,7 +80,10 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
   const seed = async (dataDir: string): Promise<void> => {
     const store = await openEmbeddedStore({ dataDir, initialize: { keyPair } });
     for (let index = 0; index < 100; index += 1) {
-      await store.createSecret(`bench/secret-${String(index).padStart(3, '0')}`, { type: 'text', bytes: new TextEncoder().encode(`value-${index}-${'x'.repeat(32)}`) });
+      await store.createSecret(`bench/secret-${String(index).padStart(3, '0')}`, {
+        type: 'text',
+        bytes: new TextEncoder().encode(`value-${index}-${'x'.repeat(32)}`),
+      });
     }
     await store.close();
   };
@@ -85,8 +95,20 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
   const storage = await openStorage({ dataDir: serverDir, log });
   const iam = await createIam({ storage, log });
   await bootstrapIam({ iam, superuser: { uid: 'admin', password: 'bench-password' } });
-  const server = await createStoreServer({ storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port: 0 }, initialize: { keyPair }, closeGraceMs: 100 });
-  const credential = await createServiceAccountCredential({ iam, uid: 'bench-node', loginEndpoint: `${server.url}/acs/api/v1/auth/login` });
+  const server = await createStoreServer({
+    storage,
+    access: iam.access,
+    routes: iam.routes,
+    log,
+    listen: { host: '127.0.0.1', port: 0 },
+    initialize: { keyPair },
+    closeGraceMs: 100,
+  });
+  const credential = await createServiceAccountCredential({
+    iam,
+    uid: 'bench-node',
+    loginEndpoint: `${server.url}/acs/api/v1/auth/login`,
+  });
   await iam.grant({ uid: 'bench-node', rid: 'dcos:secrets:default:/bench/*', action: 'read' }, { createAcl: true });
   const credentialFile = join(dir, 'credential.json');
   await writeFile(credentialFile, JSON.stringify(credential), { mode: 0o600 });
@@ -96,19 +118,31 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
   await writeFile(app100, JSON.stringify(appDefinition(100)));
   await writeFile(app1, JSON.stringify(appDefinition(1)));
   const dotenvFile = join(dir, '.env');
-  await writeFile(dotenvFile, Array.from({ length: 100 }, (_unused, index) => `SECRET_${index}="value-${index}-${'x'.repeat(32)}"`).join('\n'));
+  await writeFile(
+    dotenvFile,
+    Array.from({ length: 100 }, (_unused, index) => `SECRET_${index}="value-${index}-${'x'.repeat(32)}"`).join('\n'),
+  );
 
   const http = ['--url', server.url, '--credential-file', credentialFile];
   const node = process.execPath;
   try {
-    const medians = await measure({
-      'node -e 0': { command: node, args: ['-e', '0'] },
-      'http-100': { command: node, args: [cli, 'run', '--app', app100, ...http, '--', '/bin/true'] },
-      'http-1': { command: node, args: [cli, 'run', '--app', app1, ...http, '--', '/bin/true'] },
-      'embedded-100': { command: node, args: [cli, 'run', '--app', app100, '--data-dir', embeddedDir, '--', '/bin/true'] },
-      'embedded-1': { command: node, args: [cli, 'run', '--app', app1, '--data-dir', embeddedDir, '--', '/bin/true'] },
-      dotenvx: { command: dotenvx, args: ['run', '-q', '-f', dotenvFile, '--', '/bin/true'] },
-    }, dir);
+    const medians = await measure(
+      {
+        'node -e 0': { command: node, args: ['-e', '0'] },
+        'http-100': { command: node, args: [cli, 'run', '--app', app100, ...http, '--', '/bin/true'] },
+        'http-1': { command: node, args: [cli, 'run', '--app', app1, ...http, '--', '/bin/true'] },
+        'embedded-100': {
+          command: node,
+          args: [cli, 'run', '--app', app100, '--data-dir', embeddedDir, '--', '/bin/true'],
+        },
+        'embedded-1': {
+          command: node,
+          args: [cli, 'run', '--app', app1, '--data-dir', embeddedDir, '--', '/bin/true'],
+        },
+        dotenvx: { command: dotenvx, args: ['run', '-q', '-f', dotenvFile, '--', '/bin/true'] },
+      },
+      dir,
+    );
     const baseline = medians['node -e 0'] as number;
     const row = (metric: string, name: string, target?: string): BenchRow => ({
       suite: 'run-overhead',

@@ -40,7 +40,9 @@ function getOverSocket(socketPath: string, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path, agent: false }, (response) => {
       let bytes = 0;
-      response.on('data', (chunk: Buffer) => { bytes += chunk.length; });
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
       response.on('end', () => resolve(bytes));
     });
     req.on('error', reject);
@@ -58,19 +60,36 @@ function makeStatus(): DaemonStatus {
     restarts: index % 3,
     lastStartAt: now,
     lastRotationAt: now,
-    ledger: [0, 1, 2].map((secret) => ({ path: `group-${index % 20}/secret-${secret}`, sha256: 'f'.repeat(64), deliveredAt: now })),
+    ledger: [0, 1, 2].map((secret) => ({
+      path: `group-${index % 20}/secret-${secret}`,
+      sha256: 'f'.repeat(64),
+      deliveredAt: now,
+    })),
   }));
-  return { version: '0.1.0', startedAt: now, pid: process.pid, store: { url: 'https://127.0.0.1:8200', feed: 'change-feed' }, token: { expiresAt: now, renewals: 4 }, tasks };
+  return {
+    version: '0.1.0',
+    startedAt: now,
+    pid: process.pid,
+    store: { url: 'https://127.0.0.1:8200', feed: 'change-feed' },
+    token: { expiresAt: now, renewals: 4 },
+    tasks,
+  };
 }
 
 async function benchHttp(dir: string): Promise<BenchRow[]> {
   const status = makeStatus();
   const registry = createMetricsRegistry();
   const metrics = createDaemonMetrics(registry);
-  for (const code of ['ERR_STORE_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_FORBIDDEN', 'ERR_SECRET_NOT_FOUND']) metrics.fetchFailures.inc({ code }, 3);
+  for (const code of ['ERR_STORE_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_FORBIDDEN', 'ERR_SECRET_NOT_FOUND'])
+    metrics.fetchFailures.inc({ code }, 3);
   for (let index = 0; index < 500; index += 1) metrics.fetchDuration.observe(index / 1000);
   registry.onCollect(() => recordTaskGauges(metrics, status.tasks));
-  const server = await startStatusServer({ socketPath: join(dir, 'status.sock'), getStatus: () => status, metrics: registry, log: createSilentLogger() });
+  const server = await startStatusServer({
+    socketPath: join(dir, 'status.sock'),
+    getStatus: () => status,
+    metrics: registry,
+    log: createSilentLogger(),
+  });
   const bare = createServer((_request, response) => response.end('{}'));
   const bareSocket = join(dir, 'bare.sock');
   await new Promise<void>((resolve) => bare.listen(bareSocket, resolve));
@@ -82,9 +101,25 @@ async function benchHttp(dir: string): Promise<BenchRow[]> {
     const metricsMs = median(await timeEach(requests, () => getOverSocket(server.socketPath, '/metrics')));
     const statusBytes = await getOverSocket(server.socketPath, '/status');
     return [
-      { suite: 'status-api', metric: `GET /status, ${taskCount} tasks, median`, value: statusMs, unit: 'ms', baseline, baselineName: 'bare http {}', target: '<= 50' },
+      {
+        suite: 'status-api',
+        metric: `GET /status, ${taskCount} tasks, median`,
+        value: statusMs,
+        unit: 'ms',
+        baseline,
+        baselineName: 'bare http {}',
+        target: '<= 50',
+      },
       { suite: 'status-api', metric: `GET /status, ${taskCount} tasks, size`, value: statusBytes / 1024, unit: 'KiB' },
-      { suite: 'status-api', metric: 'GET /metrics, median', value: metricsMs, unit: 'ms', baseline, baselineName: 'bare http {}', target: '<= 5' },
+      {
+        suite: 'status-api',
+        metric: 'GET /metrics, median',
+        value: metricsMs,
+        unit: 'ms',
+        baseline,
+        baselineName: 'bare http {}',
+        target: '<= 5',
+      },
     ];
   } finally {
     await server.close();
@@ -105,7 +140,17 @@ async function benchNotify(dir: string): Promise<BenchRow[]> {
     await timeEach(5, () => notifySystemd('STATUS=warm-up', { env }));
     const baseline = median(await timeEach(notifications, spawnTrue));
     const notifyMs = median(await timeEach(notifications, () => notifySystemd('STATUS=bench', { env })));
-    return [{ suite: 'status-api', metric: 'sd_notify (systemd-notify), median', value: notifyMs, unit: 'ms', baseline, baselineName: 'spawn /bin/true', target: '<= 5' }];
+    return [
+      {
+        suite: 'status-api',
+        metric: 'sd_notify (systemd-notify), median',
+        value: notifyMs,
+        unit: 'ms',
+        baseline,
+        baselineName: 'spawn /bin/true',
+        target: '<= 5',
+      },
+    ];
   } finally {
     receiver.kill('SIGKILL');
   }

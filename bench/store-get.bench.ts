@@ -17,7 +17,11 @@ export default async function storeGetBench(): Promise<BenchRow[]> {
     const headers = { authorization: `token=${store.readerToken}` };
     const measure = async (url: string): Promise<number> => {
       const result = await measureThroughput({ url, headers, connections, durationMs });
-      const failures = result.errors + Object.entries(result.statusCounts).filter(([status]) => status !== '200').reduce((sum, [, count]) => sum + count, 0);
+      const failures =
+        result.errors +
+        Object.entries(result.statusCounts)
+          .filter(([status]) => status !== '200')
+          .reduce((sum, [, count]) => sum + count, 0);
       if (failures > 0) throw new Error(`${url}: ${failures} failed requests (${JSON.stringify(result.statusCounts)})`);
       return result.requestsPerSecond;
     };
@@ -33,7 +37,15 @@ export default async function storeGetBench(): Promise<BenchRow[]> {
       }
     }
     return [
-      { suite, metric: `GET text secret, IAM token (${connections} conns, mean of ${rounds})`, value: storeRps / rounds, unit: 'req/s', baseline: bareRps / rounds, baselineName: 'bare node:http', target: '>= 0.6' },
+      {
+        suite,
+        metric: `GET text secret, IAM token (${connections} conns, mean of ${rounds})`,
+        value: storeRps / rounds,
+        unit: 'req/s',
+        baseline: bareRps / rounds,
+        baselineName: 'bare node:http',
+        target: '>= 0.6',
+      },
     ];
   } finally {
     await bare.close();

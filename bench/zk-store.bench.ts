@@ -35,7 +35,14 @@ export default async function zkStoreBench(): Promise<BenchRow[]> {
   const opened: Array<{ server: StoreServer; storage: StorageBackend }> = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const start = async (storage: StorageBackend, instanceId: string): Promise<StoreServer> => {
-    const server = await createStoreServer({ storage, access: createBootstrapAccess(token), log, listen: { host: '127.0.0.1', port: 0 }, initialize: { keyPair }, instanceId });
+    const server = await createStoreServer({
+      storage,
+      access: createBootstrapAccess(token),
+      log,
+      listen: { host: '127.0.0.1', port: 0 },
+      initialize: { keyPair },
+      instanceId,
+    });
     opened.push({ server, storage });
     return server;
   };
@@ -53,7 +60,8 @@ export default async function zkStoreBench(): Promise<BenchRow[]> {
     // load from other processes then falls on both backends alike.
     const headers = { authorization: `token=${token}` };
     const measure = async (server: StoreServer): Promise<number> =>
-      (await measureThroughput({ url: `${server.url}${secretPath}`, headers, connections: 64, durationMs: 2000 })).requestsPerSecond;
+      (await measureThroughput({ url: `${server.url}${secretPath}`, headers, connections: 64, durationMs: 2000 }))
+        .requestsPerSecond;
     let fileRps = 0;
     let zkRps = 0;
     for (let round = 0; round < rounds; round += 1) {
@@ -72,11 +80,49 @@ export default async function zkStoreBench(): Promise<BenchRow[]> {
     const zkWrites = await measureWriteLatencies(agent, zk.url);
     const visibility = await measureVisibility(agent, zk, zkOther);
     return [
-      { suite, metric: 'GET throughput, ZooKeeper backend (64 conns, mean of 4)', value: zkRps, unit: 'req/s', baseline: fileRps, baselineName: 'file backend', target: '>= 0.9' },
-      { suite, metric: 'PATCH latency median, ZooKeeper (3 members)', value: zkWrites.medianMs, unit: 'ms', baseline: fileWrites.medianMs, baselineName: 'file backend' },
-      { suite, metric: 'PATCH latency p99, ZooKeeper (3 members)', value: zkWrites.p99Ms, unit: 'ms', baseline: fileWrites.p99Ms, baselineName: 'file backend' },
-      { suite, metric: 'PATCH sent via A -> in B mirror, median', value: visibility.medianMs, unit: 'ms', baseline: 1000, baselineName: 'issue limit', target: '<= 1.0' },
-      { suite, metric: 'PATCH sent via A -> in B mirror, p99', value: visibility.p99Ms, unit: 'ms', baseline: 1000, baselineName: 'issue limit', target: '<= 1.0' },
+      {
+        suite,
+        metric: 'GET throughput, ZooKeeper backend (64 conns, mean of 4)',
+        value: zkRps,
+        unit: 'req/s',
+        baseline: fileRps,
+        baselineName: 'file backend',
+        target: '>= 0.9',
+      },
+      {
+        suite,
+        metric: 'PATCH latency median, ZooKeeper (3 members)',
+        value: zkWrites.medianMs,
+        unit: 'ms',
+        baseline: fileWrites.medianMs,
+        baselineName: 'file backend',
+      },
+      {
+        suite,
+        metric: 'PATCH latency p99, ZooKeeper (3 members)',
+        value: zkWrites.p99Ms,
+        unit: 'ms',
+        baseline: fileWrites.p99Ms,
+        baselineName: 'file backend',
+      },
+      {
+        suite,
+        metric: 'PATCH sent via A -> in B mirror, median',
+        value: visibility.medianMs,
+        unit: 'ms',
+        baseline: 1000,
+        baselineName: 'issue limit',
+        target: '<= 1.0',
+      },
+      {
+        suite,
+        metric: 'PATCH sent via A -> in B mirror, p99',
+        value: visibility.p99Ms,
+        unit: 'ms',
+        baseline: 1000,
+        baselineName: 'issue limit',
+        target: '<= 1.0',
+      },
     ];
   } finally {
     agent.destroy();
@@ -90,8 +136,10 @@ export default async function zkStoreBench(): Promise<BenchRow[]> {
 
 // Why the bench cannot run here, or undefined when it can.
 function missingZooKeeper(): string | undefined {
-  if (!existsSync('/usr/share/java/zookeeper.jar')) return 'ZooKeeper not installed (apt-get install -y --no-install-recommends zookeeper)';
-  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) return 'no `java` on PATH (apt-get install -y default-jre-headless)';
+  if (!existsSync('/usr/share/java/zookeeper.jar'))
+    return 'ZooKeeper not installed (apt-get install -y --no-install-recommends zookeeper)';
+  if (spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0)
+    return 'no `java` on PATH (apt-get install -y default-jre-headless)';
   return undefined;
 }
 
@@ -108,7 +156,11 @@ async function measureWriteLatencies(agent: Agent, url: string): Promise<{ media
 
 // A PATCH through A, then the time until B's storage reports the change (its mirror holds it: a GET
 // through B from then on answers the new value without a ZooKeeper round trip).
-async function measureVisibility(agent: Agent, a: StoreServer, b: StoreServer): Promise<{ medianMs: number; p99Ms: number }> {
+async function measureVisibility(
+  agent: Agent,
+  a: StoreServer,
+  b: StoreServer,
+): Promise<{ medianMs: number; p99Ms: number }> {
   const samples: number[] = [];
   for (let index = 0; index < 200; index += 1) {
     const seen = new Promise<number>((resolve) => {
@@ -127,17 +179,39 @@ async function measureVisibility(agent: Agent, a: StoreServer, b: StoreServer): 
 
 function summarize(samples: number[]): { medianMs: number; p99Ms: number } {
   const sorted = [...samples].sort((left, right) => left - right);
-  const at = (quantile: number): number => sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] ?? 0;
+  const at = (quantile: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] ?? 0;
   return { medianMs: at(0.5), p99Ms: at(0.99) };
 }
 
-function send(agent: Agent, baseUrl: string, method: string, path: string, body: string, expected: number): Promise<void> {
+function send(
+  agent: Agent,
+  baseUrl: string,
+  method: string,
+  path: string,
+  body: string,
+  expected: number,
+): Promise<void> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, agent, headers: { authorization: `token=${token}`, 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === expected ? resolve() : reject(new Error(`${method} ${path} answered ${String(res.statusCode)}, expected ${expected}`))));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent,
+        headers: { authorization: `token=${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          res.statusCode === expected
+            ? resolve()
+            : reject(new Error(`${method} ${path} answered ${String(res.statusCode)}, expected ${expected}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });

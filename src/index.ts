@@ -15,7 +15,14 @@ export type { IamAccount, IamAction, IamClient, IamClientOptions, LoginRequest }
 export { createHttpTransport } from './client/http-transport.js';
 export type { HttpTransport, HttpTransportOptions } from './client/http-transport.js';
 export { createChangeFeedClient, watchSecretChanges } from './client/change-feed.js';
-export type { ChangeFeedClient, ChangeFeedClientOptions, FetchChangesOptions, SecretChanges, WatchResult, WatchSecretChangesOptions } from './client/change-feed.js';
+export type {
+  ChangeFeedClient,
+  ChangeFeedClientOptions,
+  FetchChangesOptions,
+  SecretChanges,
+  WatchResult,
+  WatchSecretChangesOptions,
+} from './client/change-feed.js';
 export { isRetryableError, retryWithBackoff } from './client/retry.js';
 export type { AttemptInfo, RetryEvent, RetryOptions } from './client/retry.js';
 export type { TokenProvider as TokenSource } from './client/token-provider.js';
@@ -41,4 +48,11 @@ export { SecretsAgentError, errorCodes, isErrorCode, isSecretsAgentError } from 
 export type { ErrorCode, ErrorCodeInfo, SecretsAgentErrorOptions } from './core/errors.js';
 
 // Shared secret types.
-export type { SealStatus, SecretInput, SecretRecord, SecretSource, SecretType, SecretsApi } from './core/secrets-api.js';
+export type {
+  SealStatus,
+  SecretInput,
+  SecretRecord,
+  SecretSource,
+  SecretType,
+  SecretsApi,
+} from './core/secrets-api.js';

@@ -4,8 +4,8 @@ import { replaceErrorTable } from '../scripts/render-error-table.js';
 
 describe('README', () => {
   it('error-code table matches src/core/errors.ts (regenerate: npx tsx scripts/render-error-table.ts --write)', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    expect(readme).toBe(replaceErrorTable(readme));
+    const errors = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    expect(errors).toBe(replaceErrorTable(errors));
   });
 
   it('quickstart names the demo and the test command, and .ci/run calls the test command', () => {

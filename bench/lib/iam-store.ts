@@ -36,7 +36,11 @@ export async function startBenchStore(options: { bootstrapToken?: boolean } = {}
   keyPair ??= generatePgpKeyPair({ name: 'bench bootstrap' });
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-store-'));
   const storage = await openStorage({ dataDir, log });
-  const iam = await createIam({ storage, log, loginThrottle: { freeFailuresPerUid: 1_000_000, freeFailuresPerPeer: 1_000_000 } });
+  const iam = await createIam({
+    storage,
+    log,
+    loginThrottle: { freeFailuresPerUid: 1_000_000, freeFailuresPerPeer: 1_000_000 },
+  });
   await iam.createUser({ uid: 'reader', password: `pw-${randomBytes(8).toString('hex')}` });
   await iam.grant({ uid: 'reader', rid: `dcos:secrets:default:/${secretPath}`, action: 'read' }, { createAcl: true });
   const bootstrapToken = options.bootstrapToken === true ? randomBytes(24).toString('hex') : undefined;
@@ -68,23 +72,30 @@ export async function startBenchStore(options: { bootstrapToken?: boolean } = {}
 // A bare node:http server answering every request with `body` as JSON, the same bytes the store sends.
 export async function startBareServer(body: Buffer): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': body.length,
+      'cache-control': 'no-store',
+    });
     res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 // Reads the secret once through the store, for the bare server's body.
 export async function fetchSecretBody(store: BenchStore): Promise<Buffer> {
-  const response = await fetch(`${store.url}${secretUrlPath}`, { headers: { authorization: `token=${store.readerToken}` } });
+  const response = await fetch(`${store.url}${secretUrlPath}`, {
+    headers: { authorization: `token=${store.readerToken}` },
+  });
   if (response.status !== 200) throw new Error(`GET ${secretUrlPath} answered ${response.status}`);
   return Buffer.from(await response.arrayBuffer());
 }
@@ -92,7 +103,10 @@ export async function fetchSecretBody(store: BenchStore): Promise<Buffer> {
 // A service account whose login token (RS256, built with node:crypto) stays valid for ~9 minutes.
 export async function createServiceLogin(iam: Iam, uid: string): Promise<string> {
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  await iam.createServiceAccount({ uid, publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+  await iam.createServiceAccount({
+    uid,
+    publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
   const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
   const input = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ uid, exp: Math.floor(Date.now() / 1000) + 540 })}`;
   return `${input}.${sign('sha256', Buffer.from(input), keys.privateKey).toString('base64url')}`;

@@ -2,7 +2,15 @@
 // keeps `connections` requests in flight against one URL for `durationMs`, then prints one JSON line.
 import { Pool } from 'undici';
 
-const { url, headers = {}, connections = 64, durationMs = 3000, warmupMs = 500, method = 'GET', body } = JSON.parse(process.argv[2] ?? '{}');
+const {
+  url,
+  headers = {},
+  connections = 64,
+  durationMs = 3000,
+  warmupMs = 500,
+  method = 'GET',
+  body,
+} = JSON.parse(process.argv[2] ?? '{}');
 const target = new URL(url);
 const pool = new Pool(target.origin, { connections, pipelining: 1 });
 const path = `${target.pathname}${target.search}`;
@@ -37,4 +45,6 @@ const elapsedMs = performance.now() - started;
 stopped = true;
 await Promise.all(loops);
 await pool.close();
-process.stdout.write(`${JSON.stringify({ requests, errors, elapsedMs, statusCounts, requestsPerSecond: (requests / elapsedMs) * 1000 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ requests, errors, elapsedMs, statusCounts, requestsPerSecond: (requests / elapsedMs) * 1000 })}\n`,
+);

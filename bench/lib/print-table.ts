@@ -32,9 +32,14 @@ export function printTable(rows: readonly BenchRow[], out: NodeJS.WritableStream
       ratio === undefined || row.target === undefined ? '' : meetsTarget(ratio, row.target) ? 'yes' : 'NO',
     ];
   });
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
-  const render = (cells: readonly string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
-  out.write(`${render(header)}\n${render(widths.map((width) => '-'.repeat(width)))}\n${lines.map(render).join('\n')}\n`);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)),
+  );
+  const render = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
+  out.write(
+    `${render(header)}\n${render(widths.map((width) => '-'.repeat(width)))}\n${lines.map(render).join('\n')}\n`,
+  );
 }
 
 export function meetsTarget(ratio: number, target: string): boolean {

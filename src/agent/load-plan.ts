@@ -37,20 +37,29 @@ export interface LoadedPlan {
 
 // Reads, validates (every issue with its JSON pointer) and plans; throws before anything starts.
 export async function loadPlan(file: string, options: LoadPlanOptions = {}): Promise<LoadedPlan> {
-  const definition = await loadAppDefinition(file, options.optional === undefined ? {} : { optional: options.optional });
+  const definition = await loadAppDefinition(
+    file,
+    options.optional === undefined ? {} : { optional: options.optional },
+  );
   return { definition, plan: planFromDefinition(definition, options) };
 }
 
 // The plan and the node key; both fail before any store is asked.
-export async function loadAgentPlan(options: AgentPlanOptions): Promise<{ plan: DeliveryPlan; key: NodePgpKey | undefined }> {
+export async function loadAgentPlan(
+  options: AgentPlanOptions,
+): Promise<{ plan: DeliveryPlan; key: NodePgpKey | undefined }> {
   const { plan } = await loadPlan(options.appFile, options);
-  const key = options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
+  const key =
+    options.pgpKeyFile === undefined ? undefined : await readNodePgpKey(options.pgpKeyFile, options.pgpPassphrase);
   return { plan, key };
 }
 
 // The plan for an already parsed definition (the daemon parses files as they change).
 export function planFromDefinition(definition: AppDefinition, options: PlanOptions = {}): DeliveryPlan {
-  const plan = createDeliveryPlan(definition, options.containerName === undefined ? {} : { containerName: options.containerName });
+  const plan = createDeliveryPlan(
+    definition,
+    options.containerName === undefined ? {} : { containerName: options.containerName },
+  );
   if (options.enforceSpaces ?? true) assertSecretSpaces(plan.appId, plan);
   return plan;
 }

@@ -16,8 +16,11 @@ export async function parseWorkloadUser(value: string, options: ParseUserOptions
     throw usage(`Expected \`--user\` to be NAME, UID, NAME:GROUP or UID:GID, got \`${value.slice(0, 64)}\``);
   }
   const passwd = await readColonFile(options.passwdFile ?? '/etc/passwd');
-  const entry = isId(userPart) ? passwd.find((fields) => fields[2] === userPart) : passwd.find((fields) => fields[0] === userPart);
-  if (entry === undefined && !isId(userPart)) throw usage(`\`--user ${userPart}\`: no such user in ${options.passwdFile ?? '/etc/passwd'}`);
+  const entry = isId(userPart)
+    ? passwd.find((fields) => fields[2] === userPart)
+    : passwd.find((fields) => fields[0] === userPart);
+  if (entry === undefined && !isId(userPart))
+    throw usage(`\`--user ${userPart}\`: no such user in ${options.passwdFile ?? '/etc/passwd'}`);
   const uid = Number(isId(userPart) ? userPart : entry?.[2]);
   let gid: number;
   if (groupPart !== undefined) {
@@ -25,7 +28,8 @@ export async function parseWorkloadUser(value: string, options: ParseUserOptions
       gid = Number(groupPart);
     } else {
       const group = (await readColonFile(options.groupFile ?? '/etc/group')).find((fields) => fields[0] === groupPart);
-      if (group === undefined) throw usage(`\`--user ${value}\`: no such group \`${groupPart}\` in ${options.groupFile ?? '/etc/group'}`);
+      if (group === undefined)
+        throw usage(`\`--user ${value}\`: no such group \`${groupPart}\` in ${options.groupFile ?? '/etc/group'}`);
       gid = Number(group[2]);
     }
   } else if (entry !== undefined && isId(entry[3] ?? '')) {
@@ -34,7 +38,8 @@ export async function parseWorkloadUser(value: string, options: ParseUserOptions
     // A bare uid with no passwd entry (common in containers): its group is the same number.
     gid = uid;
   }
-  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid)) throw usage(`\`--user ${value}\`: the account database has no numeric ids for it`);
+  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid))
+    throw usage(`\`--user ${value}\`: the account database has no numeric ids for it`);
   return { uid, gid, name: value };
 }
 
@@ -48,9 +53,16 @@ async function readColonFile(file: string): Promise<string[][]> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
   }
-  return text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(':'));
+  return text
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => line.split(':'));
 }
 
 function usage(message: string): SecretsAgentError {

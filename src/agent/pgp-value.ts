@@ -18,12 +18,17 @@ export async function readNodePgpKey(file: string, passphrase?: string): Promise
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      details: { file },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_PGP_KEY_INVALID',
+      `--pgp-key-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        details: { file },
+        cause: error,
+      },
+    );
   }
-  if (bytes.length > maxKeyFileBytes) throw new SecretsAgentError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}: larger than ${maxKeyFileBytes} bytes`);
+  if (bytes.length > maxKeyFileBytes)
+    throw new SecretsAgentError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}: larger than ${maxKeyFileBytes} bytes`);
   const { readPgpPrivateKey } = await import('../crypto/openpgp.js');
   return readPgpPrivateKey(new Uint8Array(bytes), `--pgp-key-file ${file}`, passphrase);
 }
@@ -36,19 +41,29 @@ export function detectPgpMessage(bytes: Uint8Array): 'armored' | 'binary' | unde
 }
 
 // The delivered form of `record`: decrypted when it is an OpenPGP message, else unchanged.
-export async function decryptSecretValue(record: SecretRecord, key: NodePgpKey): Promise<{ record: SecretRecord; decrypted?: true }> {
+export async function decryptSecretValue(
+  record: SecretRecord,
+  key: NodePgpKey,
+): Promise<{ record: SecretRecord; decrypted?: true }> {
   const form = detectPgpMessage(record.bytes);
   if (form === undefined) return { record };
   const { decryptPgpMessage } = await import('../crypto/openpgp.js');
   let bytes: Uint8Array;
   try {
-    bytes = await decryptPgpMessage(form === 'armored' ? Buffer.from(record.bytes).toString('utf8') : record.bytes, key);
+    bytes = await decryptPgpMessage(
+      form === 'armored' ? Buffer.from(record.bytes).toString('utf8') : record.bytes,
+      key,
+    );
   } catch (error) {
     const reason = isSecretsAgentError(error) ? error.message : 'decryption failed';
-    throw new SecretsAgentError('ERR_SECRET_DECRYPT_FAILED', `${reason} (the value is an OpenPGP message; is it encrypted to this node's key?)`, {
-      details: { fingerprint: key.fingerprint },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_SECRET_DECRYPT_FAILED',
+      `${reason} (the value is an OpenPGP message; is it encrypted to this node's key?)`,
+      {
+        details: { fingerprint: key.fingerprint },
+        cause: error,
+      },
+    );
   }
   // An armored (text) message may wrap binary data: the delivered type follows the plaintext.
   const type = record.type === 'binary' || !isUtf8Text(bytes) ? 'binary' : 'text';
@@ -68,7 +83,8 @@ function looksLikeBinaryMessage(bytes: Uint8Array): boolean {
     const octet = bytes[1] ?? 255;
     if (octet < 192) [headerLength, bodyLength] = [2, octet];
     else if (octet < 224) [headerLength, bodyLength] = [3, ((octet - 192) << 8) + (bytes[2] ?? 0) + 192];
-    else if (octet === 255 && bytes.length >= 6) [headerLength, bodyLength] = [6, Buffer.from(bytes.subarray(2, 6)).readUInt32BE(0)];
+    else if (octet === 255 && bytes.length >= 6)
+      [headerLength, bodyLength] = [6, Buffer.from(bytes.subarray(2, 6)).readUInt32BE(0)];
     else return false;
   } else {
     tag = (first >> 2) & 0x0f;

@@ -1,7 +1,14 @@
 // `explain` and `run --dry-run`: the plan (which env vars and files come from which secret paths)
 // plus, when a store is given, what each path holds: type and size, or why it cannot be read.
 // Names, paths, types and sizes only; never a value.
-import { explainPlan, formatIssue, validatePlanValues, type AppDefIssue, type DeliveryPlan, type FetchedSecretInfo } from '../appdef/index.js';
+import {
+  explainPlan,
+  formatIssue,
+  validatePlanValues,
+  type AppDefIssue,
+  type DeliveryPlan,
+  type FetchedSecretInfo,
+} from '../appdef/index.js';
 import { SecretsAgentError, type ErrorCode } from '../core/errors.js';
 import type { SecretType } from '../core/secrets-api.js';
 import type { PathOutcome } from './resolve-secrets.js';
@@ -35,7 +42,11 @@ export interface PlanReport {
 }
 
 // Combines the plan with the fetch outcomes (undefined: not checked).
-export function createPlanReport(plan: DeliveryPlan, outcomes: readonly PathOutcome[] | undefined, options: { withUser: boolean }): PlanReport {
+export function createPlanReport(
+  plan: DeliveryPlan,
+  outcomes: readonly PathOutcome[] | undefined,
+  options: { withUser: boolean },
+): PlanReport {
   const explanation = explainPlan(plan);
   const byPath = new Map((outcomes ?? []).map((outcome) => [outcome.path, outcome]));
   const fetched = new Map<string, FetchedSecretInfo>();
@@ -43,11 +54,18 @@ export function createPlanReport(plan: DeliveryPlan, outcomes: readonly PathOutc
     const base = { ...secret };
     const outcome = byPath.get(secret.sourcePath);
     if (outcome === undefined) return { ...base, status: 'unchecked' };
-    if ('error' in outcome) return { ...base, status: 'failed', error: { code: outcome.error.code, message: outcome.error.message } };
+    if ('error' in outcome)
+      return { ...base, status: 'failed', error: { code: outcome.error.code, message: outcome.error.message } };
     const { record } = outcome.result;
     if (record === undefined) return { ...base, status: 'absent' };
     fetched.set(secret.sourcePath, { type: record.type });
-    return { ...base, status: 'ok', type: record.type, bytes: record.bytes.length, decrypted: outcome.result.decrypted === true };
+    return {
+      ...base,
+      status: 'ok',
+      type: record.type,
+      bytes: record.bytes.length,
+      decrypted: outcome.result.decrypted === true,
+    };
   });
   return {
     kind: explanation.kind,
@@ -67,28 +85,40 @@ export function formatPlanReport(report: PlanReport): string {
   const lines = [`${report.kind} ${report.appId ?? '(no id)'}${target}, on change: ${report.onChange}`];
   if (report.secrets.length === 0) lines.push('no secrets');
   for (const secret of report.secrets) {
-    lines.push(`secret ${secret.sourcePath}${secret.optional ? ' (optional)' : ''} [${secret.secretNames.join(', ')}]: ${describeStatus(secret)}`);
+    lines.push(
+      `secret ${secret.sourcePath}${secret.optional ? ' (optional)' : ''} [${secret.secretNames.join(', ')}]: ${describeStatus(secret)}`,
+    );
     for (const name of secret.envNames) lines.push(`  env  ${name}`);
     for (const file of secret.files) lines.push(`  file ${file}`);
   }
   if (report.plainEnvNames.length > 0) lines.push(`plain env: ${report.plainEnvNames.join(', ')}`);
   for (const issue of report.issues) lines.push(`problem: ${formatIssue(issue)}`);
   const fileCount = report.secrets.reduce((count, secret) => count + secret.files.length, 0);
-  lines.push(report.delivery === 'exec'
-    ? 'delivery: exec (environment only; the agent replaces itself with the workload)'
-    : `delivery: supervise (${fileCount} file${fileCount === 1 ? '' : 's'} on tmpfs, removed when the workload exits)`);
+  lines.push(
+    report.delivery === 'exec'
+      ? 'delivery: exec (environment only; the agent replaces itself with the workload)'
+      : `delivery: supervise (${fileCount} file${fileCount === 1 ? '' : 's'} on tmpfs, removed when the workload exits)`,
+  );
   return lines.join('\n');
 }
 
 // The error `run` would fail with, or undefined when it would start the workload.
 export function findPlanReportFailure(report: PlanReport): SecretsAgentError | undefined {
-  const failed = report.secrets.find((secret) => secret.status === 'failed' && !secret.optional)
-    ?? report.secrets.find((secret) => secret.status === 'failed');
-  if (failed?.error !== undefined) return new SecretsAgentError(failed.error.code, failed.error.message, { details: { secretPath: failed.sourcePath } });
-  if (report.issues.length > 0) {
-    return new SecretsAgentError('ERR_APPDEF_INVALID', `${report.kind === 'pod' ? 'Pod' : 'App'} definition cannot be delivered: ${report.issues.map(formatIssue).join('; ')}`, {
-      details: { issues: report.issues.map((issue) => ({ ...issue })) },
+  const failed =
+    report.secrets.find((secret) => secret.status === 'failed' && !secret.optional) ??
+    report.secrets.find((secret) => secret.status === 'failed');
+  if (failed?.error !== undefined)
+    return new SecretsAgentError(failed.error.code, failed.error.message, {
+      details: { secretPath: failed.sourcePath },
     });
+  if (report.issues.length > 0) {
+    return new SecretsAgentError(
+      'ERR_APPDEF_INVALID',
+      `${report.kind === 'pod' ? 'Pod' : 'App'} definition cannot be delivered: ${report.issues.map(formatIssue).join('; ')}`,
+      {
+        details: { issues: report.issues.map((issue) => ({ ...issue })) },
+      },
+    );
   }
   return undefined;
 }

@@ -13,7 +13,8 @@ import type { ResolvedSecrets } from './resolve-secrets.js';
 // File delivery (tmpfs mount, atomic writes, sandbox links) is loaded only when a plan has files:
 // an env-only `run` execs its workload that much sooner.
 let fileDelivery: Promise<typeof import('../deliver/index.js')> | undefined;
-const loadFileDelivery = (): Promise<typeof import('../deliver/index.js')> => (fileDelivery ??= import('../deliver/index.js'));
+const loadFileDelivery = (): Promise<typeof import('../deliver/index.js')> =>
+  (fileDelivery ??= import('../deliver/index.js'));
 
 export interface WorkloadUser {
   readonly uid: number;
@@ -115,14 +116,28 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
       if (previous?.sha256 === secret.sha256) continue;
       const dir = await ensureDir();
       const { writeSecretFileAtomic } = await loadFileDelivery();
-      const path = await writeSecretFileAtomic({ dir: dir.path, relativePath: file.relativePath, bytes: secret.record.bytes, mode: 0o400, ...owner });
+      const path = await writeSecretFileAtomic({
+        dir: dir.path,
+        relativePath: file.relativePath,
+        bytes: secret.record.bytes,
+        mode: 0o400,
+        ...owner,
+      });
       if (previous === undefined) toLink.push(file.relativePath);
       written.set(file.relativePath, { sha256: secret.sha256, path });
       changed.push(file.relativePath);
     }
     if (toLink.length > 0 && secretDir !== undefined) {
       const { linkSecretFiles } = await loadFileDelivery();
-      links.push(await linkSecretFiles({ secretDir: secretDir.path, sandboxDir: options.sandbox, files: toLink.map((relativePath) => ({ relativePath })), ...owner, log }));
+      links.push(
+        await linkSecretFiles({
+          secretDir: secretDir.path,
+          sandboxDir: options.sandbox,
+          files: toLink.map((relativePath) => ({ relativePath })),
+          ...owner,
+          log,
+        }),
+      );
     }
     return changed;
   };
@@ -130,10 +145,13 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
   try {
     await render(options.resolved);
   } catch (error) {
-    await cleanup().catch((cleanupError: unknown) => log.error({ err: cleanupError }, 'could not remove secret files after a failed delivery'));
+    await cleanup().catch((cleanupError: unknown) =>
+      log.error({ err: cleanupError }, 'could not remove secret files after a failed delivery'),
+    );
     throw error;
   }
-  if (written.size > 0) log.info({ files: written.size, secretDir: secretDir?.path, fsType: secretDir?.fsType }, 'secret files delivered');
+  if (written.size > 0)
+    log.info({ files: written.size, secretDir: secretDir?.path, fsType: secretDir?.fsType }, 'secret files delivered');
   return {
     env,
     get secretDir() {
@@ -162,14 +180,22 @@ export function buildSecretEnv(plan: DeliveryPlan, resolved: ResolvedSecrets): R
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(secret.record.bytes);
     } catch {
-      throw new SecretsAgentError('ERR_APPDEF_INVALID', `${variable.pointer}: secret \`${variable.secretName}\` (source \`${variable.sourcePath}\`) is not UTF-8 text and cannot be an environment variable; deliver it as a file`, {
-        details: { pointer: variable.pointer, secretPath: variable.sourcePath },
-      });
+      throw new SecretsAgentError(
+        'ERR_APPDEF_INVALID',
+        `${variable.pointer}: secret \`${variable.secretName}\` (source \`${variable.sourcePath}\`) is not UTF-8 text and cannot be an environment variable; deliver it as a file`,
+        {
+          details: { pointer: variable.pointer, secretPath: variable.sourcePath },
+        },
+      );
     }
     if (text.includes('\0')) {
-      throw new SecretsAgentError('ERR_APPDEF_INVALID', `${variable.pointer}: secret \`${variable.secretName}\` (source \`${variable.sourcePath}\`) contains a NUL byte, which an environment cannot carry; deliver it as a file`, {
-        details: { pointer: variable.pointer, secretPath: variable.sourcePath },
-      });
+      throw new SecretsAgentError(
+        'ERR_APPDEF_INVALID',
+        `${variable.pointer}: secret \`${variable.secretName}\` (source \`${variable.sourcePath}\`) contains a NUL byte, which an environment cannot carry; deliver it as a file`,
+        {
+          details: { pointer: variable.pointer, secretPath: variable.sourcePath },
+        },
+      );
     }
     env[variable.name] = text;
   }
@@ -178,11 +204,11 @@ export function buildSecretEnv(plan: DeliveryPlan, resolved: ResolvedSecrets): R
 
 function fetchedTypes(resolved: ResolvedSecrets): Map<string, FetchedSecretInfo> {
   const types = new Map<string, FetchedSecretInfo>();
-  for (const secret of resolved.values()) if (secret.record !== undefined) types.set(secret.path, { type: secret.record.type });
+  for (const secret of resolved.values())
+    if (secret.record !== undefined) types.set(secret.path, { type: secret.record.type });
   return types;
 }
 
 function missingResolution(name: string): SecretsAgentError {
   return new SecretsAgentError('ERR_INTERNAL', `secret \`${name}\` of the plan was not resolved`);
 }
-

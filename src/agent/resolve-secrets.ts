@@ -17,7 +17,11 @@ export type ResolveRetryOptions = Pick<RetryOptions, 'maxAttempts' | 'baseDelayM
 
 export const defaultResolveTimeoutMs = 30_000;
 export const defaultMaxConcurrentFetches = 16;
-export const defaultResolveRetry: Readonly<ResolveRetryOptions> = Object.freeze({ maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 });
+export const defaultResolveRetry: Readonly<ResolveRetryOptions> = Object.freeze({
+  maxAttempts: 4,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+});
 
 export interface ResolveSecretsOptions {
   readonly plan: DeliveryPlan;
@@ -65,10 +69,13 @@ export async function resolveSecrets(options: ResolveSecretsOptions): Promise<Re
   assertTimeout(options.timeoutMs);
   const optionalPaths = listOptionalPaths(plan, options.optional);
   const outcomes = await fetchPaths(options, plan.secretPaths, (path) => optionalPaths.has(path));
-  const failures = outcomes.filter((outcome): outcome is { path: string; error: SecretsAgentError } => 'error' in outcome);
+  const failures = outcomes.filter(
+    (outcome): outcome is { path: string; error: SecretsAgentError } => 'error' in outcome,
+  );
   const first = failures[0];
   if (first !== undefined) {
-    const more = failures.length > 1 ? ` (and ${failures.length - 1} more secret${failures.length > 2 ? 's' : ''} failed)` : '';
+    const more =
+      failures.length > 1 ? ` (and ${failures.length - 1} more secret${failures.length > 2 ? 's' : ''} failed)` : '';
     throw new SecretsAgentError(first.error.code, `${first.error.message}${more}`, {
       details: { ...first.error.details, failedPaths: failures.map((failure) => failure.path) },
       cause: first.error,
@@ -85,10 +92,15 @@ export async function resolveSecrets(options: ResolveSecretsOptions): Promise<Re
   return resolved;
 }
 
-export type PathOutcome = { readonly path: string; readonly result: PathResult } | { readonly path: string; readonly error: SecretsAgentError };
+export type PathOutcome =
+  { readonly path: string; readonly result: PathResult } | { readonly path: string; readonly error: SecretsAgentError };
 
 // Fetches `paths` (each once) under one deadline; every outcome is reported, nothing thrown for a path.
-export async function fetchPaths(options: Omit<ResolveSecretsOptions, 'plan' | 'optional'>, paths: readonly string[], isOptional: (path: string) => boolean): Promise<PathOutcome[]> {
+export async function fetchPaths(
+  options: Omit<ResolveSecretsOptions, 'plan' | 'optional'>,
+  paths: readonly string[],
+  isOptional: (path: string) => boolean,
+): Promise<PathOutcome[]> {
   const { log } = options;
   const deadline = new AbortController();
   // Every fetch in flight and every retry wait listens on it; that is expected, not a leak.
@@ -105,30 +117,44 @@ export async function fetchPaths(options: Omit<ResolveSecretsOptions, 'plan' | '
     deadline.signal.addEventListener('abort', () => resolve(deadlineMark), { once: true });
   });
   try {
-    return await mapWithConcurrency(paths, options.maxConcurrent ?? defaultMaxConcurrentFetches, async (path): Promise<PathOutcome> => {
-      try {
-        const record = await raceDeadline(
-          retryWithBackoff(() => options.source.getSecret(path), {
-            ...retry,
-            deadlineMs: options.timeoutMs,
-            signal: deadline.signal,
-            onRetry: ({ attempt, delayMs, error }) => log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
-          }),
-          deadlineReached,
-          path,
-          options,
-        );
-        log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
-        const delivered = options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
-        return { path, result: { ...delivered, sha256: sha256Hex(delivered.record.bytes) } };
-      } catch (error) {
-        if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND') && isOptional(path)) {
-          log.info({ secretPath: path }, 'optional secret is absent; skipping it');
-          return { path, result: { sha256: '', missingOptional: true } };
+    return await mapWithConcurrency(
+      paths,
+      options.maxConcurrent ?? defaultMaxConcurrentFetches,
+      async (path): Promise<PathOutcome> => {
+        try {
+          const record = await raceDeadline(
+            retryWithBackoff(() => options.source.getSecret(path), {
+              ...retry,
+              deadlineMs: options.timeoutMs,
+              signal: deadline.signal,
+              onRetry: ({ attempt, delayMs, error }) =>
+                log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
+            }),
+            deadlineReached,
+            path,
+            options,
+          );
+          log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
+          const delivered =
+            options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
+          return { path, result: { ...delivered, sha256: sha256Hex(delivered.record.bytes) } };
+        } catch (error) {
+          if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND') && isOptional(path)) {
+            log.info({ secretPath: path }, 'optional secret is absent; skipping it');
+            return { path, result: { sha256: '', missingOptional: true } };
+          }
+          return {
+            path,
+            error: describeFailure(
+              path,
+              error,
+              deadline.signal.aborted && options.signal?.aborted !== true,
+              Date.now() - startedMs,
+            ),
+          };
         }
-        return { path, error: describeFailure(path, error, deadline.signal.aborted && options.signal?.aborted !== true, Date.now() - startedMs) };
-      }
-    });
+      },
+    );
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -147,7 +173,12 @@ function listOptionalPaths(plan: DeliveryPlan, extra: ReadonlySet<string> | unde
 const deadlineMark = Symbol('deadline');
 
 // The deadline also cuts an attempt in flight (the client's own timeout may be longer).
-async function raceDeadline<T>(work: Promise<T>, deadlineReached: Promise<typeof deadlineMark>, path: string, options: { timeoutMs: number }): Promise<T> {
+async function raceDeadline<T>(
+  work: Promise<T>,
+  deadlineReached: Promise<typeof deadlineMark>,
+  path: string,
+  options: { timeoutMs: number },
+): Promise<T> {
   // A fetch that loses the race may still fail later; that failure is nobody's to handle.
   work.catch(() => undefined);
   const winner = await Promise.race([work, deadlineReached]);
@@ -156,7 +187,9 @@ async function raceDeadline<T>(work: Promise<T>, deadlineReached: Promise<typeof
 }
 
 function timeoutError(path: string, timeoutMs: number): SecretsAgentError {
-  return new SecretsAgentError('ERR_TIMEOUT', `timed out after ${timeoutMs} ms (--timeout)`, { details: { secretPath: path, timeoutMs } });
+  return new SecretsAgentError('ERR_TIMEOUT', `timed out after ${timeoutMs} ms (--timeout)`, {
+    details: { secretPath: path, timeoutMs },
+  });
 }
 
 // One line: what failed (the path) and why (our message, which never carries a value).
@@ -166,7 +199,9 @@ function describeFailure(path: string, error: unknown, timedOut: boolean, elapse
     // The retry loop's wait was cut by the deadline (an AbortError).
     failure = new SecretsAgentError('ERR_TIMEOUT', `gave up after ${elapsedMs} ms (--timeout)`, { cause: error });
   } else if (timedOut && isSecretsAgentError(error) && error.code !== 'ERR_TIMEOUT' && error.retryable) {
-    failure = new SecretsAgentError('ERR_TIMEOUT', `gave up after ${elapsedMs} ms (--timeout): ${error.message}`, { cause: error });
+    failure = new SecretsAgentError('ERR_TIMEOUT', `gave up after ${elapsedMs} ms (--timeout): ${error.message}`, {
+      cause: error,
+    });
   } else {
     failure = toSecretsAgentError(error, 'internal error while fetching');
   }
@@ -183,6 +218,9 @@ function sha256Hex(bytes: Uint8Array): string {
 
 function assertTimeout(timeoutMs: unknown): void {
   if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`timeoutMs\` to be a positive integer, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`timeoutMs\` to be a positive integer, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`,
+    );
   }
 }

@@ -88,7 +88,9 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     stop.throwIfStopped();
   } catch (error) {
     await prepared?.cleanup();
-    await releaseSource?.().catch((closeError: unknown) => log.debug({ err: closeError }, 'could not close the store connection after a failure'));
+    await releaseSource?.().catch((closeError: unknown) =>
+      log.debug({ err: closeError }, 'could not close the store connection after a failure'),
+    );
     stop.close();
     if (stop.received !== undefined) return signalExitCode(stop.received);
     throw error;
@@ -112,13 +114,22 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
 async function superviseWorkload(
   options: RunAgentOptions,
   prepared: PreparedWorkload,
-  workload: { command: string; args: readonly string[]; env: Readonly<Record<string, string>>; cwd: string; log: Logger },
+  workload: {
+    command: string;
+    args: readonly string[];
+    env: Readonly<Record<string, string>>;
+    cwd: string;
+    log: Logger;
+  },
   user: { uid: number; gid: number } | undefined,
   stop: StopWatch,
 ): Promise<number> {
   const { log } = options;
   try {
-    const [{ startWorkload }, { forwardSignals }] = await Promise.all([import('../supervisor/start-workload.js'), import('../supervisor/forward-signals.js')]);
+    const [{ startWorkload }, { forwardSignals }] = await Promise.all([
+      import('../supervisor/start-workload.js'),
+      import('../supervisor/forward-signals.js'),
+    ]);
     const handle = await startWorkload({
       ...workload,
       killTimeoutMs: options.killTimeoutMs,

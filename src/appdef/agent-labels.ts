@@ -21,7 +21,11 @@ export interface AgentLabels {
 }
 
 // Reads our labels from `labels`; other labels are Marathon's business and ignored.
-export function parseAgentLabels(value: unknown, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): AgentLabels {
+export function parseAgentLabels(
+  value: unknown,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): AgentLabels {
   const result: AgentLabels = { optionalNames: [], onChange: defaultOnChange };
   if (value === undefined) return result;
   if (!isJsonObject(value)) {
@@ -34,14 +38,21 @@ export function parseAgentLabels(value: unknown, secrets: ReadonlyMap<string, Se
   };
 }
 
-function parseOptionalLabel(value: unknown, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): string[] {
+function parseOptionalLabel(
+  value: unknown,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): string[] {
   const pointer = appendJsonPointer('/labels', optionalLabel);
   if (value === undefined) return [];
   if (typeof value !== 'string') {
     reportWrongType('a string of comma-separated secret names', value, pointer, issues);
     return [];
   }
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of names) {
     if (!secrets.has(name)) issues.push({ pointer, message: `names an undefined secret ${quoteText(name)}` });
   }
@@ -53,7 +64,8 @@ export function parseOnChangeText(text: string): OnChange | undefined {
   if (text === 'restart') return { action: 'restart' };
   if (text === 'none') return { action: 'none' };
   const signal = /^signal:(SIG[A-Z0-9]+)$/.exec(text)?.[1];
-  if (signal === undefined || uncatchableSignals.has(signal) || !Object.hasOwn(constants.signals, signal)) return undefined;
+  if (signal === undefined || uncatchableSignals.has(signal) || !Object.hasOwn(constants.signals, signal))
+    return undefined;
   return { action: 'signal', signal: signal as NodeJS.Signals };
 }
 

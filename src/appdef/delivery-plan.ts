@@ -31,9 +31,13 @@ export function createDeliveryPlan(definition: AppDefinition, options: CreateDel
     containerName = container.name;
   } else {
     if (options.containerName !== undefined) {
-      throw new SecretsAgentError('ERR_USAGE', `Expected \`containerName\` only for pods, got ${quoteText(options.containerName)} for an app`, {
-        details: { option: 'containerName' },
-      });
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        `Expected \`containerName\` only for pods, got ${quoteText(options.containerName)} for an app`,
+        {
+          details: { option: 'containerName' },
+        },
+      );
     }
     env = definition.env;
     files = definition.files;
@@ -42,7 +46,8 @@ export function createDeliveryPlan(definition: AppDefinition, options: CreateDel
   const lookup = (name: string): SecretDefinition => {
     const secret = definition.secrets.get(name);
     // parseAppDefinition refuses references to undefined secrets; this is a bug if it happens.
-    if (secret === undefined) throw new SecretsAgentError('ERR_INTERNAL', `Secret ${quoteText(name)} is referenced but not defined`);
+    if (secret === undefined)
+      throw new SecretsAgentError('ERR_INTERNAL', `Secret ${quoteText(name)} is referenced but not defined`);
     return secret;
   };
   const planEnv = env.secrets.map((variable): PlanEnvVar => toPlanEnvVar(variable, lookup(variable.secretName)));
@@ -70,14 +75,21 @@ export function listContainerNames(definition: AppDefinition): string[] {
 
 // A pod with several containers must say which one this process is: taking the first would hand
 // one container's secrets to another container's process.
-function selectContainer(containers: readonly PodContainerDefinition[], name: string | undefined): PodContainerDefinition {
+function selectContainer(
+  containers: readonly PodContainerDefinition[],
+  name: string | undefined,
+): PodContainerDefinition {
   const names = containers.map((container) => quoteText(container.name)).join(', ');
   if (name === undefined) {
     const only = containers.length === 1 ? containers[0] : undefined;
     if (only !== undefined) return only;
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`containerName\` (--container) for a pod with ${containers.length} containers: ${names}`, {
-      details: { option: 'containerName', containers: containers.map((container) => container.name) },
-    });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`containerName\` (--container) for a pod with ${containers.length} containers: ${names}`,
+      {
+        details: { option: 'containerName', containers: containers.map((container) => container.name) },
+      },
+    );
   }
   const found = containers.find((container) => container.name === name);
   if (found !== undefined) return found;
@@ -116,7 +128,10 @@ function toPlanFile(file: SecretFileDefinition, secret: SecretDefinition): PlanF
 }
 
 // Each path once; a path is optional only when every use of it is.
-function collectPaths(uses: readonly { sourcePath: string; optional: boolean }[]): { secretPaths: readonly string[]; optionalPaths: readonly string[] } {
+function collectPaths(uses: readonly { sourcePath: string; optional: boolean }[]): {
+  secretPaths: readonly string[];
+  optionalPaths: readonly string[];
+} {
   const required = new Map<string, boolean>();
   for (const use of uses) required.set(use.sourcePath, (required.get(use.sourcePath) ?? false) || !use.optional);
   const secretPaths = [...required.keys()].sort(compare);

@@ -5,7 +5,8 @@ const posixNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Marathon's strict names are at most 254 characters (EnvVarValidation). */
 const maxStrictNameChars = 254;
 /** Marathon's own wording (EnvVarValidation.scala). */
-export const envNameRuleMessage = 'must contain only alphanumeric chars or underscore, and must not begin with a number';
+export const envNameRuleMessage =
+  'must contain only alphanumeric chars or underscore, and must not begin with a number';
 
 export type EnvNameRule = 'strict' | 'posix' | 'legacy';
 
@@ -13,9 +14,12 @@ export type EnvNameRule = 'strict' | 'posix' | 'legacy';
 export function describeEnvNameProblem(name: string, rule: EnvNameRule): string | undefined {
   if (name === '') return 'must not be empty';
   if (rule === 'legacy') {
-    return name.includes('=') || name.includes('\0') ? 'cannot name an environment variable (contains "=" or NUL)' : undefined;
+    return name.includes('=') || name.includes('\0')
+      ? 'cannot name an environment variable (contains "=" or NUL)'
+      : undefined;
   }
   if (!posixNamePattern.test(name)) return envNameRuleMessage;
-  if (rule === 'strict' && name.length > maxStrictNameChars) return `${envNameRuleMessage} (at most ${maxStrictNameChars} characters)`;
+  if (rule === 'strict' && name.length > maxStrictNameChars)
+    return `${envNameRuleMessage} (at most ${maxStrictNameChars} characters)`;
   return undefined;
 }

@@ -1,6 +1,7 @@
 // Where secret files land, relative to the workload's sandbox (`containerPath`, `mountPath`).
 // A path must already be in normal form, so the one written in the definition is the one used,
 // and two files may neither share a path nor sit one inside the other.
+import { hasControlCharacter } from '../core/control-characters.js';
 import { quoteText } from './describe-json.js';
 import type { AppDefIssue } from './issues.js';
 
@@ -8,14 +9,11 @@ export const maxFilePathBytes = 1024;
 /** NAME_MAX on Linux file systems. */
 export const maxFileSegmentBytes = 255;
 
-// Control characters make paths unreadable in logs and terminals; NUL cannot be in a path at all.
-const controlCharacters = /[\u0000-\u001f\u007f]/;
-
 // Says what is wrong with a relative file path, or undefined when it is fine.
 export function describeFilePathProblem(path: string): string | undefined {
   if (path === '') return 'must not be empty';
   if (path.includes('\0')) return 'must not contain NUL';
-  if (controlCharacters.test(path)) return 'must not contain control characters';
+  if (hasControlCharacter(path)) return 'must not contain control characters';
   if (path.startsWith('/')) return `must be relative, got ${quoteText(path)}`;
   const bytes = Buffer.byteLength(path, 'utf8');
   if (bytes > maxFilePathBytes) return `must be at most ${maxFilePathBytes} bytes, got ${bytes}`;
@@ -23,7 +21,8 @@ export function describeFilePathProblem(path: string): string | undefined {
   if (segments.includes('..')) return `must not contain ".." segments, got ${quoteText(path)}`;
   const normal = segments.filter((segment) => segment !== '' && segment !== '.');
   if (normal.length === 0) return `must name a file, got ${quoteText(path)}`;
-  if (normal.length !== segments.length) return `must be normalised, got ${quoteText(path)} (write ${quoteText(normal.join('/'))})`;
+  if (normal.length !== segments.length)
+    return `must be normalised, got ${quoteText(path)} (write ${quoteText(normal.join('/'))})`;
   const long = segments.findIndex((segment) => Buffer.byteLength(segment, 'utf8') > maxFileSegmentBytes);
   if (long !== -1) return `segment ${long + 1} must be at most ${maxFileSegmentBytes} bytes`;
   return undefined;
@@ -64,11 +63,13 @@ function describeCollision(
   const same = filesByPath.get(path);
   if (same !== undefined) return `lands on ${quoteText(path)}, the same path as ${same.pointer}`;
   const below = firstFileBelow.get(path);
-  if (below !== undefined) return `${quoteText(path)} is a parent directory of ${quoteText(below.relativePath)} (${below.pointer})`;
+  if (below !== undefined)
+    return `${quoteText(path)} is a parent directory of ${quoteText(below.relativePath)} (${below.pointer})`;
   const segments = path.split('/');
   for (let length = 1; length < segments.length; length += 1) {
     const ancestor = filesByPath.get(segments.slice(0, length).join('/'));
-    if (ancestor !== undefined) return `${quoteText(path)} lies inside ${quoteText(ancestor.relativePath)}, a file (${ancestor.pointer})`;
+    if (ancestor !== undefined)
+      return `${quoteText(path)} lies inside ${quoteText(ancestor.relativePath)}, a file (${ancestor.pointer})`;
   }
   return undefined;
 }

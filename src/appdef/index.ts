@@ -1,9 +1,5 @@
 // Marathon app and pod definitions -> a delivery plan of env vars and files (no values, no network).
-export {
-  parseAppDefinition,
-  parseAppDefinitionText,
-  type ParseAppDefinitionOptions,
-} from './parse-app-definition.js';
+export { parseAppDefinition, parseAppDefinitionText, type ParseAppDefinitionOptions } from './parse-app-definition.js';
 export { loadAppDefinition, defaultMaxDefinitionBytes, type LoadAppDefinitionOptions } from './load-app-definition.js';
 export { createDeliveryPlan, listContainerNames, type CreateDeliveryPlanOptions } from './delivery-plan.js';
 export { validatePlanValues, assertPlanAcceptsValues, type FetchedSecretInfo } from './plan-values.js';

@@ -17,10 +17,18 @@ export function getOwn(object: JsonObject, key: string): unknown {
 }
 
 // Reports each field of `object` that a closed Marathon schema does not allow, naming it.
-export function reportUnknownFields(object: JsonObject, allowed: readonly string[], pointer: string, issues: AppDefIssue[]): void {
+export function reportUnknownFields(
+  object: JsonObject,
+  allowed: readonly string[],
+  pointer: string,
+  issues: AppDefIssue[],
+): void {
   for (const key of Object.keys(object)) {
     if (allowed.includes(key)) continue;
-    issues.push({ pointer: appendJsonPointer(pointer, key), message: `unknown field ${quoteText(key)} (allowed: ${allowed.join(', ')})` });
+    issues.push({
+      pointer: appendJsonPointer(pointer, key),
+      message: `unknown field ${quoteText(key)} (allowed: ${allowed.join(', ')})`,
+    });
   }
 }
 
@@ -30,7 +38,12 @@ export function reportWrongType(expected: string, value: unknown, pointer: strin
 }
 
 // Reads a required non-empty string field; reports and returns undefined otherwise.
-export function readRequiredString(object: JsonObject, key: string, pointer: string, issues: AppDefIssue[]): string | undefined {
+export function readRequiredString(
+  object: JsonObject,
+  key: string,
+  pointer: string,
+  issues: AppDefIssue[],
+): string | undefined {
   const fieldPointer = appendJsonPointer(pointer, key);
   if (!Object.hasOwn(object, key)) {
     issues.push({ pointer: fieldPointer, message: 'is required' });

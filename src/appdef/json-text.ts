@@ -19,7 +19,8 @@ export function parseJsonText(text: string, what: string): unknown {
     return JSON.parse(body);
   } catch {
     const found = locateJsonSyntaxError(body);
-    const where = found === undefined ? 'at an unknown position' : `at line ${found.line}, column ${found.column}: ${found.reason}`;
+    const where =
+      found === undefined ? 'at an unknown position' : `at line ${found.line}, column ${found.column}: ${found.reason}`;
     throw new SecretsAgentError('ERR_INPUT_INVALID', `${what} is not valid JSON ${where}`, {
       // No cause: V8's SyntaxError message quotes the text.
       details: found === undefined ? {} : { line: found.line, column: found.column, offset: found.offset },
@@ -34,7 +35,11 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | undefined
   const containers: ('array' | 'object')[] = [];
   let state: State = 'value';
   let index = 0;
-  const fail = (offset: number, reason: string): JsonSyntaxError => ({ offset, reason, ...lineAndColumn(text, offset) });
+  const fail = (offset: number, reason: string): JsonSyntaxError => ({
+    offset,
+    reason,
+    ...lineAndColumn(text, offset),
+  });
   for (;;) {
     index = skipWhitespace(text, index);
     if (index >= text.length) {
@@ -53,7 +58,12 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | undefined
           containers.pop();
           index += 1;
         } else {
-          return fail(index, inside === 'array' ? 'expected "," or "]" after an array element' : 'expected "," or "}" after a property value');
+          return fail(
+            index,
+            inside === 'array'
+              ? 'expected "," or "]" after an array element'
+              : 'expected "," or "}" after a property value',
+          );
         }
         continue;
       case 'colon':
@@ -69,7 +79,13 @@ export function locateJsonSyntaxError(text: string): JsonSyntaxError | undefined
           index += 1;
           continue;
         }
-        if (char !== '"') return fail(index, state === 'key' ? 'expected a property name in double quotes' : 'expected a property name in double quotes or "}"');
+        if (char !== '"')
+          return fail(
+            index,
+            state === 'key'
+              ? 'expected a property name in double quotes'
+              : 'expected a property name in double quotes or "}"',
+          );
         {
           const end = scanString(text, index);
           if (typeof end !== 'number') return fail(end.offset, end.reason);
@@ -109,7 +125,11 @@ interface ScanFailure {
 
 function skipWhitespace(text: string, start: number): number {
   let index = start;
-  while (index < text.length && (text[index] === ' ' || text[index] === '\t' || text[index] === '\n' || text[index] === '\r')) index += 1;
+  while (
+    index < text.length &&
+    (text[index] === ' ' || text[index] === '\t' || text[index] === '\n' || text[index] === '\r')
+  )
+    index += 1;
   return index;
 }
 
@@ -132,11 +152,13 @@ function scanString(text: string, start: number): number | ScanFailure {
     if (code === 0x5c) {
       const next = text[index + 1];
       if (next === 'u') {
-        if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(index + 2, index + 6))) return { offset: index, reason: 'invalid \\u escape in a string' };
+        if (!/^[0-9A-Fa-f]{4}$/.test(text.slice(index + 2, index + 6)))
+          return { offset: index, reason: 'invalid \\u escape in a string' };
         index += 6;
         continue;
       }
-      if (next === undefined || !'"\\/bfnrt'.includes(next)) return { offset: index, reason: 'invalid escape in a string' };
+      if (next === undefined || !'"\\/bfnrt'.includes(next))
+        return { offset: index, reason: 'invalid escape in a string' };
       index += 2;
       continue;
     }
@@ -153,7 +175,8 @@ function scanNumber(text: string, start: number): number | ScanFailure {
   const end = match === null ? start : start + match[0].length;
   const next = text[end];
   // `01`, `1.`, `1e`, `-` and `1x` all stop the pattern short of a delimiter.
-  if (match === null || (next !== undefined && !/[ \t\n\r,\]}]/.test(next))) return { offset: end, reason: 'invalid number' };
+  if (match === null || (next !== undefined && !/[ \t\n\r,\]}]/.test(next)))
+    return { offset: end, reason: 'invalid number' };
   return end;
 }
 

@@ -16,18 +16,27 @@ export interface LoadAppDefinitionOptions extends Omit<ParseAppDefinitionOptions
 export async function loadAppDefinition(file: string, options: LoadAppDefinitionOptions = {}): Promise<AppDefinition> {
   const maxBytes = options.maxBytes ?? defaultMaxDefinitionBytes;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`maxBytes\` to be a positive integer, got \`${String(maxBytes)}\` (${typeof maxBytes})`, {
-      details: { option: 'maxBytes' },
-    });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`maxBytes\` to be a positive integer, got \`${String(maxBytes)}\` (${typeof maxBytes})`,
+      {
+        details: { option: 'maxBytes' },
+      },
+    );
   }
   const bytes = await readDefinitionBytes(file, maxBytes);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `App definition ${quoteText(file)} is not valid UTF-8`, { details: { file } });
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `App definition ${quoteText(file)} is not valid UTF-8`, {
+      details: { file },
+    });
   }
-  return parseAppDefinitionText(text, { ...(options.optional === undefined ? {} : { optional: options.optional }), source: file });
+  return parseAppDefinitionText(text, {
+    ...(options.optional === undefined ? {} : { optional: options.optional }),
+    source: file,
+  });
 }
 
 async function readDefinitionBytes(file: string, maxBytes: number): Promise<Uint8Array> {
@@ -47,9 +56,13 @@ async function readDefinitionBytes(file: string, maxBytes: number): Promise<Uint
 }
 
 function tooLarge(file: string, size: number, maxBytes: number): SecretsAgentError {
-  return new SecretsAgentError('ERR_INPUT_INVALID', `App definition ${quoteText(file)} has ${size} bytes, more than ${maxBytes}`, {
-    details: { file, maxBytes },
-  });
+  return new SecretsAgentError(
+    'ERR_INPUT_INVALID',
+    `App definition ${quoteText(file)} has ${size} bytes, more than ${maxBytes}`,
+    {
+      details: { file, maxBytes },
+    },
+  );
 }
 
 function unreadable(file: string, reason: string, cause: unknown): SecretsAgentError {

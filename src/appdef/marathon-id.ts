@@ -5,7 +5,8 @@ import { quoteText } from './describe-json.js';
 /** Marathon's PathId segment rule: lowercase letters, digits, `-`, and `.` between labels. */
 const segmentPattern = /^(([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])\.)*([a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])$/;
 
-export type MarathonIdResult = { readonly ok: true; readonly segments: readonly string[] } | { readonly ok: false; readonly problem: string };
+export type MarathonIdResult =
+  { readonly ok: true; readonly segments: readonly string[] } | { readonly ok: false; readonly problem: string };
 
 // Splits an id (leading `/` optional) into its segments, or says what is wrong with it.
 export function parseMarathonIdSegments(id: string): MarathonIdResult {

@@ -38,7 +38,8 @@ export function parseAppDefinition(input: unknown, options: ParseAppDefinitionOp
   const optional = new Set([...optionalOption, ...labels.optionalNames]);
   const secrets = toSecretDefinitions(entries, optional);
   const common = { id, secrets, onChange: labels.onChange };
-  if ('containers' in parts) return deepFreeze({ kind: 'pod', ...common, env: parts.env, containers: parts.containers });
+  if ('containers' in parts)
+    return deepFreeze({ kind: 'pod', ...common, env: parts.env, containers: parts.containers });
   return deepFreeze({ kind: 'app', ...common, env: parts.env, files: parts.files });
 }
 
@@ -68,9 +69,13 @@ function parseId(value: unknown, issues: AppDefIssue[]): string | undefined {
 function readOptionalOption(value: unknown): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`optional\` to be an array of secret names, got ${describeJsonType(value)}`, {
-      details: { option: 'optional' },
-    });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`optional\` to be an array of secret names, got ${describeJsonType(value)}`,
+      {
+        details: { option: 'optional' },
+      },
+    );
   }
   return value as readonly string[];
 }
@@ -86,12 +91,23 @@ function assertOptionalNamesDefined(names: readonly string[], entries: ReadonlyM
   );
 }
 
-function toSecretDefinitions(entries: ReadonlyMap<string, SecretEntry>, optional: ReadonlySet<string>): ReadonlyMap<string, SecretDefinition> {
+function toSecretDefinitions(
+  entries: ReadonlyMap<string, SecretEntry>,
+  optional: ReadonlySet<string>,
+): ReadonlyMap<string, SecretDefinition> {
   const secrets = new Map<string, SecretDefinition>();
   for (const entry of entries.values()) {
     // Every entry has a valid source here: an invalid one was an issue, and issues have thrown.
     if (entry.source === undefined) continue;
-    secrets.set(entry.name, Object.freeze({ name: entry.name, source: entry.source, optional: optional.has(entry.name), pointer: entry.pointer }));
+    secrets.set(
+      entry.name,
+      Object.freeze({
+        name: entry.name,
+        source: entry.source,
+        optional: optional.has(entry.name),
+        pointer: entry.pointer,
+      }),
+    );
   }
   return secrets;
 }

@@ -2,7 +2,14 @@
 import { reportFileCollisions, describeFilePathProblem } from './file-path.js';
 import type { AppDefIssue } from './issues.js';
 import { appendJsonPointer } from './json-pointer.js';
-import { getOwn, isJsonObject, readRequiredString, reportUnknownFields, reportWrongType, type JsonObject } from './json-shape.js';
+import {
+  getOwn,
+  isJsonObject,
+  readRequiredString,
+  reportUnknownFields,
+  reportWrongType,
+  type JsonObject,
+} from './json-shape.js';
 import { parseEnvironment } from './parse-environment.js';
 import type { SecretEntry } from './parse-secrets.js';
 import { reportPullConfigReference } from './pull-config.js';
@@ -14,23 +21,38 @@ export interface AppParts {
 }
 
 // Reads env and secret volumes; everything else (cmd, cpus, healthChecks, ...) is Marathon's.
-export function parseAppParts(root: JsonObject, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): AppParts {
+export function parseAppParts(
+  root: JsonObject,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): AppParts {
   // App names may be anything Marathon's LegacyEnvVars allows, except that a secret goes only
   // into a POSIX name: shells and most programs cannot read any other.
-  const env = parseEnvironment(getOwn(root, 'env'), '/env', { plainNames: 'legacy', secretNames: 'posix' }, secrets, issues);
+  const env = parseEnvironment(
+    getOwn(root, 'env'),
+    '/env',
+    { plainNames: 'legacy', secretNames: 'posix' },
+    secrets,
+    issues,
+  );
   const files = parseContainer(getOwn(root, 'container'), secrets, issues);
   reportFileCollisions(files, issues);
   return { env, files };
 }
 
-function parseContainer(container: unknown, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): SecretFileDefinition[] {
+function parseContainer(
+  container: unknown,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): SecretFileDefinition[] {
   if (container === undefined) return [];
   if (!isJsonObject(container)) {
     reportWrongType('an object', container, '/container', issues);
     return [];
   }
   const docker = getOwn(container, 'docker');
-  if (isJsonObject(docker)) reportPullConfigReference(getOwn(docker, 'pullConfig'), '/container/docker/pullConfig', secrets, issues);
+  if (isJsonObject(docker))
+    reportPullConfigReference(getOwn(docker, 'pullConfig'), '/container/docker/pullConfig', secrets, issues);
   const volumes = getOwn(container, 'volumes');
   if (volumes === undefined) return [];
   if (!Array.isArray(volumes)) {
@@ -69,7 +91,10 @@ function parseSecretVolume(
   }
   const secretName = readRequiredString(volume, 'secret', pointer, issues);
   if (secretName !== undefined && !secrets.has(secretName)) {
-    issues.push({ pointer: appendJsonPointer(pointer, 'secret'), message: 'volume.secret must refer to an existing secret' });
+    issues.push({
+      pointer: appendJsonPointer(pointer, 'secret'),
+      message: 'volume.secret must refer to an existing secret',
+    });
     return undefined;
   }
   if (relativePath === undefined || secretName === undefined) return undefined;

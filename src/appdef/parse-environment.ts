@@ -37,7 +37,10 @@ export function parseEnvironment(
       continue;
     }
     if (!isJsonObject(entry)) {
-      issues.push({ pointer: entryPointer, message: `must be a string or {"secret": "<name>"}, got ${describeJsonType(entry)}` });
+      issues.push({
+        pointer: entryPointer,
+        message: `must be a string or {"secret": "<name>"}, got ${describeJsonType(entry)}`,
+      });
       continue;
     }
     const nameProblem = describeEnvNameProblem(name, rules.secretNames);

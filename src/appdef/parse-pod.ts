@@ -3,7 +3,14 @@
 import { describeFilePathProblem, reportFileCollisions } from './file-path.js';
 import type { AppDefIssue } from './issues.js';
 import { appendJsonPointer } from './json-pointer.js';
-import { getOwn, isJsonObject, readRequiredString, reportUnknownFields, reportWrongType, type JsonObject } from './json-shape.js';
+import {
+  getOwn,
+  isJsonObject,
+  readRequiredString,
+  reportUnknownFields,
+  reportWrongType,
+  type JsonObject,
+} from './json-shape.js';
 import { parseEnvironment, type EnvironmentRules } from './parse-environment.js';
 import type { SecretEntry } from './parse-secrets.js';
 import { reportPullConfigReference } from './pull-config.js';
@@ -24,7 +31,11 @@ export interface PodParts {
 }
 
 // Reads the pod's environment, volumes and containers, with Marathon's reference checks.
-export function parsePodParts(root: JsonObject, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): PodParts {
+export function parsePodParts(
+  root: JsonObject,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): PodParts {
   const env = parseEnvironment(getOwn(root, 'environment'), '/environment', podEnvRules, secrets, issues);
   const volumes = parseVolumes(getOwn(root, 'volumes'), secrets, issues);
   const mounted = new Set<string>();
@@ -32,12 +43,17 @@ export function parsePodParts(root: JsonObject, secrets: ReadonlyMap<string, Sec
   // Without containers every volume would look unused: one issue is enough.
   if (containers.length === 0) return { env, containers };
   for (const [name, volume] of volumes) {
-    if (!mounted.has(name)) issues.push({ pointer: volume.pointer, message: 'volume must be referenced by at least one container' });
+    if (!mounted.has(name))
+      issues.push({ pointer: volume.pointer, message: 'volume must be referenced by at least one container' });
   }
   return { env, containers };
 }
 
-function parseVolumes(value: unknown, secrets: ReadonlyMap<string, SecretEntry>, issues: AppDefIssue[]): Map<string, PodVolume> {
+function parseVolumes(
+  value: unknown,
+  secrets: ReadonlyMap<string, SecretEntry>,
+  issues: AppDefIssue[],
+): Map<string, PodVolume> {
   const volumes = new Map<string, PodVolume>();
   if (value === undefined) return volumes;
   if (!Array.isArray(value)) {
@@ -56,7 +72,10 @@ function parseVolumes(value: unknown, secrets: ReadonlyMap<string, SecretEntry>,
     const name = readRequiredString(volume, 'name', pointer, issues);
     let secretName = isSecret ? readRequiredString(volume, 'secret', pointer, issues) : undefined;
     if (secretName !== undefined && !secrets.has(secretName)) {
-      issues.push({ pointer: appendJsonPointer(pointer, 'secret'), message: 'volume.secret must refer to an existing secret' });
+      issues.push({
+        pointer: appendJsonPointer(pointer, 'secret'),
+        message: 'volume.secret must refer to an existing secret',
+      });
       secretName = undefined;
     }
     if (name === undefined) continue;
@@ -96,11 +115,29 @@ function parseContainers(
     if (name !== undefined && names.has(name)) {
       issues.push({ pointer: appendJsonPointer(pointer, 'name'), message: 'container names are unique' });
     }
-    const env = parseEnvironment(getOwn(container, 'environment'), appendJsonPointer(pointer, 'environment'), podEnvRules, secrets, issues);
-    const files = parseVolumeMounts(getOwn(container, 'volumeMounts'), appendJsonPointer(pointer, 'volumeMounts'), volumes, mounted, issues);
+    const env = parseEnvironment(
+      getOwn(container, 'environment'),
+      appendJsonPointer(pointer, 'environment'),
+      podEnvRules,
+      secrets,
+      issues,
+    );
+    const files = parseVolumeMounts(
+      getOwn(container, 'volumeMounts'),
+      appendJsonPointer(pointer, 'volumeMounts'),
+      volumes,
+      mounted,
+      issues,
+    );
     reportFileCollisions(files, issues);
     const image = getOwn(container, 'image');
-    if (isJsonObject(image)) reportPullConfigReference(getOwn(image, 'pullConfig'), appendJsonPointer(pointer, 'image', 'pullConfig'), secrets, issues);
+    if (isJsonObject(image))
+      reportPullConfigReference(
+        getOwn(image, 'pullConfig'),
+        appendJsonPointer(pointer, 'image', 'pullConfig'),
+        secrets,
+        issues,
+      );
     if (name === undefined || names.has(name)) continue;
     names.add(name);
     containers.push({ name, pointer, env, files });
@@ -138,7 +175,10 @@ function parseVolumeMounts(
     if (name === undefined) continue;
     const volume = volumes.get(name);
     if (volume === undefined) {
-      issues.push({ pointer: appendJsonPointer(mountPointer, 'name'), message: 'Referenced Volume in VolumeMount should exist' });
+      issues.push({
+        pointer: appendJsonPointer(mountPointer, 'name'),
+        message: 'Referenced Volume in VolumeMount should exist',
+      });
       continue;
     }
     mounted.add(name);

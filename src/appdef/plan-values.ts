@@ -24,5 +24,8 @@ export function validatePlanValues(plan: DeliveryPlan, fetched: ReadonlyMap<stri
 
 // Throws ERR_APPDEF_INVALID when any env var would be fed by a binary secret.
 export function assertPlanAcceptsValues(plan: DeliveryPlan, fetched: ReadonlyMap<string, FetchedSecretInfo>): void {
-  assertNoAppDefIssues(validatePlanValues(plan, fetched), `${plan.kind === 'pod' ? 'Pod' : 'App'} definition cannot be delivered`);
+  assertNoAppDefIssues(
+    validatePlanValues(plan, fetched),
+    `${plan.kind === 'pod' ? 'Pod' : 'App'} definition cannot be delivered`,
+  );
 }

@@ -18,12 +18,15 @@ export function describeSecretSourceProblem(source: string): string | undefined 
   const bytes = Buffer.byteLength(source, 'utf8');
   if (bytes > maxSourceBytes) return `must be at most ${maxSourceBytes} bytes, got ${bytes}`;
   const segments = source.split('/');
-  if (segments.length > maxSourceSegments) return `must have at most ${maxSourceSegments} segments, got ${segments.length}`;
+  if (segments.length > maxSourceSegments)
+    return `must have at most ${maxSourceSegments} segments, got ${segments.length}`;
   for (const [index, segment] of segments.entries()) {
     const where = `segment ${index + 1}`;
     if (segment === '') return `must be a secret path: ${where} is empty (trailing or doubled "/")`;
-    if (segment === '.' || segment === '..') return `must be a secret path: ${where} ${JSON.stringify(segment)} is not allowed`;
-    if (!segmentPattern.test(segment)) return `must be a secret path: ${where} ${quoteText(segment)} has characters outside [A-Za-z0-9._-]`;
+    if (segment === '.' || segment === '..')
+      return `must be a secret path: ${where} ${JSON.stringify(segment)} is not allowed`;
+    if (!segmentPattern.test(segment))
+      return `must be a secret path: ${where} ${quoteText(segment)} has characters outside [A-Za-z0-9._-]`;
   }
   return undefined;
 }

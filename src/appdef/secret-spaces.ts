@@ -29,7 +29,9 @@ export function validateSecretSpaces(appId: string | undefined, plan: DeliveryPl
   const violations: SpaceViolation[] = [];
   for (const secretPath of plan.secretPaths) {
     if (isSecretInSpace(secretPath, appId)) continue;
-    const pointers = [...plan.env, ...plan.files].filter((use) => use.sourcePath === secretPath).map((use) => use.pointer);
+    const pointers = [...plan.env, ...plan.files]
+      .filter((use) => use.sourcePath === secretPath)
+      .map((use) => use.pointer);
     violations.push({ secretPath, folder: secretPath.split('/').slice(0, -1).join('/'), appId, pointers });
   }
   return violations;
@@ -44,9 +46,13 @@ export function assertSecretSpaces(appId: string | undefined, plan: DeliveryPlan
       `Secret ${quoteText(violation.secretPath)} (used at ${violation.pointers.join(', ')}) is outside the space of ${describeApp(appId)}: ` +
       `its folder ${quoteText(violation.folder)} ${appId === undefined ? 'needs an app id' : 'is not a leading part of the app id'}`,
   );
-  const hint = 'only secrets at the root or in a folder that leads the app id (`/group/app` may read `group/...`) are allowed';
+  const hint =
+    'only secrets at the root or in a folder that leads the app id (`/group/app` may read `group/...`) are allowed';
   throw new SecretsAgentError('ERR_SECRET_SPACE_DENIED', `${lines.join('\n')}\n(${hint})`, {
-    details: { appId, violations: violations.map((violation) => ({ ...violation, pointers: [...violation.pointers] })) },
+    details: {
+      appId,
+      violations: violations.map((violation) => ({ ...violation, pointers: [...violation.pointers] })),
+    },
   });
 }
 
@@ -59,5 +65,7 @@ function appIdSegments(appId: string | undefined): readonly string[] {
   if (appId === undefined) return [];
   const parsed = parseMarathonIdSegments(appId);
   if (parsed.ok) return parsed.segments;
-  throw new SecretsAgentError('ERR_INPUT_INVALID', `App id ${quoteText(appId)} is invalid: ${parsed.problem}`, { details: { appId } });
+  throw new SecretsAgentError('ERR_INPUT_INVALID', `App id ${quoteText(appId)} is invalid: ${parsed.problem}`, {
+    details: { appId },
+  });
 }

@@ -29,11 +29,19 @@ export const passwordEnvVar = 'DCOS_SECRETS_PASSWORD';
 export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   const env = inputs.env ?? {};
   if (present(inputs.credentialFile)) {
-    return { kind: 'service-account', credential: loadServiceAccountCredential(inputs.credentialFile, '--credential-file'), source: '--credential-file' };
+    return {
+      kind: 'service-account',
+      credential: loadServiceAccountCredential(inputs.credentialFile, '--credential-file'),
+      source: '--credential-file',
+    };
   }
   const fromEnv = env[credentialEnvVar];
   if (present(fromEnv)) {
-    return { kind: 'service-account', credential: loadServiceAccountCredential(fromEnv, credentialEnvVar), source: credentialEnvVar };
+    return {
+      kind: 'service-account',
+      credential: loadServiceAccountCredential(fromEnv, credentialEnvVar),
+      source: credentialEnvVar,
+    };
   }
   if (present(inputs.tokenFile)) return { kind: 'token-file', file: inputs.tokenFile };
   const username = present(inputs.username) ? inputs.username : env[usernameEnvVar];
@@ -41,9 +49,16 @@ export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   const userSource = present(inputs.username) ? '--username' : usernameEnvVar;
   if (present(username) || (password !== undefined && password !== '')) {
     // Portworx says the same: "Username and password are required to authenticate".
-    if (!present(username)) throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `a password is set but no username: set ${usernameEnvVar} or --username`);
+    if (!present(username))
+      throw new SecretsAgentError(
+        'ERR_AUTH_CREDENTIAL_INVALID',
+        `a password is set but no username: set ${usernameEnvVar} or --username`,
+      );
     if (password === undefined || password === '') {
-      throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `username \`${username}\` (from ${userSource}) has no password: set ${passwordEnvVar}`);
+      throw new SecretsAgentError(
+        'ERR_AUTH_CREDENTIAL_INVALID',
+        `username \`${username}\` (from ${userSource}) has no password: set ${passwordEnvVar}`,
+      );
     }
     return { kind: 'password', uid: username, password, source: userSource };
   }

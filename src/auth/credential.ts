@@ -29,41 +29,59 @@ export function loadServiceAccountCredential(valueOrPath: string, source: string
     text = readFileSync(valueOrPath, 'utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `credential from ${where}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
-      details: { source },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_AUTH_CREDENTIAL_INVALID',
+      `credential from ${where}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        details: { source },
+        cause: error,
+      },
+    );
   }
   return parseServiceAccountCredential(parseJson(text, where), where);
 }
 
 // Narrows an untrusted value to a credential; ERR_AUTH_CREDENTIAL_INVALID naming the JSON pointer.
 export function parseServiceAccountCredential(value: unknown, source: string): ServiceAccountCredential {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, '', 'must be a JSON object with login_endpoint, private_key, scheme and uid');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(source, '', 'must be a JSON object with login_endpoint, private_key, scheme and uid');
   const { login_endpoint: loginEndpoint, private_key: privateKey, scheme, uid } = value as Record<string, unknown>;
   if (scheme === undefined) throw invalid(source, '/scheme', 'is missing (expected "RS256")');
   if (scheme !== 'RS256') throw invalid(source, '/scheme', `must be "RS256", got ${describeNonSecret(scheme)}`);
-  if (typeof uid !== 'string' || uid.trim() === '') throw invalid(source, '/uid', uid === undefined ? 'is missing' : 'must be a non-empty string');
-  if (typeof loginEndpoint !== 'string' || loginEndpoint === '') throw invalid(source, '/login_endpoint', loginEndpoint === undefined ? 'is missing' : 'must be a non-empty string');
+  if (typeof uid !== 'string' || uid.trim() === '')
+    throw invalid(source, '/uid', uid === undefined ? 'is missing' : 'must be a non-empty string');
+  if (typeof loginEndpoint !== 'string' || loginEndpoint === '')
+    throw invalid(source, '/login_endpoint', loginEndpoint === undefined ? 'is missing' : 'must be a non-empty string');
   assertHttpUrl(loginEndpoint, source);
-  if (typeof privateKey !== 'string' || privateKey === '') throw invalid(source, '/private_key', privateKey === undefined ? 'is missing' : 'must be a non-empty string (a PEM RSA private key)');
+  if (typeof privateKey !== 'string' || privateKey === '')
+    throw invalid(
+      source,
+      '/private_key',
+      privateKey === undefined ? 'is missing' : 'must be a non-empty string (a PEM RSA private key)',
+    );
   parsePrivateKey(privateKey, source);
   return { login_endpoint: loginEndpoint, private_key: privateKey, scheme: 'RS256', uid };
 }
 
 // The credential's RSA private key as a KeyObject; the key text never enters the message.
 export function parsePrivateKey(pem: string, source: string): KeyObject {
-  if (!/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(pem)) throw invalid(source, '/private_key', 'is not a PEM private key (`-----BEGIN PRIVATE KEY-----`)');
+  if (!/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(pem))
+    throw invalid(source, '/private_key', 'is not a PEM private key (`-----BEGIN PRIVATE KEY-----`)');
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `credential from ${source}: /private_key cannot be read as a private key (encrypted keys are not supported)`, {
-      details: { source, pointer: '/private_key' },
-      cause: new Error((error as NodeJS.ErrnoException).code ?? 'key parse error'),
-    });
+    throw new SecretsAgentError(
+      'ERR_AUTH_CREDENTIAL_INVALID',
+      `credential from ${source}: /private_key cannot be read as a private key (encrypted keys are not supported)`,
+      {
+        details: { source, pointer: '/private_key' },
+        cause: new Error((error as NodeJS.ErrnoException).code ?? 'key parse error'),
+      },
+    );
   }
-  if (key.asymmetricKeyType !== 'rsa') throw invalid(source, '/private_key', `must be an RSA key (RS256), got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'rsa')
+    throw invalid(source, '/private_key', `must be an RSA key (RS256), got ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
 }
 
@@ -75,7 +93,11 @@ function assertHttpUrl(value: string, source: string): void {
     url = undefined;
   }
   if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw invalid(source, '/login_endpoint', `must be an http(s) URL like https://master.mesos/acs/api/v1/auth/login, got ${describeNonSecret(value)}`);
+    throw invalid(
+      source,
+      '/login_endpoint',
+      `must be an http(s) URL like https://master.mesos/acs/api/v1/auth/login, got ${describeNonSecret(value)}`,
+    );
   }
 }
 
@@ -89,9 +111,13 @@ function parseJson(text: string, source: string): unknown {
 }
 
 function invalid(source: string, pointer: string, problem: string): SecretsAgentError {
-  return new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `credential from ${source}: ${pointer === '' ? 'the document' : pointer} ${problem}`, {
-    details: { source, pointer },
-  });
+  return new SecretsAgentError(
+    'ERR_AUTH_CREDENTIAL_INVALID',
+    `credential from ${source}: ${pointer === '' ? 'the document' : pointer} ${problem}`,
+    {
+      details: { source, pointer },
+    },
+  );
 }
 
 // For fields that are not secret (scheme, endpoint): short, quoted.

@@ -11,11 +11,16 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const stats = await lstat(dir);
-    if (!stats.isDirectory()) throw new SecretsAgentError('ERR_CONFIG_INVALID', `state directory ${dir} is not a directory`);
+    if (!stats.isDirectory())
+      throw new SecretsAgentError('ERR_CONFIG_INVALID', `state directory ${dir} is not a directory`);
     if ((stats.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `state directory ${dir}: cannot create or secure it (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `state directory ${dir}: cannot create or secure it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
   }
 }
 
@@ -35,7 +40,11 @@ export async function writePrivateFileAtomic(file: string, content: string | Uin
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `${file}: cannot write (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
   }
   // The rename is durable only once the directory entry is on disk.
   const dirHandle = await open(dir, 'r');

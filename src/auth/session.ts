@@ -37,8 +37,10 @@ export interface SaveSessionOptions {
 
 // Writes the session atomically; returns the file path.
 export async function saveSession(options: SaveSessionOptions): Promise<string> {
-  if (typeof options.url !== 'string' || options.url === '') throw new SecretsAgentError('ERR_USAGE', 'Expected `url` to be a non-empty string');
-  if (typeof options.token !== 'string' || options.token === '') throw new SecretsAgentError('ERR_USAGE', 'Expected `token` to be a non-empty string');
+  if (typeof options.url !== 'string' || options.url === '')
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `url` to be a non-empty string');
+  if (typeof options.token !== 'string' || options.token === '')
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `token` to be a non-empty string');
   const file = join(options.stateDir, sessionFileName);
   const document = {
     version: sessionVersion,
@@ -61,16 +63,24 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
   try {
     const stats = await stat(file);
     if ((stats.mode & 0o077) !== 0) {
-      throw new SecretsAgentError('ERR_CONFIG_INVALID', `${file} has mode 0${(stats.mode & 0o777).toString(8)}; it holds a token and must not be readable by others (chmod 600, or log in again)`, {
-        details: { file },
-      });
+      throw new SecretsAgentError(
+        'ERR_CONFIG_INVALID',
+        `${file} has mode 0${(stats.mode & 0o777).toString(8)}; it holds a token and must not be readable by others (chmod 600, or log in again)`,
+        {
+          details: { file },
+        },
+      );
     }
     if (stats.size > maxSessionBytes) throw invalid(file, '', `is larger than ${maxSessionBytes} bytes`);
     text = await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
   return parseSession(text, file);
 }
@@ -94,18 +104,24 @@ function parseSession(text: string, file: string): Session {
   } catch {
     throw invalid(file, '', 'is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(file, '', 'must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(file, '', 'must be a JSON object');
   const { version, url, token, credential, caFile, basePath, savedAt } = value as Record<string, unknown>;
   if (version !== sessionVersion) throw invalid(file, '/version', `must be ${sessionVersion}`);
   if (typeof url !== 'string' || url === '') throw invalid(file, '/url', 'must be a non-empty string');
   if (typeof token !== 'string' || token === '') throw invalid(file, '/token', 'must be a non-empty string');
-  if (caFile !== undefined && (typeof caFile !== 'string' || caFile === '')) throw invalid(file, '/caFile', 'must be a non-empty string');
-  if (basePath !== undefined && (typeof basePath !== 'string' || basePath === '')) throw invalid(file, '/basePath', 'must be a non-empty string');
-  if (typeof savedAt !== 'string' || Number.isNaN(Date.parse(savedAt))) throw invalid(file, '/savedAt', 'must be an ISO 8601 time');
+  if (caFile !== undefined && (typeof caFile !== 'string' || caFile === ''))
+    throw invalid(file, '/caFile', 'must be a non-empty string');
+  if (basePath !== undefined && (typeof basePath !== 'string' || basePath === ''))
+    throw invalid(file, '/basePath', 'must be a non-empty string');
+  if (typeof savedAt !== 'string' || Number.isNaN(Date.parse(savedAt)))
+    throw invalid(file, '/savedAt', 'must be an ISO 8601 time');
   return {
     url,
     token,
-    ...(credential === undefined ? {} : { credential: parseServiceAccountCredential(credential, `${file} /credential`) }),
+    ...(credential === undefined
+      ? {}
+      : { credential: parseServiceAccountCredential(credential, `${file} /credential`) }),
     ...(caFile === undefined ? {} : { caFile: caFile as string }),
     ...(basePath === undefined ? {} : { basePath: basePath as string }),
     savedAt,
@@ -113,5 +129,9 @@ function parseSession(text: string, file: string): Session {
 }
 
 function invalid(file: string, pointer: string, problem: string): SecretsAgentError {
-  return new SecretsAgentError('ERR_CONFIG_INVALID', `session file ${file}: ${pointer === '' ? 'the document' : pointer} ${problem}`, { details: { file, pointer } });
+  return new SecretsAgentError(
+    'ERR_CONFIG_INVALID',
+    `session file ${file}: ${pointer === '' ? 'the document' : pointer} ${problem}`,
+    { details: { file, pointer } },
+  );
 }

@@ -10,7 +10,8 @@ import { parsePrivateKey } from './credential.js';
 import { createServiceLoginToken } from './service-login-token.js';
 import { readTokenTimes } from './token-claims.js';
 
-export type LoginRequest = { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
+export type LoginRequest =
+  { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
 
 /** Performs one login and returns the auth token (the IAM client's `login`). */
 export type LoginFunction = (request: LoginRequest, loginEndpoint: string) => Promise<string>;
@@ -57,13 +58,17 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const now = options.now ?? Date.now;
   const refreshFraction = options.refreshFraction ?? 2 / 3;
   if (!(refreshFraction > 0 && refreshFraction <= 1)) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`refreshFraction\` to be in (0, 1], got \`${String(refreshFraction)}\` (${typeof refreshFraction})`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`refreshFraction\` to be in (0, 1], got \`${String(refreshFraction)}\` (${typeof refreshFraction})`,
+    );
   }
   const renewable = method.kind === 'service-account' || method.kind === 'password';
   if (renewable && (options.login === undefined || options.loginEndpoint === undefined)) {
     throw new SecretsAgentError('ERR_USAGE', `a ${method.kind} credential needs \`login\` and \`loginEndpoint\``);
   }
-  const privateKey = method.kind === 'service-account' ? parsePrivateKey(method.credential.private_key, method.source) : undefined;
+  const privateKey =
+    method.kind === 'service-account' ? parsePrivateKey(method.credential.private_key, method.source) : undefined;
 
   let held: HeldToken | undefined = options.initialToken === undefined ? undefined : hold(options.initialToken, now());
   let rejected: { token: string; reason: unknown } | undefined;
@@ -75,17 +80,23 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     if (times.expSeconds === undefined) return { token, expMs: undefined, refreshAtMs: Infinity };
     const expMs = times.expSeconds * 1000;
     // A saved token's lifetime counts from its `iat` when it has one, else from when we got it.
-    const startMs = times.iatSeconds !== undefined && times.iatSeconds * 1000 <= obtainedMs ? times.iatSeconds * 1000 : obtainedMs;
+    const startMs =
+      times.iatSeconds !== undefined && times.iatSeconds * 1000 <= obtainedMs ? times.iatSeconds * 1000 : obtainedMs;
     return { token, expMs, refreshAtMs: startMs + (expMs - startMs) * refreshFraction };
   }
 
-  const usable = (token: HeldToken, atMs: number): boolean => token.expMs === undefined || atMs < token.expMs - expiryMarginMs;
+  const usable = (token: HeldToken, atMs: number): boolean =>
+    token.expMs === undefined || atMs < token.expMs - expiryMarginMs;
 
   async function login(): Promise<string> {
     const loginFn = options.login as LoginFunction;
     const endpoint = options.loginEndpoint as string;
     if (method.kind === 'service-account') {
-      const serviceToken = createServiceLoginToken({ uid: method.credential.uid, privateKey: privateKey as NonNullable<typeof privateKey>, nowSeconds: now() / 1000 });
+      const serviceToken = createServiceLoginToken({
+        uid: method.credential.uid,
+        privateKey: privateKey as NonNullable<typeof privateKey>,
+        nowSeconds: now() / 1000,
+      });
       return loginFn({ uid: method.credential.uid, token: serviceToken }, endpoint);
     }
     if (method.kind === 'password') return loginFn({ uid: method.uid, password: method.password }, endpoint);
@@ -94,17 +105,30 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 
   async function readToken(): Promise<string> {
     if (method.kind === 'token') return method.token;
-    if (method.kind !== 'token-file') throw new SecretsAgentError('ERR_INTERNAL', 'readToken() called for a login credential');
+    if (method.kind !== 'token-file')
+      throw new SecretsAgentError('ERR_INTERNAL', 'readToken() called for a login credential');
     let text: string;
     try {
       const content = await readFile(method.file);
-      if (content.length > maxTokenFileBytes) throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `--token-file ${method.file}: larger than ${maxTokenFileBytes} bytes, not a token`);
+      if (content.length > maxTokenFileBytes)
+        throw new SecretsAgentError(
+          'ERR_AUTH_CREDENTIAL_INVALID',
+          `--token-file ${method.file}: larger than ${maxTokenFileBytes} bytes, not a token`,
+        );
       text = content.toString('utf8').trim();
     } catch (error) {
       if (isSecretsAgentError(error)) throw error;
-      throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `--token-file ${method.file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+      throw new SecretsAgentError(
+        'ERR_AUTH_CREDENTIAL_INVALID',
+        `--token-file ${method.file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: error },
+      );
     }
-    if (text === '' || /\s/.test(text)) throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', `--token-file ${method.file}: expected one token on one line`);
+    if (text === '' || /\s/.test(text))
+      throw new SecretsAgentError(
+        'ERR_AUTH_CREDENTIAL_INVALID',
+        `--token-file ${method.file}: expected one token on one line`,
+      );
     return text;
   }
 
@@ -114,9 +138,13 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   }
 
   function loginRequired(why: string, cause?: unknown): SecretsAgentError {
-    return new SecretsAgentError('ERR_AUTH_LOGIN_REQUIRED', `the token from ${sourceName()} ${why}, and no credential is kept to log in again: run \`secrets-agent login\``, {
-      ...(cause === undefined ? {} : { cause }),
-    });
+    return new SecretsAgentError(
+      'ERR_AUTH_LOGIN_REQUIRED',
+      `the token from ${sourceName()} ${why}, and no credential is kept to log in again: run \`secrets-agent login\``,
+      {
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
   }
 
   // Gets a fresh token: logs in, or re-reads the token source. Keeps a still-valid old token if a
@@ -130,10 +158,19 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
         if (closed) throw closedError();
         held = hold(token, startedMs);
         rejected = undefined;
-        log?.debug({ expiresAt: held.expMs === undefined ? undefined : new Date(held.expMs).toISOString() }, 'logged in');
+        log?.debug(
+          { expiresAt: held.expMs === undefined ? undefined : new Date(held.expMs).toISOString() },
+          'logged in',
+        );
         return token;
       } catch (error) {
-        if (previous !== undefined && held === previous && usable(previous, now()) && isSecretsAgentError(error) && error.retryable) {
+        if (
+          previous !== undefined &&
+          held === previous &&
+          usable(previous, now()) &&
+          isSecretsAgentError(error) &&
+          error.retryable
+        ) {
           log?.warn({ err: error }, 'token renewal failed; using the current token until it expires');
           // Try again later, not on every call: at most every 30 s, sooner when expiry is near.
           const retryInMs = Math.min(30_000, ((previous.expMs ?? Infinity) - now()) / 4);
@@ -150,7 +187,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       throw loginRequired(`was refused by the store${reason}`, rejected.reason);
     }
     const candidate = hold(token, startedMs);
-    if (!usable(candidate, now())) throw loginRequired(`expired at ${new Date(candidate.expMs as number).toISOString()}`);
+    if (!usable(candidate, now()))
+      throw loginRequired(`expired at ${new Date(candidate.expMs as number).toISOString()}`);
     // Nothing better will come from re-reading before it expires: use it until then.
     held = { ...candidate, refreshAtMs: candidate.expMs === undefined ? Infinity : candidate.expMs - expiryMarginMs };
     rejected = undefined;
@@ -161,7 +199,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     getToken() {
       if (closed) return Promise.reject(closedError());
       const current = held;
-      if (current !== undefined && rejected === undefined && now() < current.refreshAtMs && usable(current, now())) return Promise.resolve(current.token);
+      if (current !== undefined && rejected === undefined && now() < current.refreshAtMs && usable(current, now()))
+        return Promise.resolve(current.token);
       pending ??= renew().finally(() => {
         pending = undefined;
       });

@@ -27,7 +27,11 @@ export function parseBackup(input: string | Uint8Array, options: ParseBackupOpti
     value = JSON.parse(text);
   } catch (error) {
     // V8's message quotes the input around the error, which may be a value: report only where.
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${options.source} is not valid JSON${describePosition(text, error)}`, { details: { source: options.source } });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${options.source} is not valid JSON${describePosition(text, error)}`,
+      { details: { source: options.source } },
+    );
   }
   const issues: string[] = [];
   const report = (pointer: string, problem: string): void => {
@@ -37,9 +41,13 @@ export function parseBackup(input: string | Uint8Array, options: ParseBackupOpti
   if (issues.length > 0 || document === undefined) {
     const shown = issues.slice(0, maxIssuesShown);
     const more = issues.length > shown.length ? `\n  ... and ${issues.length - shown.length} more` : '';
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${options.source} is not a valid backup file (${issues.length} ${issues.length === 1 ? 'issue' : 'issues'}):\n  ${shown.join('\n  ')}${more}`, {
-      details: { source: options.source, issues },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${options.source} is not a valid backup file (${issues.length} ${issues.length === 1 ? 'issue' : 'issues'}):\n  ${shown.join('\n  ')}${more}`,
+      {
+        details: { source: options.source, issues },
+      },
+    );
   }
   return document;
 }
@@ -51,7 +59,9 @@ function readDocument(value: unknown, options: ParseBackupOptions, report: Repor
     report('', 'must be a JSON object with a `secrets` array');
     return undefined;
   }
-  for (const name of Object.keys(value)) if (!topFields.has(name)) report(`/${escapeToken(name)}`, 'is not a known field (expected `secrets`, `cluster_id`)');
+  for (const name of Object.keys(value))
+    if (!topFields.has(name))
+      report(`/${escapeToken(name)}`, 'is not a known field (expected `secrets`, `cluster_id`)');
   const clusterId = value['cluster_id'];
   if (clusterId !== undefined && typeof clusterId !== 'string') report('/cluster_id', 'must be a string');
   const secrets = value['secrets'];
@@ -76,17 +86,24 @@ function readDocument(value: unknown, options: ParseBackupOptions, report: Repor
   return { ...(typeof clusterId === 'string' ? { clusterId } : {}), secrets: entries };
 }
 
-function readEntry(item: unknown, pointer: string, options: ParseBackupOptions, report: Report): BackupEntry | undefined {
+function readEntry(
+  item: unknown,
+  pointer: string,
+  options: ParseBackupOptions,
+  report: Report,
+): BackupEntry | undefined {
   if (!isPlainObject(item)) {
     report(pointer, 'must be an object with `path`, `key`, `type` and `value`');
     return undefined;
   }
   const before = countingReport(report);
-  for (const name of Object.keys(item)) if (!entryFields.has(name)) before.report(`${pointer}/${escapeToken(name)}`, 'is not a known field');
+  for (const name of Object.keys(item))
+    if (!entryFields.has(name)) before.report(`${pointer}/${escapeToken(name)}`, 'is not a known field');
 
   const path = item['path'];
   if (typeof path !== 'string') before.report(`${pointer}/path`, 'must be a string (`""` for the root)');
-  else if (path.startsWith('/') || path.endsWith('/')) before.report(`${pointer}/path`, `must not start or end with \`/\`, got \`${clip(path)}\``);
+  else if (path.startsWith('/') || path.endsWith('/'))
+    before.report(`${pointer}/path`, `must not start or end with \`/\`, got \`${clip(path)}\``);
   const key = item['key'];
   if (typeof key !== 'string' || key === '') before.report(`${pointer}/key`, 'must be a non-empty string');
   else if (key.startsWith('/')) before.report(`${pointer}/key`, `must not start with \`/\`, got \`${clip(key)}\``);
@@ -96,14 +113,20 @@ function readEntry(item: unknown, pointer: string, options: ParseBackupOptions, 
   const bytes = readValue(item['value'], type, `${pointer}/value`, options, before.report);
 
   const description = item['description'];
-  if (description !== undefined && typeof description !== 'string') before.report(`${pointer}/description`, 'must be a string');
+  if (description !== undefined && typeof description !== 'string')
+    before.report(`${pointer}/description`, 'must be a string');
   const labels = item['labels'];
-  if (labels !== undefined && (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string'))) before.report(`${pointer}/labels`, 'must be an array of strings');
+  if (labels !== undefined && (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string')))
+    before.report(`${pointer}/labels`, 'must be an array of strings');
   if (type === 'binary' && (description !== undefined || labels !== undefined)) {
-    before.report(pointer, 'a binary secret cannot carry `description` or `labels` (the Secrets API stores them with text secrets only)');
+    before.report(
+      pointer,
+      'a binary secret cannot carry `description` or `labels` (the Secrets API stores them with text secrets only)',
+    );
   }
   for (const name of ['author', 'created', 'updated'] as const) {
-    if (item[name] !== undefined && typeof item[name] !== 'string') before.report(`${pointer}/${name}`, 'must be a string');
+    if (item[name] !== undefined && typeof item[name] !== 'string')
+      before.report(`${pointer}/${name}`, 'must be a string');
   }
 
   if (before.count > 0 || typeof path !== 'string' || typeof key !== 'string' || bytes === undefined) return undefined;
@@ -130,7 +153,13 @@ function readEntry(item: unknown, pointer: string, options: ParseBackupOptions, 
   };
 }
 
-function readValue(value: unknown, type: unknown, pointer: string, options: ParseBackupOptions, report: Report): Uint8Array | undefined {
+function readValue(
+  value: unknown,
+  type: unknown,
+  pointer: string,
+  options: ParseBackupOptions,
+  report: Report,
+): Uint8Array | undefined {
   if (typeof value !== 'string') {
     report(pointer, 'must be the value in base64 (a string)');
     return undefined;
@@ -168,7 +197,10 @@ function decodeUtf8(bytes: Uint8Array, source: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${source} is not UTF-8 text; expected a JSON backup file`, { details: { source }, cause: error });
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `${source} is not UTF-8 text; expected a JSON backup file`, {
+      details: { source },
+      cause: error,
+    });
   }
 }
 

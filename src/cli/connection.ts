@@ -25,26 +25,53 @@ const maxPasswordFileBytes = 4096;
 /** yargs options for reaching a remote store. */
 export const remoteOptions = {
   url: { type: 'string', describe: `Store URL (default: ${urlEnvVar}, else the saved session's)` },
-  'ca-file': { type: 'string', describe: `PEM CA bundle the store's certificate must chain to (default: ${caFileEnvVar})` },
-  'credential-file': { type: 'string', describe: 'Service-account credential JSON file (default: DCOS_SERVICE_ACCOUNT_CREDENTIAL)' },
+  'ca-file': {
+    type: 'string',
+    describe: `PEM CA bundle the store's certificate must chain to (default: ${caFileEnvVar})`,
+  },
+  'credential-file': {
+    type: 'string',
+    describe: 'Service-account credential JSON file (default: DCOS_SERVICE_ACCOUNT_CREDENTIAL)',
+  },
   'token-file': { type: 'string', describe: 'File holding an auth token' },
   username: { type: 'string', describe: 'Log in as this user (default: DCOS_SECRETS_USERNAME)' },
-  'password-file': { type: 'string', describe: 'File holding the password for --username (default: DCOS_SECRETS_PASSWORD)' },
-  'state-dir': { type: 'string', describe: 'Where `login` keeps its session (default: /var/lib/secrets-agent as root, else ~/.local/state/secrets-agent)' },
+  'password-file': {
+    type: 'string',
+    describe: 'File holding the password for --username (default: DCOS_SECRETS_PASSWORD)',
+  },
+  'state-dir': {
+    type: 'string',
+    describe:
+      'Where `login` keeps its session (default: /var/lib/secrets-agent as root, else ~/.local/state/secrets-agent)',
+  },
 } as const;
 
 /** yargs options for opening the embedded store in-process. */
 export const localOptions = {
-  'data-dir': { type: 'string', describe: 'Open the embedded store in this directory in-process (when no URL is given)' },
-  storage: { type: 'string', describe: 'Storage location for --data-dir: `file:` (default, under the data directory), `file:///abs/dir` or `zk://hosts/chroot`' },
-  'zk-auth': { type: 'string', describe: `ZooKeeper digest auth \`user:password\` for \`zk://\` storage (default: ${zookeeperAuthEnvVar}, which keeps it out of argv)` },
+  'data-dir': {
+    type: 'string',
+    describe: 'Open the embedded store in this directory in-process (when no URL is given)',
+  },
+  storage: {
+    type: 'string',
+    describe:
+      'Storage location for --data-dir: `file:` (default, under the data directory), `file:///abs/dir` or `zk://hosts/chroot`',
+  },
+  'zk-auth': {
+    type: 'string',
+    describe: `ZooKeeper digest auth \`user:password\` for \`zk://\` storage (default: ${zookeeperAuthEnvVar}, which keeps it out of argv)`,
+  },
 } as const;
 
 export const connectionOptions = { ...remoteOptions, ...localOptions } as const;
 
 /** yargs option for commands that take secret paths (`secret ...`, `login`): not part of connectionOptions. */
 export const basePathOption = {
-  'base-path': { type: 'string', describe: 'Resolve secret paths under this folder (default: the saved session\'s, from `login --base-path`; `/` for the store root)' },
+  'base-path': {
+    type: 'string',
+    describe:
+      "Resolve secret paths under this folder (default: the saved session's, from `login --base-path`; `/` for the store root)",
+  },
 } as const;
 
 /** The parsed values of connectionOptions (yargs camel-cases them too; we read the kebab names). */
@@ -106,7 +133,8 @@ export interface OpenConnectionOptions {
 
 // Picks up connection flags from a yargs argv (kebab-case keys).
 export function connectionArgsFrom(argv: Readonly<Record<string, unknown>>): ConnectionArgs {
-  const text = (key: string): string | undefined => (typeof argv[key] === 'string' && argv[key] !== '' ? (argv[key] as string) : undefined);
+  const text = (key: string): string | undefined =>
+    typeof argv[key] === 'string' && argv[key] !== '' ? (argv[key] as string) : undefined;
   return {
     url: text('url'),
     caFile: text('ca-file'),
@@ -123,10 +151,18 @@ export function connectionArgsFrom(argv: Readonly<Record<string, unknown>>): Con
 }
 
 // Opens the connection the arguments ask for. Remote: flags > environment > saved session.
-export async function openConnection(args: ConnectionArgs, io: CliIo, options: OpenConnectionOptions = {}): Promise<Connection> {
+export async function openConnection(
+  args: ConnectionArgs,
+  io: CliIo,
+  options: OpenConnectionOptions = {},
+): Promise<Connection> {
   const explicitUrl = args.url ?? nonEmpty(io.env[urlEnvVar]);
   if (explicitUrl === undefined && args.dataDir !== undefined) {
-    if (options.remoteOnly === true) throw new SecretsAgentError('ERR_USAGE', 'this command needs a store server: pass --url (or set DCOS_CLUSTER_URL), not --data-dir');
+    if (options.remoteOnly === true)
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        'this command needs a store server: pass --url (or set DCOS_CLUSTER_URL), not --data-dir',
+      );
     const basePath = resolveBasePath(args.basePath, undefined);
     // Loaded here: the store's modules (openpgp among them) cost start-up time a remote connection does not need.
     const { openEmbeddedStore } = await import('../store/embedded-store.js');
@@ -141,16 +177,37 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
   }
 
   const password = args.passwordFile === undefined ? undefined : await readPasswordFile(args.passwordFile);
-  const method = resolveAuthMethod({ credentialFile: args.credentialFile, tokenFile: args.tokenFile, username: args.username, password, env: io.env });
-  const session = method === undefined || explicitUrl === undefined ? await loadSession(args.stateDir ?? defaultStateDir({ env: io.env })) : undefined;
+  const method = resolveAuthMethod({
+    credentialFile: args.credentialFile,
+    tokenFile: args.tokenFile,
+    username: args.username,
+    password,
+    env: io.env,
+  });
+  const session =
+    method === undefined || explicitUrl === undefined
+      ? await loadSession(args.stateDir ?? defaultStateDir({ env: io.env }))
+      : undefined;
   // A credential names its login endpoint; with no URL given, its store is the one meant.
-  const url = explicitUrl ?? (method?.kind === 'service-account' ? storeUrlFromCredential(method.credential) : undefined) ?? session?.url;
+  const url =
+    explicitUrl ??
+    (method?.kind === 'service-account' ? storeUrlFromCredential(method.credential) : undefined) ??
+    session?.url;
   if (url === undefined) {
-    throw new SecretsAgentError('ERR_USAGE', `no store to talk to: pass --url (or set ${urlEnvVar}), run \`secrets-agent login\` first, or pass --data-dir for the embedded store`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `no store to talk to: pass --url (or set ${urlEnvVar}), run \`secrets-agent login\` first, or pass --data-dir for the embedded store`,
+    );
   }
   const chosen = chooseAuth(method, session, url);
-  const basePath = resolveBasePath(args.basePath, session !== undefined && session.url === url ? session.basePath : undefined);
-  const caFile = args.caFile ?? nonEmpty(io.env[caFileEnvVar]) ?? (session !== undefined && session.url === url ? session.caFile : undefined);
+  const basePath = resolveBasePath(
+    args.basePath,
+    session !== undefined && session.url === url ? session.basePath : undefined,
+  );
+  const caFile =
+    args.caFile ??
+    nonEmpty(io.env[caFileEnvVar]) ??
+    (session !== undefined && session.url === url ? session.caFile : undefined);
   const transport = createHttpTransport({
     ...(caFile === undefined ? {} : { caFile }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
@@ -164,13 +221,19 @@ export async function openConnection(args: ConnectionArgs, io: CliIo, options: O
       const renewable = method.kind === 'service-account' || method.kind === 'password';
       return createTokenProvider({
         method,
-        ...(renewable ? { login: (request, endpoint) => loginClient.login(request, endpoint), loginEndpoint: chooseLoginEndpoint({ url }) } : {}),
+        ...(renewable
+          ? {
+              login: (request, endpoint) => loginClient.login(request, endpoint),
+              loginEndpoint: chooseLoginEndpoint({ url }),
+            }
+          : {}),
         ...(renewable && initialToken !== undefined ? { initialToken } : {}),
         ...log,
       });
     };
     const ownTokens = createTokens(chosen.method, chosen.initialToken);
-    const tokens = options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));
+    const tokens =
+      options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));
     const api = createSecretsHttpApi({ url, tokenProvider: tokens, transport, ...log });
     const iam = createIamClient({ url, transport, tokenProvider: tokens, ...log });
     let closing: Promise<void> | undefined;
@@ -205,29 +268,52 @@ export async function readPasswordFile(file: string): Promise<string> {
   let text: string;
   try {
     const bytes = await readFile(file);
-    if (bytes.length > maxPasswordFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `${file}: larger than ${maxPasswordFileBytes} bytes; expected one line holding a password`);
+    if (bytes.length > maxPasswordFileBytes)
+      throw new SecretsAgentError(
+        'ERR_INPUT_INVALID',
+        `${file}: larger than ${maxPasswordFileBytes} bytes; expected one line holding a password`,
+      );
     text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
   const password = text.replace(/\r?\n$/, '');
-  if (password === '') throw new SecretsAgentError('ERR_INPUT_INVALID', `${file}: empty; expected one line holding a password`);
+  if (password === '')
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `${file}: empty; expected one line holding a password`);
   return password;
 }
 
 // A credential from flags or environment wins; else the saved session (its credential when it
 // kept one, so an expired token can be renewed; else its token alone).
-function chooseAuth(method: AuthMethod | undefined, session: Session | undefined, url: string): { method: AuthMethod; initialToken?: string; source: string } {
+function chooseAuth(
+  method: AuthMethod | undefined,
+  session: Session | undefined,
+  url: string,
+): { method: AuthMethod; initialToken?: string; source: string } {
   if (method !== undefined) return { method, source: method.kind === 'token-file' ? '--token-file' : method.source };
   if (session === undefined) {
-    throw new SecretsAgentError('ERR_AUTH_LOGIN_REQUIRED', 'no credential: pass --credential-file, --token-file or --username with --password-file (or set DCOS_SERVICE_ACCOUNT_CREDENTIAL), or run `secrets-agent login`');
+    throw new SecretsAgentError(
+      'ERR_AUTH_LOGIN_REQUIRED',
+      'no credential: pass --credential-file, --token-file or --username with --password-file (or set DCOS_SERVICE_ACCOUNT_CREDENTIAL), or run `secrets-agent login`',
+    );
   }
   if (session.url !== url) {
-    throw new SecretsAgentError('ERR_AUTH_LOGIN_REQUIRED', `the saved session is for ${session.url}, not ${url}: run \`secrets-agent login --url ${url}\` or pass a credential`);
+    throw new SecretsAgentError(
+      'ERR_AUTH_LOGIN_REQUIRED',
+      `the saved session is for ${session.url}, not ${url}: run \`secrets-agent login --url ${url}\` or pass a credential`,
+    );
   }
   if (session.credential !== undefined) {
-    return { method: { kind: 'service-account', credential: session.credential, source: 'the saved session' }, initialToken: session.token, source: 'the saved session' };
+    return {
+      method: { kind: 'service-account', credential: session.credential, source: 'the saved session' },
+      initialToken: session.token,
+      source: 'the saved session',
+    };
   }
   return { method: { kind: 'token', token: session.token, source: 'the saved session' }, source: 'the saved session' };
 }

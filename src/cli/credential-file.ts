@@ -10,11 +10,19 @@ import type { ServiceAccountCredential } from '../store/iam/bootstrap.js';
 
 // Fails at once (before any account exists) when FILE exists or its directory is not writable.
 export async function probeCredentialOut(file: string): Promise<void> {
-  const exists = await stat(file).then(() => true, (error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return false;
-    throw cannotWrite(file, error);
-  });
-  if (exists) throw new SecretsAgentError('ERR_USAGE', `--credential-out ${file} already exists; it may hold another account's key: remove it or name a new file`, { details: { file } });
+  const exists = await stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw cannotWrite(file, error);
+    },
+  );
+  if (exists)
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `--credential-out ${file} already exists; it may hold another account's key: remove it or name a new file`,
+      { details: { file } },
+    );
   await access(dirname(file), constants.W_OK | constants.X_OK).catch((error: NodeJS.ErrnoException) => {
     throw cannotWrite(file, error);
   });
@@ -26,7 +34,11 @@ export async function writeCredentialFile(file: string, credential: ServiceAccou
   const dir = dirname(file);
   const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const handle = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     try {
       await handle.writeFile(content);
       await handle.sync();
@@ -36,7 +48,12 @@ export async function writeCredentialFile(file: string, credential: ServiceAccou
     await link(temp, file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new SecretsAgentError('ERR_USAGE', `--credential-out ${file} already exists; remove it or name a new file`, { details: { file } });
+    if (code === 'EEXIST')
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        `--credential-out ${file} already exists; remove it or name a new file`,
+        { details: { file } },
+      );
     throw cannotWrite(file, error as NodeJS.ErrnoException);
   } finally {
     await rm(temp, { force: true });
@@ -55,5 +72,9 @@ export async function removeCredentialFile(file: string): Promise<void> {
 }
 
 function cannotWrite(file: string, error: NodeJS.ErrnoException): SecretsAgentError {
-  return new SecretsAgentError('ERR_CONFIG_INVALID', `--credential-out ${file}: cannot write (${error.code ?? 'error'})`, { details: { file }, cause: error });
+  return new SecretsAgentError(
+    'ERR_CONFIG_INVALID',
+    `--credential-out ${file}: cannot write (${error.code ?? 'error'})`,
+    { details: { file }, cause: error },
+  );
 }

@@ -13,8 +13,15 @@ type EnableCompileCache = (directory?: string) => unknown;
 // Turns the cache on unless NODE_COMPILE_CACHE already chose (Node enables it itself then).
 export function enableCompileCache(env: Readonly<Record<string, string | undefined>>): void {
   const enable = (module as unknown as { enableCompileCache?: EnableCompileCache }).enableCompileCache;
-  if (typeof enable !== 'function' || env['NODE_COMPILE_CACHE'] !== undefined || env['NODE_DISABLE_COMPILE_CACHE'] !== undefined) return;
-  const directory = privateCacheDirectory(join(tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`));
+  if (
+    typeof enable !== 'function' ||
+    env['NODE_COMPILE_CACHE'] !== undefined ||
+    env['NODE_DISABLE_COMPILE_CACHE'] !== undefined
+  )
+    return;
+  const directory = privateCacheDirectory(
+    join(tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`),
+  );
   if (directory === undefined) return;
   try {
     enable(directory);

@@ -12,8 +12,22 @@ export type FdLoggerLevel = keyof typeof levelValues;
 
 /** Must equal core/log.ts `redactedKeys` (a test checks); core/log.ts cannot be imported here without loading pino. */
 export const fdLoggerRedactedKeys: readonly string[] = [
-  'value', 'values', 'password', 'token', 'authorization', 'Authorization', 'private_key', 'privateKey',
-  'secret', 'secrets', 'unsealKey', 'key', 'env', 'environment', 'credential', 'cookie',
+  'value',
+  'values',
+  'password',
+  'token',
+  'authorization',
+  'Authorization',
+  'private_key',
+  'privateKey',
+  'secret',
+  'secrets',
+  'unsealKey',
+  'key',
+  'env',
+  'environment',
+  'credential',
+  'cookie',
 ];
 const redacted = new Set(fdLoggerRedactedKeys);
 /** pino redacts `key`, `*.key` and `*.*.key`: the top level and two levels below it. */
@@ -35,17 +49,30 @@ type LogMethod = (objectOrMessage?: unknown, message?: string) => void;
 // isLevelEnabled, child, level); the rest of pino's interface is not there.
 export function createFdLogger(options: FdLoggerOptions): Logger {
   const write = options.write ?? ((line: string) => writeLine(options.fd ?? 2, line));
-  return buildLogger(options.level, { pid: process.pid, ...(options.name === undefined ? {} : { name: options.name }) }, write);
+  return buildLogger(
+    options.level,
+    { pid: process.pid, ...(options.name === undefined ? {} : { name: options.name }) },
+    write,
+  );
 }
 
-function buildLogger(initialLevel: FdLoggerLevel, bindings: Readonly<Record<string, unknown>>, write: (line: string) => void): Logger {
+function buildLogger(
+  initialLevel: FdLoggerLevel,
+  bindings: Readonly<Record<string, unknown>>,
+  write: (line: string) => void,
+): Logger {
   let level: FdLoggerLevel = initialLevel;
-  const method = (name: Exclude<FdLoggerLevel, 'silent'>): LogMethod => (objectOrMessage, message) => {
-    if (levelValues[name] < levelValues[level]) return;
-    const fields = typeof objectOrMessage === 'object' && objectOrMessage !== null ? (objectOrMessage as Record<string, unknown>) : {};
-    const msg = typeof objectOrMessage === 'string' ? objectOrMessage : message;
-    write(`${formatLine(levelValues[name], bindings, fields, msg)}\n`);
-  };
+  const method =
+    (name: Exclude<FdLoggerLevel, 'silent'>): LogMethod =>
+    (objectOrMessage, message) => {
+      if (levelValues[name] < levelValues[level]) return;
+      const fields =
+        typeof objectOrMessage === 'object' && objectOrMessage !== null
+          ? (objectOrMessage as Record<string, unknown>)
+          : {};
+      const msg = typeof objectOrMessage === 'string' ? objectOrMessage : message;
+      write(`${formatLine(levelValues[name], bindings, fields, msg)}\n`);
+    };
   const logger = {
     trace: method('trace'),
     debug: method('debug'),
@@ -60,17 +87,29 @@ function buildLogger(initialLevel: FdLoggerLevel, bindings: Readonly<Record<stri
     set level(value: string) {
       if (Object.hasOwn(levelValues, value)) level = value as FdLoggerLevel;
     },
-    isLevelEnabled: (name: string): boolean => Object.hasOwn(levelValues, name) && levelValues[name as FdLoggerLevel] >= levelValues[level],
+    isLevelEnabled: (name: string): boolean =>
+      Object.hasOwn(levelValues, name) && levelValues[name as FdLoggerLevel] >= levelValues[level],
     child: (more: Record<string, unknown>): Logger => buildLogger(level, { ...bindings, ...more }, write),
     flush: (): void => undefined,
   };
   return logger as unknown as Logger;
 }
 
-function formatLine(levelValue: number, bindings: Readonly<Record<string, unknown>>, fields: Record<string, unknown>, msg: string | undefined): string {
+function formatLine(
+  levelValue: number,
+  bindings: Readonly<Record<string, unknown>>,
+  fields: Record<string, unknown>,
+  msg: string | undefined,
+): string {
   const own: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) own[key] = key === 'err' ? serializeError(value) : value;
-  const line = { level: levelValue, time: new Date().toISOString(), ...redact(bindings, 1), ...redact(own, 1), ...(msg === undefined ? {} : { msg }) };
+  const line = {
+    level: levelValue,
+    time: new Date().toISOString(),
+    ...redact(bindings, 1),
+    ...redact(own, 1),
+    ...(msg === undefined ? {} : { msg }),
+  };
   return stringifySafe(line);
 }
 
@@ -79,7 +118,8 @@ function redact(value: Record<string, unknown>, depth: number): Record<string, u
   const out: Record<string, unknown> = Array.isArray(value) ? ([] as unknown as Record<string, unknown>) : {};
   for (const [key, inner] of Object.entries(value)) {
     if (redacted.has(key)) out[key] = '[Redacted]';
-    else if (depth < redactDepth && typeof inner === 'object' && inner !== null && !(inner instanceof Error)) out[key] = redact(inner as Record<string, unknown>, depth + 1);
+    else if (depth < redactDepth && typeof inner === 'object' && inner !== null && !(inner instanceof Error))
+      out[key] = redact(inner as Record<string, unknown>, depth + 1);
     else out[key] = inner;
   }
   return out;
@@ -88,7 +128,13 @@ function redact(value: Record<string, unknown>, depth: number): Record<string, u
 // As core/log.ts: code and message only, along the cause chain; third-party text is not trusted further.
 function serializeError(error: unknown): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { message: String(error) };
-  const { name, code, message, details, cause } = error as { name?: unknown; code?: unknown; message?: unknown; details?: unknown; cause?: unknown };
+  const { name, code, message, details, cause } = error as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+    cause?: unknown;
+  };
   const out: Record<string, unknown> = { type: name, code, message };
   if (details !== undefined) out['details'] = details;
   if (cause !== undefined && cause !== error) out['cause'] = serializeError(cause);
@@ -105,7 +151,8 @@ function toJsonSafe(value: unknown, ancestors: Set<object>): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object' || value === null) return value;
   if (ancestors.has(value)) return '[Circular]';
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON: () => unknown }).toJSON();
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return (value as { toJSON: () => unknown }).toJSON();
   ancestors.add(value);
   const out = Array.isArray(value)
     ? value.map((inner: unknown) => toJsonSafe(inner, ancestors))

@@ -35,19 +35,27 @@ export interface IamBootstrapPlan {
 // Checks the flags, reads the password and probes the credential path; ERR_USAGE on a bad combination.
 export async function planIamBootstrap(flags: IamBootstrapFlags, io: CliIo): Promise<IamBootstrapPlan> {
   const grants = flags.grants ?? [];
-  if (flags.passwordFile !== undefined && flags.superuser === undefined) throw usage('--password-file goes with --superuser UID');
+  if (flags.passwordFile !== undefined && flags.superuser === undefined)
+    throw usage('--password-file goes with --superuser UID');
   if ((flags.serviceAccount === undefined) !== (flags.credentialOut === undefined)) {
-    throw usage('--service-account UID and --credential-out FILE go together: the private key exists only in that file');
+    throw usage(
+      '--service-account UID and --credential-out FILE go together: the private key exists only in that file',
+    );
   }
-  if (grants.length > 0 && flags.serviceAccount === undefined) throw usage('--grant RID:ACTION needs --service-account UID');
+  if (grants.length > 0 && flags.serviceAccount === undefined)
+    throw usage('--grant RID:ACTION needs --service-account UID');
   if (flags.superuser !== undefined) assertUidFlag(flags.superuser, '--superuser');
   if (flags.serviceAccount !== undefined) assertUidFlag(flags.serviceAccount, '--service-account');
-  if (flags.superuser !== undefined && flags.superuser === flags.serviceAccount) throw usage('--superuser and --service-account must name different accounts');
+  if (flags.superuser !== undefined && flags.superuser === flags.serviceAccount)
+    throw usage('--superuser and --service-account must name different accounts');
   const parsedGrants = grants.map(parseGrantFlag);
 
   let superuser: IamBootstrapPlan['superuser'];
   if (flags.superuser !== undefined) {
-    superuser = { uid: flags.superuser, password: await readPasswordInput({ file: flags.passwordFile, who: `superuser \`${flags.superuser}\`` }, io) };
+    superuser = {
+      uid: flags.superuser,
+      password: await readPasswordInput({ file: flags.passwordFile, who: `superuser \`${flags.superuser}\`` }, io),
+    };
   }
   let serviceAccount: IamBootstrapPlan['serviceAccount'];
   if (flags.serviceAccount !== undefined && flags.credentialOut !== undefined) {
@@ -55,7 +63,10 @@ export async function planIamBootstrap(flags: IamBootstrapFlags, io: CliIo): Pro
     await probeCredentialOut(credentialOut);
     serviceAccount = { uid: flags.serviceAccount, credentialOut, grants: parsedGrants };
   }
-  return { ...(superuser === undefined ? {} : { superuser }), ...(serviceAccount === undefined ? {} : { serviceAccount }) };
+  return {
+    ...(superuser === undefined ? {} : { superuser }),
+    ...(serviceAccount === undefined ? {} : { serviceAccount }),
+  };
 }
 
 export interface ApplyIamBootstrapOptions {
@@ -67,7 +78,11 @@ export interface ApplyIamBootstrapOptions {
 }
 
 // Creates what the plan asks for on `iam`. A credential file exists afterwards only if its account does.
-export async function applyIamBootstrap(iam: Iam, plan: IamBootstrapPlan, options: ApplyIamBootstrapOptions): Promise<void> {
+export async function applyIamBootstrap(
+  iam: Iam,
+  plan: IamBootstrapPlan,
+  options: ApplyIamBootstrapOptions,
+): Promise<void> {
   const { log } = options;
   if (plan.superuser !== undefined) {
     if (options.whenExists === 'skip' && iam.getAccount(plan.superuser.uid) !== undefined) {
@@ -83,20 +98,39 @@ export async function applyIamBootstrap(iam: Iam, plan: IamBootstrapPlan, option
     log.info({ uid: account.uid }, 'service account exists; --service-account left it and --credential-out unchanged');
     return;
   }
-  if (options.loginEndpoint === undefined) throw usage('a service account needs the store URL for its credential\'s login_endpoint');
-  if (iam.getAccount(account.uid) !== undefined) throw new SecretsAgentError('ERR_IAM_ACCOUNT_EXISTS', `account \`${account.uid}\` already exists`, { details: { uid: account.uid } });
+  if (options.loginEndpoint === undefined)
+    throw usage("a service account needs the store URL for its credential's login_endpoint");
+  if (iam.getAccount(account.uid) !== undefined)
+    throw new SecretsAgentError('ERR_IAM_ACCOUNT_EXISTS', `account \`${account.uid}\` already exists`, {
+      details: { uid: account.uid },
+    });
   const keys = await generateServiceAccountKeyPair();
-  const credential = buildServiceAccountCredential({ uid: account.uid, privateKeyPem: keys.privateKeyPem, loginEndpoint: options.loginEndpoint });
+  const credential = buildServiceAccountCredential({
+    uid: account.uid,
+    privateKeyPem: keys.privateKeyPem,
+    loginEndpoint: options.loginEndpoint,
+  });
   // The file first: an account whose only private key could not be saved would be useless.
   await writeCredentialFile(account.credentialOut, credential);
   try {
-    await iam.createServiceAccount({ uid: account.uid, publicKeyPem: keys.publicKeyPem, description: 'service account created by store bootstrap' });
+    await iam.createServiceAccount({
+      uid: account.uid,
+      publicKeyPem: keys.publicKeyPem,
+      description: 'service account created by store bootstrap',
+    });
   } catch (error) {
     await removeCredentialFile(account.credentialOut);
     throw error;
   }
   for (const grant of account.grants) await iam.grant({ uid: account.uid, ...grant }, { createAcl: true });
-  log.info({ uid: account.uid, file: account.credentialOut, grants: account.grants.map((grant) => `${grant.rid} ${grant.action}`) }, 'service account created; credential written');
+  log.info(
+    {
+      uid: account.uid,
+      file: account.credentialOut,
+      grants: account.grants.map((grant) => `${grant.rid} ${grant.action}`),
+    },
+    'service account created; credential written',
+  );
 }
 
 // `RID:ACTION`, split at the last colon (rids contain colons): `dcos:secrets:default:/app/*:read`.
@@ -104,7 +138,10 @@ export function parseGrantFlag(value: string): { rid: string; action: AccessActi
   const colon = value.lastIndexOf(':');
   const rid = colon === -1 ? '' : value.slice(0, colon);
   const actionText = colon === -1 ? '' : value.slice(colon + 1);
-  if (rid === '' || actionText === '') throw usage(`Expected \`--grant\` to be RID:ACTION (e.g. dcos:secrets:default:/app/*:read), got \`${value.slice(0, 200)}\``);
+  if (rid === '' || actionText === '')
+    throw usage(
+      `Expected \`--grant\` to be RID:ACTION (e.g. dcos:secrets:default:/app/*:read), got \`${value.slice(0, 200)}\``,
+    );
   try {
     assertRid(rid);
     return { rid, action: parseAction(actionText) };

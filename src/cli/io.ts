@@ -22,7 +22,11 @@ export function writeLine(stream: Writable, line: string): void {
 
 // Reads a whole stream (stdin) into memory, refusing more than `maxBytes`: a password, a key or
 // a secret fed from a pipe must not grow without bound. `tooLarge` names what was too large.
-export async function readCappedStream(stream: Readable, maxBytes: number, tooLarge: (total: number) => Error): Promise<Buffer> {
+export async function readCappedStream(
+  stream: Readable,
+  maxBytes: number,
+  tooLarge: (total: number) => Error,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {

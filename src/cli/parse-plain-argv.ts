@@ -18,7 +18,10 @@ export interface PlainOptionSpec {
 export type PlainArgv = Record<string, unknown> & { readonly _: readonly string[] };
 
 // Parses `[command, ...options, '--', ...rest]`; undefined when yargs must decide.
-export function parsePlainArgv(argv: readonly string[], options: Readonly<Record<string, PlainOptionSpec>>): PlainArgv | undefined {
+export function parsePlainArgv(
+  argv: readonly string[],
+  options: Readonly<Record<string, PlainOptionSpec>>,
+): PlainArgv | undefined {
   const [command, ...tokens] = argv;
   if (command === undefined) return undefined;
   const parsed: Record<string, unknown> = {};

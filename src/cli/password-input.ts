@@ -22,26 +22,43 @@ export async function readPasswordInput(options: PasswordInputOptions, io: CliIo
   if (options.file !== undefined) return readPasswordFile(resolve(io.cwd, options.file));
   const terminal = io.stdin as Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   if (terminal.isTTY !== true || typeof terminal.setRawMode !== 'function') {
-    throw new SecretsAgentError('ERR_USAGE', `the password for ${options.who} comes from --password-file FILE (or \`--password-file -\` for stdin), or a prompt on a terminal; none is available`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `the password for ${options.who} comes from --password-file FILE (or \`--password-file -\` for stdin), or a prompt on a terminal; none is available`,
+    );
   }
   const first = await promptHidden(terminal, io, `Password for ${options.who}: `);
   const second = await promptHidden(terminal, io, 'Repeat the password: ');
-  if (first !== second) throw new SecretsAgentError('ERR_INPUT_INVALID', `the two passwords typed for ${options.who} differ`);
+  if (first !== second)
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `the two passwords typed for ${options.who} differ`);
   if (first === '') throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${options.who} is empty`);
   return first;
 }
 
 // The first line of stdin (trailing newline dropped), capped like a password file.
 async function readPasswordFromStdin(stdin: Readable, who: string): Promise<string> {
-  const bytes = await readCappedStream(stdin, maxPasswordBytes, () => new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin is larger than ${maxPasswordBytes} bytes`));
+  const bytes = await readCappedStream(
+    stdin,
+    maxPasswordBytes,
+    () =>
+      new SecretsAgentError(
+        'ERR_INPUT_INVALID',
+        `the password for ${who} on stdin is larger than ${maxPasswordBytes} bytes`,
+      ),
+  );
   const password = bytes.toString('utf8').replace(/\r?\n$/, '');
   if (password === '') throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin is empty`);
-  if (/[\r\n]/.test(password)) throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin must be one line`);
+  if (/[\r\n]/.test(password))
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `the password for ${who} on stdin must be one line`);
   return password;
 }
 
 // Reads one line in raw mode without echoing it; Ctrl-C or Ctrl-D before Enter aborts.
-function promptHidden(terminal: Readable & { setRawMode?: (raw: boolean) => unknown }, io: CliIo, prompt: string): Promise<string> {
+function promptHidden(
+  terminal: Readable & { setRawMode?: (raw: boolean) => unknown },
+  io: CliIo,
+  prompt: string,
+): Promise<string> {
   io.stderr.write(prompt);
   terminal.setRawMode?.(true);
   terminal.resume();
@@ -60,15 +77,20 @@ function promptHidden(terminal: Readable & { setRawMode?: (raw: boolean) => unkn
       for (const [index, char] of chars.entries()) {
         if (char === '\r' || char === '\n') {
           // Typed ahead (or pasted) past this line: leave it for the next prompt.
-          const rest = chars.slice(index + 1).join('').replace(/^\n/, '');
+          const rest = chars
+            .slice(index + 1)
+            .join('')
+            .replace(/^\n/, '');
           finish();
           if (rest !== '') terminal.unshift(Buffer.from(rest));
           return;
         }
-        if (char === '\u0003' || char === '\u0004') return finish(new SecretsAgentError('ERR_USAGE', 'password prompt aborted'));
+        if (char === '\u0003' || char === '\u0004')
+          return finish(new SecretsAgentError('ERR_USAGE', 'password prompt aborted'));
         if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
         else typed += char;
-        if (Buffer.byteLength(typed) > maxPasswordBytes) return finish(new SecretsAgentError('ERR_INPUT_INVALID', `password longer than ${maxPasswordBytes} bytes`));
+        if (Buffer.byteLength(typed) > maxPasswordBytes)
+          return finish(new SecretsAgentError('ERR_INPUT_INVALID', `password longer than ${maxPasswordBytes} bytes`));
       }
     };
     terminal.on('data', onData);
@@ -83,7 +105,8 @@ export function passwordFileFlag(argv: Readonly<Record<string, unknown>>, comman
   const extra = Array.isArray(argv['_']) ? argv['_'].slice(commandWords).map(String) : [];
   const dash = value === '' && extra.includes('-');
   const stray = extra.filter((word) => !(dash && word === '-'));
-  if (stray.length > 0) throw new SecretsAgentError('ERR_USAGE', `Unknown argument: ${stray.map((word) => word.slice(0, 80)).join(', ')}`);
+  if (stray.length > 0)
+    throw new SecretsAgentError('ERR_USAGE', `Unknown argument: ${stray.map((word) => word.slice(0, 80)).join(', ')}`);
   if (dash) return '-';
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

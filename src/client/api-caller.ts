@@ -60,13 +60,20 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
 
   return async function callApi(call: ApiCall): Promise<ApiResult> {
     if (call.authenticated === false) return send(call, undefined);
-    if (tokenProvider === undefined) throw new SecretsAgentError('ERR_USAGE', `${call.method} ${call.path}: this call needs credentials, and the client has none`);
+    if (tokenProvider === undefined)
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        `${call.method} ${call.path}: this call needs credentials, and the client has none`,
+      );
     const token = await tokenProvider.getToken();
     try {
       return await send(call, token);
     } catch (error) {
       if (!isSecretsAgentError(error) || error.details?.['status'] !== 401) throw error;
-      log?.info({ method: call.method, path: error.details['path'], code: error.code }, 'token refused; logging in again');
+      log?.info(
+        { method: call.method, path: error.details['path'], code: error.code },
+        'token refused; logging in again',
+      );
       tokenProvider.invalidate(token, error);
       return send(call, await tokenProvider.getToken());
     }

@@ -2,12 +2,14 @@
 // Anything that could climb out or be decoded into something else is refused before it is
 // joined: absolute paths, `.`/`..`, empty segments, backslashes, percent-escapes (`..%2F..`),
 // control characters.
+import { hasControlCharacter } from '../core/control-characters.js';
 import { SecretsAgentError } from '../core/errors.js';
 
 // Checks and normalizes the base itself ('' or undefined: no confinement; one trailing `/` allowed).
 export function parseBasePath(basePath: unknown): string {
   if (basePath === undefined || basePath === '') return '';
-  if (typeof basePath !== 'string') throw new SecretsAgentError('ERR_USAGE', `Expected \`basePath\` to be a string, got a ${typeof basePath}`);
+  if (typeof basePath !== 'string')
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`basePath\` to be a string, got a ${typeof basePath}`);
   const trimmed = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
   assertRelativeSegments(trimmed, basePath, 'basePath');
   return trimmed;
@@ -31,7 +33,7 @@ function assertRelativeSegments(path: string, original: string, what: 'path' | '
   if (path.startsWith('/')) fail('it is absolute (starts with `/`)');
   if (path.includes('\\')) fail('it contains a backslash');
   if (path.includes('%')) fail('it contains `%` (percent-escapes could decode to `/` or `..` on the server)');
-  if (/[\u0000-\u001f\u007f]/.test(path)) fail('it contains a control character');
+  if (hasControlCharacter(path)) fail('it contains a control character');
   for (const [index, segment] of path.split('/').entries()) {
     if (segment === '') fail(`segment ${index + 1} is empty (doubled \`/\`)`);
     if (segment === '.' || segment === '..') fail(`segment ${index + 1} \`${segment}\` would leave the base path`);
@@ -41,5 +43,7 @@ function assertRelativeSegments(path: string, original: string, what: 'path' | '
 function invalid(path: string, reason: string, what: 'path' | 'basePath' = 'path'): SecretsAgentError {
   const shown = JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}...` : path).slice(1, -1);
   const subject = what === 'basePath' ? `basePath \`${shown}\`` : `Secret path \`${shown}\``;
-  return new SecretsAgentError('ERR_SECRET_PATH_INVALID', `${subject} is invalid: ${reason}`, { details: { path: shown } });
+  return new SecretsAgentError('ERR_SECRET_PATH_INVALID', `${subject} is invalid: ${reason}`, {
+    details: { path: shown },
+  });
 }

@@ -79,10 +79,14 @@ export function createChangeFeedClient(options: ChangeFeedClientOptions): Change
         return parseSecretChanges(response, context);
       } catch (error) {
         if (isMissingEndpoint(error)) {
-          throw new SecretsAgentError('ERR_CHANGES_UNSUPPORTED', `the store at ${options.url} has no change feed (GET ${path} answered ${String(error.details?.['status'])})`, {
-            details: { status: error.details?.['status'], path },
-            cause: error,
-          });
+          throw new SecretsAgentError(
+            'ERR_CHANGES_UNSUPPORTED',
+            `the store at ${options.url} has no change feed (GET ${path} answered ${String(error.details?.['status'])})`,
+            {
+              details: { status: error.details?.['status'], path },
+              cause: error,
+            },
+          );
         }
         throw error;
       }
@@ -119,7 +123,8 @@ export interface WatchResult {
 export async function watchSecretChanges(options: WatchSecretChangesOptions): Promise<WatchResult> {
   const waitMs = options.waitMs ?? defaultChangeWaitMs;
   assertWaitMs(waitMs);
-  if (typeof options.onChanges !== 'function') throw new SecretsAgentError('ERR_USAGE', 'Expected `onChanges` to be a function');
+  if (typeof options.onChanges !== 'function')
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `onChanges` to be a function');
   const backoff = resolveBackoff(options.backoff ?? defaultWatchBackoff);
   const client = createChangeFeedClient(options);
   const { signal, log } = options;
@@ -129,14 +134,23 @@ export async function watchSecretChanges(options: WatchSecretChangesOptions): Pr
 
   while (!stopped()) {
     try {
-      const answer = await client.fetchChanges({ index, waitMs, prefix: options.prefix, ...(signal === undefined ? {} : { signal }) });
-      if (answer.reset || answer.paths.length > 0) await options.onChanges(answer.paths, { reset: answer.reset, index: answer.index });
+      const answer = await client.fetchChanges({
+        index,
+        waitMs,
+        prefix: options.prefix,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      if (answer.reset || answer.paths.length > 0)
+        await options.onChanges(answer.paths, { reset: answer.reset, index: answer.index });
       index = answer.index;
       failures = 0;
     } catch (error) {
       if (stopped()) break;
       if (isSecretsAgentError(error, 'ERR_CHANGES_UNSUPPORTED')) {
-        log?.info({ url: options.url, status: error.details?.['status'] }, 'the store has no change feed; fall back to polling');
+        log?.info(
+          { url: options.url, status: error.details?.['status'] },
+          'the store has no change feed; fall back to polling',
+        );
         return { outcome: 'unsupported', index };
       }
       failures += 1;
@@ -165,9 +179,11 @@ function parseSecretChanges(response: HttpResponse, context: HttpErrorContext): 
   } catch {
     throw unexpectedResponse(context, response.status, 'the body is not JSON');
   }
-  if (typeof body !== 'object' || body === null) throw unexpectedResponse(context, response.status, 'the body is not a JSON object');
+  if (typeof body !== 'object' || body === null)
+    throw unexpectedResponse(context, response.status, 'the body is not a JSON object');
   const { index, paths, reset } = body as Record<string, unknown>;
-  if (typeof index !== 'string' || index === '') throw unexpectedResponse(context, response.status, '`index` is not a non-empty string');
+  if (typeof index !== 'string' || index === '')
+    throw unexpectedResponse(context, response.status, '`index` is not a non-empty string');
   if (!Array.isArray(paths) || !paths.every((path): path is string => typeof path === 'string')) {
     throw unexpectedResponse(context, response.status, '`paths` is not an array of strings');
   }

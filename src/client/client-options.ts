@@ -6,7 +6,10 @@ import { SecretsAgentError } from '../core/errors.js';
 export function assertOptionalPositiveInteger(value: unknown, name: string): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be a positive integer, got ${describeValue(value)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`${name}\` to be a positive integer, got ${describeValue(value)}`,
+    );
   }
 }
 
@@ -20,16 +23,27 @@ export function parseBaseUrl(value: unknown, name = 'url'): URL {
   try {
     url = new URL(value);
   } catch (error) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be an http(s) URL, got ${describeValue(value)}`, { cause: error });
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be an http(s) URL, got ${describeValue(value)}`, {
+      cause: error,
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be an http(s) URL, got scheme \`${url.protocol}\``);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`${name}\` to be an http(s) URL, got scheme \`${url.protocol}\``,
+    );
   }
   if (url.username !== '' || url.password !== '') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` without user:password (credentials go in --credential-file, --token-file or DCOS_SECRETS_USERNAME/PASSWORD)`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`${name}\` without user:password (credentials go in --credential-file, --token-file or DCOS_SECRETS_USERNAME/PASSWORD)`,
+    );
   }
   if (url.search !== '' || url.hash !== '') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` without a query or fragment, got ${describeValue(value)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`${name}\` without a query or fragment, got ${describeValue(value)}`,
+    );
   }
   url.pathname = url.pathname.replace(/\/+$/, '');
   return url;

@@ -4,6 +4,7 @@
 // Non-JSON bodies (Admin Router's HTML 401/403 pages, proxies) never reach the message.
 import { SecretsAgentError, isErrorCode, type ErrorCode } from '../core/errors.js';
 import { parseRetryAfterMs } from '../core/backoff.js';
+import { replaceControlCharacters } from '../core/control-characters.js';
 import type { HttpResponse } from './http-transport.js';
 
 /** What the request was about; picks the code for a bare status (404 on a secret vs. on an account). */
@@ -32,7 +33,11 @@ const byArea: Readonly<Record<ApiArea, { notFound: ErrorCode; conflict: ErrorCod
 
 // Turns an error response into a SecretsAgentError whose details carry status, method, URL path,
 // the server's own code (if any) and `retryAfterMs` when the server sent Retry-After.
-export function mapHttpError(response: HttpResponse, context: HttpErrorContext, nowMs: number = Date.now()): SecretsAgentError {
+export function mapHttpError(
+  response: HttpResponse,
+  context: HttpErrorContext,
+  nowMs: number = Date.now(),
+): SecretsAgentError {
   const { status } = response;
   const contentType = headerText(response.headers['content-type']).toLowerCase();
   const body = contentType.includes('json') ? parseErrorBody(response.body) : undefined;
@@ -41,9 +46,7 @@ export function mapHttpError(response: HttpResponse, context: HttpErrorContext, 
   const serverCode = body?.code;
   const retryAfterMs = parseRetryAfterMs(response.headers['retry-after'], nowMs);
   const code = isErrorCode(serverCode) ? serverCode : codeForStatus(status, context.area, description, html);
-  const message = description !== undefined
-    ? clean(description)
-    : defaultMessage(status, body?.title, context, html);
+  const message = description !== undefined ? clean(description) : defaultMessage(status, body?.title, context, html);
   return new SecretsAgentError(code, message, {
     details: {
       status,
@@ -76,7 +79,9 @@ function codeForStatus(status: number, area: ApiArea, description: string | unde
     case 429:
       return 'ERR_AUTH_THROTTLED';
     case 503:
-      return description !== undefined && /\bsealed\b/i.test(description) ? 'ERR_STORE_SEALED' : 'ERR_STORE_UNREACHABLE';
+      return description !== undefined && /\bsealed\b/i.test(description)
+        ? 'ERR_STORE_SEALED'
+        : 'ERR_STORE_UNREACHABLE';
     default:
       return 'ERR_HTTP_UNEXPECTED';
   }
@@ -113,7 +118,7 @@ function parseErrorBody(raw: Buffer): ErrorBody | undefined {
 
 // Server text is untrusted: no control characters, bounded length.
 function clean(text: string): string {
-  const printable = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const printable = replaceControlCharacters(text, ' ');
   return printable.length > 500 ? `${printable.slice(0, 500)}...` : printable;
 }
 
@@ -122,9 +127,19 @@ function headerText(value: string | string[] | undefined): string {
 }
 
 const statusTexts: Readonly<Record<number, string>> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
-  413: 'Payload Too Large', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
-  502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 function statusText(status: number): string {
@@ -133,7 +148,11 @@ function statusText(status: number): string {
 
 // A 2xx answer whose body is not what the API promises (wrong Content-Type, bad JSON shape).
 export function unexpectedResponse(context: HttpErrorContext, status: number, reason: string): SecretsAgentError {
-  return new SecretsAgentError('ERR_HTTP_UNEXPECTED', `${context.method} ${context.urlPath}: unexpected answer (HTTP ${status}): ${reason}`, {
-    details: { status, method: context.method, path: context.urlPath },
-  });
+  return new SecretsAgentError(
+    'ERR_HTTP_UNEXPECTED',
+    `${context.method} ${context.urlPath}: unexpected answer (HTTP ${status}): ${reason}`,
+    {
+      details: { status, method: context.method, path: context.urlPath },
+    },
+  );
 }

@@ -66,7 +66,10 @@ const { Agent, request: sendRequest } = loadUndici();
 function loadUndici(): { Agent: typeof UndiciAgent; request: RequestFn } {
   const require = createRequire(import.meta.url);
   try {
-    return { Agent: require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent, request: require('undici/lib/api/api-request.js') as RequestFn };
+    return {
+      Agent: require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent,
+      request: require('undici/lib/api/api-request.js') as RequestFn,
+    };
   } catch {
     const undici = require('undici') as typeof import('undici');
     return { Agent: undici.Agent, request: undici.Agent.prototype.request as unknown as RequestFn };
@@ -125,7 +128,11 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {
       if (request.signal?.aborted === true && !timedOut) throw request.signal.reason;
-      if (timedOut) throw new SecretsAgentError('ERR_TIMEOUT', `${target}: no complete answer within ${deadlineMs} ms`, { details: { timeoutMs: deadlineMs }, cause: error });
+      if (timedOut)
+        throw new SecretsAgentError('ERR_TIMEOUT', `${target}: no complete answer within ${deadlineMs} ms`, {
+          details: { timeoutMs: deadlineMs },
+          cause: error,
+        });
       if (isSecretsAgentError(error)) throw error;
       throw mapTransportError(error, target);
     } finally {
@@ -152,23 +159,37 @@ function readCaFile(file: string): Buffer {
   try {
     pem = readFileSync(file);
   } catch (error) {
-    throw new SecretsAgentError('ERR_TLS_CONFIG', `CA file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_TLS_CONFIG',
+      `CA file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new SecretsAgentError('ERR_TLS_CONFIG', `CA file ${file}: no PEM certificate (\`-----BEGIN CERTIFICATE-----\`) found`, { details: { file } });
+    throw new SecretsAgentError(
+      'ERR_TLS_CONFIG',
+      `CA file ${file}: no PEM certificate (\`-----BEGIN CERTIFICATE-----\`) found`,
+      { details: { file } },
+    );
   }
   return pem;
 }
 
 // Reads the whole body but refuses to buffer more than `maxBytes`; the socket is dropped past it.
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown }, maxBytes: number, target: string): Promise<Buffer> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(error?: Error): unknown },
+  maxBytes: number,
+  target: string,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.length;
     if (total > maxBytes) {
       body.destroy();
-      throw new SecretsAgentError('ERR_HTTP_UNEXPECTED', `${target}: response is larger than ${maxBytes} bytes`, { details: { maxBytes } });
+      throw new SecretsAgentError('ERR_HTTP_UNEXPECTED', `${target}: response is larger than ${maxBytes} bytes`, {
+        details: { maxBytes },
+      });
     }
     chunks.push(chunk);
   }

@@ -12,7 +12,8 @@ import type { TokenProvider } from './token-provider.js';
 const jsonType = 'application/json';
 const base = '/acs/api/v1';
 
-export type LoginRequest = { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
+export type LoginRequest =
+  { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
 export type IamAction = 'create' | 'read' | 'update' | 'delete' | 'full';
 const actions: readonly IamAction[] = ['create', 'read', 'update', 'delete', 'full'];
 
@@ -54,7 +55,12 @@ export function createIamClient(options: IamClientOptions): IamClient {
   const ownTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport(options);
   const log = options.log === undefined ? {} : { log: options.log };
-  const call: ApiCaller = createApiCaller({ baseUrl, transport, ...(options.tokenProvider === undefined ? {} : { tokenProvider: options.tokenProvider }), ...log });
+  const call: ApiCaller = createApiCaller({
+    baseUrl,
+    transport,
+    ...(options.tokenProvider === undefined ? {} : { tokenProvider: options.tokenProvider }),
+    ...log,
+  });
   let closing: Promise<void> | undefined;
 
   const jsonBody = (value: unknown): { headers: Record<string, string>; body: string } => ({
@@ -67,27 +73,58 @@ export function createIamClient(options: IamClientOptions): IamClient {
   return {
     async login(request, loginEndpoint) {
       const uid = request.uid;
-      if (typeof uid !== 'string' || uid === '') throw new SecretsAgentError('ERR_USAGE', 'Expected `uid` to be a non-empty string');
+      if (typeof uid !== 'string' || uid === '')
+        throw new SecretsAgentError('ERR_USAGE', 'Expected `uid` to be a non-empty string');
       const body = 'password' in request ? { uid, password: request.password } : { uid, token: request.token };
       const endpoint = loginEndpoint === undefined ? undefined : parseBaseUrl(loginEndpoint, 'login_endpoint');
-      const caller = endpoint === undefined ? call : createApiCaller({ baseUrl: new URL(endpoint.origin), transport, ...log });
+      const caller =
+        endpoint === undefined ? call : createApiCaller({ baseUrl: new URL(endpoint.origin), transport, ...log });
       const path = endpoint === undefined ? `${base}/auth/login` : endpoint.pathname;
-      const { response, context } = await caller({ method: 'POST', path, area: 'login', authenticated: false, ...jsonBody(body) });
+      const { response, context } = await caller({
+        method: 'POST',
+        path,
+        area: 'login',
+        authenticated: false,
+        ...jsonBody(body),
+      });
       const { token } = parseObject(response, context);
       // Portworx/LOS: an empty token is a failed login too ("Error generating authentication token").
-      if (typeof token !== 'string' || token === '') throw unexpectedResponse(context, response.status, '/token is missing or empty');
+      if (typeof token !== 'string' || token === '')
+        throw unexpectedResponse(context, response.status, '/token is missing or empty');
       return token;
     },
     async createUser(input) {
-      const body = { password: input.password, ...(input.description === undefined ? {} : { description: input.description }) };
-      await call({ method: 'PUT', path: `${base}/users/${encodeUid(input.uid)}`, area: 'iam-account', ...jsonBody(body) });
+      const body = {
+        password: input.password,
+        ...(input.description === undefined ? {} : { description: input.description }),
+      };
+      await call({
+        method: 'PUT',
+        path: `${base}/users/${encodeUid(input.uid)}`,
+        area: 'iam-account',
+        ...jsonBody(body),
+      });
     },
     async createServiceAccount(input) {
-      const body = { public_key: input.publicKeyPem, ...(input.description === undefined ? {} : { description: input.description }) };
-      await call({ method: 'PUT', path: `${base}/users/${encodeUid(input.uid)}`, area: 'iam-account', ...jsonBody(body) });
+      const body = {
+        public_key: input.publicKeyPem,
+        ...(input.description === undefined ? {} : { description: input.description }),
+      };
+      await call({
+        method: 'PUT',
+        path: `${base}/users/${encodeUid(input.uid)}`,
+        area: 'iam-account',
+        ...jsonBody(body),
+      });
     },
     async listAccounts(kind = 'user') {
-      const { response, context } = await call({ method: 'GET', path: `${base}/users`, query: `?type=${kind === 'service' ? 'service' : 'user'}`, area: 'iam-account', headers: { accept: jsonType } });
+      const { response, context } = await call({
+        method: 'GET',
+        path: `${base}/users`,
+        query: `?type=${kind === 'service' ? 'service' : 'user'}`,
+        area: 'iam-account',
+        headers: { accept: jsonType },
+      });
       const { array } = parseObject(response, context);
       if (!Array.isArray(array)) throw unexpectedResponse(context, response.status, '/array is not an array');
       return array.map((item: unknown, index) => {
@@ -95,11 +132,20 @@ export function createIamClient(options: IamClientOptions): IamClient {
           throw unexpectedResponse(context, response.status, `/array/${index}/uid is not a string`);
         }
         const { uid, description, is_service: isService } = item as Record<string, unknown>;
-        return { uid: uid as string, description: typeof description === 'string' ? description : '', isService: isService === true };
+        return {
+          uid: uid as string,
+          description: typeof description === 'string' ? description : '',
+          isService: isService === true,
+        };
       });
     },
     async getAccount(uid) {
-      const { response, context } = await call({ method: 'GET', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account', headers: { accept: jsonType } });
+      const { response, context } = await call({
+        method: 'GET',
+        path: `${base}/users/${encodeUid(uid)}`,
+        area: 'iam-account',
+        headers: { accept: jsonType },
+      });
       const body = parseObject(response, context);
       if (typeof body['uid'] !== 'string') throw unexpectedResponse(context, response.status, '/uid is not a string');
       const publicKey = body['public_key'];
@@ -114,7 +160,12 @@ export function createIamClient(options: IamClientOptions): IamClient {
       await call({ method: 'DELETE', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account' });
     },
     async createAcl(rid, description) {
-      await call({ method: 'PUT', path: `${base}/acls/${encodeRid(rid)}`, area: 'iam-acl', ...jsonBody(description === undefined ? {} : { description }) });
+      await call({
+        method: 'PUT',
+        path: `${base}/acls/${encodeRid(rid)}`,
+        area: 'iam-acl',
+        ...jsonBody(description === undefined ? {} : { description }),
+      });
     },
     async grant(input) {
       await call({ method: 'PUT', path: grantPath(input), area: 'iam-acl' });
@@ -123,7 +174,12 @@ export function createIamClient(options: IamClientOptions): IamClient {
       await call({ method: 'DELETE', path: grantPath(input), area: 'iam-acl' });
     },
     async checkGrant(input) {
-      const { response, context } = await call({ method: 'GET', path: grantPath(input), area: 'iam-acl', headers: { accept: jsonType } });
+      const { response, context } = await call({
+        method: 'GET',
+        path: grantPath(input),
+        area: 'iam-acl',
+        headers: { accept: jsonType },
+      });
       const { allowed } = parseObject(response, context);
       if (typeof allowed !== 'boolean') throw unexpectedResponse(context, response.status, '/allowed is not a boolean');
       return allowed;
@@ -137,16 +193,25 @@ export function createIamClient(options: IamClientOptions): IamClient {
 
 // `dcos:secrets:default:/a/b` → `dcos:secrets:default:%252Fa%252Fb` (reference.md §2.6). Colons stay.
 export function encodeRid(rid: string): string {
-  if (typeof rid !== 'string' || rid === '') throw new SecretsAgentError('ERR_USAGE', 'Expected `rid` to be a non-empty string');
-  return rid.split('/').map((part) => encodeURIComponent(part).replaceAll('%3A', ':')).join('%252F');
+  if (typeof rid !== 'string' || rid === '')
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `rid` to be a non-empty string');
+  return rid
+    .split('/')
+    .map((part) => encodeURIComponent(part).replaceAll('%3A', ':'))
+    .join('%252F');
 }
 
 function encodeUid(uid: string): string {
-  if (typeof uid !== 'string' || uid === '' || uid === '.' || uid === '..') throw new SecretsAgentError('ERR_USAGE', 'Expected `uid` to be a non-empty string');
+  if (typeof uid !== 'string' || uid === '' || uid === '.' || uid === '..')
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `uid` to be a non-empty string');
   return encodeURIComponent(uid);
 }
 
 function encodeAction(action: string): string {
-  if (!actions.includes(action as IamAction)) throw new SecretsAgentError('ERR_USAGE', `Expected \`action\` to be one of ${actions.join(', ')}, got \`${String(action).slice(0, 40)}\``);
+  if (!actions.includes(action as IamAction))
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`action\` to be one of ${actions.join(', ')}, got \`${String(action).slice(0, 40)}\``,
+    );
   return action;
 }

@@ -18,8 +18,10 @@ export function parseTextSecret(response: HttpResponse, context: HttpErrorContex
   const body = parseObject(response, context);
   const { value, author, created, updated, description, labels } = body;
   if (typeof value !== 'string') throw unexpectedResponse(context, response.status, '/value is not a string');
-  const optional = (name: string, field: unknown): Record<string, string> => (typeof field === 'string' ? { [name]: field } : {});
-  const labelList = Array.isArray(labels) && labels.every((label) => typeof label === 'string') ? { labels: labels as string[] } : {};
+  const optional = (name: string, field: unknown): Record<string, string> =>
+    typeof field === 'string' ? { [name]: field } : {};
+  const labelList =
+    Array.isArray(labels) && labels.every((label) => typeof label === 'string') ? { labels: labels as string[] } : {};
   return {
     type: 'text',
     bytes: new Uint8Array(Buffer.from(value, 'utf8')),
@@ -47,19 +49,27 @@ export function parseSealStatus(response: HttpResponse, context: HttpErrorContex
   if (typeof sealed !== 'boolean') throw unexpectedResponse(context, response.status, '/sealed is not a boolean');
   const count = (name: string, value: unknown): number => {
     if (value === undefined) return 0;
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw unexpectedResponse(context, response.status, `/${name} is not an integer`);
+    if (typeof value !== 'number' || !Number.isInteger(value))
+      throw unexpectedResponse(context, response.status, `/${name} is not an integer`);
     return value;
   };
-  return { sealed, threshold: count('threshold', threshold), shares: count('shares', shares), progress: count('progress', progress) };
+  return {
+    sealed,
+    threshold: count('threshold', threshold),
+    shares: count('shares', shares),
+    progress: count('progress', progress),
+  };
 }
 
 // `{"initialized": bool, "keys": [hex], "pgp_fingerprints": [hex]}`.
 export function parseInitStatus(response: HttpResponse, context: HttpErrorContext): InitStatus {
   const { initialized, keys, pgp_fingerprints: fingerprints } = parseObject(response, context);
-  if (typeof initialized !== 'boolean') throw unexpectedResponse(context, response.status, '/initialized is not a boolean');
+  if (typeof initialized !== 'boolean')
+    throw unexpectedResponse(context, response.status, '/initialized is not a boolean');
   const strings = (name: string, value: unknown): string[] => {
     if (value === undefined) return [];
-    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw unexpectedResponse(context, response.status, `/${name} is not an array of strings`);
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+      throw unexpectedResponse(context, response.status, `/${name} is not an array of strings`);
     return value as string[];
   };
   return { initialized, keys: strings('keys', keys), pgpFingerprints: strings('pgp_fingerprints', fingerprints) };
@@ -72,6 +82,7 @@ export function parseObject(response: HttpResponse, context: HttpErrorContext): 
   } catch {
     throw unexpectedResponse(context, response.status, 'the body is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw unexpectedResponse(context, response.status, 'the body is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw unexpectedResponse(context, response.status, 'the body is not a JSON object');
   return value as Record<string, unknown>;
 }

@@ -41,12 +41,19 @@ export function isRetryableError(error: unknown): boolean {
   if (!isSecretsAgentError(error)) return false;
   if (errorCodes[error.code].retryable) return true;
   const status = error.details?.['status'];
-  return typeof status === 'number' && status >= 500 && (error.code === 'ERR_HTTP_UNEXPECTED' || error.code === 'ERR_INTERNAL');
+  return (
+    typeof status === 'number' &&
+    status >= 500 &&
+    (error.code === 'ERR_HTTP_UNEXPECTED' || error.code === 'ERR_INTERNAL')
+  );
 }
 
 // Runs `attempt` until it succeeds, fails for good, runs out of attempts or would pass the deadline;
 // then rethrows the last error unchanged.
-export async function retryWithBackoff<T>(attempt: (info: AttemptInfo) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+export async function retryWithBackoff<T>(
+  attempt: (info: AttemptInfo) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
   const backoff = resolveBackoff(options);
   const maxAttempts = options.maxAttempts ?? 5;
   assertOptionalPositiveInteger(maxAttempts, 'maxAttempts');

@@ -28,5 +28,7 @@ export function encodeSecretPath(path: unknown, options: EncodeSecretPathOptions
 
 function invalid(path: string, reason: string): SecretsAgentError {
   const shown = JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}...` : path).slice(1, -1);
-  return new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path \`${shown}\` is invalid: ${reason}`, { details: { path: shown } });
+  return new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path \`${shown}\` is invalid: ${reason}`, {
+    details: { path: shown },
+  });
 }

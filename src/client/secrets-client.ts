@@ -7,7 +7,11 @@ import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { SealStatus, SecretRecord } from '../core/secrets-api.js';
 import type { AuthMethod } from '../auth/auth-method.js';
-import { loadServiceAccountCredential, parseServiceAccountCredential, type ServiceAccountCredential } from '../auth/credential.js';
+import {
+  loadServiceAccountCredential,
+  parseServiceAccountCredential,
+  type ServiceAccountCredential,
+} from '../auth/credential.js';
 import { chooseLoginEndpoint } from '../auth/login-endpoint.js';
 import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
 import { confinePath, parseBasePath } from './base-path.js';
@@ -88,7 +92,8 @@ export interface SecretsClient {
 
 // Creates a client. Credentials are checked now (a malformed credential fails here, not on first use).
 export function createSecretsClient(options: SecretsClientOptions): SecretsClient {
-  if (typeof options !== 'object' || options === null) throw new SecretsAgentError('ERR_USAGE', `Expected options to be an object, got ${describeValue(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new SecretsAgentError('ERR_USAGE', `Expected options to be an object, got ${describeValue(options)}`);
   assertOptionalPositiveInteger(options.timeoutMs, 'timeoutMs');
   const base = parseBasePath(options.basePath);
   const log = options.log === undefined ? {} : { log: options.log };
@@ -104,7 +109,12 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
     const renewable = method.kind === 'service-account' || method.kind === 'password';
     tokens = createTokenProvider({
       method,
-      ...(renewable ? { login: (request, endpoint) => iam.login(request, endpoint), loginEndpoint: options.loginEndpoint ?? chooseLoginEndpoint({ url: options.url }) } : {}),
+      ...(renewable
+        ? {
+            login: (request, endpoint) => iam.login(request, endpoint),
+            loginEndpoint: options.loginEndpoint ?? chooseLoginEndpoint({ url: options.url }),
+          }
+        : {}),
       ...(renewable && options.token !== undefined ? { initialToken: options.token } : {}),
       ...log,
     });
@@ -112,8 +122,15 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
     void transport.close();
     throw error;
   }
-  const api = createSecretsHttpApi({ url: options.url, tokenProvider: tokens, transport, ...(options.store === undefined ? {} : { store: options.store }), ...log });
-  const read = <T>(run: () => Promise<T>): Promise<T> => (options.retry === undefined ? run() : retryWithBackoff(run, options.retry));
+  const api = createSecretsHttpApi({
+    url: options.url,
+    tokenProvider: tokens,
+    transport,
+    ...(options.store === undefined ? {} : { store: options.store }),
+    ...log,
+  });
+  const read = <T>(run: () => Promise<T>): Promise<T> =>
+    options.retry === undefined ? run() : retryWithBackoff(run, options.retry);
   const full = (path: string): string => confinePath(base, path);
   let closing: Promise<void> | undefined;
 
@@ -123,7 +140,11 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(record.bytes);
     } catch (error) {
-      throw new SecretsAgentError('ERR_ACCEPT_UNSUPPORTED', `Secret \`${path}\` is binary and not UTF-8 text: use getSecretBytes()`, { details: { path }, cause: error });
+      throw new SecretsAgentError(
+        'ERR_ACCEPT_UNSUPPORTED',
+        `Secret \`${path}\` is binary and not UTF-8 text: use getSecretBytes()`,
+        { details: { path }, cause: error },
+      );
     }
   };
 
@@ -141,7 +162,9 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
       } catch {
         return { [path]: text };
       }
-      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { [path]: text };
+      return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : { [path]: text };
     },
     async createSecret(path, value, writeOptions) {
       await api.createSecret(full(path), toInput(path, value, writeOptions));
@@ -187,35 +210,55 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
 // The credential to use, in decisions.md order: credential, token file, username + password, token.
 function selectAuthMethod(options: SecretsClientOptions): AuthMethod {
   const { credential, tokenFile, username, password, token, auth } = options;
-  if (token !== undefined && (typeof token !== 'string' || token === '')) throw new SecretsAgentError('ERR_USAGE', 'Expected `token` to be a non-empty string');
+  if (token !== undefined && (typeof token !== 'string' || token === ''))
+    throw new SecretsAgentError('ERR_USAGE', 'Expected `token` to be a non-empty string');
   if (auth !== undefined) {
     if (credential !== undefined || tokenFile !== undefined || username !== undefined || password !== undefined) {
-      throw new SecretsAgentError('ERR_USAGE', 'Pass `auth` or `credential`/`tokenFile`/`username`+`password`, not both');
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        'Pass `auth` or `credential`/`tokenFile`/`username`+`password`, not both',
+      );
     }
-    if (auth.kind === 'service-account') return { ...auth, credential: parseServiceAccountCredential(auth.credential, auth.source) };
-    if (auth.kind === 'token' && token !== undefined) throw new SecretsAgentError('ERR_USAGE', 'Pass `token` or a token `auth`, not both');
+    if (auth.kind === 'service-account')
+      return { ...auth, credential: parseServiceAccountCredential(auth.credential, auth.source) };
+    if (auth.kind === 'token' && token !== undefined)
+      throw new SecretsAgentError('ERR_USAGE', 'Pass `token` or a token `auth`, not both');
     return auth;
   }
   if (credential !== undefined) {
-    const parsed = typeof credential === 'string' ? loadServiceAccountCredential(credential, '`credential`') : parseServiceAccountCredential(credential, '`credential`');
+    const parsed =
+      typeof credential === 'string'
+        ? loadServiceAccountCredential(credential, '`credential`')
+        : parseServiceAccountCredential(credential, '`credential`');
     return { kind: 'service-account', credential: parsed, source: '`credential`' };
   }
   if (tokenFile !== undefined) {
-    if (typeof tokenFile !== 'string' || tokenFile === '') throw new SecretsAgentError('ERR_USAGE', 'Expected `tokenFile` to be a file path');
+    if (typeof tokenFile !== 'string' || tokenFile === '')
+      throw new SecretsAgentError('ERR_USAGE', 'Expected `tokenFile` to be a file path');
     if (token !== undefined) throw new SecretsAgentError('ERR_USAGE', 'Pass `token` or `tokenFile`, not both');
     return { kind: 'token-file', file: tokenFile };
   }
   if (username !== undefined || password !== undefined) {
     if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
-      throw new SecretsAgentError('ERR_USAGE', 'Username and password are required to authenticate: pass both `username` and `password`');
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        'Username and password are required to authenticate: pass both `username` and `password`',
+      );
     }
     return { kind: 'password', uid: username, password, source: '`username`' };
   }
   if (token !== undefined) return { kind: 'token', token, source: '`token`' };
-  throw new SecretsAgentError('ERR_USAGE', 'No credentials: pass `credential`, `tokenFile`, `token`, `username` and `password`, or `auth`');
+  throw new SecretsAgentError(
+    'ERR_USAGE',
+    'No credentials: pass `credential`, `tokenFile`, `token`, `username` and `password`, or `auth`',
+  );
 }
 
-function toInput(path: string, value: SecretValue, options: SecretWriteOptions = {}): { type: 'text' | 'binary'; bytes: Uint8Array; description?: string; labels?: readonly string[] } {
+function toInput(
+  path: string,
+  value: SecretValue,
+  options: SecretWriteOptions = {},
+): { type: 'text' | 'binary'; bytes: Uint8Array; description?: string; labels?: readonly string[] } {
   const extra = {
     ...(options.description === undefined ? {} : { description: options.description }),
     ...(options.labels === undefined ? {} : { labels: options.labels }),
@@ -225,5 +268,8 @@ function toInput(path: string, value: SecretValue, options: SecretWriteOptions =
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     return { type: 'text', bytes: new TextEncoder().encode(JSON.stringify(value)), ...extra };
   }
-  throw new SecretsAgentError('ERR_USAGE', `Secret \`${path}\`: expected a string, a Uint8Array or a plain object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`);
+  throw new SecretsAgentError(
+    'ERR_USAGE',
+    `Secret \`${path}\`: expected a string, a Uint8Array or a plain object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`,
+  );
 }

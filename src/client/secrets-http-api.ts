@@ -8,7 +8,13 @@ import { createApiCaller, type ApiCall, type ApiCaller } from './api-caller.js';
 import { parseBaseUrl } from './client-options.js';
 import { unexpectedResponse } from './http-error.js';
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.js';
-import { parseInitStatus, parseSealStatus, parseSecretList, parseTextSecret, type InitStatus } from './response-body.js';
+import {
+  parseInitStatus,
+  parseSealStatus,
+  parseSecretList,
+  parseTextSecret,
+  type InitStatus,
+} from './response-body.js';
 import { encodeSecretPath } from './secret-url.js';
 import type { TokenProvider } from './token-provider.js';
 
@@ -45,12 +51,18 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
   const store = encodeStoreName(options.store ?? 'default');
   const ownTransport = options.transport === undefined;
   const transport = options.transport ?? createHttpTransport(options);
-  const call: ApiCaller = createApiCaller({ baseUrl, transport, tokenProvider: options.tokenProvider, ...(options.log === undefined ? {} : { log: options.log }) });
+  const call: ApiCaller = createApiCaller({
+    baseUrl,
+    transport,
+    tokenProvider: options.tokenProvider,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   const secretUrl = (path: string): string => `/secrets/v1/secret/${store}/${encodeSecretPath(path)}`;
   let closing: Promise<void> | undefined;
 
   const callOpen = (request: ApiCall): ReturnType<ApiCaller> => {
-    if (closing !== undefined) return Promise.reject(new SecretsAgentError('ERR_USAGE', 'the Secrets API client is closed'));
+    if (closing !== undefined)
+      return Promise.reject(new SecretsAgentError('ERR_USAGE', 'the Secrets API client is closed'));
     return call(request);
   };
 
@@ -74,14 +86,23 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
 
   const api: SecretsHttpApi = {
     async getSecret(path) {
-      const { response, context } = await callOpen({ method: 'GET', path: secretUrl(path), area: 'secret', headers: { accept: '*/*' } });
+      const { response, context } = await callOpen({
+        method: 'GET',
+        path: secretUrl(path),
+        area: 'secret',
+        headers: { accept: '*/*' },
+      });
       const contentType = mediaTypeOf(response.headers['content-type']);
       if (contentType === binaryType) {
         // A copy: the response Buffer may share its memory with Node's buffer pool.
         return { path, type: 'binary', bytes: new Uint8Array(response.body) };
       }
       if (contentType === jsonType) return { path, ...parseTextSecret(response, context) } satisfies SecretRecord;
-      throw unexpectedResponse(context, response.status, `Content-Type \`${contentType.slice(0, 60)}\` is neither ${jsonType} nor ${binaryType}`);
+      throw unexpectedResponse(
+        context,
+        response.status,
+        `Content-Type \`${contentType.slice(0, 60)}\` is neither ${jsonType} nor ${binaryType}`,
+      );
     },
     createSecret: (path, input) => writeSecret('PUT', path, input),
     updateSecret: (path, input) => writeSecret('PATCH', path, input),
@@ -103,18 +124,31 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
     seal: () => sealCall('PUT', 'seal'),
     unseal(keyHex) {
       if (typeof keyHex !== 'string' || !/^[0-9a-fA-F]+$/.test(keyHex)) {
-        return Promise.reject(new SecretsAgentError('ERR_UNSEAL_KEY_INVALID', 'Expected the unseal key to be a string of hex digits'));
+        return Promise.reject(
+          new SecretsAgentError('ERR_UNSEAL_KEY_INVALID', 'Expected the unseal key to be a string of hex digits'),
+        );
       }
       return sealCall('PUT', 'unseal', JSON.stringify({ key: keyHex }));
     },
     autoUnseal: () => sealCall('PUT', 'auto-unseal'),
     async initStatus() {
-      const { response, context } = await callOpen({ method: 'GET', path: `/secrets/v1/init/${store}`, area: 'store', headers: { accept: jsonType } });
+      const { response, context } = await callOpen({
+        method: 'GET',
+        path: `/secrets/v1/init/${store}`,
+        area: 'store',
+        headers: { accept: jsonType },
+      });
       return parseInitStatus(response, context);
     },
     async initialize(options = {}) {
       const body = JSON.stringify(options.pgpPublicKeys === undefined ? {} : { pgp_keys: options.pgpPublicKeys });
-      const { response, context } = await callOpen({ method: 'PUT', path: `/secrets/v1/init/${store}`, area: 'store', headers: { accept: jsonType, 'content-type': jsonType }, body });
+      const { response, context } = await callOpen({
+        method: 'PUT',
+        path: `/secrets/v1/init/${store}`,
+        area: 'store',
+        headers: { accept: jsonType, 'content-type': jsonType },
+        body,
+      });
       return parseInitStatus(response, context);
     },
     close() {
@@ -127,22 +161,33 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
 
 // Text: `{"value", "description"?, "labels"?}` as JSON. Binary: the raw bytes (the octet-stream
 // form has no place for description or labels, so asking for them is refused, not dropped).
-function encodeSecretInput(path: string, input: SecretInput): { headers: Record<string, string>; body: Uint8Array | string } {
+function encodeSecretInput(
+  path: string,
+  input: SecretInput,
+): { headers: Record<string, string>; body: Uint8Array | string } {
   if (typeof input !== 'object' || input === null || !(input.bytes instanceof Uint8Array)) {
     throw new SecretsAgentError('ERR_USAGE', `Secret \`${path}\`: expected {type, bytes: Uint8Array}`);
   }
   if (input.type === 'binary') {
     if (input.description !== undefined || input.labels !== undefined) {
-      throw new SecretsAgentError('ERR_USAGE', `Secret \`${path}\`: description and labels can only be stored with text secrets`);
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        `Secret \`${path}\`: description and labels can only be stored with text secrets`,
+      );
     }
     return { headers: { 'content-type': binaryType }, body: input.bytes };
   }
-  if (input.type !== 'text') throw new SecretsAgentError('ERR_USAGE', `Secret \`${path}\`: expected type \`text\` or \`binary\``);
+  if (input.type !== 'text')
+    throw new SecretsAgentError('ERR_USAGE', `Secret \`${path}\`: expected type \`text\` or \`binary\``);
   let value: string;
   try {
     value = new TextDecoder('utf-8', { fatal: true }).decode(input.bytes);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: a text secret must be valid UTF-8 (store raw bytes as binary)`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Secret \`${path}\`: a text secret must be valid UTF-8 (store raw bytes as binary)`,
+      { cause: error },
+    );
   }
   const body = {
     value,

@@ -3,15 +3,44 @@
 import { SecretsAgentError } from '../core/errors.js';
 
 const unreachableCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN',
-  'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'ETIMEDOUT', 'EPROTO', 'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NONAME',
+  'ETIMEDOUT',
+  'EPROTO',
+  'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
 ]);
 const timeoutCodes = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const tlsVerifyCodes = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH', 'INVALID_CA', 'CERT_CHAIN_TOO_LONG', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'HOSTNAME_MISMATCH',
+  'INVALID_CA',
+  'CERT_CHAIN_TOO_LONG',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
 ]);
 
 // ERR_TLS_CONFIG for certificate failures (not retryable: retrying cannot fix trust),
@@ -27,21 +56,38 @@ export function mapTransportError(error: unknown, target: string): SecretsAgentE
   }
   if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') {
     // e.g. a token with a control character: nothing was sent, and retrying cannot help.
-    return new SecretsAgentError('ERR_INPUT_INVALID', `${target}: the request could not be built (${code}): a header or the path holds characters HTTP does not allow`, {
+    return new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${target}: the request could not be built (${code}): a header or the path holds characters HTTP does not allow`,
+      {
+        details: { networkCode: code },
+        cause: error,
+      },
+    );
+  }
+  if (code !== undefined && timeoutCodes.has(code)) {
+    return new SecretsAgentError('ERR_TIMEOUT', `${target}: timed out (${code})`, {
       details: { networkCode: code },
       cause: error,
     });
   }
-  if (code !== undefined && timeoutCodes.has(code)) {
-    return new SecretsAgentError('ERR_TIMEOUT', `${target}: timed out (${code})`, { details: { networkCode: code }, cause: error });
+  if (
+    code !== undefined &&
+    (unreachableCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+  ) {
+    return new SecretsAgentError('ERR_STORE_UNREACHABLE', `${target}: cannot reach the server (${code})`, {
+      details: { networkCode: code },
+      cause: error,
+    });
   }
-  if (code !== undefined && (unreachableCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {
-    return new SecretsAgentError('ERR_STORE_UNREACHABLE', `${target}: cannot reach the server (${code})`, { details: { networkCode: code }, cause: error });
-  }
-  return new SecretsAgentError('ERR_STORE_UNREACHABLE', `${target}: request failed (${code ?? 'unknown network error'})`, {
-    ...(code === undefined ? {} : { details: { networkCode: code } }),
-    cause: error,
-  });
+  return new SecretsAgentError(
+    'ERR_STORE_UNREACHABLE',
+    `${target}: request failed (${code ?? 'unknown network error'})`,
+    {
+      ...(code === undefined ? {} : { details: { networkCode: code } }),
+      cause: error,
+    },
+  );
 }
 
 // The most telling `code` along the cause chain (undici wraps socket errors; AggregateError holds

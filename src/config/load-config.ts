@@ -50,9 +50,13 @@ export function loadConfig<Specs extends OptionSpecs>(options: LoadConfigOptions
     sources[name] = source;
   }
   if (issues.length > 0) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `invalid configuration:\n${issues.map((issue) => `  ${issue.where}: ${issue.message}`).join('\n')}`, {
-      details: { issues },
-    });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `invalid configuration:\n${issues.map((issue) => `  ${issue.where}: ${issue.message}`).join('\n')}`,
+      {
+        details: { issues },
+      },
+    );
   }
   return Object.freeze({ ...values, sources: Object.freeze(sources) }) as ResolvedConfig<Specs>;
 }
@@ -62,20 +66,32 @@ function readConfigFile(file: string, specs: OptionSpecs, issues: Issue[]): Reco
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot read config file ${file}`, { cause: error, details: { file } });
+    throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot read config file ${file}`, {
+      cause: error,
+      details: { file },
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `config file ${file} is not valid JSON: ${(error as Error).message}`, { details: { file } });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `config file ${file} is not valid JSON: ${(error as Error).message}`,
+      { details: { file } },
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `config file ${file} must hold a JSON object, got ${describeValue(parsed)}`, { details: { file } });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `config file ${file} must hold a JSON object, got ${describeValue(parsed)}`,
+      { details: { file } },
+    );
   }
   const record = parsed as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (!(key in specs)) issues.push({ where: `${file}#/${key}`, message: `unknown option; known: ${Object.keys(specs).join(', ')}` });
+    if (!(key in specs))
+      issues.push({ where: `${file}#/${key}`, message: `unknown option; known: ${Object.keys(specs).join(', ')}` });
   }
   return record;
 }
@@ -87,7 +103,9 @@ function coerce(raw: unknown, spec: OptionSpec, source: ConfigSource): ConfigVal
       return typeof raw === 'string' ? raw : { problem: `Expected a string, got ${describeValue(raw)}` };
     case 'integer': {
       const value = fromText && /^-?\d+$/.test(raw) ? Number(raw) : raw;
-      return typeof value === 'number' && Number.isSafeInteger(value) ? value : { problem: `Expected an integer, got ${describeValue(raw)}` };
+      return typeof value === 'number' && Number.isSafeInteger(value)
+        ? value
+        : { problem: `Expected an integer, got ${describeValue(raw)}` };
     }
     case 'boolean': {
       if (typeof raw === 'boolean') return raw;
@@ -96,8 +114,13 @@ function coerce(raw: unknown, spec: OptionSpec, source: ConfigSource): ConfigVal
       return { problem: `Expected a boolean, got ${describeValue(raw)}` };
     }
     case 'string-list': {
-      if (fromText) return raw.split(',').map((part) => part.trim()).filter((part) => part !== '');
-      if (Array.isArray(raw) && raw.every((item): item is string => typeof item === 'string')) return Object.freeze([...raw]);
+      if (fromText)
+        return raw
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== '');
+      if (Array.isArray(raw) && raw.every((item): item is string => typeof item === 'string'))
+        return Object.freeze([...raw]);
       return { problem: `Expected a list of strings, got ${describeValue(raw)}` };
     }
   }

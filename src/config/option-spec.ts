@@ -26,5 +26,7 @@ type ValueOf<Spec extends { readonly type: OptionType }> = Spec['type'] extends 
 
 // The frozen result: options with a default are always set; the others may be undefined.
 export type ResolvedConfig<Specs extends OptionSpecs> = {
-  readonly [Name in keyof Specs]: Specs[Name] extends { readonly default: unknown } ? ValueOf<Specs[Name]> : ValueOf<Specs[Name]> | undefined;
+  readonly [Name in keyof Specs]: Specs[Name] extends { readonly default: unknown }
+    ? ValueOf<Specs[Name]>
+    : ValueOf<Specs[Name]> | undefined;
 } & { readonly sources: Readonly<Record<string, ConfigSource>> };

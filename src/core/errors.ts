@@ -8,7 +8,7 @@ export interface ErrorCodeInfo {
   readonly httpStatus: number;
   /** Whether a client may retry the same request later and expect success. */
   readonly retryable: boolean;
-  /** One line for the README table. */
+  /** One line for the table in docs/errors.md. */
   readonly summary: string;
 }
 
@@ -17,66 +17,261 @@ export interface ErrorCodeInfo {
 // 77 permission denied, 78 configuration. 126/127 follow the shell for the workload command.
 const table = {
   ERR_USAGE: { exitCode: 64, httpStatus: 400, retryable: false, summary: 'command line or API call used wrongly' },
-  ERR_CONFIG_INVALID: { exitCode: 78, httpStatus: 500, retryable: false, summary: 'configuration file, variable or flag is invalid' },
-  ERR_INPUT_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'input is malformed (JSON, field, type)' },
-  ERR_APPDEF_INVALID: { exitCode: 65, httpStatus: 422, retryable: false, summary: 'app or pod definition is invalid (every issue listed with its JSON pointer)' },
-  ERR_BODY_TOO_LARGE: { exitCode: 65, httpStatus: 413, retryable: false, summary: 'request body exceeds the server cap' },
-  ERR_CONTENT_TYPE_UNSUPPORTED: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'request Content-Type is not JSON or octet-stream' },
-  ERR_ACCEPT_UNSUPPORTED: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'the secret cannot be returned in the requested format' },
+  ERR_CONFIG_INVALID: {
+    exitCode: 78,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'configuration file, variable or flag is invalid',
+  },
+  ERR_INPUT_INVALID: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'input is malformed (JSON, field, type)',
+  },
+  ERR_APPDEF_INVALID: {
+    exitCode: 65,
+    httpStatus: 422,
+    retryable: false,
+    summary: 'app or pod definition is invalid (every issue listed with its JSON pointer)',
+  },
+  ERR_BODY_TOO_LARGE: {
+    exitCode: 65,
+    httpStatus: 413,
+    retryable: false,
+    summary: 'request body exceeds the server cap',
+  },
+  ERR_CONTENT_TYPE_UNSUPPORTED: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'request Content-Type is not JSON or octet-stream',
+  },
+  ERR_ACCEPT_UNSUPPORTED: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'the secret cannot be returned in the requested format',
+  },
   ERR_ROUTE_NOT_FOUND: { exitCode: 64, httpStatus: 404, retryable: false, summary: 'no such API endpoint' },
-  ERR_METHOD_NOT_ALLOWED: { exitCode: 64, httpStatus: 405, retryable: false, summary: 'endpoint exists but not for this method' },
+  ERR_METHOD_NOT_ALLOWED: {
+    exitCode: 64,
+    httpStatus: 405,
+    retryable: false,
+    summary: 'endpoint exists but not for this method',
+  },
 
-  ERR_SECRET_PATH_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'secret path has a bad segment, is too deep or too long, or escapes its base' },
-  ERR_SECRET_TOO_LARGE: { exitCode: 65, httpStatus: 413, retryable: false, summary: 'secret value exceeds 1 MiB - 1 KiB' },
+  ERR_SECRET_PATH_INVALID: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'secret path has a bad segment, is too deep or too long, or escapes its base',
+  },
+  ERR_SECRET_TOO_LARGE: {
+    exitCode: 65,
+    httpStatus: 413,
+    retryable: false,
+    summary: 'secret value exceeds 1 MiB - 1 KiB',
+  },
   ERR_SECRET_NOT_FOUND: { exitCode: 66, httpStatus: 404, retryable: false, summary: 'secret does not exist' },
   ERR_SECRET_EXISTS: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'secret already exists' },
-  ERR_SECRET_SPACE_DENIED: { exitCode: 77, httpStatus: 403, retryable: false, summary: "secret is outside the app's space" },
-  ERR_SECRET_DECRYPT_FAILED: { exitCode: 65, httpStatus: 422, retryable: false, summary: 'an OpenPGP-encrypted secret value could not be decrypted with the node key' },
+  ERR_SECRET_SPACE_DENIED: {
+    exitCode: 77,
+    httpStatus: 403,
+    retryable: false,
+    summary: "secret is outside the app's space",
+  },
+  ERR_SECRET_DECRYPT_FAILED: {
+    exitCode: 65,
+    httpStatus: 422,
+    retryable: false,
+    summary: 'an OpenPGP-encrypted secret value could not be decrypted with the node key',
+  },
 
   ERR_STORE_NOT_FOUND: { exitCode: 65, httpStatus: 404, retryable: false, summary: 'store name is not `default`' },
-  ERR_STORE_UNSUPPORTED: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'creating or deleting stores is not supported' },
+  ERR_STORE_UNSUPPORTED: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'creating or deleting stores is not supported',
+  },
   ERR_STORE_SEALED: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'store is sealed' },
   ERR_STORE_ALREADY_SEALED: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'store is already sealed' },
-  ERR_STORE_NOT_INITIALIZED: { exitCode: 69, httpStatus: 503, retryable: false, summary: 'store has not been initialized' },
-  ERR_STORE_ALREADY_INITIALIZED: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'store is already initialized' },
-  ERR_STORE_INIT_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'init request is invalid (shares/threshold other than 1, bad PGP key)' },
+  ERR_STORE_NOT_INITIALIZED: {
+    exitCode: 69,
+    httpStatus: 503,
+    retryable: false,
+    summary: 'store has not been initialized',
+  },
+  ERR_STORE_ALREADY_INITIALIZED: {
+    exitCode: 65,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'store is already initialized',
+  },
+  ERR_STORE_INIT_INVALID: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'init request is invalid (shares/threshold other than 1, bad PGP key)',
+  },
   ERR_STORE_UNREACHABLE: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'the store could not be reached' },
-  ERR_CHANGES_UNSUPPORTED: { exitCode: 69, httpStatus: 404, retryable: false, summary: 'the store has no change feed (e.g. a DC/OS store): poll instead' },
-  ERR_STORE_LOCKED: { exitCode: 69, httpStatus: 503, retryable: false, summary: 'another process holds the data directory lock' },
-  ERR_STORE_CORRUPT: { exitCode: 70, httpStatus: 500, retryable: false, summary: 'a stored record failed its integrity check' },
-  ERR_UNSEAL_KEY_INVALID: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'unseal key is wrong or malformed' },
-  ERR_UNSEAL_NO_STORED_KEY: { exitCode: 65, httpStatus: 400, retryable: false, summary: 'auto-unseal needs a stored private key and none exists' },
+  ERR_CHANGES_UNSUPPORTED: {
+    exitCode: 69,
+    httpStatus: 404,
+    retryable: false,
+    summary: 'the store has no change feed (e.g. a DC/OS store): poll instead',
+  },
+  ERR_STORE_LOCKED: {
+    exitCode: 69,
+    httpStatus: 503,
+    retryable: false,
+    summary: 'another process holds the data directory lock',
+  },
+  ERR_STORE_CORRUPT: {
+    exitCode: 70,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'a stored record failed its integrity check',
+  },
+  ERR_UNSEAL_KEY_INVALID: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'unseal key is wrong or malformed',
+  },
+  ERR_UNSEAL_NO_STORED_KEY: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'auto-unseal needs a stored private key and none exists',
+  },
 
-  ERR_STORAGE_UNAVAILABLE: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'storage backend is unreachable (e.g. ZooKeeper quorum lost)' },
-  ERR_STORAGE_CONFLICT: { exitCode: 75, httpStatus: 409, retryable: true, summary: 'conditional write lost a race (version mismatch)' },
+  ERR_STORAGE_UNAVAILABLE: {
+    exitCode: 69,
+    httpStatus: 503,
+    retryable: true,
+    summary: 'storage backend is unreachable (e.g. ZooKeeper quorum lost)',
+  },
+  ERR_STORAGE_CONFLICT: {
+    exitCode: 75,
+    httpStatus: 409,
+    retryable: true,
+    summary: 'conditional write lost a race (version mismatch)',
+  },
 
   ERR_AUTH_REQUIRED: { exitCode: 77, httpStatus: 401, retryable: false, summary: 'no authentication token was sent' },
-  ERR_AUTH_TOKEN_INVALID: { exitCode: 77, httpStatus: 401, retryable: false, summary: 'token is malformed, forged, or names an unknown account' },
+  ERR_AUTH_TOKEN_INVALID: {
+    exitCode: 77,
+    httpStatus: 401,
+    retryable: false,
+    summary: 'token is malformed, forged, or names an unknown account',
+  },
   ERR_AUTH_TOKEN_EXPIRED: { exitCode: 77, httpStatus: 401, retryable: false, summary: 'token has expired' },
   ERR_AUTH_LOGIN_FAILED: { exitCode: 77, httpStatus: 401, retryable: false, summary: 'login failed' },
-  ERR_AUTH_THROTTLED: { exitCode: 75, httpStatus: 429, retryable: true, summary: 'too many failed logins; retry after the given delay' },
-  ERR_AUTH_CREDENTIAL_INVALID: { exitCode: 78, httpStatus: 400, retryable: false, summary: 'credential file or variable is malformed' },
-  ERR_AUTH_LOGIN_REQUIRED: { exitCode: 77, httpStatus: 401, retryable: false, summary: 'session expired and no credential is kept: run `secrets-agent login`' },
-  ERR_FORBIDDEN: { exitCode: 77, httpStatus: 403, retryable: false, summary: 'the account lacks the permission (rid and action named)' },
+  ERR_AUTH_THROTTLED: {
+    exitCode: 75,
+    httpStatus: 429,
+    retryable: true,
+    summary: 'too many failed logins; retry after the given delay',
+  },
+  ERR_AUTH_CREDENTIAL_INVALID: {
+    exitCode: 78,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'credential file or variable is malformed',
+  },
+  ERR_AUTH_LOGIN_REQUIRED: {
+    exitCode: 77,
+    httpStatus: 401,
+    retryable: false,
+    summary: 'session expired and no credential is kept: run `secrets-agent login`',
+  },
+  ERR_FORBIDDEN: {
+    exitCode: 77,
+    httpStatus: 403,
+    retryable: false,
+    summary: 'the account lacks the permission (rid and action named)',
+  },
 
-  ERR_IAM_ACCOUNT_EXISTS: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'user or service account already exists' },
-  ERR_IAM_ACCOUNT_NOT_FOUND: { exitCode: 65, httpStatus: 404, retryable: false, summary: 'user or service account does not exist' },
+  ERR_IAM_ACCOUNT_EXISTS: {
+    exitCode: 65,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'user or service account already exists',
+  },
+  ERR_IAM_ACCOUNT_NOT_FOUND: {
+    exitCode: 65,
+    httpStatus: 404,
+    retryable: false,
+    summary: 'user or service account does not exist',
+  },
   ERR_IAM_ACL_EXISTS: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'ACL already exists' },
   ERR_IAM_ACL_NOT_FOUND: { exitCode: 65, httpStatus: 404, retryable: false, summary: 'ACL or grant does not exist' },
 
-  ERR_HTTP_UNEXPECTED: { exitCode: 69, httpStatus: 502, retryable: false, summary: 'the server answered with an unexpected status or body' },
-  ERR_TIMEOUT: { exitCode: 69, httpStatus: 504, retryable: true, summary: 'the operation did not finish before its deadline' },
-  ERR_TLS_CONFIG: { exitCode: 78, httpStatus: 500, retryable: false, summary: 'TLS certificate, key or CA file is unusable' },
-  ERR_PGP_KEY_INVALID: { exitCode: 78, httpStatus: 400, retryable: false, summary: 'OpenPGP key is unreadable or unusable' },
+  ERR_HTTP_UNEXPECTED: {
+    exitCode: 69,
+    httpStatus: 502,
+    retryable: false,
+    summary: 'the server answered with an unexpected status or body',
+  },
+  ERR_TIMEOUT: {
+    exitCode: 69,
+    httpStatus: 504,
+    retryable: true,
+    summary: 'the operation did not finish before its deadline',
+  },
+  ERR_TLS_CONFIG: {
+    exitCode: 78,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'TLS certificate, key or CA file is unusable',
+  },
+  ERR_PGP_KEY_INVALID: {
+    exitCode: 78,
+    httpStatus: 400,
+    retryable: false,
+    summary: 'OpenPGP key is unreadable or unusable',
+  },
 
-  ERR_DELIVER_UNSAFE_LOCATION: { exitCode: 78, httpStatus: 500, retryable: false, summary: 'secret files would land on disk-backed storage (use --allow-disk to accept)' },
-  ERR_DELIVER_WRITE_FAILED: { exitCode: 73, httpStatus: 500, retryable: false, summary: 'a secret file could not be written' },
+  ERR_DELIVER_UNSAFE_LOCATION: {
+    exitCode: 78,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'secret files would land on disk-backed storage (use --allow-disk to accept)',
+  },
+  ERR_DELIVER_WRITE_FAILED: {
+    exitCode: 73,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'a secret file could not be written',
+  },
   ERR_WORKLOAD_NOT_FOUND: { exitCode: 127, httpStatus: 500, retryable: false, summary: 'workload command not found' },
-  ERR_WORKLOAD_NOT_EXECUTABLE: { exitCode: 126, httpStatus: 500, retryable: false, summary: 'workload command is not executable' },
-  ERR_DAEMON_UNREACHABLE: { exitCode: 69, httpStatus: 503, retryable: true, summary: 'the daemon status socket does not answer' },
-  ERR_DAEMON_ALREADY_RUNNING: { exitCode: 69, httpStatus: 409, retryable: false, summary: 'another daemon already listens on the status socket' },
+  ERR_WORKLOAD_NOT_EXECUTABLE: {
+    exitCode: 126,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'workload command is not executable',
+  },
+  ERR_DAEMON_UNREACHABLE: {
+    exitCode: 69,
+    httpStatus: 503,
+    retryable: true,
+    summary: 'the daemon status socket does not answer',
+  },
+  ERR_DAEMON_ALREADY_RUNNING: {
+    exitCode: 69,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'another daemon already listens on the status socket',
+  },
 
-  ERR_INTERNAL: { exitCode: 70, httpStatus: 500, retryable: false, summary: 'internal error (a bug): please report it' },
+  ERR_INTERNAL: {
+    exitCode: 70,
+    httpStatus: 500,
+    retryable: false,
+    summary: 'internal error (a bug): please report it',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof table;
@@ -88,7 +283,7 @@ export interface SecretsAgentErrorOptions {
   cause?: unknown;
 }
 
-// The single error class. `name` and `code` are stable; see README "Error codes".
+// The single error class. `name` and `code` are stable; see docs/errors.md.
 export class SecretsAgentError extends Error {
   override readonly name = 'SecretsAgentError';
   readonly code: ErrorCode;

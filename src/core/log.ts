@@ -54,7 +54,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 function serializeError(error: unknown): Record<string, unknown> {
   if (typeof error !== 'object' || error === null) return { message: String(error) };
   const { name, code, message, details, cause } = error as {
-    name?: unknown; code?: unknown; message?: unknown; details?: unknown; cause?: unknown;
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    details?: unknown;
+    cause?: unknown;
   };
   const out: Record<string, unknown> = { type: name, code, message };
   if (details !== undefined) out['details'] = details;

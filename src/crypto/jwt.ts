@@ -40,21 +40,33 @@ export interface VerifyJwtOptions {
 const base64UrlPattern = /^[A-Za-z0-9_-]*$/;
 
 // Signs `claims` as a compact RS256 JWS. The claims must already hold `uid` and `exp`.
-export function signJwt(claims: Readonly<Record<string, unknown>>, privateKey: KeyObject, options: SignJwtOptions = {}): string {
+export function signJwt(
+  claims: Readonly<Record<string, unknown>>,
+  privateKey: KeyObject,
+  options: SignJwtOptions = {},
+): string {
   assertRsaKey(privateKey, 'private');
-  const header = options.kid === undefined ? { alg: 'RS256', typ: 'JWT' } : { alg: 'RS256', typ: 'JWT', kid: options.kid };
+  const header =
+    options.kid === undefined ? { alg: 'RS256', typ: 'JWT' } : { alg: 'RS256', typ: 'JWT', kid: options.kid };
   const signingInput = `${encodeSegment(header)}.${encodeSegment(claims)}`;
   const signature = signBytes('sha256', Buffer.from(signingInput, 'ascii'), privateKey);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
 // Same as signJwt, but the RSA operation runs on the libuv thread pool (keeps the event loop free under login load).
-export async function signJwtAsync(claims: Readonly<Record<string, unknown>>, privateKey: KeyObject, options: SignJwtOptions = {}): Promise<string> {
+export async function signJwtAsync(
+  claims: Readonly<Record<string, unknown>>,
+  privateKey: KeyObject,
+  options: SignJwtOptions = {},
+): Promise<string> {
   assertRsaKey(privateKey, 'private');
-  const header = options.kid === undefined ? { alg: 'RS256', typ: 'JWT' } : { alg: 'RS256', typ: 'JWT', kid: options.kid };
+  const header =
+    options.kid === undefined ? { alg: 'RS256', typ: 'JWT' } : { alg: 'RS256', typ: 'JWT', kid: options.kid };
   const signingInput = `${encodeSegment(header)}.${encodeSegment(claims)}`;
   const signature = await new Promise<Buffer>((resolve, reject) => {
-    signBytes('sha256', Buffer.from(signingInput, 'ascii'), privateKey, (error, result) => (error === null ? resolve(result) : reject(error)));
+    signBytes('sha256', Buffer.from(signingInput, 'ascii'), privateKey, (error, result) =>
+      error === null ? resolve(result) : reject(error),
+    );
   });
   return `${signingInput}.${signature.toString('base64url')}`;
 }
@@ -70,7 +82,8 @@ export function decodeJwt(token: unknown): DecodedJwt {
   const header = parseSegment(headerPart, 'header');
   assertHeader(header);
   const claims = parseSegment(claimsPart, 'payload');
-  if (signaturePart === '' || !base64UrlPattern.test(signaturePart)) throw invalid('token signature is missing or not base64url');
+  if (signaturePart === '' || !base64UrlPattern.test(signaturePart))
+    throw invalid('token signature is missing or not base64url');
   return {
     header,
     claims: parseClaims(claims),
@@ -94,7 +107,8 @@ export function verifyDecodedSignature(decoded: DecodedJwt, publicKey: KeyObject
   // PKCS#1 v1.5 signatures are exactly as long as the modulus; anything else is forged or truncated.
   const modulusBytes = Math.ceil((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
   if (decoded.signature.length !== modulusBytes) throw invalid('token signature does not verify');
-  if (!verifyBytes('sha256', decoded.signingInput, publicKey, decoded.signature)) throw invalid('token signature does not verify');
+  if (!verifyBytes('sha256', decoded.signingInput, publicKey, decoded.signature))
+    throw invalid('token signature does not verify');
 }
 
 // The time half of verifyJwt: `exp` in the future (with skew), optional `iat`/`nbf` not in the future.
@@ -113,7 +127,8 @@ export function checkTimes(claims: JwtClaims, options: VerifyJwtOptions = {}): v
 function assertHeader(header: Record<string, unknown>): void {
   if (header['alg'] !== 'RS256') throw invalid(`token algorithm must be RS256, got ${describeAlg(header['alg'])}`);
   const typ = header['typ'];
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) throw invalid('token type must be JWT');
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT'))
+    throw invalid('token type must be JWT');
   // RFC 7515 §4.1.11: extensions we do not understand must make the token invalid.
   if (header['crit'] !== undefined) throw invalid('token header has critical extensions');
   const kid = header['kid'];
@@ -124,8 +139,10 @@ function parseClaims(claims: Record<string, unknown>): JwtClaims {
   const { uid, exp, iat, nbf } = claims;
   if (typeof uid !== 'string' || uid === '') throw invalid('token has no `uid` claim');
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('token has no numeric `exp` claim');
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) throw invalid('token `iat` claim is not a number');
-  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) throw invalid('token `nbf` claim is not a number');
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat)))
+    throw invalid('token `iat` claim is not a number');
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf)))
+    throw invalid('token `nbf` claim is not a number');
   return claims as JwtClaims;
 }
 
@@ -137,7 +154,8 @@ function parseSegment(segment: string, what: string): Record<string, unknown> {
   } catch {
     throw invalid(`token ${what} is not JSON`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid(`token ${what} is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalid(`token ${what} is not a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
@@ -147,7 +165,10 @@ function encodeSegment(value: unknown): string {
 
 function assertRsaKey(key: KeyObject, type: 'public' | 'private'): void {
   if (key.type !== type || key.asymmetricKeyType !== 'rsa') {
-    throw new SecretsAgentError('ERR_INTERNAL', `RS256 needs an RSA ${type} key, got a ${key.asymmetricKeyType ?? key.type} ${key.type} key`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `RS256 needs an RSA ${type} key, got a ${key.asymmetricKeyType ?? key.type} ${key.type} key`,
+    );
   }
 }
 

@@ -84,7 +84,10 @@ function unwrapPrivate(handle: PgpPrivateKey): openpgp.PrivateKey {
 export async function generatePgpKeyPair(options: GeneratePgpKeyPairOptions): Promise<PgpKeyPair> {
   const rsaBits = options.rsaBits ?? 4096;
   if (!Number.isInteger(rsaBits) || rsaBits < 2048) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`rsaBits\` to be an integer of at least 2048, got \`${String(rsaBits)}\` (${typeof rsaBits})`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`rsaBits\` to be an integer of at least 2048, got \`${String(rsaBits)}\` (${typeof rsaBits})`,
+    );
   }
   const userID = options.email === undefined ? { name: options.name } : { name: options.name, email: options.email };
   const generated = await openpgp.generateKey({
@@ -95,7 +98,11 @@ export async function generatePgpKeyPair(options: GeneratePgpKeyPairOptions): Pr
     ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
   });
   const publicKey = await openpgp.readKey({ armoredKey: generated.publicKey });
-  return Object.freeze({ publicKeyArmored: generated.publicKey, privateKeyArmored: generated.privateKey, fingerprint: publicKey.getFingerprint() });
+  return Object.freeze({
+    publicKeyArmored: generated.publicKey,
+    privateKeyArmored: generated.privateKey,
+    fingerprint: publicKey.getFingerprint(),
+  });
 }
 
 // Reads a public key (a private key is reduced to its public part) and checks that it can encrypt.
@@ -104,7 +111,10 @@ export async function readPgpPublicKey(input: string | Uint8Array, what: string)
   let key: openpgp.Key;
   try {
     const source = decodeKeyInput(input);
-    key = typeof source === 'string' ? await openpgp.readKey({ armoredKey: source }) : await openpgp.readKey({ binaryKey: source });
+    key =
+      typeof source === 'string'
+        ? await openpgp.readKey({ armoredKey: source })
+        : await openpgp.readKey({ binaryKey: source });
   } catch (error) {
     throw keyError(`${what}: not an OpenPGP public key (expected ASCII armor, binary, or base64 of binary)`, error);
   }
@@ -112,22 +122,33 @@ export async function readPgpPublicKey(input: string | Uint8Array, what: string)
   try {
     await publicKey.getEncryptionKey();
   } catch (error) {
-    throw keyError(`${what}: OpenPGP key ${publicKey.getFingerprint()} has no usable encryption key (expired, revoked, or sign-only)`, error);
+    throw keyError(
+      `${what}: OpenPGP key ${publicKey.getFingerprint()} has no usable encryption key (expired, revoked, or sign-only)`,
+      error,
+    );
   }
   return PgpPublicKey.wrap(publicKey);
 }
 
 // Reads a private key and unlocks it with `passphrase` when it is protected.
-export async function readPgpPrivateKey(input: string | Uint8Array, what: string, passphrase?: string): Promise<PgpPrivateKey> {
+export async function readPgpPrivateKey(
+  input: string | Uint8Array,
+  what: string,
+  passphrase?: string,
+): Promise<PgpPrivateKey> {
   let key: openpgp.PrivateKey;
   try {
     const source = decodeKeyInput(input);
-    key = typeof source === 'string' ? await openpgp.readPrivateKey({ armoredKey: source }) : await openpgp.readPrivateKey({ binaryKey: source });
+    key =
+      typeof source === 'string'
+        ? await openpgp.readPrivateKey({ armoredKey: source })
+        : await openpgp.readPrivateKey({ binaryKey: source });
   } catch (error) {
     throw keyError(`${what}: not an OpenPGP private key`, error);
   }
   if (!key.isDecrypted()) {
-    if (passphrase === undefined) throw keyError(`${what}: OpenPGP key ${key.getFingerprint()} is protected by a passphrase and none was given`);
+    if (passphrase === undefined)
+      throw keyError(`${what}: OpenPGP key ${key.getFingerprint()} is protected by a passphrase and none was given`);
     try {
       key = await openpgp.decryptKey({ privateKey: key, passphrase });
     } catch (error) {
@@ -147,13 +168,18 @@ export async function encryptToPgpKeys(data: Uint8Array, keys: readonly PgpPubli
 // Decrypts a binary or armored OpenPGP message; ERR_SECRET_DECRYPT_FAILED when `key` cannot open it.
 export async function decryptPgpMessage(message: Uint8Array | string, key: PgpPrivateKey): Promise<Uint8Array> {
   try {
-    const parsed = typeof message === 'string'
-      ? await openpgp.readMessage({ armoredMessage: message })
-      : await openpgp.readMessage({ binaryMessage: message });
+    const parsed =
+      typeof message === 'string'
+        ? await openpgp.readMessage({ armoredMessage: message })
+        : await openpgp.readMessage({ binaryMessage: message });
     const { data } = await openpgp.decrypt({ message: parsed, decryptionKeys: unwrapPrivate(key), format: 'binary' });
     return data;
   } catch (error) {
-    throw new SecretsAgentError('ERR_SECRET_DECRYPT_FAILED', `OpenPGP message could not be decrypted with key ${key.fingerprint}`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_SECRET_DECRYPT_FAILED',
+      `OpenPGP message could not be decrypted with key ${key.fingerprint}`,
+      { cause: error },
+    );
   }
 }
 

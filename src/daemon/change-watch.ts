@@ -14,7 +14,8 @@ import type { StoreFeed } from './status-types.js';
 
 export interface ChangeWatchOptions {
   /** The HTTP store, or undefined for the embedded store (polled). */
-  readonly remote?: { readonly url: string; readonly transport: HttpTransport; readonly tokens: TokenProvider } | undefined;
+  readonly remote?:
+    { readonly url: string; readonly transport: HttpTransport; readonly tokens: TokenProvider } | undefined;
   readonly pollIntervalMs: () => number;
   readonly changeWaitMs: number;
   /** Re-reads `paths` (or all in use) and lets tasks react; throws when the store could not be read. */

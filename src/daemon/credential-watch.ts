@@ -45,7 +45,9 @@ export function watchCredentialFile(options: CredentialWatchOptions): DirectoryW
 function readFingerprint(file: string): string | undefined {
   try {
     const method = resolveAuthMethod({ credentialFile: file });
-    return method?.kind === 'service-account' ? JSON.stringify([method.credential.uid, method.credential.private_key]) : undefined;
+    return method?.kind === 'service-account'
+      ? JSON.stringify([method.credential.uid, method.credential.private_key])
+      : undefined;
   } catch {
     return undefined;
   }

@@ -6,37 +6,107 @@ import type { OptionSpecs } from '../config/option-spec.js';
 import { parseDurationMs, parseRate, type Rate } from '../core/duration.js';
 
 const duration = (value: unknown): string | undefined =>
-  typeof value === 'string' && parseDurationMs(value) !== undefined ? undefined : 'Expected a duration such as `500ms`, `60s`, `10m` or `1h`';
-const positive = (value: unknown): string | undefined => (typeof value === 'number' && value >= 1 ? undefined : 'Expected an integer of at least 1');
+  typeof value === 'string' && parseDurationMs(value) !== undefined
+    ? undefined
+    : 'Expected a duration such as `500ms`, `60s`, `10m` or `1h`';
+const positive = (value: unknown): string | undefined =>
+  typeof value === 'number' && value >= 1 ? undefined : 'Expected an integer of at least 1';
 
 export const daemonOptionSpecs = {
-  appsDir: { type: 'string', env: 'SECRETS_AGENT_APPS_DIR', description: 'Directory of app/pod definition files (*.json), one task each' },
+  appsDir: {
+    type: 'string',
+    env: 'SECRETS_AGENT_APPS_DIR',
+    description: 'Directory of app/pod definition files (*.json), one task each',
+  },
   statusSocket: { type: 'string', env: 'SECRETS_AGENT_STATUS_SOCKET', description: 'Unix socket of the status API' },
   metricsListen: { type: 'string', description: 'HOST:PORT serving /metrics over TCP (off by default)' },
-  sandboxRoot: { type: 'string', description: 'Parent of the per-task working directories (default <state-dir>/tasks)' },
+  sandboxRoot: {
+    type: 'string',
+    description: 'Parent of the per-task working directories (default <state-dir>/tasks)',
+  },
   secretRoot: { type: 'string', description: 'Parent of the per-task secret tmpfs directories' },
   allowDisk: { type: 'boolean', default: false, description: 'Accept a disk-backed secret root' },
-  pgpKeyFile: { type: 'string', description: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it" },
+  pgpKeyFile: {
+    type: 'string',
+    description: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it",
+  },
   pgpPassphraseFile: { type: 'string', description: 'File holding the passphrase of the node key (--pgp-key-file)' },
-  pollInterval: { type: 'string', default: '60s', check: duration, description: 'Re-read interval when the store has no change feed' },
-  changeFeed: { type: 'boolean', default: true, description: 'Use the store\'s change feed when it has one (false: always poll)' },
+  pollInterval: {
+    type: 'string',
+    default: '60s',
+    check: duration,
+    description: 'Re-read interval when the store has no change feed',
+  },
+  changeFeed: {
+    type: 'boolean',
+    default: true,
+    description: "Use the store's change feed when it has one (false: always poll)",
+  },
   changeWait: { type: 'string', default: '60s', check: duration, description: 'Long-poll wait of the change feed' },
-  maxConcurrentFetches: { type: 'integer', default: 16, check: positive, description: 'Secret reads in flight at once, node-wide' },
-  fetchTimeout: { type: 'string', default: '30s', check: duration, description: 'Deadline for resolving one task\'s secrets' },
+  maxConcurrentFetches: {
+    type: 'integer',
+    default: 16,
+    check: positive,
+    description: 'Secret reads in flight at once, node-wide',
+  },
+  fetchTimeout: {
+    type: 'string',
+    default: '30s',
+    check: duration,
+    description: "Deadline for resolving one task's secrets",
+  },
   restartBudget: {
     type: 'string',
     default: '10/min',
-    check: (value) => (typeof value === 'string' && parseRate(value) !== undefined ? undefined : 'Expected `N/s`, `N/min`, `N/h` or `unlimited`'),
+    check: (value) =>
+      typeof value === 'string' && parseRate(value) !== undefined
+        ? undefined
+        : 'Expected `N/s`, `N/min`, `N/h` or `unlimited`',
     description: 'Node-wide restarts caused by secret rotation',
   },
-  lastKnownGood: { type: 'string', default: '0s', check: duration, description: 'How long a restarting task may reuse its previous values during a store outage (0: never)' },
-  killTimeout: { type: 'string', default: '10s', check: duration, description: 'Grace period between SIGTERM and SIGKILL' },
-  restartDelay: { type: 'string', default: '1s', check: duration, description: 'First delay before restarting a task that exited; doubles per quick failure' },
+  lastKnownGood: {
+    type: 'string',
+    default: '0s',
+    check: duration,
+    description: 'How long a restarting task may reuse its previous values during a store outage (0: never)',
+  },
+  killTimeout: {
+    type: 'string',
+    default: '10s',
+    check: duration,
+    description: 'Grace period between SIGTERM and SIGKILL',
+  },
+  restartDelay: {
+    type: 'string',
+    default: '1s',
+    check: duration,
+    description: 'First delay before restarting a task that exited; doubles per quick failure',
+  },
   restartDelayMax: { type: 'string', default: '60s', check: duration, description: 'Ceiling of the restart delay' },
-  minUptime: { type: 'string', default: '10s', check: duration, description: 'A task that ran this long before exiting counts as healthy again' },
-  holdAfter: { type: 'integer', default: 5, check: positive, description: 'Quick failures in a row after which a task is held back' },
-  holdFor: { type: 'string', default: '10m', check: duration, description: 'How long a held task waits before one more try' },
-  debounce: { type: 'string', default: '200ms', check: duration, description: 'Quiet time before a changed definition file is read' },
+  minUptime: {
+    type: 'string',
+    default: '10s',
+    check: duration,
+    description: 'A task that ran this long before exiting counts as healthy again',
+  },
+  holdAfter: {
+    type: 'integer',
+    default: 5,
+    check: positive,
+    description: 'Quick failures in a row after which a task is held back',
+  },
+  holdFor: {
+    type: 'string',
+    default: '10m',
+    check: duration,
+    description: 'How long a held task waits before one more try',
+  },
+  debounce: {
+    type: 'string',
+    default: '200ms',
+    check: duration,
+    description: 'Quiet time before a changed definition file is read',
+  },
 } as const satisfies OptionSpecs;
 
 export type DaemonFlags = Partial<Record<keyof typeof daemonOptionSpecs, string | number | boolean | undefined>>;
@@ -68,7 +138,15 @@ export interface DaemonSettings {
 }
 
 /** Settings SIGHUP cannot change: they name things already opened (the node key is read once, at start). */
-export const fixedSettings = ['appsDir', 'statusSocket', 'metricsListen', 'sandboxRoot', 'secretRoot', 'pgpKeyFile', 'pgpPassphraseFile'] as const;
+export const fixedSettings = [
+  'appsDir',
+  'statusSocket',
+  'metricsListen',
+  'sandboxRoot',
+  'secretRoot',
+  'pgpKeyFile',
+  'pgpPassphraseFile',
+] as const;
 
 export interface LoadDaemonSettingsOptions {
   readonly file?: string | undefined;

@@ -15,7 +15,11 @@ export type RestartDecision =
   | { readonly action: 'hold'; readonly delayMs: number; readonly quickFailures: number };
 
 // Decides after an exit; `quickFailures` is the streak before this exit.
-export function decideRestart(input: { quickFailures: number; uptimeMs: number }, policy: RestartPolicy, random: () => number = Math.random): RestartDecision {
+export function decideRestart(
+  input: { quickFailures: number; uptimeMs: number },
+  policy: RestartPolicy,
+  random: () => number = Math.random,
+): RestartDecision {
   const quickFailures = input.uptimeMs >= policy.minUptimeMs ? 0 : input.quickFailures + 1;
   if (quickFailures >= policy.holdAfter) return { action: 'hold', delayMs: policy.holdForMs, quickFailures };
   return { action: 'restart', delayMs: restartDelayMs(quickFailures, policy, random), quickFailures };
@@ -23,7 +27,11 @@ export function decideRestart(input: { quickFailures: number; uptimeMs: number }
 
 // Equal jitter: half the ceiling fixed, half random, so a crash loop never restarts at once and
 // tasks that failed together (a bad rotation) spread out instead of restarting in lockstep.
-export function restartDelayMs(quickFailures: number, policy: RestartPolicy, random: () => number = Math.random): number {
+export function restartDelayMs(
+  quickFailures: number,
+  policy: RestartPolicy,
+  random: () => number = Math.random,
+): number {
   if (quickFailures === 0) return 0;
   const ceiling = Math.min(policy.restartDelayMaxMs, policy.restartDelayMs * 2 ** Math.min(quickFailures - 1, 30));
   const unit = Math.min(Math.max(random(), 0), 1);

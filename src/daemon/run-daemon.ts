@@ -59,7 +59,11 @@ export interface Daemon {
 export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> {
   const { io, log } = options;
   let settings = options.settings;
-  if (settings.appsDir === '') throw new SecretsAgentError('ERR_USAGE', 'the daemon needs --apps-dir (or SECRETS_AGENT_APPS_DIR, or `appsDir` in --config)');
+  if (settings.appsDir === '')
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      'the daemon needs --apps-dir (or SECRETS_AGENT_APPS_DIR, or `appsDir` in --config)',
+    );
   const startedAt = new Date();
   const appsDir = settings.appsDir;
   const stateDir = options.connection.stateDir ?? defaultStateDir({ env: io.env });
@@ -73,7 +77,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 
   // Leftovers of a daemon (or run) that was killed: their owner process is gone.
   const swept = await sweepStaleSecretDirs(secretRoot, { log });
-  if (swept.length > 0) log.info({ count: swept.length, secretRoot }, 'removed secret directories left by a previous crash');
+  if (swept.length > 0)
+    log.info({ count: swept.length, secretRoot }, 'removed secret directories left by a previous crash');
 
   const registry = createMetricsRegistry();
   const metrics = createDaemonMetrics(registry);
@@ -93,14 +98,20 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   });
   const closers: (() => Promise<void>)[] = [() => connection.close()];
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => log.error({ err: error }, 'shutdown step failed'));
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => log.error({ err: error }, 'shutdown step failed'));
   };
 
   try {
     // Authenticate once up front: a bad credential fails the start, not every task.
     if (connection.kind === 'remote') await connection.tokens.getToken();
 
-    const cache = createSecretCache({ source: connection.api, maxConcurrent: settings.maxConcurrentFetches, metrics, log });
+    const cache = createSecretCache({
+      source: connection.api,
+      maxConcurrent: settings.maxConcurrentFetches,
+      metrics,
+      log,
+    });
     const budget = createRestartBudget(settings.restartBudget);
     closers.push(async () => budget.close());
     const manager = createTaskManager({
@@ -145,7 +156,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     registry.onCollect(() => recordTaskGauges(metrics, manager.status()));
 
     const socketPath = settings.statusSocket ?? defaultStatusSocket({ env: io.env });
-    const statusServer: StatusServer = await startStatusServer({ socketPath, getStatus: status, metrics: registry, metricsListen: settings.metricsListen, log });
+    const statusServer: StatusServer = await startStatusServer({
+      socketPath,
+      getStatus: status,
+      metrics: registry,
+      metricsListen: settings.metricsListen,
+      log,
+    });
     closers.push(() => statusServer.close());
 
     // Watch before listing, so a file written during the first listing is not missed.
@@ -161,13 +178,21 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 
     const credentialFile = credentialFilePath(options.connection, io.env);
     if (credentialFile !== undefined && tokens !== undefined) {
-      const credentialWatch = watchCredentialFile({ file: credentialFile, tokens, debounceMs: settings.debounceMs, log });
+      const credentialWatch = watchCredentialFile({
+        file: credentialFile,
+        tokens,
+        debounceMs: settings.debounceMs,
+        log,
+      });
       closers.push(() => credentialWatch.close());
     }
 
     await manager.syncAll();
     changeWatch = startChangeWatch({
-      remote: connection.kind === 'remote' && settings.changeFeed ? { url: connection.url, transport: connection.transport, tokens: connection.tokens } : undefined,
+      remote:
+        connection.kind === 'remote' && settings.changeFeed
+          ? { url: connection.url, transport: connection.transport, tokens: connection.tokens }
+          : undefined,
       pollIntervalMs: () => settings.pollIntervalMs,
       changeWaitMs: settings.changeWaitMs,
       applyChanges: (paths) => manager.applySecretChanges(paths),
@@ -176,8 +201,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
     });
     const watch = changeWatch;
     closers.push(() => watch.close());
-    const counts = manager.status().reduce<Record<string, number>>((acc, task) => ({ ...acc, [task.state]: (acc[task.state] ?? 0) + 1 }), {});
-    log.info({ appsDir, tasks: manager.tasks().length, states: counts, statusSocket: socketPath, feed: watch.feed }, 'daemon ready');
+    const counts = manager
+      .status()
+      .reduce<Record<string, number>>((acc, task) => ({ ...acc, [task.state]: (acc[task.state] ?? 0) + 1 }), {});
+    log.info(
+      { appsDir, tasks: manager.tasks().length, states: counts, statusSocket: socketPath, feed: watch.feed },
+      'daemon ready',
+    );
     await notifySystemd('READY=1', { env: io.env, log });
     // Only when the unit sets WatchdogSec=; a blocked event loop then gets the daemon restarted.
     const watchdog = startSystemdWatchdog({ env: io.env, log });
@@ -191,8 +221,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
         if (options.reloadSettings !== undefined) {
           try {
             const next = { ...options.reloadSettings(), secretRoot };
-            const ignored = fixedSettings.filter((name) => name !== 'secretRoot' && next[name] !== settings[name] && !(name === 'sandboxRoot' && next[name] === undefined));
-            if (ignored.length > 0) log.warn({ settings: ignored }, 'these settings change only with a restart of the daemon');
+            const ignored = fixedSettings.filter(
+              (name) =>
+                name !== 'secretRoot' &&
+                next[name] !== settings[name] &&
+                !(name === 'sandboxRoot' && next[name] === undefined),
+            );
+            if (ignored.length > 0)
+              log.warn({ settings: ignored }, 'these settings change only with a restart of the daemon');
             settings = { ...next, ...Object.fromEntries(fixedSettings.map((name) => [name, settings[name]])) };
             cache.setMaxConcurrent(settings.maxConcurrentFetches);
             budget.setRate(settings.restartBudget);
@@ -223,15 +259,23 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
 // The node key of --pgp-key-file / `pgpKeyFile`, unlocked with the passphrase file when given.
 async function readPgpKey(settings: DaemonSettings): Promise<NodePgpKey | undefined> {
   if (settings.pgpKeyFile === undefined) {
-    if (settings.pgpPassphraseFile !== undefined) throw new SecretsAgentError('ERR_CONFIG_INVALID', '--pgp-passphrase-file (`pgpPassphraseFile`) needs --pgp-key-file (`pgpKeyFile`)');
+    if (settings.pgpPassphraseFile !== undefined)
+      throw new SecretsAgentError(
+        'ERR_CONFIG_INVALID',
+        '--pgp-passphrase-file (`pgpPassphraseFile`) needs --pgp-key-file (`pgpKeyFile`)',
+      );
     return undefined;
   }
-  const passphrase = settings.pgpPassphraseFile === undefined ? undefined : await readPasswordFile(settings.pgpPassphraseFile);
+  const passphrase =
+    settings.pgpPassphraseFile === undefined ? undefined : await readPasswordFile(settings.pgpPassphraseFile);
   return readNodePgpKey(settings.pgpKeyFile, passphrase);
 }
 
 // The credential file to watch, when the credential comes from a file (not inline JSON).
-function credentialFilePath(args: ConnectionArgs, env: Readonly<Record<string, string | undefined>>): string | undefined {
+function credentialFilePath(
+  args: ConnectionArgs,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
   const value = args.credentialFile ?? env['DCOS_SERVICE_ACCOUNT_CREDENTIAL'];
   if (value === undefined || value.trim() === '' || value.trim().startsWith('{')) return undefined;
   try {
@@ -247,5 +291,7 @@ async function assertDirectory(dir: string): Promise<void> {
   } catch {
     // Reported below.
   }
-  throw new SecretsAgentError('ERR_CONFIG_INVALID', `--apps-dir \`${dir}\` is not a directory`, { details: { appsDir: dir } });
+  throw new SecretsAgentError('ERR_CONFIG_INVALID', `--apps-dir \`${dir}\` is not a directory`, {
+    details: { appsDir: dir },
+  });
 }

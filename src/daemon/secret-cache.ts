@@ -155,7 +155,6 @@ export function createSecretCache(options: SecretCacheOptions): SecretCache {
       },
     },
   };
-
 }
 
 // Hex SHA-256 of a value: what the ledger records instead of the value.

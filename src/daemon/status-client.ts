@@ -21,7 +21,11 @@ export async function fetchDaemonStatus(options: StatusClientOptions): Promise<D
   try {
     json = JSON.parse(body);
   } catch (error) {
-    throw new SecretsAgentError('ERR_HTTP_UNEXPECTED', `the daemon at ${options.socketPath} answered /status with invalid JSON`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_HTTP_UNEXPECTED',
+      `the daemon at ${options.socketPath} answered /status with invalid JSON`,
+      { cause: error },
+    );
   }
   return parseDaemonStatus(json);
 }
@@ -40,26 +44,53 @@ function getFromDaemon(options: StatusClientOptions, path: '/status' | '/metrics
       req.destroy();
       reject(error);
     };
-    const req = request({ socketPath, path, method: 'GET', agent: false, headers: { Accept: path === '/status' ? 'application/json' : 'text/plain' } }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxResponseBytes) fail(new SecretsAgentError('ERR_HTTP_UNEXPECTED', `the daemon's ${path} answer exceeds ${maxResponseBytes} bytes`));
-        else chunks.push(chunk);
-      });
-      response.on('error', (error) => fail(unreachable(socketPath, error)));
-      response.on('end', () => {
-        clearTimeout(timer);
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (response.statusCode === 200) return resolve(body);
-        reject(new SecretsAgentError('ERR_HTTP_UNEXPECTED', `the daemon answered ${path} with HTTP ${response.statusCode ?? '?'}`, {
-          details: { status: response.statusCode, body: body.slice(0, 500) },
-        }));
-      });
-    });
+    const req = request(
+      {
+        socketPath,
+        path,
+        method: 'GET',
+        agent: false,
+        headers: { Accept: path === '/status' ? 'application/json' : 'text/plain' },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxResponseBytes)
+            fail(
+              new SecretsAgentError(
+                'ERR_HTTP_UNEXPECTED',
+                `the daemon's ${path} answer exceeds ${maxResponseBytes} bytes`,
+              ),
+            );
+          else chunks.push(chunk);
+        });
+        response.on('error', (error) => fail(unreachable(socketPath, error)));
+        response.on('end', () => {
+          clearTimeout(timer);
+          const body = Buffer.concat(chunks).toString('utf8');
+          if (response.statusCode === 200) return resolve(body);
+          reject(
+            new SecretsAgentError(
+              'ERR_HTTP_UNEXPECTED',
+              `the daemon answered ${path} with HTTP ${response.statusCode ?? '?'}`,
+              {
+                details: { status: response.statusCode, body: body.slice(0, 500) },
+              },
+            ),
+          );
+        });
+      },
+    );
     const timer = setTimeout(() => {
-      fail(new SecretsAgentError('ERR_DAEMON_UNREACHABLE', `the daemon at ${socketPath} did not answer within ${timeoutMs} ms`, { details: { socketPath, timeoutMs } }));
+      fail(
+        new SecretsAgentError(
+          'ERR_DAEMON_UNREACHABLE',
+          `the daemon at ${socketPath} did not answer within ${timeoutMs} ms`,
+          { details: { socketPath, timeoutMs } },
+        ),
+      );
     }, timeoutMs);
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -70,12 +101,16 @@ function getFromDaemon(options: StatusClientOptions, path: '/status' | '/metrics
 }
 
 function unreachable(socketPath: string, error: NodeJS.ErrnoException): SecretsAgentError {
-  const why = error.code === 'ENOENT'
-    ? 'no socket there: is the daemon running? (see --status-socket)'
-    : error.code === 'ECONNREFUSED'
-      ? 'nothing listens on it (a leftover socket of a stopped daemon?)'
-      : error.code === 'EACCES' || error.code === 'EPERM'
-        ? 'permission denied: the socket is 0600, run as the daemon\'s user (root for the systemd unit)'
-        : error.message;
-  return new SecretsAgentError('ERR_DAEMON_UNREACHABLE', `cannot reach the daemon at ${socketPath}: ${why}`, { cause: error, details: { socketPath, errno: error.code } });
+  const why =
+    error.code === 'ENOENT'
+      ? 'no socket there: is the daemon running? (see --status-socket)'
+      : error.code === 'ECONNREFUSED'
+        ? 'nothing listens on it (a leftover socket of a stopped daemon?)'
+        : error.code === 'EACCES' || error.code === 'EPERM'
+          ? "permission denied: the socket is 0600, run as the daemon's user (root for the systemd unit)"
+          : error.message;
+  return new SecretsAgentError('ERR_DAEMON_UNREACHABLE', `cannot reach the daemon at ${socketPath}: ${why}`, {
+    cause: error,
+    details: { socketPath, errno: error.code },
+  });
 }

@@ -5,20 +5,25 @@ import { storeFeeds, taskStates, type DaemonStatus } from './status-types.js';
 
 type Check = (value: unknown, pointer: string, issues: string[]) => void;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const string: Check = (value, pointer, issues) => {
   if (typeof value !== 'string') issues.push(`${pointer}: must be a string`);
 };
 const count: Check = (value, pointer, issues) => {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) issues.push(`${pointer}: must be a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    issues.push(`${pointer}: must be a non-negative integer`);
 };
 const integer: Check = (value, pointer, issues) => {
   if (typeof value !== 'number' || !Number.isInteger(value)) issues.push(`${pointer}: must be an integer`);
 };
-const oneOf = (allowed: readonly string[]): Check => (value, pointer, issues) => {
-  if (typeof value !== 'string' || !allowed.includes(value)) issues.push(`${pointer}: must be one of ${allowed.join(', ')}`);
-};
+const oneOf =
+  (allowed: readonly string[]): Check =>
+  (value, pointer, issues) => {
+    if (typeof value !== 'string' || !allowed.includes(value))
+      issues.push(`${pointer}: must be one of ${allowed.join(', ')}`);
+  };
 
 function object(required: Record<string, Check>, optional: Record<string, Check> = {}): Check {
   return (value, pointer, issues) => {
@@ -50,8 +55,13 @@ const ledgerEntry = object({ path: string, sha256: string, deliveredAt: string }
 const taskStatus = object(
   { id: string, file: string, state: oneOf(taskStates), restarts: count, ledger: arrayOf(ledgerEntry) },
   {
-    pid: count, lastExitCode: integer, lastStartAt: string, lastRotationAt: string, heldUntil: string,
-    stale: object({ since: string, until: string }), lastError: string,
+    pid: count,
+    lastExitCode: integer,
+    lastStartAt: string,
+    lastRotationAt: string,
+    heldUntil: string,
+    stale: object({ since: string, until: string }),
+    lastError: string,
   },
 );
 const daemonStatus = object({
@@ -69,9 +79,13 @@ export function parseDaemonStatus(value: unknown): DaemonStatus {
   daemonStatus(value, '', issues);
   if (issues.length > 0) {
     const shown = issues.slice(0, 5).join('; ');
-    throw new SecretsAgentError('ERR_HTTP_UNEXPECTED', `the daemon's /status answer is not a daemon status: ${shown}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`, {
-      details: { issues },
-    });
+    throw new SecretsAgentError(
+      'ERR_HTTP_UNEXPECTED',
+      `the daemon's /status answer is not a daemon status: ${shown}${issues.length > 5 ? `; and ${issues.length - 5} more` : ''}`,
+      {
+        details: { issues },
+      },
+    );
   }
   return value as DaemonStatus;
 }

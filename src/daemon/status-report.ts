@@ -5,8 +5,12 @@ import type { DaemonStatus, TaskStatus } from './status-types.js';
 export function formatStatusReport(status: DaemonStatus, now: Date): string {
   const lines: string[] = [];
   const nowMs = now.getTime();
-  lines.push(`daemon  pid ${status.pid}, version ${status.version}, up ${formatAge(status.startedAt, nowMs)} (since ${formatTime(status.startedAt)})`);
-  lines.push(`store   ${status.store.url} (${status.store.feed})${status.store.lastError === undefined ? '' : `, last error: ${status.store.lastError}`}`);
+  lines.push(
+    `daemon  pid ${status.pid}, version ${status.version}, up ${formatAge(status.startedAt, nowMs)} (since ${formatTime(status.startedAt)})`,
+  );
+  lines.push(
+    `store   ${status.store.url} (${status.store.feed})${status.store.lastError === undefined ? '' : `, last error: ${status.store.lastError}`}`,
+  );
   lines.push(`token   ${formatToken(status.token, nowMs)}`);
   lines.push(`tasks   ${formatTaskCounts(status.tasks)}`);
   if (status.tasks.length > 0) {
@@ -32,8 +36,12 @@ function taskRow(task: TaskStatus): string[] {
 
 function taskProblems(task: TaskStatus, nowMs: number): string[] {
   const notes: string[] = [];
-  if (task.heldUntil !== undefined) notes.push(`held back until ${formatTime(task.heldUntil)} (${formatUntil(task.heldUntil, nowMs)})`);
-  if (task.stale !== undefined) notes.push(`on last-known-good values until ${formatTime(task.stale.until)} (${formatUntil(task.stale.until, nowMs)})`);
+  if (task.heldUntil !== undefined)
+    notes.push(`held back until ${formatTime(task.heldUntil)} (${formatUntil(task.heldUntil, nowMs)})`);
+  if (task.stale !== undefined)
+    notes.push(
+      `on last-known-good values until ${formatTime(task.stale.until)} (${formatUntil(task.stale.until, nowMs)})`,
+    );
   if (task.lastExitCode !== undefined && task.state !== 'running') notes.push(`last exit code ${task.lastExitCode}`);
   if (task.lastError !== undefined) notes.push(`last error: ${task.lastError}`);
   return notes.map((note) => `${task.id}: ${note}`);
@@ -61,8 +69,13 @@ function formatTaskCounts(tasks: readonly TaskStatus[]): string {
 // Left-aligned columns separated by two spaces; the last column is not padded.
 export function formatTable(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, index) => { widths[index] = Math.max(widths[index] ?? 0, cell.length); });
-  return rows.map((row) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  '));
+  for (const row of rows)
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  '),
+  );
 }
 
 // ISO 8601 to the second; anything unparsable is shown as given.
@@ -86,7 +99,12 @@ function formatUntil(iso: string, nowMs: number): string {
 // 59s, 41m, 2h3m, 3d4h: the largest unit and, when not zero, the next one.
 export function formatDuration(durationMs: number): string {
   const seconds = Math.max(0, Math.floor(durationMs / 1000));
-  const units: readonly [string, number][] = [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]];
+  const units: readonly [string, number][] = [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ];
   const index = units.findIndex(([, size]) => seconds >= size);
   if (index < 0) return '0s';
   const [name, size] = units[index] ?? ['s', 1];

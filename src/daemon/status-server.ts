@@ -45,7 +45,9 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const metricsTarget = options.metricsListen === undefined ? undefined : parseListenAddress(options.metricsListen);
   await prepareSocketPath(socketPath);
 
-  const unixServer = createServer((request, response) => void handle(request, response, ['/status', '/metrics'], options));
+  const unixServer = createServer(
+    (request, response) => void handle(request, response, ['/status', '/metrics'], options),
+  );
   await listenOnSocket(unixServer, socketPath);
   const socketInode = (await lstat(socketPath)).ino;
 
@@ -59,7 +61,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     } catch (error) {
       await closeServer(unixServer);
       await removeOwnSocket(socketPath, socketInode);
-      throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot listen for metrics on ${options.metricsListen}: ${(error as Error).message}`, { cause: error });
+      throw new SecretsAgentError(
+        'ERR_CONFIG_INVALID',
+        `cannot listen for metrics on ${options.metricsListen}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   log.info({ socketPath, metricsAddress }, 'status API listening');
@@ -78,16 +84,26 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   };
 }
 
-async function handle(request: IncomingMessage, response: ServerResponse, routes: readonly Route[], options: StatusServerOptions): Promise<void> {
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  routes: readonly Route[],
+  options: StatusServerOptions,
+): Promise<void> {
   const path = new URL(request.url ?? '/', 'http://status').pathname;
   const route = routes.find((candidate) => candidate === path);
   try {
-    if (route === undefined) return respondError(response, new SecretsAgentError('ERR_ROUTE_NOT_FOUND', `no route ${path}; try ${routes.join(' or ')}`));
+    if (route === undefined)
+      return respondError(
+        response,
+        new SecretsAgentError('ERR_ROUTE_NOT_FOUND', `no route ${path}; try ${routes.join(' or ')}`),
+      );
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Allow', 'GET, HEAD');
       return respondError(response, new SecretsAgentError('ERR_METHOD_NOT_ALLOWED', `${route} answers GET only`));
     }
-    if (route === '/metrics') return respond(response, 200, metricsContentType, options.metrics.render(), request.method === 'HEAD');
+    if (route === '/metrics')
+      return respond(response, 200, metricsContentType, options.metrics.render(), request.method === 'HEAD');
     const status = await options.getStatus();
     return respond(response, 200, 'application/json', `${JSON.stringify(status)}\n`, request.method === 'HEAD');
   } catch (error) {
@@ -98,12 +114,21 @@ async function handle(request: IncomingMessage, response: ServerResponse, routes
 }
 
 function respond(response: ServerResponse, status: number, contentType: string, body: string, headOnly = false): void {
-  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  response.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   response.end(headOnly ? undefined : body);
 }
 
 function respondError(response: ServerResponse, error: SecretsAgentError): void {
-  respond(response, error.httpStatus, 'application/json', `${JSON.stringify({ code: error.code, message: error.message })}\n`);
+  respond(
+    response,
+    error.httpStatus,
+    'application/json',
+    `${JSON.stringify({ code: error.code, message: error.message })}\n`,
+  );
 }
 
 // The socket is created under umask 0177 so it is 0600 from its first moment (a chmod after bind
@@ -181,7 +206,10 @@ export function parseListenAddress(value: string): { host: string; port: number 
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (host === undefined || !Number.isInteger(port) || port > 65_535) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`--metrics-listen\` to be HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464), got ${JSON.stringify(value)}`);
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`--metrics-listen\` to be HOST:PORT (e.g. 127.0.0.1:9464 or [::1]:9464), got ${JSON.stringify(value)}`,
+    );
   }
   return { host, port };
 }

@@ -13,10 +13,16 @@ const maxSocketPathBytes = 107;
 // Makes `socketPath` free to bind, or throws saying why it is not.
 export async function prepareSocketPath(socketPath: string): Promise<void> {
   if (!socketPath.startsWith('/')) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected the status socket to be an absolute path, got ${JSON.stringify(socketPath)}`);
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected the status socket to be an absolute path, got ${JSON.stringify(socketPath)}`,
+    );
   }
   if (Buffer.byteLength(socketPath) > maxSocketPathBytes) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `status socket path ${socketPath} is longer than ${maxSocketPathBytes} bytes (the unix socket limit)`);
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `status socket path ${socketPath} is longer than ${maxSocketPathBytes} bytes (the unix socket limit)`,
+    );
   }
   // Only a directory we create gets our mode; an existing one (e.g. /run/secrets-agent made by
   // systemd with RuntimeDirectoryMode=0700) is left as its owner set it.
@@ -28,10 +34,16 @@ export async function prepareSocketPath(socketPath: string): Promise<void> {
   });
   if (existing === undefined) return;
   if (!existing.isSocket()) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `status socket path ${socketPath} exists and is not a socket; not replacing it`, { details: { socketPath } });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `status socket path ${socketPath} exists and is not a socket; not replacing it`,
+      { details: { socketPath } },
+    );
   }
   if (await isSocketLive(socketPath)) {
-    throw new SecretsAgentError('ERR_DAEMON_ALREADY_RUNNING', `another daemon is listening on ${socketPath}`, { details: { socketPath } });
+    throw new SecretsAgentError('ERR_DAEMON_ALREADY_RUNNING', `another daemon is listening on ${socketPath}`, {
+      details: { socketPath },
+    });
   }
   await unlink(socketPath).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
@@ -51,7 +63,9 @@ async function assertSafeParent(dir: string): Promise<void> {
         ? `is writable by others (mode ${(info.mode & 0o7777).toString(8)}) without the sticky bit`
         : undefined;
   if (problem !== undefined) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `status socket directory ${dir} ${problem}`, { details: { dir } });
+    throw new SecretsAgentError('ERR_CONFIG_INVALID', `status socket directory ${dir} ${problem}`, {
+      details: { dir },
+    });
   }
 }
 
@@ -67,6 +81,8 @@ export function isSocketLive(socketPath: string, timeoutMs = probeTimeoutMs): Pr
     // A listener too busy to accept within the timeout is still alive: do not steal its path.
     const timer = setTimeout(() => finish(true), timeoutMs);
     socket.once('connect', () => finish(true));
-    socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code !== 'ECONNREFUSED' && error.code !== 'ENOENT'));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish(error.code !== 'ECONNREFUSED' && error.code !== 'ENOENT'),
+    );
   });
 }

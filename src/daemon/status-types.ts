@@ -71,6 +71,7 @@ export function defaultStatusSocket(inputs: StatusSocketInputs = {}): string {
   const uid = inputs.uid ?? process.getuid?.() ?? -1;
   if (uid === 0) return join('/run/secrets-agent', statusSocketName);
   const runtimeDir = inputs.env?.['XDG_RUNTIME_DIR'];
-  if (runtimeDir !== undefined && runtimeDir.startsWith('/')) return join(runtimeDir, 'secrets-agent', statusSocketName);
+  if (runtimeDir !== undefined && runtimeDir.startsWith('/'))
+    return join(runtimeDir, 'secrets-agent', statusSocketName);
   return join('/tmp', `secrets-agent-${uid}`, statusSocketName);
 }

@@ -23,8 +23,10 @@ export interface TaskCommandResult {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'string');
 
 // Reads the command (and for pods the container) from the parsed definition; issues name pointers.
 export function readTaskCommand(root: unknown, issues: AppDefIssue[]): TaskCommandResult {
@@ -33,7 +35,11 @@ export function readTaskCommand(root: unknown, issues: AppDefIssue[]): TaskComma
   const cmd = root['cmd'];
   const args = root['args'];
   if (cmd !== undefined && args !== undefined) {
-    issues.push({ pointer: '/args', message: 'must not be given together with `cmd` (Marathon: "AppDefinition must either contain one of \'cmd\' or \'args\'")' });
+    issues.push({
+      pointer: '/args',
+      message:
+        "must not be given together with `cmd` (Marathon: \"AppDefinition must either contain one of 'cmd' or 'args'\")",
+    });
     return { command: undefined, containerName: undefined };
   }
   if (cmd !== undefined) {
@@ -50,7 +56,10 @@ export function readTaskCommand(root: unknown, issues: AppDefIssue[]): TaskComma
     }
     return { command: { command: args[0] as string, args: args.slice(1) }, containerName: undefined };
   }
-  issues.push({ pointer: '', message: 'a daemon task needs `cmd` (a shell command) or `args` (program and arguments)' });
+  issues.push({
+    pointer: '',
+    message: 'a daemon task needs `cmd` (a shell command) or `args` (program and arguments)',
+  });
   return { command: undefined, containerName: undefined };
 }
 
@@ -60,15 +69,24 @@ function readPodCommand(root: Json, issues: AppDefIssue[]): TaskCommandResult {
   const wanted = labels[containerLabel];
   let index: number;
   if (wanted !== undefined) {
-    index = typeof wanted === 'string' ? containers.findIndex((container) => isObject(container) && container['name'] === wanted) : -1;
+    index =
+      typeof wanted === 'string'
+        ? containers.findIndex((container) => isObject(container) && container['name'] === wanted)
+        : -1;
     if (index === -1) {
-      issues.push({ pointer: formatJsonPointer(['labels', containerLabel]), message: 'must name one of the pod\'s containers' });
+      issues.push({
+        pointer: formatJsonPointer(['labels', containerLabel]),
+        message: "must name one of the pod's containers",
+      });
       return { command: undefined, containerName: undefined };
     }
   } else if (containers.length === 1) {
     index = 0;
   } else {
-    issues.push({ pointer: '/containers', message: `a pod with ${containers.length} containers needs the label ${containerLabel} naming the one this task runs` });
+    issues.push({
+      pointer: '/containers',
+      message: `a pod with ${containers.length} containers needs the label ${containerLabel} naming the one this task runs`,
+    });
     return { command: undefined, containerName: undefined };
   }
   const container = containers[index] as Json;

@@ -63,21 +63,34 @@ async function readDefinitionText(path: string): Promise<string> {
     bytes = await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'read error';
-    throw new SecretsAgentError('ERR_USAGE', `Cannot read task definition \`${path}\`: ${code}`, { details: { file: path }, cause: error });
+    throw new SecretsAgentError('ERR_USAGE', `Cannot read task definition \`${path}\`: ${code}`, {
+      details: { file: path },
+      cause: error,
+    });
   }
   if (bytes.length > defaultMaxDefinitionBytes) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Task definition \`${path}\` has ${bytes.length} bytes, more than ${defaultMaxDefinitionBytes}`, { details: { file: path } });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Task definition \`${path}\` has ${bytes.length} bytes, more than ${defaultMaxDefinitionBytes}`,
+      { details: { file: path } },
+    );
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Task definition \`${path}\` is not valid UTF-8`, { details: { file: path } });
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `Task definition \`${path}\` is not valid UTF-8`, {
+      details: { file: path },
+    });
   }
 }
 
 function invalid(path: string, issues: readonly AppDefIssue[]): SecretsAgentError {
   const lines = issues.map(formatIssue);
-  return new SecretsAgentError('ERR_APPDEF_INVALID', `Task definition \`${path}\` is invalid (${issues.length === 1 ? '1 issue' : `${issues.length} issues`}):\n${lines.join('\n')}`, {
-    details: { file: path, issues: issues.map((issue) => ({ pointer: issue.pointer, message: issue.message })) },
-  });
+  return new SecretsAgentError(
+    'ERR_APPDEF_INVALID',
+    `Task definition \`${path}\` is invalid (${issues.length === 1 ? '1 issue' : `${issues.length} issues`}):\n${lines.join('\n')}`,
+    {
+      details: { file: path, issues: issues.map((issue) => ({ pointer: issue.pointer, message: issue.message })) },
+    },
+  );
 }

@@ -76,7 +76,10 @@ export function createTaskManager(options: TaskManagerOptions): TaskManager {
       const message = `${failure.code}: ${failure.message}`;
       rejected.set(name, message);
       existing?.noteDefinitionError(message);
-      log.error({ file: name, err: failure, issues: failure.details?.['issues'] }, existing === undefined ? 'definition ignored' : 'definition ignored; the task keeps its last good definition');
+      log.error(
+        { file: name, err: failure, issues: failure.details?.['issues'] },
+        existing === undefined ? 'definition ignored' : 'definition ignored; the task keeps its last good definition',
+      );
       return undefined;
     }
     rejected.delete(name);
@@ -137,15 +140,18 @@ export function createTaskManager(options: TaskManagerOptions): TaskManager {
       const refreshed = new Set(targets.filter((_path, index) => results[index]?.status === 'fulfilled'));
       // A secret that is gone is a change too: tasks using it re-resolve (and fail or skip it).
       for (const [index, result] of results.entries()) {
-        if (result.status === 'rejected' && toSecretsAgentError(result.reason).code === 'ERR_SECRET_NOT_FOUND') refreshed.add(targets[index] as string);
+        if (result.status === 'rejected' && toSecretsAgentError(result.reason).code === 'ERR_SECRET_NOT_FOUND')
+          refreshed.add(targets[index] as string);
       }
       // Not awaited: a task busy with a slow stop must not hold up the next batch of changes;
       // each task's own queue keeps its operations in order.
       // Content that differs from what the cache held (a secret created or newly readable counts).
-      const changed = new Set(targets.filter((_path, index) => {
-        const result = results[index];
-        return result?.status === 'fulfilled' && result.value.changed;
-      }));
+      const changed = new Set(
+        targets.filter((_path, index) => {
+          const result = results[index];
+          return result?.status === 'fulfilled' && result.value.changed;
+        }),
+      );
       for (const task of tasks.values()) void task.rotate(refreshed, changed);
       // Only an outage is worth retrying the batch for; a refusal is each task's own business.
       const outage = failed.find((result) => toSecretsAgentError(result.reason).retryable);

@@ -15,15 +15,21 @@ export interface TaskUser {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // Reads the `user` that applies to the task (containerIndex: the pod container it runs, undefined for apps).
-export function readTaskUser(root: unknown, containerIndex: number | undefined, issues: AppDefIssue[]): TaskUser | undefined {
+export function readTaskUser(
+  root: unknown,
+  containerIndex: number | undefined,
+  issues: AppDefIssue[],
+): TaskUser | undefined {
   if (!isObject(root)) return undefined;
   if (containerIndex !== undefined) {
     const containers = root['containers'];
     const container = Array.isArray(containers) ? (containers[containerIndex] as unknown) : undefined;
-    if (isObject(container) && container['user'] !== undefined) return readUserField(container['user'], formatJsonPointer(['containers', containerIndex, 'user']), issues);
+    if (isObject(container) && container['user'] !== undefined)
+      return readUserField(container['user'], formatJsonPointer(['containers', containerIndex, 'user']), issues);
   }
   return root['user'] === undefined ? undefined : readUserField(root['user'], '/user', issues);
 }
@@ -38,7 +44,10 @@ function readUserField(value: unknown, pointer: string, issues: AppDefIssue[]): 
 
 // The numeric ids to run `user` as; undefined when they are the daemon's own (nothing to switch).
 // Throws ERR_APPDEF_INVALID naming the pointer when the account is unknown or the daemon may not switch.
-export async function resolveTaskUser(user: TaskUser, options: ParseUserOptions = {}): Promise<WorkloadUser | undefined> {
+export async function resolveTaskUser(
+  user: TaskUser,
+  options: ParseUserOptions = {},
+): Promise<WorkloadUser | undefined> {
   let resolved: WorkloadUser;
   try {
     resolved = await parseWorkloadUser(user.name, options);
@@ -51,12 +60,19 @@ export async function resolveTaskUser(user: TaskUser, options: ParseUserOptions 
   if (euid === undefined || euid === 0) return resolved;
   // libuv drops supplementary groups when uid/gid are given, which only root may do.
   if (resolved.uid === euid && resolved.gid === process.getegid?.()) return undefined;
-  throw userError(user, `running a task as uid ${resolved.uid} gid ${resolved.gid} needs the daemon to run as root (it runs as uid ${euid})`);
+  throw userError(
+    user,
+    `running a task as uid ${resolved.uid} gid ${resolved.gid} needs the daemon to run as root (it runs as uid ${euid})`,
+  );
 }
 
 function userError(user: TaskUser, reason: string, cause?: unknown): SecretsAgentError {
-  return new SecretsAgentError('ERR_APPDEF_INVALID', `${user.pointer}: cannot run the task as \`${user.name.slice(0, 64)}\`: ${reason}`, {
-    details: { pointer: user.pointer },
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new SecretsAgentError(
+    'ERR_APPDEF_INVALID',
+    `${user.pointer}: cannot run the task as \`${user.name.slice(0, 64)}\`: ${reason}`,
+    {
+      details: { pointer: user.pointer },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }

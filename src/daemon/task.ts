@@ -153,7 +153,10 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
       const ageMs = lastGood === undefined ? Infinity : Date.now() - lastGood.verifiedAtMs;
       if (lastGood !== undefined && isOutage(error) && ageMs <= settings.lastKnownGoodMs) {
         stale = { sinceMs: lastGood.verifiedAtMs, untilMs: lastGood.verifiedAtMs + settings.lastKnownGoodMs };
-        log.warn({ err: error, verifiedAt: new Date(lastGood.verifiedAtMs).toISOString() }, 'store unreachable; restarting with last-known-good values');
+        log.warn(
+          { err: error, verifiedAt: new Date(lastGood.verifiedAtMs).toISOString() },
+          'store unreachable; restarting with last-known-good values',
+        );
         return lastGood.resolved;
       }
       throw error;
@@ -207,10 +210,21 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
       startFailures = 0;
       lastError = undefined;
       state = 'running';
-      log.info({ id: definition.id, pid: handle.pid, reason, stale: stale !== undefined, ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }) }, 'task started');
+      log.info(
+        {
+          id: definition.id,
+          pid: handle.pid,
+          reason,
+          stale: stale !== undefined,
+          ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+        },
+        'task started',
+      );
       void handle.exited.then((exit) => enqueue(() => onExit(current, exitCodeOf(exit))));
     } catch (error) {
-      await prepared?.cleanup().catch((cleanupError: unknown) => log.error({ err: cleanupError }, 'could not remove secret files'));
+      await prepared
+        ?.cleanup()
+        .catch((cleanupError: unknown) => log.error({ err: cleanupError }, 'could not remove secret files'));
       failStart(error);
     }
   }
@@ -240,7 +254,9 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     run = undefined;
     lastExitCode = exitCode;
     context.budget.cancel(definition.file);
-    await ended.prepared.cleanup().catch((error: unknown) => log.error({ err: error }, 'could not remove secret files'));
+    await ended.prepared
+      .cleanup()
+      .catch((error: unknown) => log.error({ err: error }, 'could not remove secret files'));
     if (stopped) return;
     const settings = context.settings();
     const decision = decideRestart({ quickFailures, uptimeMs: Date.now() - ended.startedAtMs }, settings);
@@ -263,7 +279,9 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     context.budget.cancel(definition.file);
     const exit = await ending.handle.stop('SIGTERM');
     lastExitCode = exitCodeOf(exit);
-    await ending.prepared.cleanup().catch((error: unknown) => log.error({ err: error }, 'could not remove secret files'));
+    await ending.prepared
+      .cleanup()
+      .catch((error: unknown) => log.error({ err: error }, 'could not remove secret files'));
   }
 
   async function restartForRotation(): Promise<void> {
@@ -295,7 +313,9 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
       log.info({}, 'store reachable again; values verified');
       stale = undefined;
     }
-    const changed = new Set(definition.plan.secretPaths.filter((path) => shaOf(current.delivered, path) !== shaOf(resolved, path)));
+    const changed = new Set(
+      definition.plan.secretPaths.filter((path) => shaOf(current.delivered, path) !== shaOf(resolved, path)),
+    );
     if (changed.size === 0) return;
     const changedFiles = await current.prepared.rerenderFiles(resolved);
     current.delivered = resolved;
@@ -306,7 +326,10 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
     lastRotationAtMs = Date.now();
     const envChanged = [...changed].some((path) => envPaths.has(path));
     const { onChange } = definition.plan;
-    log.info({ paths: [...changed], files: changedFiles.length, envChanged, onChange: onChange.action }, 'secrets rotated');
+    log.info(
+      { paths: [...changed], files: changedFiles.length, envChanged, onChange: onChange.action },
+      'secrets rotated',
+    );
     if (envChanged || onChange.action === 'restart') {
       context.metrics.rotations.inc({ reaction: 'restart' });
       const how = context.budget.request(definition.file, () => void enqueue(restartForRotation));
@@ -359,7 +382,8 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
       });
     },
     status() {
-      const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+      const iso = (ms: number | undefined): string | undefined =>
+        ms === undefined ? undefined : new Date(ms).toISOString();
       const fields: Record<string, unknown> = {
         id: definition.id,
         file: definition.file,

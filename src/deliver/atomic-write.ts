@@ -31,7 +31,10 @@ export async function writeSecretFileAtomic(options: WriteSecretFileOptions): Pr
   assertOwnerId('uid', options.uid);
   assertOwnerId('gid', options.gid);
   if (!(options.bytes instanceof Uint8Array)) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`bytes\` to be a Uint8Array, got ${describeValue(options.bytes)}`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected \`bytes\` to be a Uint8Array, got ${describeValue(options.bytes)}`,
+    );
   }
   const name = segments[segments.length - 1] as string;
   const displayPath = `${options.dir}/${segments.join('/')}`;
@@ -62,10 +65,14 @@ export async function writeSecretFileAtomic(options: WriteSecretFileOptions): Pr
     if (tempPath !== undefined) await rm(tempPath, { force: true }).catch(() => undefined);
     if (isSecretsAgentError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not write secret file \`${displayPath}\`${code === undefined ? '' : ` (${code})`}`, {
-      details: { path: displayPath },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_DELIVER_WRITE_FAILED',
+      `Could not write secret file \`${displayPath}\`${code === undefined ? '' : ` (${code})`}`,
+      {
+        details: { path: displayPath },
+        cause: error,
+      },
+    );
   } finally {
     await parent?.close().catch(() => undefined);
   }
@@ -86,8 +93,12 @@ export function assertFileMode(mode: unknown, option = 'mode'): asserts mode is 
 export function assertOwnerId(option: 'uid' | 'gid', value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xfffffffe) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`${option}\` to be a non-negative integer, got ${describeValue(value)}`, {
-      details: { option },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected \`${option}\` to be a non-negative integer, got ${describeValue(value)}`,
+      {
+        details: { option },
+      },
+    );
   }
 }

@@ -63,10 +63,14 @@ export async function linkSecretFiles(options: LinkSecretFilesOptions): Promise<
   } catch (error) {
     await links.close();
     if (isSecretsAgentError(error)) throw error;
-    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not link secret files into sandbox \`${options.sandboxDir}\``, {
-      details: { sandboxDir: options.sandboxDir },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_DELIVER_WRITE_FAILED',
+      `Could not link secret files into sandbox \`${options.sandboxDir}\``,
+      {
+        details: { sandboxDir: options.sandboxDir },
+        cause: error,
+      },
+    );
   }
   log?.debug({ sandboxDir: options.sandboxDir, count: created.length }, 'secret files linked into the sandbox');
   return links;
@@ -95,12 +99,17 @@ async function createLink(
     });
     // A symlink is ours from an earlier run (or a stale one); anything else is the workload's data.
     if (existing !== undefined && !existing.isSymbolicLink()) {
-      throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Sandbox path \`${path}\` already exists and is not a symbolic link; refusing to replace it`, {
-        details: { path },
-      });
+      throw new SecretsAgentError(
+        'ERR_DELIVER_WRITE_FAILED',
+        `Sandbox path \`${path}\` already exists and is not a symbolic link; refusing to replace it`,
+        {
+          details: { path },
+        },
+      );
     }
     await symlink(target, tempPath);
-    if (options.uid !== undefined || options.gid !== undefined) await lchown(tempPath, options.uid ?? -1, options.gid ?? -1);
+    if (options.uid !== undefined || options.gid !== undefined)
+      await lchown(tempPath, options.uid ?? -1, options.gid ?? -1);
     await rename(tempPath, finalPath);
   } catch (error) {
     await rm(tempPath, { force: true }).catch(() => undefined);
@@ -113,13 +122,21 @@ async function createLink(
 async function assertRegularFile(target: string): Promise<void> {
   const info = await lstat(target).catch(() => undefined);
   if (info === undefined || !info.isFile()) {
-    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Secret file \`${target}\` does not exist or is not a regular file`, {
-      details: { path: target },
-    });
+    throw new SecretsAgentError(
+      'ERR_DELIVER_WRITE_FAILED',
+      `Secret file \`${target}\` does not exist or is not a regular file`,
+      {
+        details: { path: target },
+      },
+    );
   }
 }
 
-async function removeLinks(created: readonly { path: string; target: string }[], createdDirs: readonly string[], log: Logger | undefined): Promise<void> {
+async function removeLinks(
+  created: readonly { path: string; target: string }[],
+  createdDirs: readonly string[],
+  log: Logger | undefined,
+): Promise<void> {
   for (const { path, target } of created) {
     try {
       if ((await readlink(path)) === target) await unlink(path);

@@ -25,7 +25,11 @@ export function pathBeneath(dir: FileHandle, name: string): string {
 
 // Opens `root/segments...` as a directory; refuses symlinks and non-directories on the way.
 // The caller closes the returned handle.
-export async function openDirBeneath(root: string, segments: readonly string[], options: OpenBeneathOptions): Promise<FileHandle> {
+export async function openDirBeneath(
+  root: string,
+  segments: readonly string[],
+  options: OpenBeneathOptions,
+): Promise<FileHandle> {
   let current = await open(root, constants.O_RDONLY | constants.O_DIRECTORY);
   let displayPath = root;
   try {
@@ -42,7 +46,12 @@ export async function openDirBeneath(root: string, segments: readonly string[], 
   }
 }
 
-async function openChildDir(parent: FileHandle, name: string, displayPath: string, options: OpenBeneathOptions): Promise<FileHandle> {
+async function openChildDir(
+  parent: FileHandle,
+  name: string,
+  displayPath: string,
+  options: OpenBeneathOptions,
+): Promise<FileHandle> {
   const path = pathBeneath(parent, name);
   try {
     return await open(path, openDirFlags);
@@ -51,9 +60,13 @@ async function openChildDir(parent: FileHandle, name: string, displayPath: strin
     // Linux answers ENOTDIR (O_DIRECTORY wins) or ELOOP (O_NOFOLLOW) for a symlink; lstat tells which it is.
     if (code === 'ELOOP' || code === 'ENOTDIR') {
       if ((await lstat(path)).isSymbolicLink()) {
-        throw new SecretsAgentError('ERR_DELIVER_UNSAFE_LOCATION', `\`${displayPath}\` is a symbolic link; refusing to follow it`, {
-          details: { path: displayPath },
-        });
+        throw new SecretsAgentError(
+          'ERR_DELIVER_UNSAFE_LOCATION',
+          `\`${displayPath}\` is a symbolic link; refusing to follow it`,
+          {
+            details: { path: displayPath },
+          },
+        );
       }
       throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `\`${displayPath}\` exists and is not a directory`, {
         details: { path: displayPath },
@@ -73,7 +86,8 @@ async function openChildDir(parent: FileHandle, name: string, displayPath: strin
   const created = await open(path, openDirFlags);
   try {
     await created.chmod(dirMode); // mkdir's mode is filtered by the umask
-    if (options.uid !== undefined || options.gid !== undefined) await created.chown(options.uid ?? -1, options.gid ?? -1);
+    if (options.uid !== undefined || options.gid !== undefined)
+      await created.chown(options.uid ?? -1, options.gid ?? -1);
     return created;
   } catch (error) {
     await created.close().catch(() => undefined);

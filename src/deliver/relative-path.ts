@@ -16,7 +16,11 @@ export function parseRelativePath(relativePath: unknown, option = 'relativePath'
 }
 
 function invalid(option: string, expectation: string, value: unknown): SecretsAgentError {
-  return new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`${option}\` ${expectation}, got ${describeValue(value)}`, {
-    details: { option },
-  });
+  return new SecretsAgentError(
+    'ERR_INPUT_INVALID',
+    `Expected \`${option}\` ${expectation}, got ${describeValue(value)}`,
+    {
+      details: { option },
+    },
+  );
 }

@@ -50,9 +50,13 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
   const isRoot = process.geteuid?.() === 0;
   const sizeBytes = options.sizeBytes ?? defaultSecretDirSizeBytes;
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 4096) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`sizeBytes\` to be an integer of at least 4096, got ${describeValue(sizeBytes)}`, {
-      details: { option: 'sizeBytes' },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected \`sizeBytes\` to be an integer of at least 4096, got ${describeValue(sizeBytes)}`,
+      {
+        details: { option: 'sizeBytes' },
+      },
+    );
   }
   assertOwnerId('uid', options.uid);
   assertOwnerId('gid', options.gid);
@@ -64,10 +68,14 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
     if ((await mkdir(rootDir, { recursive: true, mode: 0o711 })) !== undefined) await chmod(rootDir, 0o711);
     path = await mkdtemp(join(rootDir, formatSecretDirPrefix(currentOwner())));
   } catch (error) {
-    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not create a secret directory under \`${rootDir}\``, {
-      details: { rootDir },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_DELIVER_WRITE_FAILED',
+      `Could not create a secret directory under \`${rootDir}\``,
+      {
+        details: { rootDir },
+        cause: error,
+      },
+    );
   }
 
   let mounted = false;
@@ -92,7 +100,10 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
         ({ noswap } = await mountTmpfs(path, sizeBytes));
         mounted = true;
       } catch (error) {
-        log?.warn({ path, reason: describeCommandError(error) }, 'could not mount a tmpfs for secrets; using the directory as it is');
+        log?.warn(
+          { path, reason: describeCommandError(error) },
+          'could not mount a tmpfs for secrets; using the directory as it is',
+        );
       }
     }
     await chmod(path, 0o700);
@@ -122,9 +133,14 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
       },
     };
   } catch (error) {
-    await cleanup().catch((cleanupError: unknown) => log?.error({ path, err: cleanupError }, 'could not remove secret directory'));
+    await cleanup().catch((cleanupError: unknown) =>
+      log?.error({ path, err: cleanupError }, 'could not remove secret directory'),
+    );
     if (isSecretsAgentError(error)) throw error;
-    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not prepare secret directory \`${path}\``, { details: { path }, cause: error });
+    throw new SecretsAgentError('ERR_DELIVER_WRITE_FAILED', `Could not prepare secret directory \`${path}\``, {
+      details: { path },
+      cause: error,
+    });
   }
 }
 

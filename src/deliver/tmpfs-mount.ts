@@ -51,5 +51,7 @@ export async function isMountPoint(dir: string): Promise<boolean> {
 export function describeCommandError(error: unknown): string {
   const stderr = (error as { stderr?: unknown }).stderr;
   if (typeof stderr === 'string' && stderr.trim() !== '') return stderr.trim().split('\n')[0] as string;
-  return (error as { code?: unknown }).code === 'ENOENT' ? 'command not found' : String((error as Error).message ?? error);
+  return (error as { code?: unknown }).code === 'ENOENT'
+    ? 'command not found'
+    : String((error as Error).message ?? error);
 }

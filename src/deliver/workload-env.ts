@@ -29,7 +29,10 @@ export function buildWorkloadEnv(options: BuildWorkloadEnvOptions): Record<strin
     if (value === undefined || removed.has(name)) continue;
     env[name] = checkedValue('baseEnv', name, value);
   }
-  for (const [source, vars] of [['plainEnv', options.plainEnv], ['secretEnv', options.secretEnv]] as const) {
+  for (const [source, vars] of [
+    ['plainEnv', options.plainEnv],
+    ['secretEnv', options.secretEnv],
+  ] as const) {
     for (const [name, value] of Object.entries(vars ?? {})) env[name] = checkedValue(source, name, value);
   }
   return env;
@@ -38,19 +41,31 @@ export function buildWorkloadEnv(options: BuildWorkloadEnvOptions): Record<strin
 // Names the variable and where it came from; the value itself never enters the message.
 function checkedValue(source: string, name: string, value: unknown): string {
   if (name === '' || name.includes('=') || name.includes('\0')) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Environment variable name ${JSON.stringify(name.replaceAll('\0', '\\0'))} in \`${source}\` is empty or contains "=" or NUL`, {
-      details: { source },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Environment variable name ${JSON.stringify(name.replaceAll('\0', '\\0'))} in \`${source}\` is empty or contains "=" or NUL`,
+      {
+        details: { source },
+      },
+    );
   }
   if (typeof value !== 'string') {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Environment variable \`${name}\` in \`${source}\` must be a string, got ${typeof value}`, {
-      details: { source, name },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Environment variable \`${name}\` in \`${source}\` must be a string, got ${typeof value}`,
+      {
+        details: { source, name },
+      },
+    );
   }
   if (value.includes('\0')) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Environment variable \`${name}\` in \`${source}\` contains a NUL byte, which an environment cannot carry`, {
-      details: { source, name },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Environment variable \`${name}\` in \`${source}\` contains a NUL byte, which an environment cannot carry`,
+      {
+        details: { source, name },
+      },
+    );
   }
   return value;
 }

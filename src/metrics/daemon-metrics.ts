@@ -47,16 +47,38 @@ export interface DaemonMetrics {
 export function createDaemonMetrics(registry: MetricsRegistry): DaemonMetrics {
   const names = daemonMetricNames;
   return Object.freeze({
-    fetches: registry.counter(names.fetches, 'Secret reads needed by tasks, by result (fetched, cached, deduplicated, failed).', ['result']),
-    fetchFailures: registry.counter(names.fetchFailures, 'Secret reads from the store that failed, by error code.', ['code']),
-    fetchDuration: registry.histogram(names.fetchDuration, 'Duration of secret reads that went to the store, in seconds.'),
-    rotations: registry.counter(names.rotations, 'Secret rotations applied to tasks, by reaction (signal, restart, none).', ['reaction']),
+    fetches: registry.counter(
+      names.fetches,
+      'Secret reads needed by tasks, by result (fetched, cached, deduplicated, failed).',
+      ['result'],
+    ),
+    fetchFailures: registry.counter(names.fetchFailures, 'Secret reads from the store that failed, by error code.', [
+      'code',
+    ]),
+    fetchDuration: registry.histogram(
+      names.fetchDuration,
+      'Duration of secret reads that went to the store, in seconds.',
+    ),
+    rotations: registry.counter(
+      names.rotations,
+      'Secret rotations applied to tasks, by reaction (signal, restart, none).',
+      ['reaction'],
+    ),
     tokenRenewals: registry.counter(names.tokenRenewals, 'Auth token renewals and re-logins.'),
     taskRestarts: registry.counter(names.taskRestarts, 'Task restarts, by reason.', ['reason']),
     tasks: registry.gauge(names.tasks, 'Tasks by state.', ['state']),
-    staleTasks: registry.gauge(names.staleTasks, 'Tasks running on last-known-good secret values during a store outage.'),
-    tokenExpiry: registry.gauge(names.tokenExpiry, 'Expiry time of the daemon auth token, in Unix seconds (0 before the first login).'),
-    restartBudgetDeferred: registry.counter(names.restartBudgetDeferred, 'Task restarts deferred by the node-wide restart budget.'),
+    staleTasks: registry.gauge(
+      names.staleTasks,
+      'Tasks running on last-known-good secret values during a store outage.',
+    ),
+    tokenExpiry: registry.gauge(
+      names.tokenExpiry,
+      'Expiry time of the daemon auth token, in Unix seconds (0 before the first login).',
+    ),
+    restartBudgetDeferred: registry.counter(
+      names.restartBudgetDeferred,
+      'Task restarts deferred by the node-wide restart budget.',
+    ),
   });
 }
 

@@ -48,7 +48,9 @@ export interface MetricsRegistry {
 /** The Content-Type of render()'s output. */
 export const metricsContentType = 'text/plain; version=0.0.4; charset=utf-8';
 
-export const defaultBuckets: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+export const defaultBuckets: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
 
 const metricNamePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -77,13 +79,22 @@ export function createMetricsRegistry(): MetricsRegistry {
   const metrics = new Map<string, MetricEntry>();
   const collectors: (() => void)[] = [];
 
-  function register(name: string, help: string, type: MetricType, labelNames: readonly string[], buckets: readonly number[] = []): MetricEntry {
+  function register(
+    name: string,
+    help: string,
+    type: MetricType,
+    labelNames: readonly string[],
+    buckets: readonly number[] = [],
+  ): MetricEntry {
     assertMetricName(name);
     for (const label of labelNames) assertLabelName(name, label, type);
     if (new Set(labelNames).size !== labelNames.length) {
-      throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} declares a label twice`, { details: { name, labelNames } });
+      throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} declares a label twice`, {
+        details: { name, labelNames },
+      });
     }
-    if (metrics.has(name)) throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} is registered twice`, { details: { name } });
+    if (metrics.has(name))
+      throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} is registered twice`, { details: { name } });
     const entry: MetricEntry = { name, help, type, labelNames: [...labelNames], buckets, series: new Map() };
     metrics.set(name, entry);
     return entry;
@@ -109,7 +120,8 @@ export function createMetricsRegistry(): MetricsRegistry {
       };
       return {
         set(labelsOrValue: Labels<L> | number, maybeValue?: number) {
-          const [labels, value] = typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
+          const [labels, value] =
+            typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
           assertNumber(entry.name, value);
           seriesFor(entry, labels).value = value;
         },
@@ -124,11 +136,13 @@ export function createMetricsRegistry(): MetricsRegistry {
       assertBuckets(name, buckets);
       const entry = register(name, help, 'histogram', options.labelNames ?? [], buckets);
       for (const label of entry.labelNames) {
-        if (label === 'le') throw new SecretsAgentError('ERR_INTERNAL', `histogram ${name} may not use the label name \`le\``);
+        if (label === 'le')
+          throw new SecretsAgentError('ERR_INTERNAL', `histogram ${name} may not use the label name \`le\``);
       }
       return {
         observe(labelsOrValue: Labels<L> | number, maybeValue?: number) {
-          const [labels, value] = typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
+          const [labels, value] =
+            typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
           assertNumber(entry.name, value);
           const series = seriesFor(entry, labels);
           const counts = series.bucketCounts ?? (series.bucketCounts = new Array<number>(buckets.length).fill(0));
@@ -171,9 +185,13 @@ function labelValuesOf(entry: MetricEntry, labels: Readonly<Record<string, strin
   const unknown = given.filter((name) => !entry.labelNames.includes(name));
   const missing = entry.labelNames.filter((name) => !given.includes(name));
   if (unknown.length > 0 || missing.length > 0) {
-    throw new SecretsAgentError('ERR_INTERNAL', `metric ${entry.name} expects labels [${entry.labelNames.join(', ')}]`, {
-      details: { name: entry.name, unknown, missing },
-    });
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `metric ${entry.name} expects labels [${entry.labelNames.join(', ')}]`,
+      {
+        details: { name: entry.name, unknown, missing },
+      },
+    );
   }
   return entry.labelNames.map((name) => String(labels[name]));
 }
@@ -201,31 +219,48 @@ function renderMetric(entry: MetricEntry, lines: string[]): void {
 
 function assertMetricName(name: string): void {
   if (!metricNamePattern.test(name)) {
-    throw new SecretsAgentError('ERR_INTERNAL', `Expected a metric name matching ${metricNamePattern.source}, got ${JSON.stringify(name)}`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `Expected a metric name matching ${metricNamePattern.source}, got ${JSON.stringify(name)}`,
+    );
   }
 }
 
 function assertLabelName(metric: string, label: string, type: MetricType): void {
   if (!labelNamePattern.test(label) || label.startsWith('__')) {
-    throw new SecretsAgentError('ERR_INTERNAL', `${type} ${metric}: Expected a label name matching ${labelNamePattern.source} and not starting with __, got ${JSON.stringify(label)}`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `${type} ${metric}: Expected a label name matching ${labelNamePattern.source} and not starting with __, got ${JSON.stringify(label)}`,
+    );
   }
 }
 
 function assertBuckets(name: string, buckets: readonly number[]): void {
-  const ascending = buckets.every((bound, index) => Number.isFinite(bound) && (index === 0 || bound > (buckets[index - 1] ?? -Infinity)));
+  const ascending = buckets.every(
+    (bound, index) => Number.isFinite(bound) && (index === 0 || bound > (buckets[index - 1] ?? -Infinity)),
+  );
   if (buckets.length === 0 || !ascending) {
-    throw new SecretsAgentError('ERR_INTERNAL', `histogram ${name}: Expected \`buckets\` to be finite, strictly ascending and non-empty, got ${JSON.stringify(buckets)}`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `histogram ${name}: Expected \`buckets\` to be finite, strictly ascending and non-empty, got ${JSON.stringify(buckets)}`,
+    );
   }
 }
 
 function assertNumber(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new SecretsAgentError('ERR_INTERNAL', `metric ${name}: Expected a number, got \`${String(value)}\` (${typeof value})`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `metric ${name}: Expected a number, got \`${String(value)}\` (${typeof value})`,
+    );
   }
 }
 
 function assertFiniteNonNegative(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new SecretsAgentError('ERR_INTERNAL', `counter ${name}: Expected \`n\` to be a finite non-negative number, got \`${String(value)}\` (${typeof value})`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `counter ${name}: Expected \`n\` to be a finite non-negative number, got \`${String(value)}\` (${typeof value})`,
+    );
   }
 }

@@ -30,7 +30,12 @@ export interface EmbeddedStore extends SecretsApi {
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   const log = options.log ?? createSilentLogger();
   const author = options.author ?? 'local';
-  const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, zookeeperAuth: options.zookeeperAuth, log });
+  const storage = await openStorage({
+    dataDir: options.dataDir,
+    storage: options.storage,
+    zookeeperAuth: options.zookeeperAuth,
+    log,
+  });
   let store: SecretStore;
   try {
     store = await openSecretStore({

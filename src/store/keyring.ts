@@ -55,7 +55,10 @@ export function createKeyring(): Keyring {
 export function sealKeyring(keyring: Keyring, unsealKey: Uint8Array, store: string): Buffer {
   const keys: Record<string, string> = {};
   for (const id of keyring.keyIds) keys[id] = (keyring.key(id) as Buffer).toString('base64');
-  const plain = Buffer.from(JSON.stringify({ version: keyringFormatVersion, active: keyring.activeKeyId, keys }), 'utf8');
+  const plain = Buffer.from(
+    JSON.stringify({ version: keyringFormatVersion, active: keyring.activeKeyId, keys }),
+    'utf8',
+  );
   try {
     return Buffer.concat([Buffer.of(keyringFormatVersion), encryptAesGcm(unsealKey, plain, keyringAad(store))]);
   } finally {
@@ -81,7 +84,8 @@ export function openKeyring(blob: Uint8Array, unsealKey: Uint8Array, store: stri
 }
 
 function parseKeyring(value: unknown, store: string): Keyring {
-  const corrupt = (what: string): SecretsAgentError => new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\`: ${what}`);
+  const corrupt = (what: string): SecretsAgentError =>
+    new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\`: ${what}`);
   if (typeof value !== 'object' || value === null) throw corrupt('not an object');
   const { version, active, keys } = value as { version?: unknown; active?: unknown; keys?: unknown };
   if (version !== keyringFormatVersion) throw corrupt('unknown version');

@@ -151,12 +151,23 @@ function cacheOf(keyring: Keyring): OpenedRecordCache {
 }
 
 // Opens `blob` (the stored record of `path`) with `decrypt`, or answers from the keyring's cache; a copy either way.
-export function openCachedRecord(keyring: Keyring, path: string, blob: Uint8Array, decrypt: () => StoredSecret): StoredSecret {
+export function openCachedRecord(
+  keyring: Keyring,
+  path: string,
+  blob: Uint8Array,
+  decrypt: () => StoredSecret,
+): StoredSecret {
   return cacheOf(keyring).open(path, blob, decrypt);
 }
 
 // Like openCachedRecord, without the copy: `use` reads the cached record (and its memoised
 // rendering) in the same tick and returns what it needs as its own copy.
-export function useCachedRecord<T>(keyring: Keyring, path: string, blob: Uint8Array, decrypt: () => StoredSecret, use: (opened: OpenedRecord) => T): T {
+export function useCachedRecord<T>(
+  keyring: Keyring,
+  path: string,
+  blob: Uint8Array,
+  decrypt: () => StoredSecret,
+  use: (opened: OpenedRecord) => T,
+): T {
   return cacheOf(keyring).use(path, blob, decrypt, use);
 }

@@ -16,11 +16,23 @@ export async function readSealIntent(storage: StorageBackend, store: string, ins
   }
   const sealed = typeof value === 'object' && value !== null ? (value as { sealed?: unknown }).sealed : undefined;
   if (typeof sealed !== 'boolean') {
-    throw new SecretsAgentError('ERR_STORE_CORRUPT', `seal intent of instance \`${instanceId}\` (store \`${store}\`) is malformed`);
+    throw new SecretsAgentError(
+      'ERR_STORE_CORRUPT',
+      `seal intent of instance \`${instanceId}\` (store \`${store}\`) is malformed`,
+    );
   }
   return sealed;
 }
 
-export async function writeSealIntent(storage: StorageBackend, store: string, instanceId: string, sealed: boolean, at: Date): Promise<void> {
-  await storage.put(sealIntentKey(store, instanceId), Buffer.from(JSON.stringify({ sealed, at: at.toISOString() }), 'utf8'));
+export async function writeSealIntent(
+  storage: StorageBackend,
+  store: string,
+  instanceId: string,
+  sealed: boolean,
+  at: Date,
+): Promise<void> {
+  await storage.put(
+    sealIntentKey(store, instanceId),
+    Buffer.from(JSON.stringify({ sealed, at: at.toISOString() }), 'utf8'),
+  );
 }

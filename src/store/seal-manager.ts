@@ -20,7 +20,13 @@ import type { StorageBackend } from './storage/backend.js';
 import { encodeInitRecord, parseInitRecord, type InitRecord } from './init-record.js';
 import { createKeyring, openKeyring, sealKeyring, type Keyring } from './keyring.js';
 import { readSealIntent, writeSealIntent } from './seal-intent.js';
-import { bootstrapPrivateKeyKey, defaultInstanceId, defaultStoreName, initRecordKey, isValidInstanceId } from './store-keys.js';
+import {
+  bootstrapPrivateKeyKey,
+  defaultInstanceId,
+  defaultStoreName,
+  initRecordKey,
+  isValidInstanceId,
+} from './store-keys.js';
 
 export interface InitializeOptions {
   /** Operator public keys: ASCII armor, binary, or base64 of binary (`gpg --export KEYID | base64 -w0`).
@@ -86,7 +92,10 @@ export async function openSealManager(options: SealManagerOptions): Promise<Seal
   const store = options.store ?? defaultStoreName;
   const instanceId = options.instanceId ?? defaultInstanceId;
   if (!isValidInstanceId(instanceId)) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`instanceId\` to match [A-Za-z0-9._-]{1,64}, got ${JSON.stringify(String(instanceId)).slice(0, 80)}`);
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`instanceId\` to match [A-Za-z0-9._-]{1,64}, got ${JSON.stringify(String(instanceId)).slice(0, 80)}`,
+    );
   }
   const manager = new StoreSealManager(options, store, instanceId);
   await manager.load();
@@ -177,7 +186,8 @@ class StoreSealManager implements SealManager {
       // Keys leave memory first: a failing intent write must not leave the store unsealed.
       this.#dropKeyring();
       const intended = await readSealIntent(this.#storage, this.store, this.instanceId);
-      if (wasSealed && intended) throw new SecretsAgentError('ERR_STORE_ALREADY_SEALED', `store \`${this.store}\` is already sealed`);
+      if (wasSealed && intended)
+        throw new SecretsAgentError('ERR_STORE_ALREADY_SEALED', `store \`${this.store}\` is already sealed`);
       if (!intended) await writeSealIntent(this.#storage, this.store, this.instanceId, true, this.#now());
       this.#log.info({ store: this.store, instanceId: this.instanceId }, 'store sealed');
       return this.status();
@@ -215,17 +225,26 @@ class StoreSealManager implements SealManager {
   // At start-up: unseal unless sealed on purpose; a failure leaves the instance sealed and logged.
   async unsealOnStart(): Promise<void> {
     if (await readSealIntent(this.#storage, this.store, this.instanceId)) {
-      this.#log.info({ store: this.store, instanceId: this.instanceId }, 'store stays sealed: it was sealed on purpose');
+      this.#log.info(
+        { store: this.store, instanceId: this.instanceId },
+        'store stays sealed: it was sealed on purpose',
+      );
       return;
     }
     if (!this.canAutoUnseal()) {
-      this.#log.info({ store: this.store, instanceId: this.instanceId, pgpFingerprints: this.#record?.pgpFingerprints }, 'store is sealed: unseal it with the key encrypted to the operator PGP key');
+      this.#log.info(
+        { store: this.store, instanceId: this.instanceId, pgpFingerprints: this.#record?.pgpFingerprints },
+        'store is sealed: unseal it with the key encrypted to the operator PGP key',
+      );
       return;
     }
     try {
       await this.autoUnseal();
     } catch (error) {
-      this.#log.error({ err: error, store: this.store, instanceId: this.instanceId }, 'auto-unseal failed; the store stays sealed');
+      this.#log.error(
+        { err: error, store: this.store, instanceId: this.instanceId },
+        'auto-unseal failed; the store stays sealed',
+      );
     }
   }
 
@@ -241,7 +260,8 @@ class StoreSealManager implements SealManager {
     if (this.#record !== undefined) throw alreadyInitialized(this.store);
     assertOneShare(options);
     const operatorKeys = options.pgpPublicKeys ?? [];
-    if (operatorKeys.length > 1) throw initInvalid(`pgp_keys must hold one key (shares is 1), got ${operatorKeys.length}`);
+    if (operatorKeys.length > 1)
+      throw initInvalid(`pgp_keys must hold one key (shares is 1), got ${operatorKeys.length}`);
     const keySource = operatorKeys.length === 0 ? 'bootstrap' : 'operator';
     let publicKey: PgpPublicKey;
     let bootstrap: PgpKeyPair | undefined;
@@ -250,7 +270,7 @@ class StoreSealManager implements SealManager {
         throw isSecretsAgentError(error, 'ERR_PGP_KEY_INVALID') ? initInvalid(error.message, error) : error;
       });
     } else {
-      bootstrap = options.keyPair ?? await generatePgpKeyPair({ name: `Secret Store ${this.store} bootstrap` });
+      bootstrap = options.keyPair ?? (await generatePgpKeyPair({ name: `Secret Store ${this.store} bootstrap` }));
       const privateKey = await readPgpPrivateKey(bootstrap.privateKeyArmored, 'bootstrap keypair');
       publicKey = privateKey.toPublic();
     }
@@ -275,7 +295,8 @@ class StoreSealManager implements SealManager {
 
     // The private key goes first, under its own fingerprint; the init record's create is the commit point.
     const privateKeyKey = bootstrapPrivateKeyKey(this.store, publicKey.fingerprint);
-    if (bootstrap !== undefined) await this.#storage.put(privateKeyKey, Buffer.from(bootstrap.privateKeyArmored, 'utf8'));
+    if (bootstrap !== undefined)
+      await this.#storage.put(privateKeyKey, Buffer.from(bootstrap.privateKeyArmored, 'utf8'));
     try {
       await this.#storage.create(initRecordKey(this.store), encodeInitRecord(record));
     } catch (error) {
@@ -289,7 +310,10 @@ class StoreSealManager implements SealManager {
       throw alreadyInitialized(this.store);
     }
     this.#record = record;
-    this.#log.info({ store: this.store, instanceId: this.instanceId, keySource, pgpFingerprints: record.pgpFingerprints }, 'store initialized');
+    this.#log.info(
+      { store: this.store, instanceId: this.instanceId, keySource, pgpFingerprints: record.pgpFingerprints },
+      'store initialized',
+    );
     if (keySource === 'bootstrap') {
       this.#dropKeyring();
       this.#keyring = keyring;
@@ -306,19 +330,30 @@ class StoreSealManager implements SealManager {
       const stored = await this.#storage.get(bootstrapPrivateKeyKey(this.store, fingerprint));
       const message = record.encryptedUnsealKeys[index];
       if (stored === undefined || message === undefined) continue;
-      const privateKey = await readPgpPrivateKey(Buffer.from(stored.value).toString('utf8'), `stored bootstrap key ${fingerprint}`);
+      const privateKey = await readPgpPrivateKey(
+        Buffer.from(stored.value).toString('utf8'),
+        `stored bootstrap key ${fingerprint}`,
+      );
       const hex = await decryptPgpMessage(message, privateKey);
       const unsealKey = Buffer.from(Buffer.from(hex).toString('ascii').trim(), 'hex');
       hex.fill(0);
       try {
-        const keyring = unsealKey.length === aesKeyBytes ? openKeyring(record.sealedKeyring, unsealKey, this.store) : undefined;
-        if (keyring === undefined) throw new SecretsAgentError('ERR_STORE_CORRUPT', `stored bootstrap key ${fingerprint} does not open the keyring of store \`${this.store}\``);
+        const keyring =
+          unsealKey.length === aesKeyBytes ? openKeyring(record.sealedKeyring, unsealKey, this.store) : undefined;
+        if (keyring === undefined)
+          throw new SecretsAgentError(
+            'ERR_STORE_CORRUPT',
+            `stored bootstrap key ${fingerprint} does not open the keyring of store \`${this.store}\``,
+          );
         return keyring;
       } finally {
         unsealKey.fill(0);
       }
     }
-    throw new SecretsAgentError('ERR_UNSEAL_NO_STORED_KEY', `store \`${this.store}\` has no stored private key: unseal it with the unseal key`);
+    throw new SecretsAgentError(
+      'ERR_UNSEAL_NO_STORED_KEY',
+      `store \`${this.store}\` has no stored private key: unseal it with the unseal key`,
+    );
   }
 
   // Records the intent (unsealed) first, then holds the keyring; a failed write leaves it sealed.
@@ -343,7 +378,8 @@ class StoreSealManager implements SealManager {
   }
 
   #requireInitialized(): InitRecord {
-    if (this.#record === undefined) throw new SecretsAgentError('ERR_STORE_NOT_INITIALIZED', `store \`${this.store}\` has not been initialized`);
+    if (this.#record === undefined)
+      throw new SecretsAgentError('ERR_STORE_NOT_INITIALIZED', `store \`${this.store}\` has not been initialized`);
     return this.#record;
   }
 
@@ -359,7 +395,9 @@ function assertOneShare(options: InitializeOptions): void {
   for (const name of ['shares', 'threshold'] as const) {
     const value = options[name];
     if (value !== undefined && value !== 1) {
-      throw initInvalid(`Expected \`${name}\` to be 1 (key sharing is not supported), got \`${String(value)}\` (${typeof value})`);
+      throw initInvalid(
+        `Expected \`${name}\` to be 1 (key sharing is not supported), got \`${String(value)}\` (${typeof value})`,
+      );
     }
   }
 }

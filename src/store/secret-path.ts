@@ -23,7 +23,8 @@ export interface ParseSecretPathOptions {
 // Checks a decoded secret path and returns it; throws ERR_SECRET_PATH_INVALID naming the bad segment.
 export function parseSecretPath(path: string, options: ParseSecretPathOptions = {}): string {
   let candidate = path;
-  if (options.allowTrailingSlash === true && candidate.endsWith('/') && candidate !== '/') candidate = candidate.slice(0, -1);
+  if (options.allowTrailingSlash === true && candidate.endsWith('/') && candidate !== '/')
+    candidate = candidate.slice(0, -1);
   if (candidate === '') {
     if (options.allowRoot === true) return '';
     throw invalid(path, 'the path is empty');
@@ -33,10 +34,12 @@ export function parseSecretPath(path: string, options: ParseSecretPathOptions = 
   const bytes = Buffer.byteLength(candidate, 'utf8');
   if (bytes > maxSecretPathBytes) throw invalid(path, `it has ${bytes} bytes, more than ${maxSecretPathBytes}`);
   const segments = candidate.split('/');
-  if (segments.length > maxSecretPathSegments) throw invalid(path, `it has ${segments.length} segments, more than ${maxSecretPathSegments}`);
+  if (segments.length > maxSecretPathSegments)
+    throw invalid(path, `it has ${segments.length} segments, more than ${maxSecretPathSegments}`);
   for (const [index, segment] of segments.entries()) {
     const problem = describeSegmentProblem(segment);
-    if (problem !== undefined) throw invalid(path, `segment ${index + 1} ${quote(segment)} ${problem}`, { segment, segmentIndex: index });
+    if (problem !== undefined)
+      throw invalid(path, `segment ${index + 1} ${quote(segment)} ${problem}`, { segment, segmentIndex: index });
   }
   return candidate;
 }
@@ -48,10 +51,14 @@ export function parseSecretPathParam(raw: string, options: ParseSecretPathOption
     // Without a `%` there is nothing to decode (and nothing that can fail to decode).
     if (raw.includes('%')) decoded = decodeURIComponent(raw);
   } catch (error) {
-    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path ${quote(raw)} is invalid: it has a malformed percent-escape`, {
-      details: { path: clip(raw) },
-      cause: error,
-    });
+    throw new SecretsAgentError(
+      'ERR_SECRET_PATH_INVALID',
+      `Secret path ${quote(raw)} is invalid: it has a malformed percent-escape`,
+      {
+        details: { path: clip(raw) },
+        cause: error,
+      },
+    );
   }
   return parseSecretPath(decoded, options);
 }

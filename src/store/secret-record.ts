@@ -28,14 +28,17 @@ export interface StoredSecret {
 export function encryptSecretRecord(keyring: Keyring, store: string, path: string, secret: StoredSecret): Buffer {
   const keyId = Buffer.from(keyring.activeKeyId, 'ascii');
   const header = Buffer.concat([Buffer.of(recordFormatVersion, keyId.length), keyId]);
-  const meta = Buffer.from(JSON.stringify({
-    type: secret.type,
-    ...(secret.description === undefined ? {} : { description: secret.description }),
-    ...(secret.labels === undefined ? {} : { labels: secret.labels }),
-    ...(secret.author === undefined ? {} : { author: secret.author }),
-    created: secret.created,
-    updated: secret.updated,
-  }), 'utf8');
+  const meta = Buffer.from(
+    JSON.stringify({
+      type: secret.type,
+      ...(secret.description === undefined ? {} : { description: secret.description }),
+      ...(secret.labels === undefined ? {} : { labels: secret.labels }),
+      ...(secret.author === undefined ? {} : { author: secret.author }),
+      created: secret.created,
+      updated: secret.updated,
+    }),
+    'utf8',
+  );
   const length = Buffer.alloc(4);
   length.writeUInt32BE(meta.length);
   const plain = Buffer.concat([length, meta, secret.bytes]);
@@ -50,7 +53,9 @@ export function encryptSecretRecord(keyring: Keyring, store: string, path: strin
 // another path, unknown key id or format).
 export function decryptSecretRecord(keyring: Keyring, store: string, path: string, blob: Uint8Array): StoredSecret {
   const corrupt = (reason: string): SecretsAgentError =>
-    new SecretsAgentError('ERR_STORE_CORRUPT', `Secret \`${path}\` failed its integrity check: ${reason}`, { details: { path, store } });
+    new SecretsAgentError('ERR_STORE_CORRUPT', `Secret \`${path}\` failed its integrity check: ${reason}`, {
+      details: { path, store },
+    });
   if (blob.byteLength < 2 || blob[0] !== recordFormatVersion) throw corrupt('unknown record format');
   const keyIdLength = blob[1] ?? 0;
   const headerLength = 2 + keyIdLength;
@@ -86,7 +91,8 @@ function parseMeta(text: string, corrupt: (reason: string) => SecretsAgentError)
   if (typeof created !== 'string' || typeof updated !== 'string') throw corrupt('bad times');
   if (description !== undefined && typeof description !== 'string') throw corrupt('bad description');
   if (author !== undefined && typeof author !== 'string') throw corrupt('bad author');
-  if (labels !== undefined && !(Array.isArray(labels) && labels.every((label) => typeof label === 'string'))) throw corrupt('bad labels');
+  if (labels !== undefined && !(Array.isArray(labels) && labels.every((label) => typeof label === 'string')))
+    throw corrupt('bad labels');
   return {
     type,
     created,

@@ -49,9 +49,14 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     const key = secretKey(store, path);
     // Before answering "does not exist" from a local copy that may lag (ZooKeeper's mirror), ask
     // the storage: a secret whose create another instance acknowledged is never a 404 here.
-    const entry = await storage.get(key) ?? await storage.get(key, { fresh: true });
+    const entry = (await storage.get(key)) ?? (await storage.get(key, { fresh: true }));
     if (entry === undefined) throw notFound(path);
-    return toRecord(path, openCachedRecord(keyring, `${store}/${path}`, entry.value, () => decryptSecretRecord(keyring, store, path, entry.value)));
+    return toRecord(
+      path,
+      openCachedRecord(keyring, `${store}/${path}`, entry.value, () =>
+        decryptSecretRecord(keyring, store, path, entry.value),
+      ),
+    );
   }
 
   async function read<T>(rawPath: string, use: (opened: OpenedRecord) => T): Promise<T> {
@@ -59,9 +64,15 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     const keyring = options.keyring();
     const key = secretKey(store, path);
     // As in get(): a local miss is confirmed with the storage before it becomes a 404.
-    const entry = await storage.get(key) ?? await storage.get(key, { fresh: true });
+    const entry = (await storage.get(key)) ?? (await storage.get(key, { fresh: true }));
     if (entry === undefined) throw notFound(path);
-    return useCachedRecord(keyring, `${store}/${path}`, entry.value, () => decryptSecretRecord(keyring, store, path, entry.value), use);
+    return useCachedRecord(
+      keyring,
+      `${store}/${path}`,
+      entry.value,
+      () => decryptSecretRecord(keyring, store, path, entry.value),
+      use,
+    );
   }
 
   async function create(rawPath: string, input: SecretInput, author?: string): Promise<void> {
@@ -69,7 +80,12 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     assertSecretInput(path, input);
     const keyring = options.keyring();
     const at = now().toISOString();
-    const secret: StoredSecret = { ...pickInput(input), ...(author === undefined ? {} : { author }), created: at, updated: at };
+    const secret: StoredSecret = {
+      ...pickInput(input),
+      ...(author === undefined ? {} : { author }),
+      created: at,
+      updated: at,
+    };
     try {
       await storage.create(secretKey(store, path), encryptSecretRecord(keyring, store, path, secret));
     } catch (error) {
@@ -121,7 +137,10 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
     const folder = secretsFolderKey(store, path);
     const keys = await storage.list(folder);
     const prefix = `${folder}/`;
-    return keys.filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)).sort(compareCodeUnits);
+    return keys
+      .filter((key) => key.startsWith(prefix))
+      .map((key) => key.slice(prefix.length))
+      .sort(compareCodeUnits);
   }
 
   return { get, read, create, update, delete: remove, list };
@@ -132,7 +151,8 @@ export function assertSecretInput(path: string, input: SecretInput): void {
   if (input.type !== 'text' && input.type !== 'binary') {
     throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: type must be \`text\` or \`binary\``);
   }
-  if (!(input.bytes instanceof Uint8Array)) throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: value must be bytes`);
+  if (!(input.bytes instanceof Uint8Array))
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: value must be bytes`);
   if (input.bytes.byteLength > maxSecretValueBytes) {
     throw new SecretsAgentError(
       'ERR_SECRET_TOO_LARGE',
@@ -140,16 +160,28 @@ export function assertSecretInput(path: string, input: SecretInput): void {
       { details: { path, sizeBytes: input.bytes.byteLength, maxBytes: maxSecretValueBytes } },
     );
   }
-  if (input.description !== undefined && (typeof input.description !== 'string' || input.description.length > maxDescriptionChars)) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: /description must be a string of at most ${maxDescriptionChars} characters`);
+  if (
+    input.description !== undefined &&
+    (typeof input.description !== 'string' || input.description.length > maxDescriptionChars)
+  ) {
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Secret \`${path}\`: /description must be a string of at most ${maxDescriptionChars} characters`,
+    );
   }
   if (input.labels !== undefined) {
     if (!Array.isArray(input.labels) || input.labels.length > maxLabels) {
-      throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: /labels must be an array of at most ${maxLabels} strings`);
+      throw new SecretsAgentError(
+        'ERR_INPUT_INVALID',
+        `Secret \`${path}\`: /labels must be an array of at most ${maxLabels} strings`,
+      );
     }
     for (const [index, label] of input.labels.entries()) {
       if (typeof label !== 'string' || label.length > maxLabelChars) {
-        throw new SecretsAgentError('ERR_INPUT_INVALID', `Secret \`${path}\`: /labels/${index} must be a string of at most ${maxLabelChars} characters`);
+        throw new SecretsAgentError(
+          'ERR_INPUT_INVALID',
+          `Secret \`${path}\`: /labels/${index} must be a string of at most ${maxLabelChars} characters`,
+        );
       }
     }
   }

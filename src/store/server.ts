@@ -73,8 +73,16 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
   const routes: Route[] = [
     ...createPingRoutes({ store }),
     ...createChangeRoutes({ store, feed: changes, access: options.access }),
-    ...createSecretRoutes({ store, ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }) }),
-    ...createSealRoutes({ store, ...(initialize !== false && initialize.keyPair !== undefined ? { initDefaults: { keyPair: initialize.keyPair } } : {}) }),
+    ...createSecretRoutes({
+      store,
+      ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    }),
+    ...createSealRoutes({
+      store,
+      ...(initialize !== false && initialize.keyPair !== undefined
+        ? { initDefaults: { keyPair: initialize.keyPair } }
+        : {}),
+    }),
     ...createStoreRoutes({ store }),
     ...(options.routes ?? []),
   ];
@@ -92,11 +100,18 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
   } catch (error) {
     changes.close();
     await store.close();
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: error },
+    );
   }
   const address = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  options.log.info({ url, instanceId: store.seal.instanceId, sealed: store.seal.sealed, driver: options.storage.driver }, 'secret store listening');
+  options.log.info(
+    { url, instanceId: store.seal.instanceId, sealed: store.seal.sealed, driver: options.storage.driver },
+    'secret store listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -118,16 +133,31 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
 }
 
 function parseListen(listen: StoreServerOptions['listen']): { host: string; port: number } {
-  if (typeof listen !== 'object' || listen === null) throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`listen\` to be {host, port}, got ${describeValue(listen)}`);
-  if (typeof listen.host !== 'string' || listen.host === '') throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`listen.host\` to be a non-empty string, got ${describeValue(listen.host)}`);
+  if (typeof listen !== 'object' || listen === null)
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`listen\` to be {host, port}, got ${describeValue(listen)}`,
+    );
+  if (typeof listen.host !== 'string' || listen.host === '')
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`listen.host\` to be a non-empty string, got ${describeValue(listen.host)}`,
+    );
   if (!Number.isInteger(listen.port) || listen.port < 0 || listen.port > 65535) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`listen.port\` to be an integer from 0 to 65535, got ${describeValue(listen.port)}`);
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`listen.port\` to be an integer from 0 to 65535, got ${describeValue(listen.port)}`,
+    );
   }
   return { host: listen.host, port: listen.port };
 }
 
 function assertNonNegativeInteger(value: number, name: string): void {
-  if (!Number.isInteger(value) || value < 0) throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`${name}\` to be a non-negative integer, got ${describeValue(value)}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`${name}\` to be a non-negative integer, got ${describeValue(value)}`,
+    );
 }
 
 async function readTlsFiles(tls: NonNullable<StoreServerOptions['tls']>): Promise<{ cert: Buffer; key: Buffer }> {
@@ -135,7 +165,11 @@ async function readTlsFiles(tls: NonNullable<StoreServerOptions['tls']>): Promis
     try {
       return await readFile(file);
     } catch (error) {
-      throw new SecretsAgentError('ERR_TLS_CONFIG', `${flag} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+      throw new SecretsAgentError(
+        'ERR_TLS_CONFIG',
+        `${flag} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { cause: error },
+      );
     }
   };
   const cert = await read(tls.certFile, '--tls-cert');
@@ -144,7 +178,11 @@ async function readTlsFiles(tls: NonNullable<StoreServerOptions['tls']>): Promis
     // Fails early on a key that does not match the certificate, before anything listens.
     createHttpsServer({ cert, key }).close();
   } catch (error) {
-    throw new SecretsAgentError('ERR_TLS_CONFIG', `--tls-cert ${tls.certFile} / --tls-key ${tls.keyFile}: unusable certificate or key`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_TLS_CONFIG',
+      `--tls-cert ${tls.certFile} / --tls-key ${tls.keyFile}: unusable certificate or key`,
+      { cause: error },
+    );
   }
   return { cert, key };
 }

@@ -40,7 +40,10 @@ export function execWorkload(options: ExecWorkloadOptions): false {
   }
   const reopenFds = findNonBlockingStdio();
   if (reopenFds.some((fd) => !isPipe(fd)) || (reopenFds.length > 0 && !isExecutable(shellPath))) {
-    log?.warn({ fds: reopenFds }, 'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec');
+    log?.warn(
+      { fds: reopenFds },
+      'stdio is in non-blocking mode, which the workload would inherit; supervising instead of exec',
+    );
     return false;
   }
   const viaShell = typeof execve !== 'function' || reopenFds.length > 0;
@@ -48,7 +51,10 @@ export function execWorkload(options: ExecWorkloadOptions): false {
   if (viaShell) {
     const changed = findEnvChangedByShell(env, cwd);
     if (changed === undefined || changed.length > 0) {
-      log?.warn({ names: changed ?? [] }, `${shellPath} would not pass the workload environment on unchanged; supervising instead of exec`);
+      log?.warn(
+        { names: changed ?? [] },
+        `${shellPath} would not pass the workload environment on unchanged; supervising instead of exec`,
+      );
       return false;
     }
   }

@@ -54,6 +54,9 @@ export function spawnError(errno: string | undefined, command: string, cause?: u
   if (errno === 'ENOENT') {
     return new SecretsAgentError('ERR_WORKLOAD_NOT_FOUND', `Workload command \`${command}\` was not found`, options);
   }
-  const reason = errno === 'EACCES' ? 'is not executable (permission denied or not a regular file)' : `could not be started (${errno ?? 'unknown error'})`;
+  const reason =
+    errno === 'EACCES'
+      ? 'is not executable (permission denied or not a regular file)'
+      : `could not be started (${errno ?? 'unknown error'})`;
   return new SecretsAgentError('ERR_WORKLOAD_NOT_EXECUTABLE', `Workload command \`${command}\` ${reason}`, options);
 }

@@ -16,7 +16,12 @@ export function quoteShellWord(word: string): string {
 // `exec '<path>' '<arg>'...`, dropping the PWD the shell would add when the env has none.
 // `reopenFds` are pipes to open again through /proc/self/fd/N before the exec: the new open file
 // description is blocking even when Node left the inherited one non-blocking.
-export function buildTrampolineScript(path: string, args: readonly string[], env: Readonly<Record<string, string>>, reopenFds: readonly number[] = []): string {
+export function buildTrampolineScript(
+  path: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  reopenFds: readonly number[] = [],
+): string {
   const prefix = Object.hasOwn(env, 'PWD') ? '' : 'unset PWD; ';
   const redirects = reopenFds.map((fd) => ` ${fd}${fd === 0 ? '<' : '>'}/proc/self/fd/${fd}`).join('');
   return `${prefix}exec ${[path, ...args].map(quoteShellWord).join(' ')}${redirects}`;

@@ -47,16 +47,25 @@ export async function startWorkload(options: StartWorkloadOptions): Promise<Work
   const log = options.log ?? createSilentLogger();
   const killTimeoutMs = options.killTimeoutMs ?? defaultKillTimeoutMs;
   if (!Number.isSafeInteger(killTimeoutMs) || killTimeoutMs < 0) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`killTimeoutMs\` to be a non-negative integer, got ${describeValue(killTimeoutMs)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`killTimeoutMs\` to be a non-negative integer, got ${describeValue(killTimeoutMs)}`,
+    );
   }
   const stdio = options.stdio ?? 'inherit';
   if (stdio !== 'inherit' && stdio !== 'pipe') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`stdio\` to be 'inherit' or 'pipe', got ${describeValue(stdio)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`stdio\` to be 'inherit' or 'pipe', got ${describeValue(stdio)}`,
+    );
   }
   for (const option of ['uid', 'gid'] as const) {
     const id = options[option];
     if (id !== undefined && (!Number.isSafeInteger(id) || id < 0)) {
-      throw new SecretsAgentError('ERR_USAGE', `Expected \`${option}\` to be a non-negative integer, got ${describeValue(id)}`);
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        `Expected \`${option}\` to be a non-negative integer, got ${describeValue(id)}`,
+      );
     }
   }
   warnIfPid1(log);

@@ -29,16 +29,23 @@ export function parseWorkloadCommand(options: WorkloadCommandOptions): WorkloadC
   if (!Array.isArray(args)) throw usage(`Expected \`args\` to be an array of strings, got ${describeValue(args)}`);
   for (const [index, arg] of args.entries()) {
     if (typeof arg !== 'string' || arg.includes('\0')) {
-      throw usage(`Expected \`args[${index}]\` to be a string without NUL, got ${typeof arg === 'string' ? 'a string with NUL' : describeValue(arg)}`);
+      throw usage(
+        `Expected \`args[${index}]\` to be a string without NUL, got ${typeof arg === 'string' ? 'a string with NUL' : describeValue(arg)}`,
+      );
     }
   }
   const env = options.env as unknown;
-  if (typeof env !== 'object' || env === null) throw usage(`Expected \`env\` to be an object, got ${describeValue(env)}`);
+  if (typeof env !== 'object' || env === null)
+    throw usage(`Expected \`env\` to be an object, got ${describeValue(env)}`);
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'string' || value.includes('\0') || name === '' || name.includes('=') || name.includes('\0')) {
-      throw new SecretsAgentError('ERR_INPUT_INVALID', `Environment variable \`${name.replaceAll('\0', '\\0')}\` has a bad name or a value that is not a string without NUL`, {
-        details: { name },
-      });
+      throw new SecretsAgentError(
+        'ERR_INPUT_INVALID',
+        `Environment variable \`${name.replaceAll('\0', '\\0')}\` has a bad name or a value that is not a string without NUL`,
+        {
+          details: { name },
+        },
+      );
     }
   }
   const cwd = options.cwd ?? process.cwd();

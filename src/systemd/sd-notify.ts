@@ -47,35 +47,53 @@ export function notifySystemd(message: NotifyMessage, options: NotifySystemdOpti
   return send;
 }
 
-function sendWithCommand(socket: string, assignments: readonly string[], options: NotifySystemdOptions): Promise<boolean> {
+function sendWithCommand(
+  socket: string,
+  assignments: readonly string[],
+  options: NotifySystemdOptions,
+): Promise<boolean> {
   const command = options.command ?? 'systemd-notify';
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   return new Promise((resolve) => {
     // A minimal environment: the child needs the socket and nothing else of ours.
     const childEnv = { NOTIFY_SOCKET: socket, PATH: `${searchPath}:${process.env['PATH'] ?? ''}` };
-    execFile(command, ['--', ...assignments], { env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, _stdout, stderr) => {
-      if (error === null) {
-        resolve(true);
-        return;
-      }
-      options.log?.warn(
-        { err: { code: (error as NodeJS.ErrnoException).code, message: error.message }, stderr: stderr.trim().slice(0, 500), variables: assignments.map(nameOf) },
-        'sd_notify failed',
-      );
-      resolve(false);
-    });
+    execFile(
+      command,
+      ['--', ...assignments],
+      { env: childEnv, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (error, _stdout, stderr) => {
+        if (error === null) {
+          resolve(true);
+          return;
+        }
+        options.log?.warn(
+          {
+            err: { code: (error as NodeJS.ErrnoException).code, message: error.message },
+            stderr: stderr.trim().slice(0, 500),
+            variables: assignments.map(nameOf),
+          },
+          'sd_notify failed',
+        );
+        resolve(false);
+      },
+    );
   });
 }
 
 // `{READY: 1, STATUS: 'x'}` or `'READY=1\nSTATUS=x'` → ['READY=1', 'STATUS=x'], validated.
 function toAssignments(message: NotifyMessage): string[] {
-  const lines = typeof message === 'string'
-    ? message.split('\n').filter((line) => line !== '')
-    : Object.entries(message).map(([name, value]) => `${name}=${String(value)}`);
-  if (lines.length === 0) throw new SecretsAgentError('ERR_INTERNAL', 'Expected `message` to hold at least one VARIABLE=VALUE, got nothing');
+  const lines =
+    typeof message === 'string'
+      ? message.split('\n').filter((line) => line !== '')
+      : Object.entries(message).map(([name, value]) => `${name}=${String(value)}`);
+  if (lines.length === 0)
+    throw new SecretsAgentError('ERR_INTERNAL', 'Expected `message` to hold at least one VARIABLE=VALUE, got nothing');
   for (const line of lines) {
     if (!/^[A-Z_][A-Z0-9_]*=/.test(line) || line.includes('\0') || line.includes('\n')) {
-      throw new SecretsAgentError('ERR_INTERNAL', `Expected each sd_notify line to be VARIABLE=VALUE on one line, got ${JSON.stringify(nameOf(line))}`);
+      throw new SecretsAgentError(
+        'ERR_INTERNAL',
+        `Expected each sd_notify line to be VARIABLE=VALUE on one line, got ${JSON.stringify(nameOf(line))}`,
+      );
     }
   }
   return lines;
@@ -106,7 +124,10 @@ export function startSystemdWatchdog(options: NotifySystemdOptions = {}): System
 }
 
 // Half of WATCHDOG_USEC, when set and meant for this pid (WATCHDOG_PID absent or ours).
-export function watchdogIntervalMs(env: Readonly<Record<string, string | undefined>>, pid = process.pid): number | undefined {
+export function watchdogIntervalMs(
+  env: Readonly<Record<string, string | undefined>>,
+  pid = process.pid,
+): number | undefined {
   const usec = env['WATCHDOG_USEC'];
   if (usec === undefined || !/^[1-9][0-9]*$/.test(usec)) return undefined;
   const forPid = env['WATCHDOG_PID'];

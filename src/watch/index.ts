@@ -1,2 +1,7 @@
 // File watching (the only importer of chokidar): settled, debounced change reports for a directory.
-export { watchDirectory, defaultDebounceMs, type DirectoryWatch, type WatchDirectoryOptions } from './watch-directory.js';
+export {
+  watchDirectory,
+  defaultDebounceMs,
+  type DirectoryWatch,
+  type WatchDirectoryOptions,
+} from './watch-directory.js';

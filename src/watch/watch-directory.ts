@@ -33,7 +33,10 @@ export const defaultDebounceMs = 150;
 export function watchDirectory(options: WatchDirectoryOptions): DirectoryWatch {
   const debounceMs = options.debounceMs ?? defaultDebounceMs;
   if (!Number.isSafeInteger(debounceMs) || debounceMs < 0) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`debounceMs\` to be a non-negative integer, got ${describeValue(debounceMs)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`debounceMs\` to be a non-negative integer, got ${describeValue(debounceMs)}`,
+    );
   }
   const log = options.log ?? createSilentLogger();
   const dir = resolve(options.dir);

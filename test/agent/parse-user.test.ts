@@ -9,7 +9,10 @@ let files: { passwdFile: string; groupFile: string };
 beforeAll(async () => {
   const dir = shmScratch();
   files = { passwdFile: join(dir, 'passwd'), groupFile: join(dir, 'group') };
-  await writeFile(files.passwdFile, 'root:x:0:0:root:/root:/bin/bash\n# comment\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\napp:x:1000:1001::/home/app:/bin/sh\n');
+  await writeFile(
+    files.passwdFile,
+    'root:x:0:0:root:/root:/bin/bash\n# comment\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\napp:x:1000:1001::/home/app:/bin/sh\n',
+  );
   await writeFile(files.groupFile, 'root:x:0:\nstaff:x:50:\n');
 });
 
@@ -32,6 +35,9 @@ describe('parseWorkloadUser', () => {
     ['a:b:c', /Expected `--user`/],
     ['app:', /Expected `--user`/],
   ])('refuses %j with ERR_USAGE', async (value, message) => {
-    await expect(parseWorkloadUser(value, files)).rejects.toMatchObject({ code: 'ERR_USAGE', message: expect.stringMatching(message) });
+    await expect(parseWorkloadUser(value, files)).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+      message: expect.stringMatching(message),
+    });
   });
 });

@@ -5,7 +5,10 @@ import { encryptToPgpKeys, generatePgpKeyPair, readPgpPublicKey, type PgpPublicK
 
 let publicKey: PgpPublicKey;
 beforeAll(async () => {
-  publicKey = await readPgpPublicKey((await generatePgpKeyPair({ name: 'node', rsaBits: 2048 })).publicKeyArmored, 'test');
+  publicKey = await readPgpPublicKey(
+    (await generatePgpKeyPair({ name: 'node', rsaBits: 2048 })).publicKeyArmored,
+    'test',
+  );
 });
 
 describe('detectPgpMessage', () => {
@@ -25,7 +28,8 @@ describe('detectPgpMessage', () => {
     expect(detectPgpMessage(new Uint8Array([0xc1, 0x40, 3]))).toBeUndefined();
     expect(detectPgpMessage(new Uint8Array([0xc1, 0x02, 9, 9]))).toBeUndefined();
     let falsePositives = 0;
-    for (let index = 0; index < 2000; index += 1) if (detectPgpMessage(randomBytes(64)) !== undefined) falsePositives += 1;
+    for (let index = 0; index < 2000; index += 1)
+      if (detectPgpMessage(randomBytes(64)) !== undefined) falsePositives += 1;
     expect(falsePositives).toBeLessThan(10);
   });
 });

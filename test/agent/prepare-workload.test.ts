@@ -17,15 +17,28 @@ afterEach(async () => {
   for (const workload of prepared.splice(0)) await workload.cleanup();
 });
 
-const plan = planFromDefinition(parseAppDefinition({
-  id: '/tls/app',
-  env: { DB_PASSWORD: { secret: 'db' }, PLAIN: 'plain', OPT: { secret: 'opt' } },
-  container: { volumes: [{ containerPath: 'secrets/tls/key.pem', secret: 'key' }, { containerPath: 'db.txt', secret: 'db' }, { containerPath: 'opt.txt', secret: 'opt' }] },
-  secrets: { db: { source: 'db' }, key: { source: 'tls/key' }, opt: { source: 'opt' } },
-  labels: { SECRETS_AGENT_OPTIONAL: 'opt' },
-}));
+const plan = planFromDefinition(
+  parseAppDefinition({
+    id: '/tls/app',
+    env: { DB_PASSWORD: { secret: 'db' }, PLAIN: 'plain', OPT: { secret: 'opt' } },
+    container: {
+      volumes: [
+        { containerPath: 'secrets/tls/key.pem', secret: 'key' },
+        { containerPath: 'db.txt', secret: 'db' },
+        { containerPath: 'opt.txt', secret: 'opt' },
+      ],
+    },
+    secrets: { db: { source: 'db' }, key: { source: 'tls/key' }, opt: { source: 'opt' } },
+    labels: { SECRETS_AGENT_OPTIONAL: 'opt' },
+  }),
+);
 
-function secret(name: string, path: string, value: string | Uint8Array | undefined, type?: SecretType): [string, ResolvedSecret] {
+function secret(
+  name: string,
+  path: string,
+  value: string | Uint8Array | undefined,
+  type?: SecretType,
+): [string, ResolvedSecret] {
   if (value === undefined) return [name, { name, path, sha256: '', missingOptional: true }];
   const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
   const record = { path, type: type ?? (typeof value === 'string' ? 'text' : 'binary'), bytes } as const;
@@ -36,14 +49,22 @@ function resolvedOf(entries: Array<[string, ResolvedSecret]>): ResolvedSecrets {
   return new Map(entries);
 }
 
-async function prepare(resolved: ResolvedSecrets, extra: { user?: { uid: number; gid: number } } = {}): Promise<{ workload: PreparedWorkload; sandbox: string }> {
+async function prepare(
+  resolved: ResolvedSecrets,
+  extra: { user?: { uid: number; gid: number } } = {},
+): Promise<{ workload: PreparedWorkload; sandbox: string }> {
   const sandbox = await mkdtemp(join(shmScratch(), 'sandbox-'));
   const workload = await prepareWorkload({
     plan,
     resolved,
     sandbox,
     allowDisk: false,
-    baseEnv: { PATH: '/usr/bin', DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"agent"}', DCOS_SECRETS_PASSWORD: 'agent-pw', KEEP: 'k' },
+    baseEnv: {
+      PATH: '/usr/bin',
+      DCOS_SERVICE_ACCOUNT_CREDENTIAL: '{"uid":"agent"}',
+      DCOS_SECRETS_PASSWORD: 'agent-pw',
+      KEEP: 'k',
+    },
     secretRoot: shmScratch(),
     log,
     ...extra,
@@ -55,7 +76,9 @@ async function prepare(resolved: ResolvedSecrets, extra: { user?: { uid: number;
 describe('prepareWorkload', () => {
   it('builds the env without the agent credentials and writes 0400 files in a 0700 tmpfs dir, linked into the sandbox', async () => {
     const key = new Uint8Array([0, 1, 2, 254, 255]);
-    const { workload, sandbox } = await prepare(resolvedOf([secret('db', 'db', canaryValue), secret('key', 'tls/key', key), secret('opt', 'opt', undefined)]));
+    const { workload, sandbox } = await prepare(
+      resolvedOf([secret('db', 'db', canaryValue), secret('key', 'tls/key', key), secret('opt', 'opt', undefined)]),
+    );
     expect(workload.env).toMatchObject({ PATH: '/usr/bin', KEEP: 'k', PLAIN: 'plain', DB_PASSWORD: canaryValue });
     expect(workload.env).not.toHaveProperty('DCOS_SERVICE_ACCOUNT_CREDENTIAL');
     expect(workload.env).not.toHaveProperty('DCOS_SECRETS_PASSWORD');
@@ -71,14 +94,22 @@ describe('prepareWorkload', () => {
   });
 
   it('re-renders only changed files, adds a newly present optional one, and cleanup removes everything (twice is fine)', async () => {
-    const { workload, sandbox } = await prepare(resolvedOf([secret('db', 'db', 'one'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', undefined)]));
+    const { workload, sandbox } = await prepare(
+      resolvedOf([secret('db', 'db', 'one'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', undefined)]),
+    );
     const keyTarget = await readlink(join(sandbox, 'secrets/tls/key.pem'));
-    const changed = await workload.rerenderFiles(resolvedOf([secret('db', 'db', 'two'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', 'now here')]));
+    const changed = await workload.rerenderFiles(
+      resolvedOf([secret('db', 'db', 'two'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', 'now here')]),
+    );
     expect(changed.sort()).toEqual(['db.txt', 'opt.txt']);
     expect(await readFile(join(sandbox, 'db.txt'), 'utf8')).toBe('two');
     expect(await readFile(join(sandbox, 'opt.txt'), 'utf8')).toBe('now here');
     expect(await readlink(join(sandbox, 'secrets/tls/key.pem'))).toBe(keyTarget);
-    expect(await workload.rerenderFiles(resolvedOf([secret('db', 'db', 'two'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', 'now here')]))).toEqual([]);
+    expect(
+      await workload.rerenderFiles(
+        resolvedOf([secret('db', 'db', 'two'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', 'now here')]),
+      ),
+    ).toEqual([]);
     const dir = workload.secretDir?.path ?? '';
     await workload.cleanup();
     await workload.cleanup();
@@ -92,7 +123,11 @@ describe('prepareWorkload', () => {
     const sandbox = await mkdtemp(join(shmScratch(), 'sandbox-'));
     const error = await prepareWorkload({
       plan,
-      resolved: resolvedOf([secret('db', 'db', new Uint8Array([1, 2]), 'binary'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', undefined)]),
+      resolved: resolvedOf([
+        secret('db', 'db', new Uint8Array([1, 2]), 'binary'),
+        secret('key', 'tls/key', 'k'),
+        secret('opt', 'opt', undefined),
+      ]),
       sandbox,
       allowDisk: false,
       baseEnv: {},
@@ -100,12 +135,23 @@ describe('prepareWorkload', () => {
       log,
     }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: 'ERR_APPDEF_INVALID' });
-    expect((error as Error).message).toContain('/env/DB_PASSWORD: secret "db" (source "db") is binary and cannot be an environment variable');
+    expect((error as Error).message).toContain(
+      '/env/DB_PASSWORD: secret "db" (source "db") is binary and cannot be an environment variable',
+    );
   });
 
   it('creates no secret directory when no file is delivered', async () => {
-    const envOnly = planFromDefinition(parseAppDefinition({ env: { A: { secret: 'a' } }, secrets: { a: { source: 'a' } } }));
-    const workload = await prepareWorkload({ plan: envOnly, resolved: resolvedOf([secret('a', 'a', 'v')]), sandbox: shmScratch(), allowDisk: false, baseEnv: {}, log });
+    const envOnly = planFromDefinition(
+      parseAppDefinition({ env: { A: { secret: 'a' } }, secrets: { a: { source: 'a' } } }),
+    );
+    const workload = await prepareWorkload({
+      plan: envOnly,
+      resolved: resolvedOf([secret('a', 'a', 'v')]),
+      sandbox: shmScratch(),
+      allowDisk: false,
+      baseEnv: {},
+      log,
+    });
     expect(workload.secretDir).toBeUndefined();
     expect(workload.env['A']).toBe('v');
   });
@@ -113,7 +159,10 @@ describe('prepareWorkload', () => {
   it('gives files, their directory and the links to the workload user', async (context) => {
     if (!isRoot) context.skip('chown needs root');
     const user = nobody();
-    const { workload, sandbox } = await prepare(resolvedOf([secret('db', 'db', 'x'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', undefined)]), { user });
+    const { workload, sandbox } = await prepare(
+      resolvedOf([secret('db', 'db', 'x'), secret('key', 'tls/key', 'k'), secret('opt', 'opt', undefined)]),
+      { user },
+    );
     const file = await stat(join(sandbox, 'db.txt'));
     expect([file.uid, file.gid, file.mode & 0o777]).toEqual([user.uid, user.gid, 0o400]);
     const dir = await stat(workload.secretDir?.path ?? '');

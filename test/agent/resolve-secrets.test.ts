@@ -5,7 +5,14 @@ import { parseAppDefinition } from '../../src/appdef/index.js';
 import { planFromDefinition } from '../../src/agent/load-plan.js';
 import { resolveSecrets } from '../../src/agent/resolve-secrets.js';
 import { SecretsAgentError } from '../../src/core/errors.js';
-import { encryptToPgpKeys, generatePgpKeyPair, readPgpPrivateKey, readPgpPublicKey, type PgpPrivateKey, type PgpPublicKey } from '../../src/crypto/openpgp.js';
+import {
+  encryptToPgpKeys,
+  generatePgpKeyPair,
+  readPgpPrivateKey,
+  readPgpPublicKey,
+  type PgpPrivateKey,
+  type PgpPublicKey,
+} from '../../src/crypto/openpgp.js';
 import { canaryValue } from '../helpers/canary.js';
 import { createTestLogger } from '../helpers/log-capture.js';
 import { createMemorySource } from './support/memory-source.js';
@@ -32,7 +39,11 @@ describe('resolveSecrets', () => {
     const resolved = await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, log });
     expect(Object.fromEntries(source.calls)).toEqual({ 'team/db': 1, token: 1 });
     expect([...resolved.keys()].sort()).toEqual(['db', 'dbAlias', 'token']);
-    expect(resolved.get('dbAlias')).toMatchObject({ name: 'dbAlias', path: 'team/db', sha256: createHash('sha256').update(canaryValue).digest('hex') });
+    expect(resolved.get('dbAlias')).toMatchObject({
+      name: 'dbAlias',
+      path: 'team/db',
+      sha256: createHash('sha256').update(canaryValue).digest('hex'),
+    });
     expect(Buffer.from(resolved.get('db')?.record?.bytes ?? []).toString()).toBe(canaryValue);
   });
 
@@ -41,7 +52,13 @@ describe('resolveSecrets', () => {
     source.set('team/db', 'x');
     const resolved = await resolveSecrets({ plan: planOf(twiceUsed, ['token']), source, timeoutMs: 5000, log });
     expect(resolved.get('token')).toEqual({ name: 'token', path: 'token', sha256: '', missingOptional: true });
-    const extra = await resolveSecrets({ plan: planOf(twiceUsed), source, optional: new Set(['token']), timeoutMs: 5000, log });
+    const extra = await resolveSecrets({
+      plan: planOf(twiceUsed),
+      source,
+      optional: new Set(['token']),
+      timeoutMs: 5000,
+      log,
+    });
     expect(extra.get('token')?.missingOptional).toBe(true);
     await expect(resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, log })).rejects.toMatchObject({
       code: 'ERR_SECRET_NOT_FOUND',
@@ -54,14 +71,26 @@ describe('resolveSecrets', () => {
     source.set('team/db', 'x');
     source.set('token', 'y');
     source.failNext('team/db', new SecretsAgentError('ERR_STORE_UNREACHABLE', 'connect ECONNREFUSED'), 2);
-    source.failNext('token', new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'Bad Gateway (HTTP 502)', { details: { status: 502 } }), 1);
+    source.failNext(
+      'token',
+      new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'Bad Gateway (HTTP 502)', { details: { status: 502 } }),
+      1,
+    );
     await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, retry: noJitter, log });
     expect(Object.fromEntries(source.calls)).toEqual({ 'team/db': 3, token: 2 });
 
     const sealed = createMemorySource();
     sealed.set('token', 'y');
     sealed.failNext('team/db', new SecretsAgentError('ERR_STORE_SEALED', 'store is sealed'), 99);
-    await expect(resolveSecrets({ plan: planOf(twiceUsed), source: sealed, timeoutMs: 5000, retry: { ...noJitter, maxAttempts: 3 }, log })).rejects.toMatchObject({
+    await expect(
+      resolveSecrets({
+        plan: planOf(twiceUsed),
+        source: sealed,
+        timeoutMs: 5000,
+        retry: { ...noJitter, maxAttempts: 3 },
+        log,
+      }),
+    ).rejects.toMatchObject({
       code: 'ERR_STORE_SEALED',
       message: 'Cannot read secret `team/db`: store is sealed',
     });
@@ -72,8 +101,14 @@ describe('resolveSecrets', () => {
     const source = createMemorySource();
     source.set('token', 'y');
     source.set('team/db', 'x');
-    source.failNext('team/db', new SecretsAgentError('ERR_FORBIDDEN', 'permission `dcos:secrets:default:/team/db` `read` is required'), 5);
-    await expect(resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, retry: noJitter, log })).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+    source.failNext(
+      'team/db',
+      new SecretsAgentError('ERR_FORBIDDEN', 'permission `dcos:secrets:default:/team/db` `read` is required'),
+      5,
+    );
+    await expect(
+      resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, retry: noJitter, log }),
+    ).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
     expect(source.calls.get('team/db')).toBe(1);
   });
 
@@ -81,21 +116,29 @@ describe('resolveSecrets', () => {
     const source = createMemorySource();
     source.set('token', 'y');
     source.hang('team/db');
-    const error = await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 50, log }).catch((caught: unknown) => caught);
+    const error = await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 50, log }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ code: 'ERR_TIMEOUT', details: { secretPath: 'team/db' } });
     expect((error as Error).message).toMatch(/^Cannot read secret `team\/db`: timed out after 50 ms/);
   });
 
   it('names every failed path in details and the count in the one-line message', async () => {
     const source = createMemorySource();
-    const error = await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, log }).catch((caught: unknown) => caught);
+    const error = await resolveSecrets({ plan: planOf(twiceUsed), source, timeoutMs: 5000, log }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ code: 'ERR_SECRET_NOT_FOUND', details: { failedPaths: ['team/db', 'token'] } });
-    expect((error as Error).message).toBe('Cannot read secret `team/db`: Secret `team/db` does not exist (and 1 more secret failed)');
+    expect((error as Error).message).toBe(
+      'Cannot read secret `team/db`: Secret `team/db` does not exist (and 1 more secret failed)',
+    );
     expect((error as Error).message).not.toContain('\n');
   });
 
   it('rejects a non-positive timeout', async () => {
-    await expect(resolveSecrets({ plan: planOf(twiceUsed), source: createMemorySource(), timeoutMs: 0, log })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    await expect(
+      resolveSecrets({ plan: planOf(twiceUsed), source: createMemorySource(), timeoutMs: 0, log }),
+    ).rejects.toMatchObject({ code: 'ERR_USAGE' });
   });
 });
 
@@ -113,12 +156,18 @@ describe('resolveSecrets with OpenPGP-encrypted values', () => {
     const pair = await generatePgpKeyPair({ name: 'node', rsaBits: 2048 });
     privateKey = await readPgpPrivateKey(pair.privateKeyArmored, 'test key');
     publicKey = await readPgpPublicKey(pair.publicKeyArmored, 'test key');
-    otherPublic = (await readPgpPrivateKey((await generatePgpKeyPair({ name: 'other', rsaBits: 2048 })).privateKeyArmored, 'other')).toPublic();
+    otherPublic = (
+      await readPgpPrivateKey((await generatePgpKeyPair({ name: 'other', rsaBits: 2048 })).privateKeyArmored, 'other')
+    ).toPublic();
   });
 
   it('decrypts armored (text) and binary messages with the node key; plain values pass unchanged', async () => {
     const armoredKey = await openpgp.readKey({ armoredKey: publicKey.armor() });
-    const armored = await openpgp.encrypt({ message: await openpgp.createMessage({ binary: new TextEncoder().encode(canaryValue) }), encryptionKeys: armoredKey, format: 'armored' });
+    const armored = await openpgp.encrypt({
+      message: await openpgp.createMessage({ binary: new TextEncoder().encode(canaryValue) }),
+      encryptionKeys: armoredKey,
+      format: 'armored',
+    });
     const binaryPlain = new Uint8Array([0, 159, 146, 150, 255]);
     const source = createMemorySource();
     source.set('armored', armored);
@@ -137,7 +186,9 @@ describe('resolveSecrets with OpenPGP-encrypted values', () => {
     source.set('armored', 'x');
     source.set('plain', 'y');
     source.set('binary', await encryptToPgpKeys(new TextEncoder().encode(canaryValue), [otherPublic]), 'binary');
-    const error = await resolveSecrets({ plan, source, pgpPrivateKey: privateKey, timeoutMs: 20_000, log }).catch((caught: unknown) => caught);
+    const error = await resolveSecrets({ plan, source, pgpPrivateKey: privateKey, timeoutMs: 20_000, log }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toMatchObject({ code: 'ERR_SECRET_DECRYPT_FAILED' });
     expect((error as Error).message).toMatch(/^Cannot read secret `binary`: OpenPGP message could not be decrypted/);
   });

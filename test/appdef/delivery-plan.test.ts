@@ -8,7 +8,11 @@ const podDefinition = parseAppDefinition({
   secrets: { db: { source: 'shop/db' }, api: { source: 'shop/api-key' }, tls: { source: 'shop/tls' } },
   volumes: [{ name: 'tls', secret: 'tls' }],
   containers: [
-    { name: 'web', environment: { SHARED: 'web', API_KEY: 'plain-in-web' }, volumeMounts: [{ name: 'tls', mountPath: 'tls/cert.pem' }] },
+    {
+      name: 'web',
+      environment: { SHARED: 'web', API_KEY: 'plain-in-web' },
+      volumeMounts: [{ name: 'tls', mountPath: 'tls/cert.pem' }],
+    },
     { name: 'worker', environment: { SHARED: { secret: 'api' } } },
   ],
 });
@@ -17,8 +21,17 @@ describe('createDeliveryPlan', () => {
   it('plans an app: env sorted by name, files sorted by path, each source path once', () => {
     const definition = parseAppDefinition({
       id: '/billing/api',
-      env: { Z_TOKEN: { secret: 'token' }, A_TOKEN: { secret: 'token' }, ALIAS: { secret: 'sameSource' }, LOG_LEVEL: 'debug' },
-      secrets: { token: { source: 'billing/token' }, sameSource: { source: 'billing/token' }, cert: { source: 'billing/cert' } },
+      env: {
+        Z_TOKEN: { secret: 'token' },
+        A_TOKEN: { secret: 'token' },
+        ALIAS: { secret: 'sameSource' },
+        LOG_LEVEL: 'debug',
+      },
+      secrets: {
+        token: { source: 'billing/token' },
+        sameSource: { source: 'billing/token' },
+        cert: { source: 'billing/cert' },
+      },
       container: {
         volumes: [
           { containerPath: 'z/token', secret: 'token' },
@@ -32,24 +45,49 @@ describe('createDeliveryPlan', () => {
       appId: '/billing/api',
       containerName: undefined,
       env: [
-        { name: 'ALIAS', secretName: 'sameSource', sourcePath: 'billing/token', optional: false, pointer: '/env/ALIAS' },
+        {
+          name: 'ALIAS',
+          secretName: 'sameSource',
+          sourcePath: 'billing/token',
+          optional: false,
+          pointer: '/env/ALIAS',
+        },
         { name: 'A_TOKEN', secretName: 'token', sourcePath: 'billing/token', optional: false, pointer: '/env/A_TOKEN' },
         { name: 'Z_TOKEN', secretName: 'token', sourcePath: 'billing/token', optional: false, pointer: '/env/Z_TOKEN' },
       ],
       plainEnv: { LOG_LEVEL: 'debug' },
       files: [
-        { relativePath: 'certs/cert.pem', secretName: 'cert', sourcePath: 'billing/cert', optional: false, pointer: '/container/volumes/1/containerPath' },
-        { relativePath: 'z/token', secretName: 'token', sourcePath: 'billing/token', optional: false, pointer: '/container/volumes/0/containerPath' },
+        {
+          relativePath: 'certs/cert.pem',
+          secretName: 'cert',
+          sourcePath: 'billing/cert',
+          optional: false,
+          pointer: '/container/volumes/1/containerPath',
+        },
+        {
+          relativePath: 'z/token',
+          secretName: 'token',
+          sourcePath: 'billing/token',
+          optional: false,
+          pointer: '/container/volumes/0/containerPath',
+        },
       ],
       secretPaths: ['billing/cert', 'billing/token'],
       optionalPaths: [],
       onChange: { action: 'signal', signal: 'SIGHUP' },
     });
-    expect(Object.isFrozen(plan) && Object.isFrozen(plan.env) && Object.isFrozen(plan.plainEnv) && Object.isFrozen(plan.secretPaths)).toBe(true);
+    expect(
+      Object.isFrozen(plan) &&
+        Object.isFrozen(plan.env) &&
+        Object.isFrozen(plan.plainEnv) &&
+        Object.isFrozen(plan.secretPaths),
+    ).toBe(true);
   });
 
   it('leaves out secrets nothing uses', () => {
-    const plan = createDeliveryPlan(parseAppDefinition({ secrets: { unused: { source: 'x/unused' } }, env: { A: 'b' } }));
+    const plan = createDeliveryPlan(
+      parseAppDefinition({ secrets: { unused: { source: 'x/unused' } }, env: { A: 'b' } }),
+    );
     expect(plan.secretPaths).toEqual([]);
   });
 
@@ -117,13 +155,21 @@ describe('createDeliveryPlan', () => {
   });
 
   it('refuses a container name for an app', () => {
-    const error = catchAgentError(() => createDeliveryPlan(parseAppDefinition({}), { containerName: 'web' }), 'ERR_USAGE');
+    const error = catchAgentError(
+      () => createDeliveryPlan(parseAppDefinition({}), { containerName: 'web' }),
+      'ERR_USAGE',
+    );
     expect(error.message).toBe('Expected `containerName` only for pods, got "web" for an app');
     expect(listContainerNames(parseAppDefinition({}))).toEqual([]);
   });
 
   it('carries the on-change reaction', () => {
-    expect(createDeliveryPlan(podDefinition, { containerName: 'web' }).onChange).toEqual({ action: 'signal', signal: 'SIGHUP' });
-    expect(createDeliveryPlan(parseAppDefinition({ labels: { SECRETS_AGENT_ON_CHANGE: 'restart' } })).onChange).toEqual({ action: 'restart' });
+    expect(createDeliveryPlan(podDefinition, { containerName: 'web' }).onChange).toEqual({
+      action: 'signal',
+      signal: 'SIGHUP',
+    });
+    expect(createDeliveryPlan(parseAppDefinition({ labels: { SECRETS_AGENT_ON_CHANGE: 'restart' } })).onChange).toEqual(
+      { action: 'restart' },
+    );
   });
 });

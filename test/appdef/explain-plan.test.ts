@@ -6,7 +6,12 @@ const plan = createDeliveryPlan(
   parseAppDefinition(
     {
       id: '/billing/api',
-      env: { DB_PASSWORD: { secret: 'db' }, DB_PASSWORD_OLD: { secret: 'dbAlias' }, API_TOKEN: { secret: 'token' }, PLAIN_SECRETISH: canaryValue },
+      env: {
+        DB_PASSWORD: { secret: 'db' },
+        DB_PASSWORD_OLD: { secret: 'dbAlias' },
+        API_TOKEN: { secret: 'token' },
+        PLAIN_SECRETISH: canaryValue,
+      },
       secrets: { db: { source: 'billing/db' }, dbAlias: { source: 'billing/db' }, token: { source: 'billing/token' } },
       container: { volumes: [{ containerPath: 'secrets/db', secret: 'db' }] },
       labels: { SECRETS_AGENT_ON_CHANGE: 'signal:SIGUSR2' },
@@ -23,7 +28,13 @@ describe('explainPlan', () => {
       containerName: undefined,
       onChange: 'signal:SIGUSR2',
       secrets: [
-        { sourcePath: 'billing/db', optional: false, secretNames: ['db', 'dbAlias'], envNames: ['DB_PASSWORD', 'DB_PASSWORD_OLD'], files: ['secrets/db'] },
+        {
+          sourcePath: 'billing/db',
+          optional: false,
+          secretNames: ['db', 'dbAlias'],
+          envNames: ['DB_PASSWORD', 'DB_PASSWORD_OLD'],
+          files: ['secrets/db'],
+        },
         { sourcePath: 'billing/token', optional: true, secretNames: ['token'], envNames: ['API_TOKEN'], files: [] },
       ],
       plainEnvNames: ['PLAIN_SECRETISH'],
@@ -49,6 +60,8 @@ describe('explainPlan', () => {
 
   it('says when there is nothing to deliver, and names the pod container', () => {
     const podPlan = createDeliveryPlan(parseAppDefinition({ containers: [{ name: 'solo' }] }));
-    expect(formatPlanExplanation(explainPlan(podPlan))).toBe('pod (no id) (container solo), on change: signal:SIGHUP\nno secrets');
+    expect(formatPlanExplanation(explainPlan(podPlan))).toBe(
+      'pod (no id) (container solo), on change: signal:SIGHUP\nno secrets',
+    );
   });
 });

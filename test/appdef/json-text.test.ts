@@ -25,14 +25,21 @@ describe('parseAppDefinitionText: non-JSON input', () => {
     ['CRLF lines', '{\r\n"a": 1,\r\n}', 3, 1, 'expected a property name in double quotes'],
   ])('%s', (_title, text, line, column, reason) => {
     const error = catchAgentError(() => parseAppDefinitionText(text, { source: 'app.json' }), 'ERR_INPUT_INVALID');
-    expect(error.message).toBe(`App definition "app.json" is not valid JSON at line ${line}, column ${column}: ${reason}`);
+    expect(error.message).toBe(
+      `App definition "app.json" is not valid JSON at line ${line}, column ${column}: ${reason}`,
+    );
     expect(error.details).toMatchObject({ line, column });
     expect(error.exitCode).toBe(65);
   });
 
   it('never quotes the text around the error (V8 would), and keeps no cause that does', () => {
-    const error = catchAgentError(() => parseAppDefinitionText(`{"env": {"A": "${canaryValue}" "B": 1}}`), 'ERR_INPUT_INVALID');
-    expect(error.message).toBe('App definition is not valid JSON at line 1, column 44: expected "," or "}" after a property value');
+    const error = catchAgentError(
+      () => parseAppDefinitionText(`{"env": {"A": "${canaryValue}" "B": 1}}`),
+      'ERR_INPUT_INVALID',
+    );
+    expect(error.message).toBe(
+      'App definition is not valid JSON at line 1, column 44: expected "," or "}" after a property value',
+    );
     expect(error.message).not.toContain(canaryValue);
     expect(error.cause).toBeUndefined();
   });

@@ -2,7 +2,12 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeliveryPlan, listContainerNames, loadAppDefinition, validateSecretSpaces } from '../../src/appdef/index.js';
+import {
+  createDeliveryPlan,
+  listContainerNames,
+  loadAppDefinition,
+  validateSecretSpaces,
+} from '../../src/appdef/index.js';
 import { isSecretsAgentError } from '../../src/core/errors.js';
 
 const examplesDir = new URL('../../examples/', import.meta.url).pathname;
@@ -27,7 +32,9 @@ describe('examples/', async () => {
   const names = (await readdir(examplesDir)).filter((name) => name.endsWith('.json')).sort();
 
   it('holds the app and pod examples', () => {
-    expect(names).toEqual(expect.arrayContaining(['app-env-and-file.json', 'app-portworx-style.json', 'pod-two-containers.json']));
+    expect(names).toEqual(
+      expect.arrayContaining(['app-env-and-file.json', 'app-portworx-style.json', 'pod-two-containers.json']),
+    );
   });
 
   it.each(names)('%s parses, plans every container, and keeps its secrets in its space', async (name) => {
@@ -66,7 +73,9 @@ describe('loadAppDefinition', () => {
     await writeFile(file, '{\n  "id": "/a",\n  "env": {"A": "b",}\n}\n');
     const error = await loadError(file);
     expect(isSecretsAgentError(error, 'ERR_INPUT_INVALID')).toBe(true);
-    expect((error as Error).message).toBe(`App definition ${JSON.stringify(file)} is not valid JSON at line 3, column 20: expected a property name in double quotes`);
+    expect((error as Error).message).toBe(
+      `App definition ${JSON.stringify(file)} is not valid JSON at line 3, column 20: expected a property name in double quotes`,
+    );
   });
 
   it('names the file in definition issues', async () => {
@@ -74,16 +83,18 @@ describe('loadAppDefinition', () => {
     await writeFile(file, JSON.stringify({ env: { A: { secret: 'nope' } } }));
     const error = await loadError(file);
     expect(isSecretsAgentError(error, 'ERR_APPDEF_INVALID')).toBe(true);
-    expect((error as Error).message).toBe(`App definition ${JSON.stringify(file)} is invalid (1 issue):\n/env/A/secret: references an undefined secret`);
+    expect((error as Error).message).toBe(
+      `App definition ${JSON.stringify(file)} is invalid (1 issue):\n/env/A/secret: references an undefined secret`,
+    );
   });
 
   it('refuses invalid UTF-8 and files over the size cap', async () => {
     const latin1 = join(scratch, 'latin1.json');
     await writeFile(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x3a, 0x31, 0x7d]));
-    expect((await loadError(latin1) as Error).message).toMatch(/is not valid UTF-8$/);
+    expect(((await loadError(latin1)) as Error).message).toMatch(/is not valid UTF-8$/);
     const big = join(scratch, 'big.json');
     await writeFile(big, JSON.stringify({ cmd: 'x'.repeat(100) }));
-    expect((await loadError(big, { maxBytes: 50 }) as Error).message).toMatch(/has 110 bytes, more than 50$/);
+    expect(((await loadError(big, { maxBytes: 50 })) as Error).message).toMatch(/has 110 bytes, more than 50$/);
     expect(isSecretsAgentError(await loadError(big, { maxBytes: 0 }), 'ERR_USAGE')).toBe(true);
   });
 

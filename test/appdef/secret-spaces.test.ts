@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { assertSecretSpaces, createDeliveryPlan, isSecretInSpace, parseAppDefinition, validateSecretSpaces } from '../../src/appdef/index.js';
+import {
+  assertSecretSpaces,
+  createDeliveryPlan,
+  isSecretInSpace,
+  parseAppDefinition,
+  validateSecretSpaces,
+} from '../../src/appdef/index.js';
 import { catchAgentError } from './support/issues.js';
 
 describe('isSecretInSpace', () => {
@@ -32,7 +38,12 @@ describe('isSecretInSpace', () => {
 describe('validateSecretSpaces and assertSecretSpaces', () => {
   const definition = parseAppDefinition({
     id: '/group/app',
-    env: { OK: { secret: 'mine' }, ROOT: { secret: 'root' }, BAD: { secret: 'other' }, BAD_TOO: { secret: 'otherAlias' } },
+    env: {
+      OK: { secret: 'mine' },
+      ROOT: { secret: 'root' },
+      BAD: { secret: 'other' },
+      BAD_TOO: { secret: 'otherAlias' },
+    },
     secrets: {
       mine: { source: 'group/app/key' },
       root: { source: 'shared-key' },
@@ -46,8 +57,18 @@ describe('validateSecretSpaces and assertSecretSpaces', () => {
 
   it('lists each secret path outside the space once, with where it is used', () => {
     expect(validateSecretSpaces('/group/app', plan)).toEqual([
-      { secretPath: 'group/app/x/key', folder: 'group/app/x', appId: '/group/app', pointers: ['/container/volumes/0/containerPath'] },
-      { secretPath: 'marathon-user/key', folder: 'marathon-user', appId: '/group/app', pointers: ['/env/BAD', '/env/BAD_TOO'] },
+      {
+        secretPath: 'group/app/x/key',
+        folder: 'group/app/x',
+        appId: '/group/app',
+        pointers: ['/container/volumes/0/containerPath'],
+      },
+      {
+        secretPath: 'marathon-user/key',
+        folder: 'marathon-user',
+        appId: '/group/app',
+        pointers: ['/env/BAD', '/env/BAD_TOO'],
+      },
     ]);
   });
 
@@ -65,17 +86,27 @@ describe('validateSecretSpaces and assertSecretSpaces', () => {
 
   it('without an app id, allows only root-level secrets', () => {
     const error = catchAgentError(() => assertSecretSpaces(undefined, plan), 'ERR_SECRET_SPACE_DENIED');
-    expect(error.message).toContain('is outside the space of an app without an id: its folder "group/app" needs an app id');
-    expect(validateSecretSpaces(undefined, plan).map((violation) => violation.secretPath)).toEqual(['group/app/key', 'group/app/x/key', 'marathon-user/key']);
+    expect(error.message).toContain(
+      'is outside the space of an app without an id: its folder "group/app" needs an app id',
+    );
+    expect(validateSecretSpaces(undefined, plan).map((violation) => violation.secretPath)).toEqual([
+      'group/app/key',
+      'group/app/x/key',
+      'marathon-user/key',
+    ]);
   });
 
   it('passes a plan whose secrets are all in space', () => {
-    const ok = createDeliveryPlan(parseAppDefinition({ id: '/hdfs', env: { A: { secret: 's' } }, secrets: { s: { source: 'hdfs/secret' } } }));
+    const ok = createDeliveryPlan(
+      parseAppDefinition({ id: '/hdfs', env: { A: { secret: 's' } }, secrets: { s: { source: 'hdfs/secret' } } }),
+    );
     expect(() => assertSecretSpaces(ok.appId, ok)).not.toThrow();
   });
 
   it('refuses an app id given from outside that could escape (`..`)', () => {
     const error = catchAgentError(() => validateSecretSpaces('/marathon-user/../group/app', plan), 'ERR_INPUT_INVALID');
-    expect(error.message).toBe('App id "/marathon-user/../group/app" is invalid: segment 2 ".." must be lowercase letters, digits and "-", with "." only between labels');
+    expect(error.message).toBe(
+      'App id "/marathon-user/../group/app" is invalid: segment 2 ".." must be lowercase letters, digits and "-", with "." only between labels',
+    );
   });
 });

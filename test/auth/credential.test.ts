@@ -25,7 +25,9 @@ describe('parseServiceAccountCredential', () => {
   });
 
   it('accepts a PKCS#1 `BEGIN RSA PRIVATE KEY` key as dcos CLI keypairs are', () => {
-    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const pkcs1 = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs1', format: 'pem' })
+      .toString();
     expect(parseServiceAccountCredential(makeCredential({ private_key: pkcs1 }), 'test').private_key).toBe(pkcs1);
   });
 
@@ -37,13 +39,27 @@ describe('parseServiceAccountCredential', () => {
     ['uid empty', makeCredential({ uid: ' ' }), '/uid must be a non-empty string'],
     ['uid not a string', makeCredential({ uid: 7 }), '/uid must be a non-empty string'],
     ['login_endpoint missing', makeCredential({ login_endpoint: undefined }), '/login_endpoint is missing'],
-    ['login_endpoint not a URL', makeCredential({ login_endpoint: 'leader.mesos/login' }), '/login_endpoint must be an http(s) URL'],
-    ['login_endpoint not http', makeCredential({ login_endpoint: 'ftp://leader.mesos/' }), '/login_endpoint must be an http(s) URL'],
+    [
+      'login_endpoint not a URL',
+      makeCredential({ login_endpoint: 'leader.mesos/login' }),
+      '/login_endpoint must be an http(s) URL',
+    ],
+    [
+      'login_endpoint not http',
+      makeCredential({ login_endpoint: 'ftp://leader.mesos/' }),
+      '/login_endpoint must be an http(s) URL',
+    ],
     ['private_key missing', makeCredential({ private_key: undefined }), '/private_key is missing'],
     ['private_key not a string', makeCredential({ private_key: 42 }), '/private_key must be a non-empty string'],
-    ['private_key not PEM', makeCredential({ private_key: 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC' }), '/private_key is not a PEM private key'],
+    [
+      'private_key not PEM',
+      makeCredential({ private_key: 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC' }),
+      '/private_key is not a PEM private key',
+    ],
   ])('%s → names the field', (_name, value, expected) => {
-    const message = messageOf(() => parseServiceAccountCredential(value === '[]' ? [] : value, 'DCOS_SERVICE_ACCOUNT_CREDENTIAL'));
+    const message = messageOf(() =>
+      parseServiceAccountCredential(value === '[]' ? [] : value, 'DCOS_SERVICE_ACCOUNT_CREDENTIAL'),
+    );
     expect(message).toContain('credential from DCOS_SERVICE_ACCOUNT_CREDENTIAL');
     expect(message).toContain(expected);
   });
@@ -56,14 +72,20 @@ describe('parseServiceAccountCredential', () => {
   });
 
   it('refuses a non-RSA key (RS256 needs RSA)', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    expect(messageOf(() => parseServiceAccountCredential(makeCredential({ private_key: ec }), 'test'))).toContain('/private_key must be an RSA key (RS256), got ec');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
+    expect(messageOf(() => parseServiceAccountCredential(makeCredential({ private_key: ec }), 'test'))).toContain(
+      '/private_key must be an RSA key (RS256), got ec',
+    );
   });
 });
 
 describe('loadServiceAccountCredential', () => {
   it('reads inline JSON (the env var holds the document itself)', () => {
-    expect(loadServiceAccountCredential(` ${JSON.stringify(makeCredential())}\n`, 'DCOS_SERVICE_ACCOUNT_CREDENTIAL').uid).toBe('dcos-service');
+    expect(
+      loadServiceAccountCredential(` ${JSON.stringify(makeCredential())}\n`, 'DCOS_SERVICE_ACCOUNT_CREDENTIAL').uid,
+    ).toBe('dcos-service');
   });
 
   it('reads a file path', async () => {
@@ -85,8 +107,12 @@ describe('loadServiceAccountCredential', () => {
   });
 
   it('reports a missing file and an empty value', () => {
-    expect(messageOf(() => loadServiceAccountCredential('/nonexistent/credential.json', '--credential-file'))).toContain('cannot read the file (ENOENT)');
-    expect(messageOf(() => loadServiceAccountCredential('  ', 'DCOS_SERVICE_ACCOUNT_CREDENTIAL'))).toContain('is empty');
+    expect(
+      messageOf(() => loadServiceAccountCredential('/nonexistent/credential.json', '--credential-file')),
+    ).toContain('cannot read the file (ENOENT)');
+    expect(messageOf(() => loadServiceAccountCredential('  ', 'DCOS_SERVICE_ACCOUNT_CREDENTIAL'))).toContain(
+      'is empty',
+    );
   });
 
   it('refuses a file too large to be a credential', async () => {

@@ -7,7 +7,9 @@ const credential = parseServiceAccountCredential(makeCredential(), 'test');
 
 describe('chooseLoginEndpoint', () => {
   it('prefers the explicit --url host over the credential’s login_endpoint', () => {
-    expect(chooseLoginEndpoint({ url: 'https://store.example:8443/', credential })).toBe('https://store.example:8443/acs/api/v1/auth/login');
+    expect(chooseLoginEndpoint({ url: 'https://store.example:8443/', credential })).toBe(
+      'https://store.example:8443/acs/api/v1/auth/login',
+    );
   });
 
   it('uses the credential’s login_endpoint without a URL', () => {
@@ -22,7 +24,10 @@ describe('chooseLoginEndpoint', () => {
 describe('storeUrlFromCredential', () => {
   it('strips the login path', () => {
     expect(storeUrlFromCredential(credential)).toBe('https://leader.mesos');
-    const prefixed = parseServiceAccountCredential(makeCredential({ login_endpoint: 'https://proxy.example/dcos/acs/api/v1/auth/login' }), 'test');
+    const prefixed = parseServiceAccountCredential(
+      makeCredential({ login_endpoint: 'https://proxy.example/dcos/acs/api/v1/auth/login' }),
+      'test',
+    );
     expect(storeUrlFromCredential(prefixed)).toBe('https://proxy.example/dcos');
   });
 });

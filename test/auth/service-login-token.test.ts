@@ -9,16 +9,32 @@ const decode = (segment: string): unknown => JSON.parse(Buffer.from(segment, 'ba
 describe('createServiceLoginToken', () => {
   it('signs {uid, exp: now+120} with RS256, verifiable with the public key', () => {
     const { privatePem, publicPem } = getServiceKeyPair();
-    const token = createServiceLoginToken({ uid: 'dcos-service', privateKey: parsePrivateKey(privatePem, 'test'), nowSeconds: 1_700_000_000.7 });
+    const token = createServiceLoginToken({
+      uid: 'dcos-service',
+      privateKey: parsePrivateKey(privatePem, 'test'),
+      nowSeconds: 1_700_000_000.7,
+    });
     const [header, claims, signature] = token.split('.') as [string, string, string];
     expect(decode(header)).toEqual({ alg: 'RS256', typ: 'JWT' });
     expect(decode(claims)).toEqual({ uid: 'dcos-service', exp: 1_700_000_120 });
     expect(/^[A-Za-z0-9_-]+$/.test(signature)).toBe(true);
-    const valid = verify('sha256', Buffer.from(`${header}.${claims}`, 'ascii'), createPublicKey(publicPem), Buffer.from(signature, 'base64url'));
+    const valid = verify(
+      'sha256',
+      Buffer.from(`${header}.${claims}`, 'ascii'),
+      createPublicKey(publicPem),
+      Buffer.from(signature, 'base64url'),
+    );
     expect(valid).toBe(true);
     // A changed claim no longer verifies: the signature covers it.
     const forged = Buffer.from(JSON.stringify({ uid: 'admin', exp: 1_700_000_120 })).toString('base64url');
-    expect(verify('sha256', Buffer.from(`${header}.${forged}`, 'ascii'), createPublicKey(publicPem), Buffer.from(signature, 'base64url'))).toBe(false);
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${forged}`, 'ascii'),
+        createPublicKey(publicPem),
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(false);
   });
 
   it('takes another lifetime and defaults to the clock', () => {

@@ -10,11 +10,24 @@ describe('saveSession / loadSession', () => {
     const stateDir = join(await makeScratchDir('session-'), 'nested', 'secrets-agent');
     const credential = parseServiceAccountCredential(makeCredential(), 'test');
     const savedAt = new Date('2024-05-01T12:00:00Z');
-    const file = await saveSession({ stateDir, url: 'https://store.example', token: 'tok.en.sig', credential, caFile: '/etc/ca.pem', savedAt });
+    const file = await saveSession({
+      stateDir,
+      url: 'https://store.example',
+      token: 'tok.en.sig',
+      credential,
+      caFile: '/etc/ca.pem',
+      savedAt,
+    });
     expect(file).toBe(join(stateDir, 'session.json'));
     expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    expect(await loadSession(stateDir)).toEqual({ url: 'https://store.example', token: 'tok.en.sig', credential, caFile: '/etc/ca.pem', savedAt: savedAt.toISOString() });
+    expect(await loadSession(stateDir)).toEqual({
+      url: 'https://store.example',
+      token: 'tok.en.sig',
+      credential,
+      caFile: '/etc/ca.pem',
+      savedAt: savedAt.toISOString(),
+    });
   });
 
   it('replaces atomically and leaves no temp files', async () => {
@@ -46,21 +59,41 @@ describe('saveSession / loadSession', () => {
     const stateDir = await makeScratchDir('session-');
     const file = await saveSession({ stateDir, url: 'https://a', token: 't' });
     await chmod(file, 0o644);
-    await expect(loadSession(stateDir)).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining('has mode 0644') });
+    await expect(loadSession(stateDir)).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('has mode 0644'),
+    });
   });
 
   it('names the field of a malformed session file without printing the token', async () => {
     const stateDir = await makeScratchDir('session-');
     const file = join(stateDir, 'session.json');
-    const write = async (value: unknown): Promise<void> => writeFile(file, typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 });
+    const write = async (value: unknown): Promise<void> =>
+      writeFile(file, typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 });
     await write('{"version":1,"token":"secret-token"');
-    await expect(loadSession(stateDir)).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID', message: `session file ${file}: the document is not valid JSON` });
+    await expect(loadSession(stateDir)).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: `session file ${file}: the document is not valid JSON`,
+    });
     await write({ version: 1, url: 'https://a', token: 'secret-token' });
-    await expect(loadSession(stateDir)).rejects.toMatchObject({ message: expect.stringContaining('/savedAt must be an ISO 8601 time') });
+    await expect(loadSession(stateDir)).rejects.toMatchObject({
+      message: expect.stringContaining('/savedAt must be an ISO 8601 time'),
+    });
     await write({ version: 2, url: 'https://a', token: 'secret-token', savedAt: new Date().toISOString() });
-    await expect(loadSession(stateDir)).rejects.toMatchObject({ message: expect.stringContaining('/version must be 1') });
-    await write({ version: 1, url: 'https://a', token: 'secret-token', savedAt: new Date().toISOString(), credential: makeCredential({ uid: '' }) });
-    await expect(loadSession(stateDir)).rejects.toMatchObject({ code: 'ERR_AUTH_CREDENTIAL_INVALID', message: expect.stringContaining('/credential: /uid') });
+    await expect(loadSession(stateDir)).rejects.toMatchObject({
+      message: expect.stringContaining('/version must be 1'),
+    });
+    await write({
+      version: 1,
+      url: 'https://a',
+      token: 'secret-token',
+      savedAt: new Date().toISOString(),
+      credential: makeCredential({ uid: '' }),
+    });
+    await expect(loadSession(stateDir)).rejects.toMatchObject({
+      code: 'ERR_AUTH_CREDENTIAL_INVALID',
+      message: expect.stringContaining('/credential: /uid'),
+    });
     const rejection = await loadSession(stateDir).catch((error: Error) => error.message);
     expect(rejection).not.toContain('secret-token');
   });
@@ -68,6 +101,11 @@ describe('saveSession / loadSession', () => {
   it('never writes a password: only what was asked', async () => {
     const stateDir = await makeScratchDir('session-');
     const file = await saveSession({ stateDir, url: 'https://a', token: 't' });
-    expect(Object.keys(JSON.parse(await readFile(file, 'utf8')) as object).sort()).toEqual(['savedAt', 'token', 'url', 'version']);
+    expect(Object.keys(JSON.parse(await readFile(file, 'utf8')) as object).sort()).toEqual([
+      'savedAt',
+      'token',
+      'url',
+      'version',
+    ]);
   });
 });

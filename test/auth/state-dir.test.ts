@@ -7,8 +7,12 @@ describe('defaultStateDir', () => {
   });
 
   it('follows XDG_STATE_HOME for other users, ignoring a relative value', () => {
-    expect(defaultStateDir({ uid: 1000, env: { XDG_STATE_HOME: '/home/u/.state' }, homeDir: '/home/u' })).toBe('/home/u/.state/secrets-agent');
-    expect(defaultStateDir({ uid: 1000, env: { XDG_STATE_HOME: 'relative' }, homeDir: '/home/u' })).toBe('/home/u/.local/state/secrets-agent');
+    expect(defaultStateDir({ uid: 1000, env: { XDG_STATE_HOME: '/home/u/.state' }, homeDir: '/home/u' })).toBe(
+      '/home/u/.state/secrets-agent',
+    );
+    expect(defaultStateDir({ uid: 1000, env: { XDG_STATE_HOME: 'relative' }, homeDir: '/home/u' })).toBe(
+      '/home/u/.local/state/secrets-agent',
+    );
     expect(defaultStateDir({ uid: 1000, env: {}, homeDir: '/home/u' })).toBe('/home/u/.local/state/secrets-agent');
   });
 });

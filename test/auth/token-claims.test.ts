@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { readTokenTimes } from '../../src/auth/token-claims.js';
 
-const jwt = (claims: unknown): string => `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+const jwt = (claims: unknown): string =>
+  `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
 
 describe('readTokenTimes', () => {
   it('reads exp, iat and uid without verifying', () => {
-    expect(readTokenTimes(jwt({ uid: 'bootstrapuser', exp: 1482615456, iat: 1482183456 }))).toEqual({ uid: 'bootstrapuser', expSeconds: 1482615456, iatSeconds: 1482183456 });
+    expect(readTokenTimes(jwt({ uid: 'bootstrapuser', exp: 1482615456, iat: 1482183456 }))).toEqual({
+      uid: 'bootstrapuser',
+      expSeconds: 1482615456,
+      iatSeconds: 1482183456,
+    });
   });
 
   it('treats opaque or malformed tokens as carrying no times', () => {

@@ -28,7 +28,8 @@ async function failure(promise: Promise<unknown>): Promise<SecretsAgentError> {
   throw new Error('expected a rejection');
 }
 
-const nameOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { uid: string }).uid;
+const nameOf = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { uid: string }).uid;
 
 // A scripted IAM login: records requests, issues `login-N` tokens with a 3000 s lifetime on the test clock.
 function createFakeLogin(clock: { ms: number }) {
@@ -69,7 +70,12 @@ describe('createTokenProvider with a login credential', () => {
   it('caches the token and de-duplicates concurrent logins', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     const tokens = await Promise.all([provider.getToken(), provider.getToken(), provider.getToken()]);
     expect(new Set(tokens).size).toBe(1);
     expect(await provider.getToken()).toBe(tokens[0]);
@@ -81,7 +87,12 @@ describe('createTokenProvider with a login credential', () => {
   it('renews at 2/3 of the lifetime read from `exp`', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     expect(nameOf(await provider.getToken())).toBe('login-1');
     clock.ms += 1999_000;
     expect(nameOf(await provider.getToken())).toBe('login-1');
@@ -92,7 +103,12 @@ describe('createTokenProvider with a login credential', () => {
   it('logs in again after invalidate(current); a stale invalidate changes nothing', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     const first = await provider.getToken();
     provider.invalidate(first, new Error('401'));
     const second = await provider.getToken();
@@ -130,7 +146,12 @@ describe('createTokenProvider with a login credential', () => {
   it('keeps a still-valid token when a scheduled renewal fails for a retryable reason, and retries later', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     const first = await provider.getToken();
     clock.ms += 2100_000;
     fake.failNext(new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down'));
@@ -144,7 +165,12 @@ describe('createTokenProvider with a login credential', () => {
   it('fails when the renewal fails for good or the token is no longer usable', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     const first = await provider.getToken();
     provider.invalidate(first);
     fake.failNext(new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down'));
@@ -157,11 +183,23 @@ describe('createTokenProvider with a login credential', () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
     const saved = fakeToken('saved', 900, 960);
-    const provider = createTokenProvider({ method: passwordMethod, initialToken: saved, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      initialToken: saved,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     // iat 900 s, exp 960 s, now 1000 s: expired, so a login at once.
     expect(nameOf(await provider.getToken())).toBe('login-1');
     const fresh = fakeToken('fresh', 1000, 1600);
-    const second = createTokenProvider({ method: passwordMethod, initialToken: fresh, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const second = createTokenProvider({
+      method: passwordMethod,
+      initialToken: fresh,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     expect(await second.getToken()).toBe(fresh);
   });
 
@@ -169,19 +207,39 @@ describe('createTokenProvider with a login credential', () => {
     const clock = { ms: 1_700_000_000_000 };
     const fake = createFakeLogin(clock);
     const credential = parseServiceAccountCredential(makeCredential(), 'test');
-    const provider = createTokenProvider({ method: { kind: 'service-account', credential, source: 'test' }, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: { kind: 'service-account', credential, source: 'test' },
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     await provider.getToken();
     const request = fake.requests[0] as { uid: string; token: string };
     expect(request.uid).toBe('dcos-service');
     const [header, claims, signature] = request.token.split('.') as [string, string, string];
-    expect(JSON.parse(Buffer.from(claims, 'base64url').toString())).toEqual({ uid: 'dcos-service', exp: 1_700_000_120 });
-    expect(verify('sha256', Buffer.from(`${header}.${claims}`), createPublicKey(getServiceKeyPair().publicPem), Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(JSON.parse(Buffer.from(claims, 'base64url').toString())).toEqual({
+      uid: 'dcos-service',
+      exp: 1_700_000_120,
+    });
+    expect(
+      verify(
+        'sha256',
+        Buffer.from(`${header}.${claims}`),
+        createPublicKey(getServiceKeyPair().publicPem),
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('close() forgets the token and refuses later calls', async () => {
     const clock = { ms: 1_000_000 };
     const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({ method: passwordMethod, login: fake.login, loginEndpoint: endpoint, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: passwordMethod,
+      login: fake.login,
+      loginEndpoint: endpoint,
+      now: () => clock.ms,
+    });
     await provider.getToken();
     await provider.close();
     await provider.close();
@@ -191,26 +249,36 @@ describe('createTokenProvider with a login credential', () => {
 
   it('validates its options', () => {
     expect(() => createTokenProvider({ method: passwordMethod })).toThrow(/needs `login` and `loginEndpoint`/);
-    expect(() => createTokenProvider({ method: { kind: 'token', token: 't', source: 'x' }, refreshFraction: 0 })).toThrow('Expected `refreshFraction` to be in (0, 1], got `0` (number)');
+    expect(() =>
+      createTokenProvider({ method: { kind: 'token', token: 't', source: 'x' }, refreshFraction: 0 }),
+    ).toThrow('Expected `refreshFraction` to be in (0, 1], got `0` (number)');
   });
 });
 
 describe('createTokenProvider with a token only', () => {
   it('a static token works until it expires, then asks for `secrets-agent login`', async () => {
     const clock = { ms: 1_000_000 };
-    const provider = createTokenProvider({ method: { kind: 'token', token: fakeToken('static', 1000, 1100), source: 'the saved session' }, now: () => clock.ms });
+    const provider = createTokenProvider({
+      method: { kind: 'token', token: fakeToken('static', 1000, 1100), source: 'the saved session' },
+      now: () => clock.ms,
+    });
     expect(provider.renewable).toBe(false);
     expect(nameOf(await provider.getToken())).toBe('static');
     clock.ms += 96_000;
     const error = await failure(provider.getToken());
     expect(error).toMatchObject({ code: 'ERR_AUTH_LOGIN_REQUIRED' });
-    expect(error.message).toBe('the token from the saved session expired at 1970-01-01T00:18:20.000Z, and no credential is kept to log in again: run `secrets-agent login`');
+    expect(error.message).toBe(
+      'the token from the saved session expired at 1970-01-01T00:18:20.000Z, and no credential is kept to log in again: run `secrets-agent login`',
+    );
   });
 
   it('a refused static token ends in ERR_AUTH_LOGIN_REQUIRED carrying the server’s reason', async () => {
     const provider = createTokenProvider({ method: { kind: 'token', token: 'opaque-token', source: '`token`' } });
     const token = await provider.getToken();
-    provider.invalidate(token, new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'token names an account that does not exist'));
+    provider.invalidate(
+      token,
+      new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'token names an account that does not exist'),
+    );
     const error = await failure(provider.getToken());
     expect(error.code).toBe('ERR_AUTH_LOGIN_REQUIRED');
     expect(error.message).toContain('was refused by the store (token names an account that does not exist)');
@@ -233,10 +301,15 @@ describe('createTokenProvider with a token only', () => {
   it('a missing, empty or multi-token file is ERR_AUTH_CREDENTIAL_INVALID naming the file', async () => {
     const dir = await makeScratchDir('token-file-');
     const missing = createTokenProvider({ method: { kind: 'token-file', file: join(dir, 'missing') } });
-    await expect(missing.getToken()).rejects.toMatchObject({ code: 'ERR_AUTH_CREDENTIAL_INVALID', message: expect.stringContaining('cannot read (ENOENT)') });
+    await expect(missing.getToken()).rejects.toMatchObject({
+      code: 'ERR_AUTH_CREDENTIAL_INVALID',
+      message: expect.stringContaining('cannot read (ENOENT)'),
+    });
     const file = join(dir, 'bad');
     await writeFile(file, 'one two', { mode: 0o600 });
-    await expect(createTokenProvider({ method: { kind: 'token-file', file } }).getToken()).rejects.toMatchObject({ message: `--token-file ${file}: expected one token on one line` });
+    await expect(createTokenProvider({ method: { kind: 'token-file', file } }).getToken()).rejects.toMatchObject({
+      message: `--token-file ${file}: expected one token on one line`,
+    });
   });
 });
 

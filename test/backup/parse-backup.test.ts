@@ -18,13 +18,23 @@ function issuesOf(input: string, options: Partial<Parameters<typeof parseBackup>
 
 describe('parseBackup', () => {
   it('reads a dcos-migrate backup (cluster_id, extra GET fields) into entries', () => {
-    const document = parseBackup(JSON.stringify({
-      cluster_id: 'abc',
-      secrets: [
-        { path: '', key: 'key1', type: 'text', value: b64('v1'), author: 'bootstrapuser', created: '2021-01-01T00:00:00Z' },
-        { path: 'folder', key: 'key3', type: 'binary', value: Buffer.from([0, 255]).toString('base64') },
-      ],
-    }), { source: 'f.json' });
+    const document = parseBackup(
+      JSON.stringify({
+        cluster_id: 'abc',
+        secrets: [
+          {
+            path: '',
+            key: 'key1',
+            type: 'text',
+            value: b64('v1'),
+            author: 'bootstrapuser',
+            created: '2021-01-01T00:00:00Z',
+          },
+          { path: 'folder', key: 'key3', type: 'binary', value: Buffer.from([0, 255]).toString('base64') },
+        ],
+      }),
+      { source: 'f.json' },
+    );
     expect(document.clusterId).toBe('abc');
     expect(document.secrets[0]).toMatchObject({ path: '', key: 'key1', type: 'text', author: 'bootstrapuser' });
     expect(Buffer.from(document.secrets[0]?.bytes ?? []).toString()).toBe('v1');
@@ -36,16 +46,18 @@ describe('parseBackup', () => {
   });
 
   it('collects every issue with its JSON pointer and never quotes a value', () => {
-    const issues = issuesOf(JSON.stringify({
-      extra: 1,
-      secrets: [
-        'not an object',
-        { path: '/abs', key: '', type: 'text', value: canaryValue },
-        { path: 'p', key: 'k', type: 'text', value: b64(canaryValue), labels: [1], description: 2, author: 3 },
-        { path: 'p', key: 'k2', type: 'text', value: b64('x') },
-        { path: 'p', key: 'k2', type: 'binary', value: b64('y') },
-      ],
-    }));
+    const issues = issuesOf(
+      JSON.stringify({
+        extra: 1,
+        secrets: [
+          'not an object',
+          { path: '/abs', key: '', type: 'text', value: canaryValue },
+          { path: 'p', key: 'k', type: 'text', value: b64(canaryValue), labels: [1], description: 2, author: 3 },
+          { path: 'p', key: 'k2', type: 'text', value: b64('x') },
+          { path: 'p', key: 'k2', type: 'binary', value: b64('y') },
+        ],
+      }),
+    );
     expect(issues).toEqual([
       '/extra: is not a known field (expected `secrets`, `cluster_id`)',
       '/secrets/0: must be an object with `path`, `key`, `type` and `value`',
@@ -61,16 +73,33 @@ describe('parseBackup', () => {
 
   it('checks paths with the given rule, and sizes against the limit', () => {
     const checkPath = (path: string): void => {
-      if (path.includes(' ')) throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path \`${path}\` is invalid`);
+      if (path.includes(' '))
+        throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Secret path \`${path}\` is invalid`);
     };
-    expect(issuesOf(JSON.stringify({ secrets: [{ path: 'a', key: 'b c', type: 'text', value: '' }] }), { checkPath })).toEqual(['/secrets/0/key: Secret path `a/b c` is invalid']);
-    expect(issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'big', type: 'binary', value: b64('12345') }] }), { maxValueBytes: 4 })).toEqual(['/secrets/0/value: decodes to 5 bytes; the limit is 4']);
+    expect(
+      issuesOf(JSON.stringify({ secrets: [{ path: 'a', key: 'b c', type: 'text', value: '' }] }), { checkPath }),
+    ).toEqual(['/secrets/0/key: Secret path `a/b c` is invalid']);
+    expect(
+      issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'big', type: 'binary', value: b64('12345') }] }), {
+        maxValueBytes: 4,
+      }),
+    ).toEqual(['/secrets/0/value: decodes to 5 bytes; the limit is 4']);
   });
 
   it('refuses non-canonical base64, text that is not UTF-8, and binary entries with description', () => {
-    expect(issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'a', type: 'text', value: 'YQ' }] }))).toEqual(['/secrets/0/value: is not valid base64 (standard alphabet, padded)']);
-    expect(issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'a', type: 'text', value: Buffer.from([0xff]).toString('base64') }] }))[0]).toContain('not UTF-8');
-    expect(issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'a', type: 'binary', value: '', labels: [] }] }))[0]).toContain('cannot carry');
+    expect(issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'a', type: 'text', value: 'YQ' }] }))).toEqual([
+      '/secrets/0/value: is not valid base64 (standard alphabet, padded)',
+    ]);
+    expect(
+      issuesOf(
+        JSON.stringify({
+          secrets: [{ path: '', key: 'a', type: 'text', value: Buffer.from([0xff]).toString('base64') }],
+        }),
+      )[0],
+    ).toContain('not UTF-8');
+    expect(
+      issuesOf(JSON.stringify({ secrets: [{ path: '', key: 'a', type: 'binary', value: '', labels: [] }] }))[0],
+    ).toContain('cannot carry');
   });
 
   it('reports a JSON syntax error by line and column, not by quoting the text', () => {

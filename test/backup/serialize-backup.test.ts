@@ -8,7 +8,15 @@ describe('serializeBackup', () => {
     const text = serializeBackup({
       clusterId: 'c1',
       secrets: [
-        { path: 'folder', key: 'key2', type: 'text', bytes: new TextEncoder().encode('v2'), description: 'd', labels: ['l'], author: 'a' },
+        {
+          path: 'folder',
+          key: 'key2',
+          type: 'text',
+          bytes: new TextEncoder().encode('v2'),
+          description: 'd',
+          labels: ['l'],
+          author: 'a',
+        },
         { path: 'folder', key: 'key3', type: 'binary', bytes: binaryBytes },
       ],
     });
@@ -40,12 +48,21 @@ describe('serializeBackup', () => {
   it('round-trips through parseBackup byte for byte', () => {
     const document = {
       secrets: [
-        { path: '', key: 'a', type: 'text' as const, bytes: new TextEncoder().encode('ünïcode ✓'), description: '', labels: [] },
+        {
+          path: '',
+          key: 'a',
+          type: 'text' as const,
+          bytes: new TextEncoder().encode('ünïcode ✓'),
+          description: '',
+          labels: [],
+        },
         { path: 'x', key: 'y/z', type: 'binary' as const, bytes: binaryBytes },
         { path: 'x', key: 'empty', type: 'text' as const, bytes: new Uint8Array() },
       ],
     };
     const parsed = parseBackup(serializeBackup(document), { source: 'memory' });
-    expect(parsed.secrets.map((entry) => ({ ...entry, bytes: [...entry.bytes] }))).toEqual(document.secrets.map((entry) => ({ ...entry, bytes: [...entry.bytes] })));
+    expect(parsed.secrets.map((entry) => ({ ...entry, bytes: [...entry.bytes] }))).toEqual(
+      document.secrets.map((entry) => ({ ...entry, bytes: [...entry.bytes] })),
+    );
   });
 });

@@ -18,12 +18,21 @@ function bothLoggers(level: 'debug' | 'warn'): { pinoLines: string[]; fdLines: s
   const fdLines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
-      pinoLines.push(...chunk.toString().split('\n').filter((line) => line !== ''));
+      pinoLines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       callback();
     },
   });
   const pino = createLogger({ level, name: 'secrets-agent', destination: destination as unknown as DestinationStream });
-  const fd = createFdLogger({ level, name: 'secrets-agent', write: (line) => fdLines.push(...line.split('\n').filter((part) => part !== '')) });
+  const fd = createFdLogger({
+    level,
+    name: 'secrets-agent',
+    write: (line) => fdLines.push(...line.split('\n').filter((part) => part !== '')),
+  });
   return { pinoLines, fdLines, loggers: [pino, fd] };
 }
 
@@ -35,12 +44,26 @@ describe('createFdLogger', () => {
   it('writes the lines pino writes: levels, fields, errors with causes, redaction at three depths', async () => {
     const { pinoLines, fdLines, loggers } = bothLoggers('debug');
     const cause = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-    const error = new SecretsAgentError('ERR_STORE_UNREACHABLE', 'GET http://x/secrets/v1/secret/default/a: cannot reach the server (ECONNRESET)', { details: { networkCode: 'ECONNRESET' }, cause });
+    const error = new SecretsAgentError(
+      'ERR_STORE_UNREACHABLE',
+      'GET http://x/secrets/v1/secret/default/a: cannot reach the server (ECONNRESET)',
+      { details: { networkCode: 'ECONNRESET' }, cause },
+    );
     for (const log of loggers) {
       log.debug({ secretPath: 'team/db', type: 'text', bytes: 12 }, 'secret fetched');
-      log.info({ command: '/bin/true', path: '/bin/true', argCount: 0 }, 'replacing the agent with the workload (exec)');
+      log.info(
+        { command: '/bin/true', path: '/bin/true', argCount: 0 },
+        'replacing the agent with the workload (exec)',
+      );
       log.warn({ secretPath: 'team/db', attempt: 2, delayMs: 150, err: error }, 'secret fetch failed; retrying');
-      log.error({ value: 'v', nested: { token: 't', deeper: { password: 'p', deepest: { key: 'k' } } }, list: [{ secret: 's' }] }, 'redaction');
+      log.error(
+        {
+          value: 'v',
+          nested: { token: 't', deeper: { password: 'p', deepest: { key: 'k' } } },
+          list: [{ secret: 's' }],
+        },
+        'redaction',
+      );
       log.warn({ fds: [1, 2] }, 'stdio is in non-blocking mode');
       log.info('message only');
     }
@@ -71,7 +94,14 @@ describe('createFdLogger', () => {
     const handle = await open(join(dir, 'log'), 'w');
     const log = createFdLogger({ level: 'info', name: 'secrets-agent', fd: handle.fd });
     log.child({ task: 'web' }).info({ n: 1 }, 'to the file');
-    expect(JSON.parse(await readFile(join(dir, 'log'), 'utf8'))).toMatchObject({ level: 30, name: 'secrets-agent', task: 'web', n: 1, msg: 'to the file', pid: process.pid });
+    expect(JSON.parse(await readFile(join(dir, 'log'), 'utf8'))).toMatchObject({
+      level: 30,
+      name: 'secrets-agent',
+      task: 'web',
+      n: 1,
+      msg: 'to the file',
+      pid: process.pid,
+    });
     await handle.close();
   });
 });

@@ -16,9 +16,14 @@ async function parseWithYargs(argv: readonly string[]): Promise<Record<string, u
     .fail((message: string | null, error: Error | undefined) => {
       throw error ?? new Error(message ?? 'usage');
     })
-    .command('run [workload..]', 'run', (command: Argv) => command.options(runOptions).positional('workload', { type: 'string', array: true }), (parsed) => {
-      seen = parsed as unknown as Record<string, unknown>;
-    })
+    .command(
+      'run [workload..]',
+      'run',
+      (command: Argv) => command.options(runOptions).positional('workload', { type: 'string', array: true }),
+      (parsed) => {
+        seen = parsed as unknown as Record<string, unknown>;
+      },
+    )
     .parseAsync();
   if (seen === undefined) throw new Error('yargs did not reach the handler');
   return seen;
@@ -34,11 +39,75 @@ function meaning(argv: Record<string, unknown>): Record<string, unknown> {
 
 const accepted: string[][] = [
   ['run', '--app', 'app.json', '--', '/bin/true'],
-  ['run', '--app=app.json', '--url', 'http://127.0.0.1:1', '--credential-file', 'sa.json', '--', 'cmd', '--help', '-x', '--', 'y'],
+  [
+    'run',
+    '--app=app.json',
+    '--url',
+    'http://127.0.0.1:1',
+    '--credential-file',
+    'sa.json',
+    '--',
+    'cmd',
+    '--help',
+    '-x',
+    '--',
+    'y',
+  ],
   ['run', '--app', 'app.json', '--no-spaces', '--allow-disk', '--dry-run', '--json', '--', 'cmd'],
-  ['run', '--app', 'app.json', '--spaces', '--optional', 'a', '--optional=b,c', '--timeout', '5s', '--kill-timeout=1m', '--log-level', 'debug'],
-  ['run', '--app', 'a b.json', '--data-dir', '/var/lib/store', '--storage', 'file:///x', '--sandbox', '/srv', '--user', 'nobody:nogroup', '--', 'sh', '-c', 'echo $X'],
-  ['run', '--app', 'app.json', '--pgp-key-file', 'k.asc', '--pgp-passphrase-file', 'p', '--ca-file', 'ca.pem', '--token-file', 't', '--username', 'u', '--password-file', 'pw', '--state-dir', 's', '--secret-root', '/dev/shm', '--container', 'web'],
+  [
+    'run',
+    '--app',
+    'app.json',
+    '--spaces',
+    '--optional',
+    'a',
+    '--optional=b,c',
+    '--timeout',
+    '5s',
+    '--kill-timeout=1m',
+    '--log-level',
+    'debug',
+  ],
+  [
+    'run',
+    '--app',
+    'a b.json',
+    '--data-dir',
+    '/var/lib/store',
+    '--storage',
+    'file:///x',
+    '--sandbox',
+    '/srv',
+    '--user',
+    'nobody:nogroup',
+    '--',
+    'sh',
+    '-c',
+    'echo $X',
+  ],
+  [
+    'run',
+    '--app',
+    'app.json',
+    '--pgp-key-file',
+    'k.asc',
+    '--pgp-passphrase-file',
+    'p',
+    '--ca-file',
+    'ca.pem',
+    '--token-file',
+    't',
+    '--username',
+    'u',
+    '--password-file',
+    'pw',
+    '--state-dir',
+    's',
+    '--secret-root',
+    '/dev/shm',
+    '--container',
+    'web',
+  ],
   ['run', '--app', 'app.json'],
 ];
 

@@ -10,7 +10,10 @@ import { startDcosStandIn, sendDcosError, sendJson, type DcosStandIn } from './s
 import { startRealStore, type RealStore } from './support/real-store.js';
 
 const fixedToken: TokenProvider = { getToken: async () => 'tok', invalidate: () => {} };
-const text = (value: string): { type: 'text'; bytes: Uint8Array } => ({ type: 'text', bytes: new Uint8Array(Buffer.from(value)) });
+const text = (value: string): { type: 'text'; bytes: Uint8Array } => ({
+  type: 'text',
+  bytes: new Uint8Array(Buffer.from(value)),
+});
 
 describe('change feed client against the real store and IAM', () => {
   let store: RealStore;
@@ -19,17 +22,22 @@ describe('change feed client against the real store and IAM', () => {
   let admin: SecretsHttpApi;
   let reader: TokenProvider;
 
-  const providerFor = (uid: string, password: string): TokenProvider => createTokenProvider({
-    method: { kind: 'password', uid, password, source: 'test' },
-    login: (request, endpoint) => iam.login(request, endpoint),
-    loginEndpoint: `${store.url}/acs/api/v1/auth/login`,
-  });
+  const providerFor = (uid: string, password: string): TokenProvider =>
+    createTokenProvider({
+      method: { kind: 'password', uid, password, source: 'test' },
+      login: (request, endpoint) => iam.login(request, endpoint),
+      loginEndpoint: `${store.url}/acs/api/v1/auth/login`,
+    });
 
   beforeAll(async () => {
     store = await startRealStore();
     iam = createIamClient({ url: store.url });
     transport = createHttpTransport();
-    admin = createSecretsHttpApi({ url: store.url, tokenProvider: providerFor(store.superuser.uid, store.superuser.password), transport });
+    admin = createSecretsHttpApi({
+      url: store.url,
+      tokenProvider: providerFor(store.superuser.uid, store.superuser.password),
+      transport,
+    });
     const user = await store.createUser('feed-reader', ['dcos:secrets:default:/app/*']);
     reader = providerFor(user.uid, user.password);
   });
@@ -68,12 +76,13 @@ describe('change feed client against the real store and IAM', () => {
         notify();
       },
     });
-    const next = (count: number): Promise<void> => new Promise((resolve) => {
-      notify = () => {
-        if (batches.length >= count) resolve();
-      };
-      notify();
-    });
+    const next = (count: number): Promise<void> =>
+      new Promise((resolve) => {
+        notify = () => {
+          if (batches.length >= count) resolve();
+        };
+        notify();
+      });
     await next(1);
     expect(batches[0]).toEqual({ paths: [], reset: true });
     await admin.updateSecret('app/db', text('rotated'));
@@ -106,10 +115,18 @@ describe('change feed client against stand-ins', () => {
       });
       try {
         const transport = createHttpTransport();
-        const result = await watchSecretChanges({ url: server.url, transport, tokenProvider: fixedToken, onChanges: () => {} });
+        const result = await watchSecretChanges({
+          url: server.url,
+          transport,
+          tokenProvider: fixedToken,
+          onChanges: () => {},
+        });
         expect(result).toEqual({ outcome: 'unsupported', index: undefined });
-        await expect(createChangeFeedClient({ url: server.url, transport, tokenProvider: fixedToken }).fetchChanges({ waitMs: 1000 }))
-          .rejects.toMatchObject({ code: 'ERR_CHANGES_UNSUPPORTED' });
+        await expect(
+          createChangeFeedClient({ url: server.url, transport, tokenProvider: fixedToken }).fetchChanges({
+            waitMs: 1000,
+          }),
+        ).rejects.toMatchObject({ code: 'ERR_CHANGES_UNSUPPORTED' });
         await transport.close();
       } finally {
         await server.close();
@@ -121,12 +138,24 @@ describe('change feed client against stand-ins', () => {
     let calls = 0;
     standIn = await startDcosStandIn((request, res) => {
       calls += 1;
-      if (calls === 1) return sendDcosError(res, 503, 'Service Unavailable', 'ZooKeeper quorum lost', { code: 'ERR_STORAGE_UNAVAILABLE' }, { 'retry-after': '0' });
+      if (calls === 1)
+        return sendDcosError(
+          res,
+          503,
+          'Service Unavailable',
+          'ZooKeeper quorum lost',
+          { code: 'ERR_STORAGE_UNAVAILABLE' },
+          { 'retry-after': '0' },
+        );
       if (calls === 2) return sendJson(res, 200, { index: 'i1', paths: 'not-a-list', reset: false });
       if (calls === 3) return sendJson(res, 200, { index: 'i1', paths: [], reset: true });
       if (calls <= 5) return sendJson(res, 200, { index: 'i2', paths: ['a'], reset: false });
       const url = new URL(request.rawUrl, 'http://x');
-      return sendJson(res, 200, { index: `seen-${url.searchParams.get('index') ?? ''}-${url.searchParams.get('wait') ?? ''}`, paths: ['b'], reset: false });
+      return sendJson(res, 200, {
+        index: `seen-${url.searchParams.get('index') ?? ''}-${url.searchParams.get('wait') ?? ''}`,
+        paths: ['b'],
+        reset: false,
+      });
     });
     const transport = createHttpTransport();
     const controller = new AbortController();
@@ -161,8 +190,15 @@ describe('change feed client against stand-ins', () => {
 
   it('refuses bad options', async () => {
     const transport = createHttpTransport();
-    await expect(watchSecretChanges({ url: 'http://127.0.0.1:1', transport, tokenProvider: fixedToken, waitMs: -1, onChanges: () => {} }))
-      .rejects.toMatchObject({ code: 'ERR_USAGE' });
+    await expect(
+      watchSecretChanges({
+        url: 'http://127.0.0.1:1',
+        transport,
+        tokenProvider: fixedToken,
+        waitMs: -1,
+        onChanges: () => {},
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_USAGE' });
     await transport.close();
   });
 });

@@ -31,14 +31,20 @@ describe('parseBaseUrl', () => {
 
 describe('joinUrl', () => {
   it('appends an encoded path and query under the prefix', () => {
-    expect(joinUrl(parseBaseUrl('https://h/p'), '/secrets/v1/secret/default/a%2Fb', '?list=true').href).toBe('https://h/p/secrets/v1/secret/default/a%2Fb?list=true');
+    expect(joinUrl(parseBaseUrl('https://h/p'), '/secrets/v1/secret/default/a%2Fb', '?list=true').href).toBe(
+      'https://h/p/secrets/v1/secret/default/a%2Fb?list=true',
+    );
   });
 });
 
 describe('assertOptionalPositiveInteger', () => {
   it('uses the house message shape', () => {
-    expect(() => assertOptionalPositiveInteger(-1, 'timeoutMs')).toThrow('Expected `timeoutMs` to be a positive integer, got `-1` (number)');
-    expect(() => assertOptionalPositiveInteger('5', 'timeoutMs')).toThrow('Expected `timeoutMs` to be a positive integer, got `"5"` (string)');
+    expect(() => assertOptionalPositiveInteger(-1, 'timeoutMs')).toThrow(
+      'Expected `timeoutMs` to be a positive integer, got `-1` (number)',
+    );
+    expect(() => assertOptionalPositiveInteger('5', 'timeoutMs')).toThrow(
+      'Expected `timeoutMs` to be a positive integer, got `"5"` (string)',
+    );
     expect(() => assertOptionalPositiveInteger(undefined, 'timeoutMs')).not.toThrow();
   });
 });

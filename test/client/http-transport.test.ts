@@ -69,7 +69,9 @@ describe('createHttpTransport over plain HTTP', () => {
     });
     try {
       const client = transport({ connections: 1 });
-      await Promise.all(Array.from({ length: 6 }, () => client.request({ method: 'GET', url: new URL(`${standIn.url}/x`) })));
+      await Promise.all(
+        Array.from({ length: 6 }, () => client.request({ method: 'GET', url: new URL(`${standIn.url}/x`) })),
+      );
       expect(standIn.connections()).toBe(1);
     } finally {
       await standIn.close();
@@ -82,7 +84,10 @@ describe('createHttpTransport over plain HTTP', () => {
       res.end();
     });
     try {
-      await transport().request({ method: 'GET', url: new URL(`${standIn.url}/secrets/v1/secret/default/a%2Fb/c%20d?list=true`) });
+      await transport().request({
+        method: 'GET',
+        url: new URL(`${standIn.url}/secrets/v1/secret/default/a%2Fb/c%20d?list=true`),
+      });
       expect(standIn.requests[0]?.rawUrl).toBe('/secrets/v1/secret/default/a%2Fb/c%20d?list=true');
     } finally {
       await standIn.close();
@@ -117,7 +122,9 @@ describe('createHttpTransport over plain HTTP', () => {
     const sockets: Socket[] = [];
     const server = createHttpServer((req) => sockets.push(req.socket));
     const address = await listen(server);
-    const error = await failure(transport({ timeoutMs: 200 }).request({ method: 'GET', url: new URL(`http://${address}/`) }));
+    const error = await failure(
+      transport({ timeoutMs: 200 }).request({ method: 'GET', url: new URL(`http://${address}/`) }),
+    );
     expect(error.code).toBe('ERR_TIMEOUT');
     expect(error.message).toContain('200 ms');
   });
@@ -128,7 +135,9 @@ describe('createHttpTransport over plain HTTP', () => {
       res.end(Buffer.alloc(4096, 1));
     });
     try {
-      const error = await failure(transport({ maxResponseBytes: 1024 }).request({ method: 'GET', url: new URL(`${standIn.url}/big`) }));
+      const error = await failure(
+        transport({ maxResponseBytes: 1024 }).request({ method: 'GET', url: new URL(`${standIn.url}/big`) }),
+      );
       expect(error.code).toBe('ERR_HTTP_UNEXPECTED');
       expect(error.message).toContain('larger than 1024 bytes');
     } finally {
@@ -140,7 +149,11 @@ describe('createHttpTransport over plain HTTP', () => {
     const server = createHttpServer(() => {});
     const address = await listen(server);
     const controller = new AbortController();
-    const pending = transport().request({ method: 'GET', url: new URL(`http://${address}/`), signal: controller.signal });
+    const pending = transport().request({
+      method: 'GET',
+      url: new URL(`http://${address}/`),
+      signal: controller.signal,
+    });
     controller.abort(new Error('caller gave up'));
     await expect(pending).rejects.toThrow('caller gave up');
   });
@@ -149,12 +162,18 @@ describe('createHttpTransport over plain HTTP', () => {
     const client = createHttpTransport();
     await client.close();
     await client.close();
-    expect((await failure(client.request({ method: 'GET', url: new URL('http://127.0.0.1:1/') }))).code).toBe('ERR_USAGE');
+    expect((await failure(client.request({ method: 'GET', url: new URL('http://127.0.0.1:1/') }))).code).toBe(
+      'ERR_USAGE',
+    );
   });
 
   it('validates its options', () => {
-    expect(() => createHttpTransport({ timeoutMs: -1 })).toThrow('Expected `timeoutMs` to be a positive integer, got `-1` (number)');
-    expect(() => createHttpTransport({ connections: 0 })).toThrow('Expected `connections` to be a positive integer, got `0` (number)');
+    expect(() => createHttpTransport({ timeoutMs: -1 })).toThrow(
+      'Expected `timeoutMs` to be a positive integer, got `-1` (number)',
+    );
+    expect(() => createHttpTransport({ connections: 0 })).toThrow(
+      'Expected `connections` to be a positive integer, got `0` (number)',
+    );
   });
 });
 
@@ -168,10 +187,13 @@ describe('createHttpTransport over TLS', () => {
   });
 
   beforeAll(async () => {
-    const server = createHttpsServer({ cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) }, (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('secure');
-    });
+    const server = createHttpsServer(
+      { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) },
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('secure');
+      },
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     afterAll(async () => {
@@ -193,7 +215,9 @@ describe('createHttpTransport over TLS', () => {
   });
 
   it('refuses the server when the bundle holds a different CA', async () => {
-    expect((await failure(transport({ caFile: otherCa.caFile }).request({ method: 'GET', url }))).code).toBe('ERR_TLS_CONFIG');
+    expect((await failure(transport({ caFile: otherCa.caFile }).request({ method: 'GET', url }))).code).toBe(
+      'ERR_TLS_CONFIG',
+    );
   });
 
   it('is not switched off by NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
@@ -208,7 +232,9 @@ describe('createHttpTransport over TLS', () => {
   });
 
   it('fails at creation on an unreadable or non-PEM CA file', async () => {
-    expect(() => createHttpTransport({ caFile: join(tls.dir, 'missing.pem') })).toThrow(/CA file .*missing\.pem: cannot read \(ENOENT\)/);
+    expect(() => createHttpTransport({ caFile: join(tls.dir, 'missing.pem') })).toThrow(
+      /CA file .*missing\.pem: cannot read \(ENOENT\)/,
+    );
     const notPem = join(tls.dir, 'not-pem.txt');
     await writeFile(notPem, 'hello');
     expect(() => createHttpTransport({ caFile: notPem })).toThrow(/no PEM certificate/);
@@ -222,7 +248,13 @@ describe('createHttpTransport request building', () => {
       res.end();
     });
     try {
-      const error = await failure(transport().request({ method: 'GET', url: new URL(`${standIn.url}/`), headers: { authorization: 'token=abc\r\nx-injected: 1' } }));
+      const error = await failure(
+        transport().request({
+          method: 'GET',
+          url: new URL(`${standIn.url}/`),
+          headers: { authorization: 'token=abc\r\nx-injected: 1' },
+        }),
+      );
       expect(error.code).toBe('ERR_INPUT_INVALID');
       expect(error.message).not.toContain('abc');
       expect(standIn.requests).toHaveLength(0);

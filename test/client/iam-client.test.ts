@@ -27,11 +27,15 @@ describe('request shapes (stand-in for a real DC/OS cluster)', () => {
     standIn = await startDcosStandIn((request, res) => {
       if (request.rawUrl.endsWith('/auth/login')) return sendJson(res, 200, { token: 'auth-token' });
       if (request.method === 'GET' && request.rawUrl.includes('/users/')) return sendJson(res, 200, { allowed: true });
-      if (request.method === 'GET') return sendJson(res, 200, { array: [{ uid: 'svc', description: 'd', is_service: true }, { uid: 'bare' }] });
+      if (request.method === 'GET')
+        return sendJson(res, 200, { array: [{ uid: 'svc', description: 'd', is_service: true }, { uid: 'bare' }] });
       res.writeHead(request.method === 'PUT' && !request.rawUrl.includes('/users/svc/') ? 201 : 204);
       res.end();
     });
-    iam = createIamClient({ url: standIn.url, tokenProvider: { getToken: async () => 'admin-token', invalidate: () => {} } });
+    iam = createIamClient({
+      url: standIn.url,
+      tokenProvider: { getToken: async () => 'admin-token', invalidate: () => {} },
+    });
   });
 
   afterAll(async () => {
@@ -56,7 +60,10 @@ describe('request shapes (stand-in for a real DC/OS cluster)', () => {
     await iam.grant({ uid: 'svc', rid, action: 'read' });
     expect(await iam.checkGrant({ uid: 'svc', rid, action: 'read' })).toBe(true);
     await iam.revoke({ uid: 'svc', rid, action: 'read' });
-    expect(await iam.listAccounts('service')).toEqual([{ uid: 'svc', description: 'd', isService: true }, { uid: 'bare', description: '', isService: false }]);
+    expect(await iam.listAccounts('service')).toEqual([
+      { uid: 'svc', description: 'd', isService: true },
+      { uid: 'bare', description: '', isService: false },
+    ]);
     await iam.deleteAccount('bob');
     const sent = standIn.requests.slice(-8).map((request) => `${request.method} ${request.rawUrl}`);
     expect(sent).toEqual([
@@ -69,14 +76,21 @@ describe('request shapes (stand-in for a real DC/OS cluster)', () => {
       'GET /acs/api/v1/users?type=service',
       'DELETE /acs/api/v1/users/bob',
     ]);
-    expect(standIn.requests.slice(-8).every((request) => request.headers.authorization === 'token=admin-token')).toBe(true);
+    expect(standIn.requests.slice(-8).every((request) => request.headers.authorization === 'token=admin-token')).toBe(
+      true,
+    );
     expect(JSON.parse(standIn.requests.at(-8)?.body.toString() ?? '')).toEqual({ password: 'pw', description: 'Bob' });
-    expect(JSON.parse(standIn.requests.at(-7)?.body.toString() ?? '')).toEqual({ public_key: 'PEM', description: 'svc' });
+    expect(JSON.parse(standIn.requests.at(-7)?.body.toString() ?? '')).toEqual({
+      public_key: 'PEM',
+      description: 'svc',
+    });
   });
 
   it('refuses an unknown action before sending', async () => {
     const before = standIn.requests.length;
-    await expect(iam.grant({ uid: 'svc', rid: 'dcos:superuser', action: 'own' as 'full' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
+    await expect(iam.grant({ uid: 'svc', rid: 'dcos:superuser', action: 'own' as 'full' })).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+    });
     expect(standIn.requests.length).toBe(before);
   });
 });
@@ -108,8 +122,12 @@ describe('against the real IAM', () => {
   it('creates a user, grants and checks a permission that then opens a secret, revokes it, deletes the user', async () => {
     const rid = 'dcos:secrets:default:/ops/*';
     await admin.createUser({ uid: 'operator', password: 'operator-password', description: 'ops' });
-    await expect(admin.createUser({ uid: 'operator', password: 'other-password' })).rejects.toMatchObject({ code: 'ERR_IAM_ACCOUNT_EXISTS' });
-    expect((await admin.listAccounts('user')).map((account) => account.uid)).toEqual(expect.arrayContaining(['admin', 'operator']));
+    await expect(admin.createUser({ uid: 'operator', password: 'other-password' })).rejects.toMatchObject({
+      code: 'ERR_IAM_ACCOUNT_EXISTS',
+    });
+    expect((await admin.listAccounts('user')).map((account) => account.uid)).toEqual(
+      expect.arrayContaining(['admin', 'operator']),
+    );
     await admin.createAcl(rid, 'ops secrets');
     await expect(admin.createAcl(rid)).rejects.toMatchObject({ code: 'ERR_IAM_ACL_EXISTS' });
     expect(await admin.checkGrant({ uid: 'operator', rid, action: 'full' })).toBe(false);
@@ -122,7 +140,9 @@ describe('against the real IAM', () => {
       expect(await operator.getSecret('ops/key')).toBe('v');
       await admin.revoke({ uid: 'operator', rid, action: 'full' });
       await expect(operator.getSecret('ops/key')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
-      await expect(admin.revoke({ uid: 'operator', rid, action: 'full' })).rejects.toMatchObject({ code: 'ERR_IAM_ACL_NOT_FOUND' });
+      await expect(admin.revoke({ uid: 'operator', rid, action: 'full' })).rejects.toMatchObject({
+        code: 'ERR_IAM_ACL_NOT_FOUND',
+      });
       await admin.deleteAccount('operator');
       // The account's tokens die with it; the client's re-login then fails too.
       await expect(operator.getSecret('ops/key')).rejects.toMatchObject({ code: 'ERR_AUTH_LOGIN_FAILED' });
@@ -134,17 +154,32 @@ describe('against the real IAM', () => {
 
   it('registers a service account that logs in with a service login token', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    await admin.createServiceAccount({ uid: 'svc-login', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
-    expect((await admin.listAccounts('service')).find((account) => account.uid === 'svc-login')).toEqual({ uid: 'svc-login', description: '', isService: true });
+    await admin.createServiceAccount({
+      uid: 'svc-login',
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
+    expect((await admin.listAccounts('service')).find((account) => account.uid === 'svc-login')).toEqual({
+      uid: 'svc-login',
+      description: '',
+      isService: true,
+    });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const token = await anonymous.login({ uid: 'svc-login', token: createServiceLoginToken({ uid: 'svc-login', privateKey: parsePrivateKey(pem, 'test') }) });
+    const token = await anonymous.login({
+      uid: 'svc-login',
+      token: createServiceLoginToken({ uid: 'svc-login', privateKey: parsePrivateKey(pem, 'test') }),
+    });
     expect(token.split('.')).toHaveLength(3);
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    await expect(anonymous.login({ uid: 'svc-login', token: createServiceLoginToken({ uid: 'svc-login', privateKey: other }) })).rejects.toMatchObject({ code: 'ERR_AUTH_LOGIN_FAILED' });
+    await expect(
+      anonymous.login({ uid: 'svc-login', token: createServiceLoginToken({ uid: 'svc-login', privateKey: other }) }),
+    ).rejects.toMatchObject({ code: 'ERR_AUTH_LOGIN_FAILED' });
   });
 
   it('logs in at an explicit login endpoint URL', async () => {
-    const token = await anonymous.login({ uid: store.superuser.uid, password: store.superuser.password }, `${store.url}/acs/api/v1/auth/login`);
+    const token = await anonymous.login(
+      { uid: store.superuser.uid, password: store.superuser.password },
+      `${store.url}/acs/api/v1/auth/login`,
+    );
     expect(token.split('.')).toHaveLength(3);
   });
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRetryableError, retryWithBackoff } from '../../src/client/retry.js';
 import { SecretsAgentError } from '../../src/core/errors.js';
 
-const unreachable = (): SecretsAgentError => new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down', { details: { networkCode: 'ECONNREFUSED' } });
+const unreachable = (): SecretsAgentError =>
+  new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down', { details: { networkCode: 'ECONNREFUSED' } });
 
 // A scripted attempt: each call takes the next outcome (an error to throw, or a value to return).
 function scripted(outcomes: unknown[]): { attempt: () => Promise<string>; calls: () => number } {
@@ -24,12 +25,20 @@ describe('isRetryableError', () => {
     expect(isRetryableError(new SecretsAgentError('ERR_TIMEOUT', 't'))).toBe(true);
     expect(isRetryableError(new SecretsAgentError('ERR_STORE_SEALED', 's', { details: { status: 503 } }))).toBe(true);
     expect(isRetryableError(new SecretsAgentError('ERR_AUTH_THROTTLED', 't', { details: { status: 429 } }))).toBe(true);
-    expect(isRetryableError(new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'x', { details: { status: 502 } }))).toBe(true);
+    expect(isRetryableError(new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'x', { details: { status: 502 } }))).toBe(
+      true,
+    );
     expect(isRetryableError(new SecretsAgentError('ERR_INTERNAL', 'x', { details: { status: 500 } }))).toBe(true);
-    expect(isRetryableError(new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'x', { details: { status: 418 } }))).toBe(false);
-    expect(isRetryableError(new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'x', { details: { status: 404 } }))).toBe(false);
+    expect(isRetryableError(new SecretsAgentError('ERR_HTTP_UNEXPECTED', 'x', { details: { status: 418 } }))).toBe(
+      false,
+    );
+    expect(isRetryableError(new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'x', { details: { status: 404 } }))).toBe(
+      false,
+    );
     expect(isRetryableError(new SecretsAgentError('ERR_FORBIDDEN', 'x', { details: { status: 403 } }))).toBe(false);
-    expect(isRetryableError(new SecretsAgentError('ERR_STORE_NOT_INITIALIZED', 'x', { details: { status: 503 } }))).toBe(false);
+    expect(
+      isRetryableError(new SecretsAgentError('ERR_STORE_NOT_INITIALIZED', 'x', { details: { status: 503 } })),
+    ).toBe(false);
     expect(isRetryableError(new Error('plain'))).toBe(false);
   });
 });
@@ -56,7 +65,9 @@ describe('retryWithBackoff', () => {
   });
 
   it('does not retry a 4xx-shaped failure', async () => {
-    const notFound = new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'Secret `a` does not exist', { details: { status: 404 } });
+    const notFound = new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'Secret `a` does not exist', {
+      details: { status: 404 },
+    });
     const { attempt, calls } = scripted([notFound, 'never']);
     await expect(retryWithBackoff(attempt, { sleep: async () => {} })).rejects.toBe(notFound);
     expect(calls()).toBe(1);
@@ -70,7 +81,9 @@ describe('retryWithBackoff', () => {
   });
 
   it('waits at least Retry-After on 429/503', async () => {
-    const throttled = new SecretsAgentError('ERR_AUTH_THROTTLED', 'slow down', { details: { status: 429, retryAfterMs: 2000 } });
+    const throttled = new SecretsAgentError('ERR_AUTH_THROTTLED', 'slow down', {
+      details: { status: 429, retryAfterMs: 2000 },
+    });
     const { attempt } = scripted([throttled, 'ok']);
     const delays: number[] = [];
     await retryWithBackoff(attempt, { baseDelayMs: 100, random: () => 0.5, sleep: async (ms) => void delays.push(ms) });
@@ -79,9 +92,13 @@ describe('retryWithBackoff', () => {
 
   it('gives up instead of waiting past the deadline', async () => {
     let nowMs = 0;
-    const sealed = new SecretsAgentError('ERR_STORE_SEALED', 'store is sealed', { details: { status: 503, retryAfterMs: 5000 } });
+    const sealed = new SecretsAgentError('ERR_STORE_SEALED', 'store is sealed', {
+      details: { status: 503, retryAfterMs: 5000 },
+    });
     const { attempt, calls } = scripted([sealed, 'never']);
-    await expect(retryWithBackoff(attempt, { deadlineMs: 3000, now: () => nowMs, sleep: async (ms) => void (nowMs += ms) })).rejects.toBe(sealed);
+    await expect(
+      retryWithBackoff(attempt, { deadlineMs: 3000, now: () => nowMs, sleep: async (ms) => void (nowMs += ms) }),
+    ).rejects.toBe(sealed);
     expect(calls()).toBe(1);
   });
 
@@ -89,11 +106,20 @@ describe('retryWithBackoff', () => {
     let nowMs = 1000;
     const seen: number[] = [];
     const { attempt } = scripted([unreachable(), unreachable(), 'ok']);
-    await retryWithBackoff(async (info) => {
-      seen.push(info.remainingMs);
-      nowMs += 100;
-      return attempt();
-    }, { deadlineMs: 10_000, baseDelayMs: 1000, random: () => 0.5, now: () => nowMs, sleep: async (ms) => void (nowMs += ms) });
+    await retryWithBackoff(
+      async (info) => {
+        seen.push(info.remainingMs);
+        nowMs += 100;
+        return attempt();
+      },
+      {
+        deadlineMs: 10_000,
+        baseDelayMs: 1000,
+        random: () => 0.5,
+        now: () => nowMs,
+        sleep: async (ms) => void (nowMs += ms),
+      },
+    );
     expect(seen).toEqual([10_000, 9400, 8300]);
   });
 
@@ -117,7 +143,11 @@ describe('retryWithBackoff', () => {
   });
 
   it('validates its options', async () => {
-    await expect(retryWithBackoff(async () => 'x', { maxAttempts: 0 })).rejects.toThrow('Expected `maxAttempts` to be a positive integer, got `0` (number)');
-    await expect(retryWithBackoff(async () => 'x', { deadlineMs: -5 })).rejects.toThrow('Expected `deadlineMs` to be a positive integer');
+    await expect(retryWithBackoff(async () => 'x', { maxAttempts: 0 })).rejects.toThrow(
+      'Expected `maxAttempts` to be a positive integer, got `0` (number)',
+    );
+    await expect(retryWithBackoff(async () => 'x', { deadlineMs: -5 })).rejects.toThrow(
+      'Expected `deadlineMs` to be a positive integer',
+    );
   });
 });

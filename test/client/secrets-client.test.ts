@@ -42,7 +42,10 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 beforeAll(async () => {
   // 60 s tokens: long enough for the suite, short enough to expire by moving the IAM clock 100 s.
   store = await startRealStore({ tokenLifetimeSeconds: 60 });
-  credential = await store.createServiceAccount('portworx', ['dcos:secrets:default:/pwx/*', 'dcos:secrets:list:default:/pwx']);
+  credential = await store.createServiceAccount('portworx', [
+    'dcos:secrets:default:/pwx/*',
+    'dcos:secrets:list:default:/pwx',
+  ]);
 });
 
 afterAll(async () => {
@@ -57,7 +60,13 @@ describe('createSecretsClient with a service-account credential', () => {
     expect(await client.getSecret('pwx/db/password')).toBe(canaryValue);
     expect(Buffer.from(await client.getSecretBytes('pwx/db/password')).toString('utf8')).toBe(canaryValue);
     const record = await client.getSecretRecord('pwx/db/password');
-    expect(record).toMatchObject({ path: 'pwx/db/password', type: 'text', author: 'portworx', description: 'db password', labels: ['db'] });
+    expect(record).toMatchObject({
+      path: 'pwx/db/password',
+      type: 'text',
+      author: 'portworx',
+      description: 'db password',
+      labels: ['db'],
+    });
     await client.updateSecret('pwx/db/password', 'second');
     expect(await client.getSecret('pwx/db/password')).toBe('second');
     await client.createSecret('pwx/db/user', 'app');
@@ -98,14 +107,23 @@ describe('createSecretsClient with a service-account credential', () => {
     const client = open({ credential });
     await client.putSecret('pwx/exists', canaryValue);
     const missing = client.getSecret('pwx/does-not-exist');
-    await expect(missing).rejects.toMatchObject({ code: 'ERR_SECRET_NOT_FOUND', message: expect.stringContaining('does not exist') });
+    await expect(missing).rejects.toMatchObject({
+      code: 'ERR_SECRET_NOT_FOUND',
+      message: expect.stringContaining('does not exist'),
+    });
     const exists = client.createSecret('pwx/exists', canaryValue);
-    await expect(exists).rejects.toMatchObject({ code: 'ERR_SECRET_EXISTS', message: expect.stringContaining('already exists') });
+    await expect(exists).rejects.toMatchObject({
+      code: 'ERR_SECRET_EXISTS',
+      message: expect.stringContaining('already exists'),
+    });
     await exists.catch((error: Error) => expect(error.message).not.toContain(canaryValue));
     expect(await codeOf(client.updateSecret('pwx/not-there', 'x'))).toBe('ERR_SECRET_NOT_FOUND');
     expect(await codeOf(client.deleteSecret('pwx/not-there'))).toBe('ERR_SECRET_NOT_FOUND');
     const forbidden = client.getSecret('other/secret');
-    await expect(forbidden).rejects.toMatchObject({ code: 'ERR_FORBIDDEN', message: expect.stringContaining('dcos:secrets:default:/other/secret') });
+    await expect(forbidden).rejects.toMatchObject({
+      code: 'ERR_FORBIDDEN',
+      message: expect.stringContaining('dcos:secrets:default:/other/secret'),
+    });
     expect(await codeOf(client.createSecret('pwx/too-large', 'x'.repeat(1_047_553)))).toBe('ERR_SECRET_TOO_LARGE');
     expect(await codeOf(client.getSecret('pwx/bad name'))).toBe('ERR_SECRET_PATH_INVALID');
     expect(await codeOf(client.getSecret('/pwx/abs'))).toBe('ERR_SECRET_PATH_INVALID');
@@ -160,10 +178,15 @@ describe('createSecretsClient with other credentials', () => {
   });
 
   it('fails at creation on a malformed credential, naming the field and not the key', () => {
-    expect(() => createSecretsClient({ url: store.url, credential: { ...credential, scheme: 'HS256' as 'RS256' } })).toThrow(/\/scheme must be "RS256"/);
+    expect(() =>
+      createSecretsClient({ url: store.url, credential: { ...credential, scheme: 'HS256' as 'RS256' } }),
+    ).toThrow(/\/scheme must be "RS256"/);
     let message = '';
     try {
-      createSecretsClient({ url: store.url, credential: { ...credential, private_key: credential.private_key.replace(/[A-Za-z]/g, 'A') } });
+      createSecretsClient({
+        url: store.url,
+        credential: { ...credential, private_key: credential.private_key.replace(/[A-Za-z]/g, 'A') },
+      });
     } catch (error) {
       message = (error as Error).message;
     }
@@ -178,7 +201,9 @@ describe('createSecretsClient with other credentials', () => {
     const client = open({ auth: method });
     await client.putSecret('pwx/resolved', 'v');
     expect(await client.getSecret('pwx/resolved')).toBe('v');
-    expect(() => createSecretsClient({ url: store.url, auth: method, username: 'x', password: 'y' })).toThrow(/not both/);
+    expect(() => createSecretsClient({ url: store.url, auth: method, username: 'x', password: 'y' })).toThrow(
+      /not both/,
+    );
   });
 
   it('close() is safe twice and refuses later calls', async () => {
@@ -214,7 +239,11 @@ describe('token expiry against the real IAM', () => {
     await saveSession({ stateDir, url: clockStore.url, token: await login.getToken(), credential: clockCredential });
     const session = await loadSession(stateDir);
     if (session === undefined) throw new Error('no session saved');
-    const client = open({ url: session.url, token: session.token, ...(session.credential === undefined ? {} : { credential: session.credential }) });
+    const client = open({
+      url: session.url,
+      token: session.token,
+      ...(session.credential === undefined ? {} : { credential: session.credential }),
+    });
     // The saved token is used as it is: no second login.
     expect(await client.getToken()).toBe(session.token);
     await client.putSecret('pwx/session', 'v');
@@ -247,7 +276,10 @@ describe('token expiry against the real IAM', () => {
     expect(await client.getSecret('token-space/a')).toBe('A');
     clockStore.advanceClock(100_000);
     const refused = client.getSecret('token-space/a');
-    await expect(refused).rejects.toMatchObject({ code: 'ERR_AUTH_LOGIN_REQUIRED', message: expect.stringContaining('secrets-agent login') });
+    await expect(refused).rejects.toMatchObject({
+      code: 'ERR_AUTH_LOGIN_REQUIRED',
+      message: expect.stringContaining('secrets-agent login'),
+    });
   });
 });
 
@@ -258,13 +290,21 @@ describe('TLS against the real store', () => {
     try {
       expect(tlsStore.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
       const user = await tlsStore.createUser('tls-user', ['dcos:secrets:default:/tls/*']);
-      const verified = createSecretsClient({ url: tlsStore.url, caFile: tls.caFile, username: user.uid, password: user.password });
+      const verified = createSecretsClient({
+        url: tlsStore.url,
+        caFile: tls.caFile,
+        username: user.uid,
+        password: user.password,
+      });
       const unverified = createSecretsClient({ url: tlsStore.url, username: user.uid, password: user.password });
       try {
         await verified.putSecret('tls/key', binaryBytes);
         expect(Buffer.from(await verified.getSecretBytes('tls/key')).toString('hex')).toBe('76616c756585ff33');
         // The login is the first request: it already fails verification, before any password is sent.
-        await expect(unverified.getSecret('tls/key')).rejects.toMatchObject({ code: 'ERR_TLS_CONFIG', message: expect.stringContaining('--ca-file') });
+        await expect(unverified.getSecret('tls/key')).rejects.toMatchObject({
+          code: 'ERR_TLS_CONFIG',
+          message: expect.stringContaining('--ca-file'),
+        });
       } finally {
         await verified.close();
         await unverified.close();
@@ -281,7 +321,8 @@ describe('retries for reads (stand-in for a real DC/OS cluster)', () => {
     const standIn = await startDcosStandIn((request, res) => {
       if (request.method === 'GET') {
         gets += 1;
-        if (gets === 1) return sendDcosError(res, 503, 'Service Unavailable', 'upstream connect error', {}, { 'retry-after': '0' });
+        if (gets === 1)
+          return sendDcosError(res, 503, 'Service Unavailable', 'upstream connect error', {}, { 'retry-after': '0' });
         return sendJson(res, 200, { value: 'after retry' });
       }
       return sendDcosError(res, 503, 'Service Unavailable', 'upstream connect error');

@@ -20,20 +20,23 @@ describe('wire format (stand-in for a real DC/OS cluster)', () => {
   beforeAll(async () => {
     standIn = await startDcosStandIn((request, res) => {
       const path = request.rawUrl.split('?')[0] ?? '';
-      if (request.method === 'GET' && request.rawUrl.endsWith('?list=true')) return sendJson(res, 200, { array: ['k1', 'folder/k2'] });
+      if (request.method === 'GET' && request.rawUrl.endsWith('?list=true'))
+        return sendJson(res, 200, { array: ['k1', 'folder/k2'] });
       if (request.method === 'GET' && path.endsWith('/bin')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.from([1, 2, 3]));
         return;
       }
-      if (request.method === 'GET' && path.startsWith('/secrets/v1/secret/')) return sendJson(res, 200, { value: 'text', author: 'bootstrapuser', labels: ['a'] });
+      if (request.method === 'GET' && path.startsWith('/secrets/v1/secret/'))
+        return sendJson(res, 200, { value: 'text', author: 'bootstrapuser', labels: ['a'] });
       if (request.method === 'PUT' && path === '/secrets/v1/seal/default') {
         // SW2 documents no body for seal: the client then asks for the status.
         res.writeHead(200);
         res.end();
         return;
       }
-      if (path === '/secrets/v1/seal-status/default') return sendJson(res, 200, { sealed: true, threshold: 1, shares: 1, progress: 0 });
+      if (path === '/secrets/v1/seal-status/default')
+        return sendJson(res, 200, { sealed: true, threshold: 1, shares: 1, progress: 0 });
       if (path === '/secrets/v1/auto-unseal/default') {
         res.writeHead(204);
         res.end();
@@ -76,7 +79,12 @@ describe('wire format (stand-in for a real DC/OS cluster)', () => {
   });
 
   it('PUT a text secret as JSON `{"value"}` (with description and labels)', async () => {
-    await api.createSecret('k', { type: 'text', bytes: new TextEncoder().encode('v'), description: 'd', labels: ['x'] });
+    await api.createSecret('k', {
+      type: 'text',
+      bytes: new TextEncoder().encode('v'),
+      description: 'd',
+      labels: ['x'],
+    });
     expect(last()).toMatchObject({ method: 'PUT', rawUrl: '/secrets/v1/secret/default/k' });
     expect(last().headers['content-type']).toBe('application/json');
     expect(JSON.parse(last().body.toString())).toEqual({ value: 'v', description: 'd', labels: ['x'] });
@@ -90,9 +98,17 @@ describe('wire format (stand-in for a real DC/OS cluster)', () => {
   });
 
   it('refuses what it cannot send faithfully', async () => {
-    const code = async (promise: Promise<unknown>): Promise<string> => promise.then(() => 'resolved', (error: unknown) => (isSecretsAgentError(error) ? error.code : 'other'));
-    expect(await code(api.createSecret('k', { type: 'binary', bytes: new Uint8Array(1), description: 'lost' }))).toBe('ERR_USAGE');
-    expect(await code(api.createSecret('k', { type: 'text', bytes: Uint8Array.from([0xff]) }))).toBe('ERR_INPUT_INVALID');
+    const code = async (promise: Promise<unknown>): Promise<string> =>
+      promise.then(
+        () => 'resolved',
+        (error: unknown) => (isSecretsAgentError(error) ? error.code : 'other'),
+      );
+    expect(await code(api.createSecret('k', { type: 'binary', bytes: new Uint8Array(1), description: 'lost' }))).toBe(
+      'ERR_USAGE',
+    );
+    expect(await code(api.createSecret('k', { type: 'text', bytes: Uint8Array.from([0xff]) }))).toBe(
+      'ERR_INPUT_INVALID',
+    );
     expect(await code(api.getSecret(''))).toBe('ERR_SECRET_PATH_INVALID');
     expect(await code(api.deleteSecret('a/./b'))).toBe('ERR_SECRET_PATH_INVALID');
     expect(await code(api.unseal('not hex'))).toBe('ERR_UNSEAL_KEY_INVALID');
@@ -145,7 +161,9 @@ describe('admin calls against the real store', () => {
     expect(init.pgpFingerprints).toEqual([(await getTestPgpKeyPair()).fingerprint]);
     const privateKey = await readPgpPrivateKey((await getTestPgpKeyPair()).privateKeyArmored, 'test key');
     // The message holds the key as hex text (what `xxd -r -p | gpg -d` prints and /unseal takes).
-    const unsealKeyHex = Buffer.from(await decryptPgpMessage(Buffer.from(init.keys[0] as string, 'hex'), privateKey)).toString('ascii').trim();
+    const unsealKeyHex = Buffer.from(await decryptPgpMessage(Buffer.from(init.keys[0] as string, 'hex'), privateKey))
+      .toString('ascii')
+      .trim();
 
     expect(await admin.seal()).toEqual({ sealed: true, threshold: 1, shares: 1, progress: 0 });
     await expect(admin.seal()).rejects.toMatchObject({ code: 'ERR_STORE_ALREADY_SEALED' });
@@ -170,7 +188,10 @@ describe('admin calls against the real store', () => {
       }),
     });
     try {
-      await expect(api.seal()).rejects.toMatchObject({ code: 'ERR_FORBIDDEN', message: expect.stringContaining('dcos:superuser') });
+      await expect(api.seal()).rejects.toMatchObject({
+        code: 'ERR_FORBIDDEN',
+        message: expect.stringContaining('dcos:superuser'),
+      });
       expect((await api.sealStatus()).sealed).toBe(false);
     } finally {
       await api.close();

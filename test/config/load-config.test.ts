@@ -13,7 +13,10 @@ const specs = {
     env: 'TEST_TIMEOUT_MS',
     default: 1000,
     description: 'timeout',
-    check: (value: unknown) => (typeof value === 'number' && value >= 0 ? undefined : `Expected \`timeoutMs\` to be a non-negative integer, got \`${String(value)}\` (number)`),
+    check: (value: unknown) =>
+      typeof value === 'number' && value >= 0
+        ? undefined
+        : `Expected \`timeoutMs\` to be a non-negative integer, got \`${String(value)}\` (number)`,
   },
   allowDisk: { type: 'boolean', env: 'TEST_ALLOW_DISK', default: false, description: 'disk' },
   optional: { type: 'string-list', env: 'TEST_OPTIONAL', description: 'names' },
@@ -29,7 +32,12 @@ function writeConfig(content: string): string {
 describe('loadConfig', () => {
   it('layers defaults < file < env < flags and records where each value came from', () => {
     const file = writeConfig(JSON.stringify({ listen: '0.0.0.0:1', timeoutMs: 5, allowDisk: true }));
-    const config = loadConfig({ specs, file, env: { TEST_TIMEOUT_MS: '7', TEST_OPTIONAL: 'a, b' }, flags: { timeoutMs: 9 } });
+    const config = loadConfig({
+      specs,
+      file,
+      env: { TEST_TIMEOUT_MS: '7', TEST_OPTIONAL: 'a, b' },
+      flags: { timeoutMs: 9 },
+    });
     expect(config.listen).toBe('0.0.0.0:1');
     expect(config.timeoutMs).toBe(9);
     expect(config.allowDisk).toBe(true);

@@ -4,7 +4,9 @@ import { backoffCeilingMs, fullJitterDelayMs, parseRetryAfterMs, resolveBackoff 
 describe('backoffCeilingMs', () => {
   it('doubles from the base and stops at the maximum', () => {
     const backoff = resolveBackoff({ baseDelayMs: 100, maxDelayMs: 1000 });
-    expect([0, 1, 2, 3, 4, 5].map((retry) => backoffCeilingMs(retry, backoff))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([0, 1, 2, 3, 4, 5].map((retry) => backoffCeilingMs(retry, backoff))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
     // 2^2000 is Infinity; the ceiling still holds.
     expect(backoffCeilingMs(2000, backoff)).toBe(1000);
   });
@@ -35,8 +37,12 @@ describe('fullJitterDelayMs', () => {
 describe('resolveBackoff', () => {
   it('fills defaults and validates in the house message shape', () => {
     expect(resolveBackoff()).toEqual({ baseDelayMs: 200, maxDelayMs: 10_000 });
-    expect(() => resolveBackoff({ baseDelayMs: -1 })).toThrow('Expected `baseDelayMs` to be a non-negative integer, got `-1` (number)');
-    expect(() => resolveBackoff({ maxDelayMs: 1.5 })).toThrow('Expected `maxDelayMs` to be a non-negative integer, got `1.5` (number)');
+    expect(() => resolveBackoff({ baseDelayMs: -1 })).toThrow(
+      'Expected `baseDelayMs` to be a non-negative integer, got `-1` (number)',
+    );
+    expect(() => resolveBackoff({ maxDelayMs: 1.5 })).toThrow(
+      'Expected `maxDelayMs` to be a non-negative integer, got `1.5` (number)',
+    );
   });
 });
 

@@ -12,7 +12,8 @@ describe('parseDurationMs', () => {
   });
 
   it('refuses what is not a duration', () => {
-    for (const text of ['', 's', '-1s', '1.5s', '1d', '10 s', '1e3', '1234567890s']) expect(parseDurationMs(text), text).toBeUndefined();
+    for (const text of ['', 's', '-1s', '1.5s', '1d', '10 s', '1e3', '1234567890s'])
+      expect(parseDurationMs(text), text).toBeUndefined();
   });
 });
 

@@ -13,7 +13,10 @@ describe('error codes', () => {
 
   it('carries code, exit code, status and cause', () => {
     const cause = new Error('low level');
-    const error = new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'Secret `a/b` does not exist', { cause, details: { path: 'a/b' } });
+    const error = new SecretsAgentError('ERR_SECRET_NOT_FOUND', 'Secret `a/b` does not exist', {
+      cause,
+      details: { path: 'a/b' },
+    });
     expect(error.name).toBe('SecretsAgentError');
     expect(error.exitCode).toBe(66);
     expect(error.httpStatus).toBe(404);

@@ -16,7 +16,8 @@ describe('AES-256-GCM', () => {
   it('uses a fresh nonce for every encryption', () => {
     const key = generateAesKey();
     const nonces = new Set<string>();
-    for (let index = 0; index < 200; index += 1) nonces.add(encryptAesGcm(key, Buffer.from('same'), aad).subarray(0, 12).toString('hex'));
+    for (let index = 0; index < 200; index += 1)
+      nonces.add(encryptAesGcm(key, Buffer.from('same'), aad).subarray(0, 12).toString('hex'));
     expect(nonces.size).toBe(200);
   });
 

@@ -21,7 +21,10 @@ afterAll(async () => {
 });
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<unknown> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
   return error;
 }
@@ -58,8 +61,13 @@ describe('openpgp wrapper', () => {
     const fromBinary = await readPgpPublicKey(new Uint8Array(binary), 'binary');
     const fromBase64 = await readPgpPublicKey(base64, 'base64');
     const fromBase64Bytes = await readPgpPublicKey(Buffer.from(`${base64}\n`), 'base64 file');
-    expect(new Set([fromArmor.fingerprint, fromBinary.fingerprint, fromBase64.fingerprint, fromBase64Bytes.fingerprint]).size).toBe(1);
-    const gpgFingerprint = /^fpr:::::::::([0-9A-F]+):/m.exec((await gpg.gpg(['--with-colons', '--fingerprint', email])).stdout.toString('utf8'))?.[1];
+    expect(
+      new Set([fromArmor.fingerprint, fromBinary.fingerprint, fromBase64.fingerprint, fromBase64Bytes.fingerprint])
+        .size,
+    ).toBe(1);
+    const gpgFingerprint = /^fpr:::::::::([0-9A-F]+):/m.exec(
+      (await gpg.gpg(['--with-colons', '--fingerprint', email])).stdout.toString('utf8'),
+    )?.[1];
     expect(fromBase64.fingerprint).toBe(gpgFingerprint?.toLowerCase());
 
     const message = await encryptToPgpKeys(Buffer.from('unseal me'), [fromBase64]);
@@ -72,12 +80,16 @@ describe('openpgp wrapper', () => {
     const privateKey = await readPgpPrivateKey(secretKey, 'gpg secret key');
     const byGpg = await gpg.gpg(['--trust-model', 'always', '--encrypt', '-r', email], Buffer.from('from gpg'));
     expect(byGpg.code, byGpg.stderr).toBe(0);
-    expect(Buffer.from(await decryptPgpMessage(new Uint8Array(byGpg.stdout), privateKey)).toString('utf8')).toBe('from gpg');
+    expect(Buffer.from(await decryptPgpMessage(new Uint8Array(byGpg.stdout), privateKey)).toString('utf8')).toBe(
+      'from gpg',
+    );
   });
 
   it('round-trips with a passphrase-protected key and refuses the wrong passphrase', async () => {
     const pair = await generatePgpKeyPair({ name: 'protected', rsaBits: 2048, passphrase: 'correct horse' });
-    const message = await encryptToPgpKeys(Buffer.from([1, 2, 3]), [await readPgpPublicKey(pair.publicKeyArmored, 'pub')]);
+    const message = await encryptToPgpKeys(Buffer.from([1, 2, 3]), [
+      await readPgpPublicKey(pair.publicKeyArmored, 'pub'),
+    ]);
     const privateKey = await readPgpPrivateKey(pair.privateKeyArmored, 'priv', 'correct horse');
     expect(Buffer.from(await decryptPgpMessage(message, privateKey))).toEqual(Buffer.from([1, 2, 3]));
     await expectCode(readPgpPrivateKey(pair.privateKeyArmored, 'priv', 'wrong'), 'ERR_PGP_KEY_INVALID');
@@ -90,7 +102,10 @@ describe('openpgp wrapper', () => {
     const pair = await getTestPgpKeyPair();
     const other = await generatePgpKeyPair({ name: 'other', rsaBits: 2048 });
     const message = await encryptToPgpKeys(Buffer.from('x'), [await readPgpPublicKey(pair.publicKeyArmored, 'pub')]);
-    await expectCode(decryptPgpMessage(message, await readPgpPrivateKey(other.privateKeyArmored, 'other')), 'ERR_SECRET_DECRYPT_FAILED');
+    await expectCode(
+      decryptPgpMessage(message, await readPgpPrivateKey(other.privateKeyArmored, 'other')),
+      'ERR_SECRET_DECRYPT_FAILED',
+    );
   });
 
   it('rejects garbage, naming where the key came from', async () => {

@@ -7,7 +7,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordLogText } from '../helpers/log-capture.js';
 import { startDaemonStore, type DaemonStore } from './support/daemon-store.js';
-import { createDaemonDirs, fixtureApp, readReport, waitFor, writeApp, type DaemonDirs } from './support/daemon-harness.js';
+import {
+  createDaemonDirs,
+  fixtureApp,
+  readReport,
+  waitFor,
+  writeApp,
+  type DaemonDirs,
+} from './support/daemon-harness.js';
 
 const mainScript = resolve(import.meta.dirname, '../../src/cli/main.ts');
 let store: DaemonStore;
@@ -24,12 +31,32 @@ beforeAll(async () => {
   await writeApp(dirs, 'proc.json', fixtureApp(dirs, 'proc', { secrets: { key: 'proc/key' }, files: { key: 'key' } }));
   const config = join(dirs.root, 'daemon.json');
   await writeFile(config, JSON.stringify({ pollInterval: '60s', killTimeout: '5s' }));
-  child = spawn(process.execPath, [
-    '--import', 'tsx', mainScript, 'daemon',
-    '--apps-dir', dirs.appsDir, '--url', store.url, '--credential-file', dirs.credentialFile,
-    '--state-dir', join(dirs.root, 'state'), '--sandbox-root', dirs.sandboxRoot, '--secret-root', dirs.secretRoot,
-    '--status-socket', dirs.statusSocket, '--config', config,
-  ], { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } });
+  child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      mainScript,
+      'daemon',
+      '--apps-dir',
+      dirs.appsDir,
+      '--url',
+      store.url,
+      '--credential-file',
+      dirs.credentialFile,
+      '--state-dir',
+      join(dirs.root, 'state'),
+      '--sandbox-root',
+      dirs.sandboxRoot,
+      '--secret-root',
+      dirs.secretRoot,
+      '--status-socket',
+      dirs.statusSocket,
+      '--config',
+      config,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } },
+  );
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
     recordLogText(chunk.toString('utf8'));
@@ -46,7 +73,10 @@ afterAll(async () => {
 
 describe('secrets-agent daemon (process)', () => {
   it('starts the task and answers on its status socket', async () => {
-    const start = await waitFor(async () => (await readReport(dirs, 'proc')).find((event) => event.event === 'start'), 'the task to start');
+    const start = await waitFor(
+      async () => (await readReport(dirs, 'proc')).find((event) => event.event === 'start'),
+      'the task to start',
+    );
     expect(start.files?.['key']).toBe('k1');
     expect(existsSync(dirs.statusSocket)).toBe(true);
   });
@@ -55,7 +85,10 @@ describe('secrets-agent daemon (process)', () => {
     const config = join(dirs.root, 'daemon.json');
     await writeFile(config, JSON.stringify({ pollInterval: 'soon', restartBudget: 3 }));
     child.kill('SIGHUP');
-    await waitFor(() => stderr.includes('configuration reload failed; keeping the current configuration'), 'the reload to be refused');
+    await waitFor(
+      () => stderr.includes('configuration reload failed; keeping the current configuration'),
+      'the reload to be refused',
+    );
     expect(stderr).toMatch(/daemon\.json#\/pollInterval/);
     await writeFile(config, JSON.stringify({ pollInterval: '30s' }));
     child.kill('SIGHUP');
@@ -68,7 +101,10 @@ describe('secrets-agent daemon (process)', () => {
     const reloads = stderr.split('"configuration reloaded"').length;
     child.kill('SIGUSR1');
     child.kill('SIGHUP');
-    await waitFor(() => stderr.split('"configuration reloaded"').length > reloads, 'the daemon to answer after SIGUSR1');
+    await waitFor(
+      () => stderr.split('"configuration reloaded"').length > reloads,
+      'the daemon to answer after SIGUSR1',
+    );
     expect(stderr).not.toContain('Debugger listening');
     expect(child.exitCode).toBeNull();
   });

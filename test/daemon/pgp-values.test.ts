@@ -8,7 +8,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generatePgpKeyPair, type PgpKeyPair } from '../../src/crypto/openpgp.js';
 import { canaryValue } from '../helpers/canary.js';
 import { startDaemonStore, type DaemonStore } from './support/daemon-store.js';
-import { createDaemonDirs, fixtureApp, readReport, startTestDaemon, waitFor, writeApp, type DaemonDirs, type TestDaemon } from './support/daemon-harness.js';
+import {
+  createDaemonDirs,
+  fixtureApp,
+  readReport,
+  startTestDaemon,
+  waitFor,
+  writeApp,
+  type DaemonDirs,
+  type TestDaemon,
+} from './support/daemon-harness.js';
 
 let store: DaemonStore;
 let nodeKey: PgpKeyPair;
@@ -47,28 +56,42 @@ async function prepareNode(name: string): Promise<{ dirs: DaemonDirs; keyFile: s
   await writeFile(passphraseFile, 'node-key-passphrase\n', { mode: 0o600 });
   await store.setSecret(`${name}/db`, await encryptToNode(canaryValue));
   await store.setSecret(`${name}/cert`, await encryptToNode('cert-v1'));
-  await writeApp(made, `${name}.json`, fixtureApp(made, name, {
-    secrets: { db: `${name}/db`, cert: `${name}/cert` },
-    env: { SECRET_DB: { secret: 'db' } },
-    files: { cert: 'cert' },
-  }));
+  await writeApp(
+    made,
+    `${name}.json`,
+    fixtureApp(made, name, {
+      secrets: { db: `${name}/db`, cert: `${name}/cert` },
+      env: { SECRET_DB: { secret: 'db' } },
+      files: { cert: 'cert' },
+    }),
+  );
   return { dirs: made, keyFile, passphraseFile };
 }
 
-const events = (reports: DaemonDirs, name: string, kind: 'start' | 'signal') => async () => (await readReport(reports, name)).filter((event) => event.event === kind);
+const events = (reports: DaemonDirs, name: string, kind: 'start' | 'signal') => async () =>
+  (await readReport(reports, name)).filter((event) => event.event === kind);
 
 describe('daemon with the node OpenPGP key', () => {
   it('decrypts env and file secrets at the start and a rotated file after it (flags)', async () => {
     const node = await prepareNode('flagged');
-    daemon = await startTestDaemon(store, node.dirs, { pgpKeyFile: node.keyFile, pgpPassphraseFile: node.passphraseFile });
-    const [start] = await waitFor(async () => { const found = await events(node.dirs, 'flagged', 'start')(); return found.length > 0 && found; }, 'the task to start');
+    daemon = await startTestDaemon(store, node.dirs, {
+      pgpKeyFile: node.keyFile,
+      pgpPassphraseFile: node.passphraseFile,
+    });
+    const [start] = await waitFor(async () => {
+      const found = await events(node.dirs, 'flagged', 'start')();
+      return found.length > 0 && found;
+    }, 'the task to start');
     expect(start?.env?.['SECRET_DB']).toBe(canaryValue);
     expect(start?.files).toEqual({ cert: 'cert-v1' });
 
     // Encrypting the same value again gives other bytes in the store but the same delivered value.
     await store.setSecret('flagged/cert', await encryptToNode('cert-v1'));
     await store.setSecret('flagged/cert', await encryptToNode('cert-v2'));
-    const signals = await waitFor(async () => { const found = await events(node.dirs, 'flagged', 'signal')(); return found.length > 0 && found; }, 'SIGHUP after the rotation');
+    const signals = await waitFor(async () => {
+      const found = await events(node.dirs, 'flagged', 'signal')();
+      return found.length > 0 && found;
+    }, 'SIGHUP after the rotation');
     expect(signals.map((event) => event.files?.['cert'])).toEqual(['cert-v2']);
     expect(signals[0]?.pid).toBe(start?.pid);
     expect(JSON.stringify(daemon.daemon.status())).not.toContain(canaryValue);
@@ -79,14 +102,21 @@ describe('daemon with the node OpenPGP key', () => {
     const configFile = join(node.dirs.root, 'daemon.json');
     await writeFile(configFile, JSON.stringify({ pgpKeyFile: node.keyFile, pgpPassphraseFile: node.passphraseFile }));
     daemon = await startTestDaemon(store, node.dirs, {}, { configFile });
-    const [start] = await waitFor(async () => { const found = await events(node.dirs, 'configured', 'start')(); return found.length > 0 && found; }, 'the task to start');
+    const [start] = await waitFor(async () => {
+      const found = await events(node.dirs, 'configured', 'start')();
+      return found.length > 0 && found;
+    }, 'the task to start');
     expect(start?.env?.['SECRET_DB']).toBe(canaryValue);
     expect(start?.files).toEqual({ cert: 'cert-v1' });
   });
 
   it('refuses to start with a key it cannot unlock, as run does', async () => {
     const node = await prepareNode('locked');
-    await expect(startTestDaemon(store, node.dirs, { pgpKeyFile: node.keyFile })).rejects.toMatchObject({ code: 'ERR_PGP_KEY_INVALID' });
-    await expect(startTestDaemon(store, node.dirs, { pgpPassphraseFile: node.passphraseFile })).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    await expect(startTestDaemon(store, node.dirs, { pgpKeyFile: node.keyFile })).rejects.toMatchObject({
+      code: 'ERR_PGP_KEY_INVALID',
+    });
+    await expect(startTestDaemon(store, node.dirs, { pgpPassphraseFile: node.passphraseFile })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+    });
   });
 });

@@ -7,7 +7,16 @@ import { fetchDaemonStatus } from '../../src/daemon/status-client.js';
 import { canaryValue } from '../helpers/canary.js';
 import { startDaemonStore, type DaemonStore } from './support/daemon-store.js';
 import { startFeedlessStoreProxy, type FeedlessStoreProxy } from './support/feedless-store-proxy.js';
-import { createDaemonDirs, fixtureApp, readReport, startTestDaemon, waitFor, writeApp, type DaemonDirs, type TestDaemon } from './support/daemon-harness.js';
+import {
+  createDaemonDirs,
+  fixtureApp,
+  readReport,
+  startTestDaemon,
+  waitFor,
+  writeApp,
+  type DaemonDirs,
+  type TestDaemon,
+} from './support/daemon-harness.js';
 
 let store: DaemonStore;
 let proxy: FeedlessStoreProxy;
@@ -21,11 +30,15 @@ beforeAll(async () => {
   await store.writeServiceAccount('node-agent', dirs.credentialFile);
   await store.setSecret('polled/db', canaryValue);
   await store.setSecret('polled/cert', 'cert-v1');
-  await writeApp(dirs, 'polled.json', fixtureApp(dirs, 'polled', {
-    secrets: { db: 'polled/db', cert: 'polled/cert' },
-    env: { SECRET_DB: { secret: 'db' } },
-    files: { 'conf/cert': 'cert' },
-  }));
+  await writeApp(
+    dirs,
+    'polled.json',
+    fixtureApp(dirs, 'polled', {
+      secrets: { db: 'polled/db', cert: 'polled/cert' },
+      env: { SECRET_DB: { secret: 'db' } },
+      files: { 'conf/cert': 'cert' },
+    }),
+  );
   daemon = await startTestDaemon(store, dirs, { pollInterval: '200ms' }, { url: proxy.url });
 });
 
@@ -38,7 +51,10 @@ afterAll(async () => {
 
 describe('daemon with a store that has no change feed', () => {
   it('falls back to polling after the 404 and says so in its status', async () => {
-    const start = await waitFor(async () => (await readReport(dirs, 'polled')).find((event) => event.event === 'start'), 'the task to start');
+    const start = await waitFor(
+      async () => (await readReport(dirs, 'polled')).find((event) => event.event === 'start'),
+      'the task to start',
+    );
     expect(start.env?.['SECRET_DB']).toBe(canaryValue);
     expect(start.files?.['conf/cert']).toBe('cert-v1');
     await waitFor(() => daemon.daemon.status().store.feed === 'poll', 'the daemon to poll');
@@ -54,7 +70,10 @@ describe('daemon with a store that has no change feed', () => {
     const feedRequests = proxy.feedRequests;
     const certReadsBefore = store.count('GET /secrets/v1/secret/default/polled/cert');
     await store.setSecret('polled/cert', 'cert-v2');
-    const signal = await waitFor(async () => (await readReport(dirs, 'polled')).find((event) => event.event === 'signal'), 'SIGHUP after the poll saw the change');
+    const signal = await waitFor(
+      async () => (await readReport(dirs, 'polled')).find((event) => event.event === 'signal'),
+      'SIGHUP after the poll saw the change',
+    );
     expect(signal).toMatchObject({ pid, signal: 'SIGHUP' });
     expect(signal.files?.['conf/cert']).toBe('cert-v2');
     expect(daemon.task('polled.json')).toMatchObject({ pid, state: 'running' });
@@ -64,7 +83,11 @@ describe('daemon with a store that has no change feed', () => {
   });
 
   it('does not retry a task that failed on a missing secret at every poll; creating the secret starts it', async () => {
-    await writeApp(dirs, 'waiting.json', fixtureApp(dirs, 'waiting', { secrets: { key: 'waiting/not-yet' }, env: { SECRET_KEY: { secret: 'key' } } }));
+    await writeApp(
+      dirs,
+      'waiting.json',
+      fixtureApp(dirs, 'waiting', { secrets: { key: 'waiting/not-yet' }, env: { SECRET_KEY: { secret: 'key' } } }),
+    );
     await waitFor(() => daemon.task('waiting.json')?.state === 'failed', 'the task to fail on the missing secret');
     const reads = (): number => store.count('GET /secrets/v1/secret/default/waiting/not-yet');
     const readsBefore = reads();
@@ -74,7 +97,10 @@ describe('daemon with a store that has no change feed', () => {
     expect((await readReport(dirs, 'waiting')).length).toBe(0);
 
     await store.setSecret('waiting/not-yet', 'now-here');
-    const start = await waitFor(async () => (await readReport(dirs, 'waiting')).find((event) => event.event === 'start'), 'the task to start once its secret exists');
+    const start = await waitFor(
+      async () => (await readReport(dirs, 'waiting')).find((event) => event.event === 'start'),
+      'the task to start once its secret exists',
+    );
     expect(start.env?.['SECRET_KEY']).toBe('now-here');
     expect(daemon.task('waiting.json')).toMatchObject({ state: 'running', restarts: 1 });
   });

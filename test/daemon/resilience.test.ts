@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { capturedLogLines } from '../helpers/log-capture.js';
 import { startDaemonStore, type DaemonStore } from './support/daemon-store.js';
-import { createDaemonDirs, fixtureApp, readReport, startTestDaemon, waitFor, writeApp, type DaemonDirs, type TestDaemon } from './support/daemon-harness.js';
+import {
+  createDaemonDirs,
+  fixtureApp,
+  readReport,
+  startTestDaemon,
+  waitFor,
+  writeApp,
+  type DaemonDirs,
+  type TestDaemon,
+} from './support/daemon-harness.js';
 
 let store: DaemonStore;
 let dirs: DaemonDirs;
@@ -39,9 +48,16 @@ describe('daemon under trouble', () => {
   it('backs off a crashing task and holds it back after repeated quick failures', async () => {
     await fresh();
     await store.setSecret('crash/s', 'v1');
-    await writeApp(dirs, 'crash.json', fixtureApp(dirs, 'crash', { secrets: { s: 'crash/s' }, env: { SECRET_S: { secret: 's' } }, crash: true }));
+    await writeApp(
+      dirs,
+      'crash.json',
+      fixtureApp(dirs, 'crash', { secrets: { s: 'crash/s' }, env: { SECRET_S: { secret: 's' } }, crash: true }),
+    );
     daemon = await startTestDaemon(store, dirs, { holdAfter: 3, holdFor: '10m', restartDelay: '100ms' });
-    const held = await waitFor(() => daemon?.task('crash.json')?.state === 'held' && daemon.task('crash.json'), 'the task to be held');
+    const held = await waitFor(
+      () => daemon?.task('crash.json')?.state === 'held' && daemon.task('crash.json'),
+      'the task to be held',
+    );
     expect(held.restarts).toBe(2);
     expect(held.lastExitCode).toBe(3);
     expect(Date.parse(held.heldUntil ?? '') - Date.now()).toBeGreaterThan(5 * 60_000);
@@ -52,12 +68,28 @@ describe('daemon under trouble', () => {
     await fresh();
     await store.setSecret('shared-conf', 'c1');
     for (const name of ['r1', 'r2', 'r3']) {
-      await writeApp(dirs, `${name}.json`, fixtureApp(dirs, name, { secrets: { conf: 'shared-conf' }, files: { conf: 'conf' }, labels: { SECRETS_AGENT_ON_CHANGE: 'restart' } }));
+      await writeApp(
+        dirs,
+        `${name}.json`,
+        fixtureApp(dirs, name, {
+          secrets: { conf: 'shared-conf' },
+          files: { conf: 'conf' },
+          labels: { SECRETS_AGENT_ON_CHANGE: 'restart' },
+        }),
+      );
     }
     daemon = await startTestDaemon(store, dirs, { restartBudget: '1/h' });
-    await waitFor(() => daemon?.daemon.status().tasks.every((task) => task.state === 'running') && daemon.daemon.status().tasks.length === 3, 'three running tasks');
+    await waitFor(
+      () =>
+        daemon?.daemon.status().tasks.every((task) => task.state === 'running') &&
+        daemon.daemon.status().tasks.length === 3,
+      'three running tasks',
+    );
     await store.setSecret('shared-conf', 'c2');
-    await waitFor(() => daemon?.daemon.status().tasks.filter((task) => task.restartPending === true).length === 2, 'two restarts deferred');
+    await waitFor(
+      () => daemon?.daemon.status().tasks.filter((task) => task.restartPending === true).length === 2,
+      'two restarts deferred',
+    );
     const restarted = await waitFor(async () => {
       for (const name of ['r1', 'r2', 'r3']) {
         const found = (await starts(name)).find((event) => (event.files?.['conf'] as string) === 'c2');
@@ -85,7 +117,11 @@ describe('daemon under trouble', () => {
       expect(daemon.task('lkg.json')).toMatchObject({ state: 'running', pid: first.pid });
       // It crashes: the restart reuses its previous values, reported as stale.
       process.kill(first.pid, 'SIGKILL');
-      const second = await waitFor(async () => (await starts('lkg')).find((event) => event.pid !== first.pid), 'a restart on last-known-good values', 60_000);
+      const second = await waitFor(
+        async () => (await starts('lkg')).find((event) => event.pid !== first.pid),
+        'a restart on last-known-good values',
+        60_000,
+      );
       expect(second.files?.['s']).toBe('l1');
       expect(daemon.task('lkg.json')?.stale).toBeDefined();
     } finally {
@@ -93,7 +129,11 @@ describe('daemon under trouble', () => {
     }
     await waitFor(() => daemon?.task('lkg.json')?.stale === undefined, 'stale to clear once the store is back', 60_000);
     await store.setSecret('lkg/s', 'l2');
-    const signal = await waitFor(async () => (await readReport(dirs, 'lkg')).find((event) => event.event === 'signal'), 'rotation after the outage', 60_000);
+    const signal = await waitFor(
+      async () => (await readReport(dirs, 'lkg')).find((event) => event.event === 'signal'),
+      'rotation after the outage',
+      60_000,
+    );
     expect(signal.files?.['s']).toBe('l2');
   });
 
@@ -104,19 +144,40 @@ describe('daemon under trouble', () => {
     daemon = await startTestDaemon(store, dirs, { changeWait: '1s' });
     const first = await waitFor(async () => (await starts('tok'))[0], 'tok to start');
     // Tokens live 3 s: wait until the daemon had to renew (no task restarts for it).
-    await waitFor(() => (daemon?.daemon.status().token.renewals ?? 0) >= 2 && daemon?.daemon.status(), 'two token renewals', 30_000);
+    await waitFor(
+      () => (daemon?.daemon.status().token.renewals ?? 0) >= 2 && daemon?.daemon.status(),
+      'two token renewals',
+      30_000,
+    );
     expect(daemon.task('tok.json')).toMatchObject({ pid: first.pid, restarts: 0 });
     await store.setSecret('tok/s', 't2');
-    await waitFor(async () => (await readReport(dirs, 'tok')).find((event) => event.event === 'signal' && event.files?.['s'] === 't2'), 'rotation with a renewed token');
+    await waitFor(
+      async () =>
+        (await readReport(dirs, 'tok')).find((event) => event.event === 'signal' && event.files?.['s'] === 't2'),
+      'rotation with a renewed token',
+    );
 
     // Rotate the credential on disk, then delete the old account: only the new one can log in.
-    const oldUid = (await import('node:fs')).readFileSync(dirs.credentialFile, 'utf8').match(/"uid":"([^"]+)"/)?.[1] as string;
+    const oldUid = (await import('node:fs'))
+      .readFileSync(dirs.credentialFile, 'utf8')
+      .match(/"uid":"([^"]+)"/)?.[1] as string;
     const newUid = `${oldUid}-rotated`;
     await store.writeServiceAccount(newUid, dirs.credentialFile);
-    await waitFor(() => capturedLogLines().some((line) => line.includes('service-account credential reloaded') && line.includes(`"uid":"${newUid}"`)), 'the daemon to reload the credential');
+    await waitFor(
+      () =>
+        capturedLogLines().some(
+          (line) => line.includes('service-account credential reloaded') && line.includes(`"uid":"${newUid}"`),
+        ),
+      'the daemon to reload the credential',
+    );
     await store.iam.deleteAccount(oldUid);
     await store.setSecret('tok/s', 't3');
-    await waitFor(async () => (await readReport(dirs, 'tok')).find((event) => event.event === 'signal' && event.files?.['s'] === 't3'), 'rotation with the rotated credential', 30_000);
+    await waitFor(
+      async () =>
+        (await readReport(dirs, 'tok')).find((event) => event.event === 'signal' && event.files?.['s'] === 't3'),
+      'rotation with the rotated credential',
+      30_000,
+    );
     expect(daemon.task('tok.json')).toMatchObject({ pid: first.pid, restarts: 0 });
   });
 
@@ -136,7 +197,12 @@ describe('daemon under trouble', () => {
     const path = 'GET /secrets/v1/secret/default/fleet-shared';
     const before = store.count(path);
     for (let index = 0; index < 100; index += 1) {
-      await writeApp(dirs, `sleep-${index}.json`, { id: `/sleep-${index}`, args: ['sleep', '3600'], secrets: { s: { source: 'fleet-shared' } }, env: { SECRET_S: { secret: 's' } } });
+      await writeApp(dirs, `sleep-${index}.json`, {
+        id: `/sleep-${index}`,
+        args: ['sleep', '3600'],
+        secrets: { s: { source: 'fleet-shared' } },
+        env: { SECRET_S: { secret: 's' } },
+      });
     }
     daemon = await startTestDaemon(store, dirs);
     expect(daemon.daemon.status().tasks.filter((task) => task.state === 'running')).toHaveLength(100);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { decideRestart, restartDelayMs, type RestartPolicy } from '../../src/daemon/restart-policy.js';
 
-const policy: RestartPolicy = { restartDelayMs: 1000, restartDelayMaxMs: 8000, minUptimeMs: 10_000, holdAfter: 4, holdForMs: 600_000 };
+const policy: RestartPolicy = {
+  restartDelayMs: 1000,
+  restartDelayMaxMs: 8000,
+  minUptimeMs: 10_000,
+  holdAfter: 4,
+  holdForMs: 600_000,
+};
 
 describe('restart policy', () => {
   it('doubles the delay per quick failure, with equal jitter, up to the ceiling', () => {
@@ -21,6 +27,10 @@ describe('restart policy', () => {
   });
 
   it('treats a run longer than minUptime as healthy: the streak starts over, restart at once', () => {
-    expect(decideRestart({ quickFailures: 3, uptimeMs: 10_000 }, policy)).toEqual({ action: 'restart', delayMs: 0, quickFailures: 0 });
+    expect(decideRestart({ quickFailures: 3, uptimeMs: 10_000 }, policy)).toEqual({
+      action: 'restart',
+      delayMs: 0,
+      quickFailures: 0,
+    });
   });
 });

@@ -6,7 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryValue } from '../helpers/canary.js';
 import { isRoot, nobody } from '../deliver/support/scratch.js';
 import { startDaemonStore, type DaemonStore } from './support/daemon-store.js';
-import { createDaemonDirs, fixtureApp, readReport, startTestDaemon, waitFor, writeApp, type DaemonDirs, type TestDaemon } from './support/daemon-harness.js';
+import {
+  createDaemonDirs,
+  fixtureApp,
+  readReport,
+  startTestDaemon,
+  waitFor,
+  writeApp,
+  type DaemonDirs,
+  type TestDaemon,
+} from './support/daemon-harness.js';
 
 const user = nobody();
 let store: DaemonStore | undefined;
@@ -30,14 +39,19 @@ beforeAll(async () => {
 afterAll(async () => {
   await daemon?.stop();
   await store?.close();
-  if (dirs !== undefined) for (const dir of [dirs.secretRoot, dirs.reports]) await rm(dir, { recursive: true, force: true });
+  if (dirs !== undefined)
+    for (const dir of [dirs.secretRoot, dirs.reports]) await rm(dir, { recursive: true, force: true });
 });
 
 describe('daemon tasks with a Marathon `user`', () => {
   it('runs the task as that user, with its sandbox and secret files owned by it', async (context) => {
-    if (!isRoot || dirs === undefined || daemon === undefined) return context.skip('running tasks as another user needs root');
+    if (!isRoot || dirs === undefined || daemon === undefined)
+      return context.skip('running tasks as another user needs root');
     const reports = dirs;
-    const start = await waitFor(async () => (await readReport(reports, 'as-nobody')).find((event) => event.event === 'start'), 'the task to start');
+    const start = await waitFor(
+      async () => (await readReport(reports, 'as-nobody')).find((event) => event.event === 'start'),
+      'the task to start',
+    );
     expect([start.uid, start.gid]).toEqual([user.uid, user.gid]);
     expect(start.cwdOwner).toEqual(user);
     expect(start.files).toEqual({ 'conf/db': canaryValue, cert: 'cert-v1' });
@@ -46,19 +60,29 @@ describe('daemon tasks with a Marathon `user`', () => {
   });
 
   it('gives a rotated file to the same user', async (context) => {
-    if (!isRoot || dirs === undefined || store === undefined) return context.skip('running tasks as another user needs root');
+    if (!isRoot || dirs === undefined || store === undefined)
+      return context.skip('running tasks as another user needs root');
     const reports = dirs;
     await store.setSecret('svc-cert', 'cert-v2');
-    const signal = await waitFor(async () => (await readReport(reports, 'as-nobody')).find((event) => event.event === 'signal'), 'SIGHUP after the rotation');
+    const signal = await waitFor(
+      async () => (await readReport(reports, 'as-nobody')).find((event) => event.event === 'signal'),
+      'SIGHUP after the rotation',
+    );
     expect(signal.files?.['cert']).toBe('cert-v2');
     expect(signal.owners?.['cert']).toEqual(user);
   });
 
   it('fails a task whose user does not exist with an error naming /user, and keeps the daemon up', async (context) => {
-    if (!isRoot || dirs === undefined || daemon === undefined) return context.skip('running tasks as another user needs root');
+    if (!isRoot || dirs === undefined || daemon === undefined)
+      return context.skip('running tasks as another user needs root');
     const running = daemon;
-    const failed = await waitFor(() => running.task('as-ghost.json')?.state === 'failed' && running.task('as-ghost.json'), 'the task to fail');
-    expect(failed.lastError).toMatch(/^ERR_APPDEF_INVALID: \/user: cannot run the task as `no-such-user-7f3a`: no such user in \/etc\/passwd$/);
+    const failed = await waitFor(
+      () => running.task('as-ghost.json')?.state === 'failed' && running.task('as-ghost.json'),
+      'the task to fail',
+    );
+    expect(failed.lastError).toMatch(
+      /^ERR_APPDEF_INVALID: \/user: cannot run the task as `no-such-user-7f3a`: no such user in \/etc\/passwd$/,
+    );
     expect(failed.pid).toBeUndefined();
     expect(await readReport(dirs, 'as-ghost')).toEqual([]);
     expect(running.task('as-nobody.json')?.state).toBe('running');

@@ -14,7 +14,10 @@ import { createTestLogger } from '../helpers/log-capture.js';
 import { makeStatusDir, sampleStatus } from './status-fixture.js';
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error, code), String(error)).toBe(true);
   return error as Error;
 }
@@ -40,7 +43,12 @@ describe('fetchDaemonStatus', () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     const registry = createMetricsRegistry();
     registry.counter('secrets_agent_token_renewals_total', 'Renewals.').inc();
-    const server = await startStatusServer({ socketPath, getStatus: sampleStatus, metrics: registry, log: createTestLogger() });
+    const server = await startStatusServer({
+      socketPath,
+      getStatus: sampleStatus,
+      metrics: registry,
+      log: createTestLogger(),
+    });
     cleanups.push(() => server.close());
     expect(await fetchDaemonStatus({ socketPath })).toEqual(sampleStatus());
     expect(await fetchDaemonMetrics({ socketPath })).toContain('secrets_agent_token_renewals_total 1\n');
@@ -55,7 +63,11 @@ describe('fetchDaemonStatus', () => {
 
   it('reports ERR_DAEMON_UNREACHABLE for a leftover socket nobody listens on', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
-    execFileSync('/usr/bin/python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socketPath]);
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+      socketPath,
+    ]);
     const error = await expectCode(fetchDaemonStatus({ socketPath }), 'ERR_DAEMON_UNREACHABLE');
     expect(error.message).toContain('nothing listens');
   });
@@ -63,12 +75,17 @@ describe('fetchDaemonStatus', () => {
   it('gives up with ERR_DAEMON_UNREACHABLE when the daemon accepts but never answers', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     const sockets: Socket[] = [];
-    const silent: NetServer = createNetServer((socket) => { sockets.push(socket); });
+    const silent: NetServer = createNetServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
-    cleanups.push(() => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      silent.close(resolve);
-    }));
+    cleanups.push(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          silent.close(resolve);
+        }),
+    );
     const error = await expectCode(fetchDaemonStatus({ socketPath, timeoutMs: 300 }), 'ERR_DAEMON_UNREACHABLE');
     expect(error.message).toContain('did not answer within 300 ms');
   });
@@ -78,28 +95,46 @@ describe('fetchDaemonStatus', () => {
     await startFakeDaemon(join(dir, 'a.sock'), 500, '{"code":"ERR_INTERNAL"}');
     await startFakeDaemon(join(dir, 'b.sock'), 200, '{"version":');
     await startFakeDaemon(join(dir, 'c.sock'), 200, JSON.stringify({ ...sampleStatus(), pid: 'many' }));
-    expect((await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'a.sock') }), 'ERR_HTTP_UNEXPECTED')).message).toContain('HTTP 500');
-    expect((await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'b.sock') }), 'ERR_HTTP_UNEXPECTED')).message).toContain('invalid JSON');
-    expect((await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'c.sock') }), 'ERR_HTTP_UNEXPECTED')).message).toContain('/pid: must be a non-negative integer');
+    expect(
+      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'a.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+    ).toContain('HTTP 500');
+    expect(
+      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'b.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+    ).toContain('invalid JSON');
+    expect(
+      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'c.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+    ).toContain('/pid: must be a non-negative integer');
   });
 
-  it.runIf(process.getuid?.() === 0)('keeps other users out: the 0600 socket refuses a connect from uid 65534', async () => {
-    // A traversable directory, so only the socket's own mode decides.
-    const dir = await mkdtemp(join(tmpdir(), 'status-perm-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    await chmod(dir, 0o711);
-    const socketPath = join(dir, 'daemon.sock');
-    const server = await startStatusServer({ socketPath, getStatus: sampleStatus, metrics: createMetricsRegistry(), log: createTestLogger() });
-    cleanups.push(() => server.close());
-    const connectAs = (uid: number): Promise<string> => new Promise((resolve) => {
-      const probe = 'require("node:net").connect(process.argv[1]).on("connect", () => { console.log("connected"); process.exit(0); }).on("error", (e) => { console.log(e.code); process.exit(0); })';
-      execFile(process.execPath, ['-e', probe, socketPath], { uid, gid: uid, timeout: 30_000 }, (_error, stdout) => resolve(stdout.trim()));
-    });
-    expect(await connectAs(65_534)).toBe('EACCES');
-    // The control: the same user gets in once the mode allows it, so EACCES came from the mode.
-    await chmod(socketPath, 0o666);
-    expect(await connectAs(65_534)).toBe('connected');
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'keeps other users out: the 0600 socket refuses a connect from uid 65534',
+    async () => {
+      // A traversable directory, so only the socket's own mode decides.
+      const dir = await mkdtemp(join(tmpdir(), 'status-perm-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      await chmod(dir, 0o711);
+      const socketPath = join(dir, 'daemon.sock');
+      const server = await startStatusServer({
+        socketPath,
+        getStatus: sampleStatus,
+        metrics: createMetricsRegistry(),
+        log: createTestLogger(),
+      });
+      cleanups.push(() => server.close());
+      const connectAs = (uid: number): Promise<string> =>
+        new Promise((resolve) => {
+          const probe =
+            'require("node:net").connect(process.argv[1]).on("connect", () => { console.log("connected"); process.exit(0); }).on("error", (e) => { console.log(e.code); process.exit(0); })';
+          execFile(process.execPath, ['-e', probe, socketPath], { uid, gid: uid, timeout: 30_000 }, (_error, stdout) =>
+            resolve(stdout.trim()),
+          );
+        });
+      expect(await connectAs(65_534)).toBe('EACCES');
+      // The control: the same user gets in once the mode allows it, so EACCES came from the mode.
+      await chmod(socketPath, 0o666);
+      expect(await connectAs(65_534)).toBe('connected');
+    },
+  );
 });
 
 describe('parseDaemonStatus', () => {

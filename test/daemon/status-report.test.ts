@@ -5,36 +5,48 @@ import { sampleStatus } from './status-fixture.js';
 describe('formatStatusReport', () => {
   it('prints the daemon, store, token, a task table and task problems', () => {
     const report = formatStatusReport(sampleStatus(), new Date('2026-01-01T12:00:00Z'));
-    expect(report).toBe([
-      'daemon  pid 4321, version 0.1.0, up 2h (since 2026-01-01T10:00:00Z)',
-      'store   https://store.example:8200 (change-feed)',
-      'token   expires 2026-01-01T12:41:00Z (in 41m), 3 renewals, last 2026-01-01T11:55:00Z',
-      'tasks   3: 2 running, 1 held, 1 stale',
-      '',
-      'ID             STATE    PID   RESTARTS  LAST ROTATION         STALE',
-      '/web           running  5001  0         2026-01-01T11:30:00Z  -',
-      '/batch/report  held     -     5         -                     -',
-      '/cache         running  5003  1         -                     since 2026-01-01T11:50:00Z',
-      '',
-      '/batch/report: held back until 2026-01-01T12:05:00Z (in 5m)',
-      '/batch/report: last exit code 3',
-      '/batch/report: last error: ERR_STORE_UNREACHABLE: the store could not be reached',
-      '/cache: on last-known-good values until 2026-01-01T12:00:00Z (now)',
-      '',
-    ].join('\n'));
+    expect(report).toBe(
+      [
+        'daemon  pid 4321, version 0.1.0, up 2h (since 2026-01-01T10:00:00Z)',
+        'store   https://store.example:8200 (change-feed)',
+        'token   expires 2026-01-01T12:41:00Z (in 41m), 3 renewals, last 2026-01-01T11:55:00Z',
+        'tasks   3: 2 running, 1 held, 1 stale',
+        '',
+        'ID             STATE    PID   RESTARTS  LAST ROTATION         STALE',
+        '/web           running  5001  0         2026-01-01T11:30:00Z  -',
+        '/batch/report  held     -     5         -                     -',
+        '/cache         running  5003  1         -                     since 2026-01-01T11:50:00Z',
+        '',
+        '/batch/report: held back until 2026-01-01T12:05:00Z (in 5m)',
+        '/batch/report: last exit code 3',
+        '/batch/report: last error: ERR_STORE_UNREACHABLE: the store could not be reached',
+        '/cache: on last-known-good values until 2026-01-01T12:00:00Z (now)',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('says when the token has expired, and when there is no task or token yet', () => {
     const expired = formatStatusReport(sampleStatus(), new Date('2026-01-01T13:00:00Z'));
     expect(expired).toContain('token   expired 2026-01-01T12:41:00Z (19m ago)');
-    const empty = formatStatusReport({ ...sampleStatus(), token: { renewals: 0 }, tasks: [], store: { url: 'u', feed: 'poll', lastError: 'ERR_TIMEOUT: slow' } }, new Date('2026-01-01T10:00:05Z'));
-    expect(empty).toBe([
-      'daemon  pid 4321, version 0.1.0, up 5s (since 2026-01-01T10:00:00Z)',
-      'store   u (poll), last error: ERR_TIMEOUT: slow',
-      'token   not logged in yet, 0 renewals',
-      'tasks   none',
-      '',
-    ].join('\n'));
+    const empty = formatStatusReport(
+      {
+        ...sampleStatus(),
+        token: { renewals: 0 },
+        tasks: [],
+        store: { url: 'u', feed: 'poll', lastError: 'ERR_TIMEOUT: slow' },
+      },
+      new Date('2026-01-01T10:00:05Z'),
+    );
+    expect(empty).toBe(
+      [
+        'daemon  pid 4321, version 0.1.0, up 5s (since 2026-01-01T10:00:00Z)',
+        'store   u (poll), last error: ERR_TIMEOUT: slow',
+        'token   not logged in yet, 0 renewals',
+        'tasks   none',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
@@ -56,6 +68,11 @@ describe('report helpers', () => {
   });
 
   it('pads every column but the last', () => {
-    expect(formatTable([['A', 'BB', 'C'], ['aaa', 'b', 'c']])).toEqual(['A    BB  C', 'aaa  b   c']);
+    expect(
+      formatTable([
+        ['A', 'BB', 'C'],
+        ['aaa', 'b', 'c'],
+      ]),
+    ).toEqual(['A    BB  C', 'aaa  b   c']);
   });
 });

@@ -4,7 +4,12 @@ import { request, type RequestOptions } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSecretsAgentError, type ErrorCode } from '../../src/core/errors.js';
-import { parseListenAddress, startStatusServer, type StatusServer, type StatusServerOptions } from '../../src/daemon/status-server.js';
+import {
+  parseListenAddress,
+  startStatusServer,
+  type StatusServer,
+  type StatusServerOptions,
+} from '../../src/daemon/status-server.js';
 import { createDaemonMetrics } from '../../src/metrics/daemon-metrics.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { capturedLogLines, createTestLogger } from '../helpers/log-capture.js';
@@ -17,13 +22,21 @@ interface Answer {
   readonly body: string;
 }
 
-function get(target: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>, path: string, method = 'GET'): Promise<Answer> {
+function get(
+  target: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>,
+  path: string,
+  method = 'GET',
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ ...target, path, method, agent: false }, (response) => {
       let body = '';
       response.setEncoding('utf8');
-      response.on('data', (chunk: string) => { body += chunk; });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body }));
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -31,7 +44,10 @@ function get(target: Pick<RequestOptions, 'socketPath' | 'host' | 'port'>, path:
 }
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error, code), String(error)).toBe(true);
   return error as Error;
 }
@@ -42,7 +58,12 @@ async function start(options: Partial<StatusServerOptions> & { socketPath: strin
   const registry = createMetricsRegistry();
   const metrics = createDaemonMetrics(registry);
   metrics.fetches.inc({ result: 'fetched' }, 7);
-  const server = await startStatusServer({ getStatus: sampleStatus, metrics: registry, log: createTestLogger(), ...options });
+  const server = await startStatusServer({
+    getStatus: sampleStatus,
+    metrics: registry,
+    log: createTestLogger(),
+    ...options,
+  });
   servers.push(server);
   return server;
 }
@@ -86,7 +107,9 @@ describe('startStatusServer', () => {
     const answer = await get({ socketPath }, '/metrics');
     expect(answer.status).toBe(200);
     expect(answer.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(sampleValue(await parseExposition(answer.body), 'secrets_agent_fetches_total', { result: 'fetched' })).toBe(7);
+    expect(sampleValue(await parseExposition(answer.body), 'secrets_agent_fetches_total', { result: 'fetched' })).toBe(
+      7,
+    );
   });
 
   it('awaits an asynchronous getStatus', async () => {
@@ -109,11 +132,20 @@ describe('startStatusServer', () => {
   it('answers 500 with the error code when getStatus fails, and logs it', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     const before = capturedLogLines().length;
-    await start({ socketPath, getStatus: () => { throw new Error('task table is being rebuilt'); } });
+    await start({
+      socketPath,
+      getStatus: () => {
+        throw new Error('task table is being rebuilt');
+      },
+    });
     const answer = await get({ socketPath }, '/status');
     expect(answer.status).toBe(500);
     expect(JSON.parse(answer.body)).toMatchObject({ code: 'ERR_INTERNAL' });
-    expect(capturedLogLines().slice(before).some((line) => line.includes('status API request failed'))).toBe(true);
+    expect(
+      capturedLogLines()
+        .slice(before)
+        .some((line) => line.includes('status API request failed')),
+    ).toBe(true);
   });
 
   it('refuses to start while another daemon listens on the socket', async () => {
@@ -126,7 +158,11 @@ describe('startStatusServer', () => {
   it('replaces a stale socket left by a daemon that died', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     // Python binds and exits without unlinking, as a SIGKILLed daemon would leave it.
-    execFileSync('/usr/bin/python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socketPath]);
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+      socketPath,
+    ]);
     expect((await lstat(socketPath)).isSocket()).toBe(true);
     await start({ socketPath });
     expect((await get({ socketPath }, '/status')).status).toBe(200);
@@ -143,11 +179,15 @@ describe('startStatusServer', () => {
     const dir = await makeStatusDir();
     await mkdir(join(dir, 'open'), { mode: 0o777 });
     await chmod(join(dir, 'open'), 0o777);
-    expect((await expectCode(start({ socketPath: join(dir, 'open', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message).toContain('writable by others');
+    expect(
+      (await expectCode(start({ socketPath: join(dir, 'open', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message,
+    ).toContain('writable by others');
     await mkdir(join(dir, 'theirs'), { mode: 0o700 });
     if (process.getuid?.() === 0) {
       await chown(join(dir, 'theirs'), 65_534, 65_534);
-      expect((await expectCode(start({ socketPath: join(dir, 'theirs', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message).toContain('belongs to uid 65534');
+      expect(
+        (await expectCode(start({ socketPath: join(dir, 'theirs', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message,
+      ).toContain('belongs to uid 65534');
     }
     // Sticky and world-writable, as /tmp: allowed.
     await chmod(join(dir, 'open'), 0o1777);
@@ -175,7 +215,9 @@ describe('startStatusServer', () => {
     const target = { host: '127.0.0.1', port: address?.port ?? 0 };
     const metrics = await get(target, '/metrics');
     expect(metrics.status).toBe(200);
-    expect(sampleValue(await parseExposition(metrics.body), 'secrets_agent_fetches_total', { result: 'fetched' })).toBe(7);
+    expect(sampleValue(await parseExposition(metrics.body), 'secrets_agent_fetches_total', { result: 'fetched' })).toBe(
+      7,
+    );
     const status = await get(target, '/status');
     expect(status.status).toBe(404);
     expect(status.body).not.toContain('/web');
@@ -184,7 +226,10 @@ describe('startStatusServer', () => {
   it('fails with ERR_CONFIG_INVALID and leaves no socket when the metrics port is taken', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     const first = await start({ socketPath: join(await makeStatusDir(), 'first.sock'), metricsListen: '127.0.0.1:0' });
-    await expectCode(start({ socketPath, metricsListen: `127.0.0.1:${first.metricsAddress?.port ?? 0}` }), 'ERR_CONFIG_INVALID');
+    await expectCode(
+      start({ socketPath, metricsListen: `127.0.0.1:${first.metricsAddress?.port ?? 0}` }),
+      'ERR_CONFIG_INVALID',
+    );
     await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -5,7 +5,10 @@ import type { AppDefIssue } from '../../src/appdef/index.js';
 import { readTaskUser, resolveTaskUser } from '../../src/daemon/task-user.js';
 import { diskScratch } from '../deliver/support/scratch.js';
 
-const read = (root: unknown, containerIndex?: number): { user: ReturnType<typeof readTaskUser>; issues: AppDefIssue[] } => {
+const read = (
+  root: unknown,
+  containerIndex?: number,
+): { user: ReturnType<typeof readTaskUser>; issues: AppDefIssue[] } => {
   const issues: AppDefIssue[] = [];
   return { user: readTaskUser(root, containerIndex, issues), issues };
 };
@@ -25,7 +28,9 @@ describe('task user from a definition', () => {
   it('reports a `user` that is not a non-empty string with its pointer', () => {
     expect(read({ user: 7 }).issues.map((issue) => issue.pointer)).toEqual(['/user']);
     expect(read({ user: ' ' }).issues.map((issue) => issue.pointer)).toEqual(['/user']);
-    expect(read({ containers: [{ user: '' }] }, 0).issues.map((issue) => issue.pointer)).toEqual(['/containers/0/user']);
+    expect(read({ containers: [{ user: '' }] }, 0).issues.map((issue) => issue.pointer)).toEqual([
+      '/containers/0/user',
+    ]);
   });
 });
 
@@ -49,8 +54,13 @@ describe('task user on this node', () => {
   it('names the pointer when the account is unknown, without the --user flag wording', async () => {
     const files = await accounts();
     const failure = resolveTaskUser({ name: 'ghost', pointer: '/containers/1/user' }, files);
-    await expect(failure).rejects.toMatchObject({ code: 'ERR_APPDEF_INVALID', details: { pointer: '/containers/1/user' } });
+    await expect(failure).rejects.toMatchObject({
+      code: 'ERR_APPDEF_INVALID',
+      details: { pointer: '/containers/1/user' },
+    });
     await expect(failure).rejects.toThrow(/^\/containers\/1\/user: cannot run the task as `ghost`: no such user in /);
-    await expect(resolveTaskUser({ name: 'svc:nogroup-here', pointer: '/user' }, files)).rejects.toThrow(/^\/user: .*no such group `nogroup-here`/);
+    await expect(resolveTaskUser({ name: 'svc:nogroup-here', pointer: '/user' }, files)).rejects.toThrow(
+      /^\/user: .*no such group `nogroup-here`/,
+    );
   });
 });

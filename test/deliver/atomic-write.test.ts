@@ -10,7 +10,13 @@ describe('writeSecretFileAtomic', () => {
   it('writes files 0400 and intermediate directories 0700, owned by uid/gid', async () => {
     const dir = shmScratch();
     const { uid, gid } = nobody();
-    const written = await writeSecretFileAtomic({ dir, relativePath: 'db/creds/password', bytes: Buffer.from(canaryValue), uid, gid });
+    const written = await writeSecretFileAtomic({
+      dir,
+      relativePath: 'db/creds/password',
+      bytes: Buffer.from(canaryValue),
+      uid,
+      gid,
+    });
     expect(written).toBe(join(dir, 'db/creds/password'));
     expect(readFileSync(written, 'utf8')).toBe(canaryValue);
     const file = statSync(written);
@@ -33,7 +39,9 @@ describe('writeSecretFileAtomic', () => {
   it('refuses paths that escape the directory', async () => {
     const dir = shmScratch();
     for (const relativePath of ['../escape', '/etc/passwd', 'a/../../escape', '', '.', 'a/\0b']) {
-      await expect(writeSecretFileAtomic({ dir, relativePath, bytes: Buffer.from('x') })).rejects.toMatchObject({ code: 'ERR_INPUT_INVALID' });
+      await expect(writeSecretFileAtomic({ dir, relativePath, bytes: Buffer.from('x') })).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+      });
     }
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -42,13 +50,17 @@ describe('writeSecretFileAtomic', () => {
     const dir = shmScratch();
     const outside = shmScratch();
     symlinkSync(outside, join(dir, 'link'));
-    await expect(writeSecretFileAtomic({ dir, relativePath: 'link/secret', bytes: Buffer.from(canaryValue) })).rejects.toMatchObject({
+    await expect(
+      writeSecretFileAtomic({ dir, relativePath: 'link/secret', bytes: Buffer.from(canaryValue) }),
+    ).rejects.toMatchObject({
       code: 'ERR_DELIVER_UNSAFE_LOCATION',
       message: expect.stringContaining('symbolic link'),
     });
     mkdirSync(join(dir, 'real'));
     symlinkSync(outside, join(dir, 'real', 'nested'));
-    await expect(writeSecretFileAtomic({ dir, relativePath: 'real/nested/deeper/secret', bytes: Buffer.from('x') })).rejects.toMatchObject({
+    await expect(
+      writeSecretFileAtomic({ dir, relativePath: 'real/nested/deeper/secret', bytes: Buffer.from('x') }),
+    ).rejects.toMatchObject({
       code: 'ERR_DELIVER_UNSAFE_LOCATION',
     });
     expect(readdirSync(outside)).toEqual([]);
@@ -67,7 +79,9 @@ describe('writeSecretFileAtomic', () => {
   it('fails with ERR_DELIVER_WRITE_FAILED when a path component is a file, leaving no temp file', async () => {
     const dir = shmScratch();
     writeFileSync(join(dir, 'file'), 'x');
-    await expect(writeSecretFileAtomic({ dir, relativePath: 'file/secret', bytes: Buffer.from('x') })).rejects.toMatchObject({
+    await expect(
+      writeSecretFileAtomic({ dir, relativePath: 'file/secret', bytes: Buffer.from('x') }),
+    ).rejects.toMatchObject({
       code: 'ERR_DELIVER_WRITE_FAILED',
     });
     mkdirSync(join(dir, 'taken'));
@@ -78,7 +92,9 @@ describe('writeSecretFileAtomic', () => {
   });
 
   it('refuses modes that let group or others write', async () => {
-    await expect(writeSecretFileAtomic({ dir: shmScratch(), relativePath: 'x', bytes: Buffer.from('x'), mode: 0o666 })).rejects.toThrow(
+    await expect(
+      writeSecretFileAtomic({ dir: shmScratch(), relativePath: 'x', bytes: Buffer.from('x'), mode: 0o666 }),
+    ).rejects.toThrow(
       'Expected `mode` to be permission bits without group/other write (e.g. 0o400), got `438` (number)',
     );
   });

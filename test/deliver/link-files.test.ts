@@ -1,4 +1,14 @@
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
@@ -24,7 +34,13 @@ describe('linkSecretFiles', () => {
     // The sandbox belongs to the task user (relative lookups need search permission on the cwd).
     const sandboxDir = diskScratch();
     chownSync(sandboxDir, uid, gid);
-    await writeSecretFileAtomic({ dir: secretDir, relativePath: 'secrets/db-password', bytes: Buffer.from(canaryValue), uid, gid });
+    await writeSecretFileAtomic({
+      dir: secretDir,
+      relativePath: 'secrets/db-password',
+      bytes: Buffer.from(canaryValue),
+      uid,
+      gid,
+    });
     await writeSecretFileAtomic({ dir: secretDir, relativePath: 'tls.key', bytes: Buffer.from('key'), uid, gid });
     const links = await linkSecretFiles({
       secretDir,
@@ -63,7 +79,11 @@ describe('linkSecretFiles', () => {
     mkdirSync(join(sandboxDir, 'existing'));
     await writeSecretFileAtomic({ dir: secretDir, relativePath: 'existing/a', bytes: Buffer.from('a') });
     await writeSecretFileAtomic({ dir: secretDir, relativePath: 'new/deep/b', bytes: Buffer.from('b') });
-    const links = await linkSecretFiles({ secretDir, sandboxDir, files: [{ relativePath: 'existing/a' }, { relativePath: 'new/deep/b' }] });
+    const links = await linkSecretFiles({
+      secretDir,
+      sandboxDir,
+      files: [{ relativePath: 'existing/a' }, { relativePath: 'new/deep/b' }],
+    });
     expect(readFileSync(join(sandboxDir, 'new/deep/b'), 'utf8')).toBe('b');
     await links.close();
     await links.close();
@@ -77,7 +97,9 @@ describe('linkSecretFiles', () => {
     const sandboxDir = diskScratch();
     await writeSecretFileAtomic({ dir: secretDir, relativePath: 'config.yml', bytes: Buffer.from('secret') });
     writeFileSync(join(sandboxDir, 'config.yml'), 'the app data');
-    await expect(linkSecretFiles({ secretDir, sandboxDir, files: [{ relativePath: 'config.yml' }] })).rejects.toMatchObject({
+    await expect(
+      linkSecretFiles({ secretDir, sandboxDir, files: [{ relativePath: 'config.yml' }] }),
+    ).rejects.toMatchObject({
       code: 'ERR_DELIVER_WRITE_FAILED',
       message: expect.stringContaining('not a symbolic link'),
     });
@@ -109,7 +131,9 @@ describe('linkSecretFiles', () => {
   });
 
   it('refuses a file that is not in the secret directory', async () => {
-    await expect(linkSecretFiles({ secretDir: shmScratch(), sandboxDir: diskScratch(), files: [{ relativePath: 'missing' }] })).rejects.toMatchObject({
+    await expect(
+      linkSecretFiles({ secretDir: shmScratch(), sandboxDir: diskScratch(), files: [{ relativePath: 'missing' }] }),
+    ).rejects.toMatchObject({
       code: 'ERR_DELIVER_WRITE_FAILED',
     });
   });

@@ -25,7 +25,9 @@ describe('emptyDirectory', () => {
     const outside = shmScratch();
     writeFileSync(join(outside, 'keep'), 'x');
     symlinkSync(outside, join(dir, 'link'));
-    await expect(emptyDirectory(join(dir, 'link'))).rejects.toMatchObject({ code: expect.stringMatching(/^(ELOOP|ENOTDIR)$/) });
+    await expect(emptyDirectory(join(dir, 'link'))).rejects.toMatchObject({
+      code: expect.stringMatching(/^(ELOOP|ENOTDIR)$/),
+    });
     expect(existsSync(join(outside, 'keep'))).toBe(true);
   });
 });

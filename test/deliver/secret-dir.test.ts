@@ -74,7 +74,13 @@ describe('createSecretDir with a private tmpfs mount', () => {
     const info = statSync(dir.path);
     expect([info.mode & 0o777, info.uid, info.gid]).toEqual([0o700, uid, gid]);
 
-    await writeSecretFileAtomic({ dir: dir.path, relativePath: 'a/b/secret', bytes: Buffer.from(canaryValue), uid, gid });
+    await writeSecretFileAtomic({
+      dir: dir.path,
+      relativePath: 'a/b/secret',
+      bytes: Buffer.from(canaryValue),
+      uid,
+      gid,
+    });
     await dir.close();
     expect(mountInfo(dir.path)).toBeUndefined();
     expect(existsSync(dir.path)).toBe(false);
@@ -93,7 +99,11 @@ describe('createSecretDir with a private tmpfs mount', () => {
 
 describe('createSecretDir options', () => {
   it('refuses bad options with the option named', async () => {
-    await expect(createSecretDir({ sizeBytes: 10 })).rejects.toThrow('Expected `sizeBytes` to be an integer of at least 4096, got `10` (number)');
-    await expect(createSecretDir({ uid: -1 })).rejects.toThrow('Expected `uid` to be a non-negative integer, got `-1` (number)');
+    await expect(createSecretDir({ sizeBytes: 10 })).rejects.toThrow(
+      'Expected `sizeBytes` to be an integer of at least 4096, got `10` (number)',
+    );
+    await expect(createSecretDir({ uid: -1 })).rejects.toThrow(
+      'Expected `uid` to be a non-negative integer, got `-1` (number)',
+    );
   });
 });

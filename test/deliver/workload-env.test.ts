@@ -36,7 +36,9 @@ describe('buildWorkloadEnv', () => {
 
   it('refuses a NUL in a value, naming the variable and never the value', () => {
     const attempt = () => buildWorkloadEnv({ baseEnv: {}, secretEnv: { DB_PASSWORD: `${canaryValue}\0tail` } });
-    expect(attempt).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID', details: { source: 'secretEnv', name: 'DB_PASSWORD' } }));
+    expect(attempt).toThrow(
+      expect.objectContaining({ code: 'ERR_INPUT_INVALID', details: { source: 'secretEnv', name: 'DB_PASSWORD' } }),
+    );
     expect(attempt).toThrow('Environment variable `DB_PASSWORD` in `secretEnv` contains a NUL byte');
     try {
       attempt();
@@ -47,8 +49,12 @@ describe('buildWorkloadEnv', () => {
   });
 
   it('refuses names a POSIX environment cannot carry', () => {
-    expect(() => buildWorkloadEnv({ baseEnv: {}, plainEnv: { 'A=B': 'x' } })).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
-    expect(() => buildWorkloadEnv({ baseEnv: {}, plainEnv: { '': 'x' } })).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
+    expect(() => buildWorkloadEnv({ baseEnv: {}, plainEnv: { 'A=B': 'x' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INPUT_INVALID' }),
+    );
+    expect(() => buildWorkloadEnv({ baseEnv: {}, plainEnv: { '': 'x' } })).toThrow(
+      expect.objectContaining({ code: 'ERR_INPUT_INVALID' }),
+    );
   });
 
   it('treats `__proto__` as an ordinary name', () => {
@@ -58,7 +64,11 @@ describe('buildWorkloadEnv', () => {
   });
 
   it('is exactly what a real child sees', async () => {
-    const env = buildWorkloadEnv({ baseEnv: agentEnv, secretEnv: { DB_PASSWORD: canaryValue }, removeNames: ['AGENT_EXTRA_SECRET'] });
+    const env = buildWorkloadEnv({
+      baseEnv: agentEnv,
+      secretEnv: { DB_PASSWORD: canaryValue },
+      removeNames: ['AGENT_EXTRA_SECRET'],
+    });
     const handle = await startWorkload({
       command: process.execPath,
       args: [fixturePath('report-env.mjs')],

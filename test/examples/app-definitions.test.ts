@@ -12,7 +12,9 @@ import { getTestPgpKeyPair } from '../helpers/pgp-keypair.js';
 import { decodeContent, parseReport, repoRoot, reportFixture, runAgentCli } from '../agent/support/agent-process.js';
 
 const examplesDir = join(repoRoot, 'examples');
-const exampleFiles = readdirSync(examplesDir).filter((name) => name.endsWith('.json')).sort();
+const exampleFiles = readdirSync(examplesDir)
+  .filter((name) => name.endsWith('.json'))
+  .sort();
 /** Left out of the store on purpose: the example marks it optional, so the run must skip it. */
 const absentOptional = new Set(['billing/stripe-api-key']);
 const valueOf = (path: string): string => `value of ${path}`;
@@ -25,16 +27,17 @@ beforeAll(async () => {
   try {
     const paths = new Set<string>();
     for (const file of exampleFiles) {
-      for (const secret of (await loadAppDefinition(join(examplesDir, file))).secrets.values()) paths.add(secret.source);
+      for (const secret of (await loadAppDefinition(join(examplesDir, file))).secrets.values())
+        paths.add(secret.source);
     }
     for (const path of paths) {
-      if (!absentOptional.has(path)) await store.createSecret(path, { type: 'text', bytes: new TextEncoder().encode(valueOf(path)) });
+      if (!absentOptional.has(path))
+        await store.createSecret(path, { type: 'text', bytes: new TextEncoder().encode(valueOf(path)) });
     }
   } finally {
     await store.close();
   }
 }, 120_000);
-
 
 describe('examples/', () => {
   it('holds app and pod definitions', () => {
@@ -48,11 +51,23 @@ describe('examples/', () => {
       for (const container of containers) {
         const plan = planFromDefinition(definition, container === undefined ? {} : { containerName: container });
         const sandbox = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'example-sandbox-'));
-        const result = await runAgentCli([
-          'run', '--app', join(examplesDir, file), '--data-dir', dataDir, '--sandbox', sandbox,
-          ...(container === undefined ? [] : ['--container', container]),
-          '--', 'node', reportFixture, ...plan.files.map((entry) => entry.relativePath),
-        ], { cwd: sandbox });
+        const result = await runAgentCli(
+          [
+            'run',
+            '--app',
+            join(examplesDir, file),
+            '--data-dir',
+            dataDir,
+            '--sandbox',
+            sandbox,
+            ...(container === undefined ? [] : ['--container', container]),
+            '--',
+            'node',
+            reportFixture,
+            ...plan.files.map((entry) => entry.relativePath),
+          ],
+          { cwd: sandbox },
+        );
         expect(result.code, result.stderr).toBe(0);
         expectDelivered(plan, parseReport(result));
       }

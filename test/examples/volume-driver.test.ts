@@ -28,7 +28,13 @@ interface DriverRun {
 function runDriver(args: readonly string[], env: Record<string, string> = {}): Promise<DriverRun> {
   const child = spawn(process.execPath, [driverFile, ...args], {
     cwd: built.consumerDir,
-    env: { PATH: process.env['PATH'] ?? '', DCOS_CLUSTER_URL: store.url, DCOS_SECRETS_USERNAME: driver.uid, DCOS_SECRETS_PASSWORD: driver.password, ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      DCOS_CLUSTER_URL: store.url,
+      DCOS_SECRETS_USERNAME: driver.uid,
+      DCOS_SECRETS_PASSWORD: driver.password,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -52,18 +58,35 @@ function runDriver(args: readonly string[], env: Record<string, string> = {}): P
 
 // The derivation the example documents, computed independently.
 function expectedVolumeKey(volumeId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', Buffer.from(canaryValue), 'secrets-agent example volume driver v1', `volume:${volumeId}`, 32));
+  return Buffer.from(
+    hkdfSync('sha256', Buffer.from(canaryValue), 'secrets-agent example volume driver v1', `volume:${volumeId}`, 32),
+  );
 }
 
 beforeAll(async () => {
   [built, store] = await Promise.all([buildPackage(), startRealStore()]);
   driverFile = join(built.consumerDir, 'driver.mjs');
   await copyFile(join(repoRoot, 'examples/volume-driver/driver.mjs'), driverFile);
-  driver = await store.createUser('portworx', ['dcos:secrets:default:/pwx/secrets/*', 'dcos:secrets:list:default:/pwx/secrets']);
+  driver = await store.createUser('portworx', [
+    'dcos:secrets:default:/pwx/secrets/*',
+    'dcos:secrets:list:default:/pwx/secrets',
+  ]);
   // The operator step, through the CLI, as the same IAM user.
   const passwordFile = join(built.consumerDir, 'password');
   await writeFile(passwordFile, `${driver.password}\n`, { mode: 0o600 });
-  const created = await runBufferedCli(['secret', 'create', '--value', canaryValue, 'pwx/secrets/cluster-wide-secret-key', '--url', store.url, '--username', driver.uid, '--password-file', passwordFile]);
+  const created = await runBufferedCli([
+    'secret',
+    'create',
+    '--value',
+    canaryValue,
+    'pwx/secrets/cluster-wide-secret-key',
+    '--url',
+    store.url,
+    '--username',
+    driver.uid,
+    '--password-file',
+    passwordFile,
+  ]);
   expect(created.code, created.stderr).toBe(0);
 }, 180_000);
 
@@ -82,9 +105,22 @@ describe('examples/volume-driver', () => {
 
     // The stored record is a JSON map inside `value`, under the base path.
     const tokenFile = await writeTokenFile(store.url, store.superuser.uid, store.superuser.password);
-    const stored = await runBufferedCli(['secret', 'get', 'pwx/secrets/volumes/vol1', '--url', store.url, '--token-file', tokenFile]);
+    const stored = await runBufferedCli([
+      'secret',
+      'get',
+      'pwx/secrets/volumes/vol1',
+      '--url',
+      store.url,
+      '--token-file',
+      tokenFile,
+    ]);
     expect(stored.code, stored.stderr).toBe(0);
-    expect(JSON.parse(stored.stdout)).toEqual({ volumeId: 'vol1', kdf: 'HKDF-SHA256', clusterKey: 'pwx/secrets/cluster-wide-secret-key', passphrase: key.toString('base64') });
+    expect(JSON.parse(stored.stdout)).toEqual({
+      volumeId: 'vol1',
+      kdf: 'HKDF-SHA256',
+      clusterKey: 'pwx/secrets/cluster-wide-secret-key',
+      passphrase: key.toString('base64'),
+    });
 
     // Create-or-update: a second create updates.
     expect(JSON.parse((await runDriver(['create', 'vol1'])).stdout)).toMatchObject({ action: 'updated', fingerprint });
@@ -92,7 +128,12 @@ describe('examples/volume-driver', () => {
     expect(JSON.parse(other.stdout).fingerprint).not.toBe(fingerprint);
 
     const checked = await runDriver(['check', 'vol1']);
-    expect(JSON.parse(checked.stdout)).toEqual({ volumeId: 'vol1', matches: true, fingerprint, fields: ['clusterKey', 'kdf', 'passphrase', 'volumeId'] });
+    expect(JSON.parse(checked.stdout)).toEqual({
+      volumeId: 'vol1',
+      matches: true,
+      fingerprint,
+      fields: ['clusterKey', 'kdf', 'passphrase', 'volumeId'],
+    });
 
     expect(JSON.parse((await runDriver(['delete', 'vol1'])).stdout)).toEqual({ volumeId: 'vol1', action: 'deleted' });
     const gone = await runDriver(['check', 'vol1']);
@@ -100,7 +141,7 @@ describe('examples/volume-driver', () => {
     expect(gone.stderr).toContain('ERR_SECRET_NOT_FOUND');
   });
 
-  it('exits with the library\'s exit codes: bad login 77, no credentials 64', async () => {
+  it("exits with the library's exit codes: bad login 77, no credentials 64", async () => {
     const refused = await runDriver(['create', 'vol3'], { DCOS_SECRETS_PASSWORD: 'wrong' });
     expect(refused.code).toBe(77);
     expect(refused.stderr).toContain('ERR_AUTH_LOGIN_FAILED');

@@ -3,7 +3,17 @@
 // scripts/setup.sh); every member is `java ... QuorumPeerMain zoo.cfg`, spawned directly so that
 // `pid` is java's own PID and stop() can wait for exactly that process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +96,9 @@ export async function startZooKeeperEnsemble(options: ZooKeeperEnsembleOptions):
       'maxSessionTimeout=60000',
       // Test data is throwaway: skip the fsync per transaction (the 2-core CI box has slow disks).
       'forceSync=no',
-      ...(count === 1 ? [] : specs.map((peer) => `server.${peer.id}=127.0.0.1:${peer.quorumPort}:${peer.electionPort}`)),
+      ...(count === 1
+        ? []
+        : specs.map((peer) => `server.${peer.id}=127.0.0.1:${peer.quorumPort}:${peer.electionPort}`)),
     ];
     writeFileSync(join(dir, 'zoo.cfg'), `${lines.join('\n')}\n`);
     const args = [
@@ -109,7 +121,9 @@ export async function startZooKeeperEnsemble(options: ZooKeeperEnsembleOptions):
     juteMaxBufferBytes,
     dir: root,
     async waitServing(timeoutMs = 30_000) {
-      await Promise.all(members.filter((member) => member.pid !== undefined).map((member) => waitMode(member, timeoutMs)));
+      await Promise.all(
+        members.filter((member) => member.pid !== undefined).map((member) => waitMode(member, timeoutMs)),
+      );
     },
     async stop() {
       await Promise.all(members.map((member) => member.stop()));
@@ -140,14 +154,17 @@ function ensureZooKeeperInstalled(): string | undefined {
         encoding: 'utf8',
         timeout: 600_000,
       });
-      if (result.status !== 0) throw new Error(`${hint}\napt-get ${args.join(' ')} failed: ${result.stderr ?? result.error?.message ?? ''}`);
+      if (result.status !== 0)
+        throw new Error(`${hint}\napt-get ${args.join(' ')} failed: ${result.stderr ?? result.error?.message ?? ''}`);
     };
     apt(['update', '-qq']);
     apt(['install', '-y', '-qq', '--no-install-recommends', 'zookeeper']);
   }
   const simple = join(javaDir, 'slf4j-simple.jar');
   if (existsSync(simple)) return simple;
-  const candidates = readdirSync(javaDir).filter((name) => /^slf4j-(simple|jdk14|nop)(-[\d.]+)?\.jar$/.test(name)).sort();
+  const candidates = readdirSync(javaDir)
+    .filter((name) => /^slf4j-(simple|jdk14|nop)(-[\d.]+)?\.jar$/.test(name))
+    .sort();
   return candidates.length === 0 ? undefined : join(javaDir, candidates[0] as string);
 }
 
@@ -233,7 +250,8 @@ async function waitRuok(port: number, gone: () => boolean, logPath: string, time
 async function waitMode(member: ZooKeeperMember, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await member.mode()) === undefined) {
-    if (Date.now() > deadline) throw new Error(`ZooKeeper member ${member.id} does not serve requests after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`ZooKeeper member ${member.id} does not serve requests after ${timeoutMs} ms`);
     await delay(50);
   }
 }
@@ -254,11 +272,15 @@ export function sendFourLetterWord(port: number, word: string, timeoutMs: number
 // Binds `count` listeners on 127.0.0.1:0 at once (so the ports are distinct), reads them, closes them.
 async function pickFreePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((server) => {
     const address = server.address();

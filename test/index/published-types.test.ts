@@ -43,32 +43,52 @@ describe('published types', () => {
   it('compiles test/fixtures/types-consumer.ts against dist/src/index.d.ts via `secrets-agent`, and rejects misuse', async () => {
     const fixture = await readFile(join(repoRoot, 'test/fixtures/types-consumer.ts'), 'utf8');
     expect(fixture).toContain("from '../../src/index.js'");
-    await writeFile(join(built.consumerDir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    await writeFile(
+      join(built.consumerDir, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
     await writeFile(join(built.consumerDir, 'tsconfig.json'), JSON.stringify(consumerTsconfig));
-    await writeFile(join(built.consumerDir, 'consumer.ts'), fixture.replace("from '../../src/index.js'", "from 'secrets-agent'"));
+    await writeFile(
+      join(built.consumerDir, 'consumer.ts'),
+      fixture.replace("from '../../src/index.js'", "from 'secrets-agent'"),
+    );
     await writeFile(join(built.consumerDir, 'misuse.ts'), misuse);
     const result = await runNodeTool(tsc, ['-p', 'tsconfig.json'], built.consumerDir);
     const errors = result.output.split('\n').filter((line) => line.includes('error TS'));
     expect(errors.filter((line) => !line.startsWith('misuse.ts('))).toEqual([]);
     expect(errors).toHaveLength(3);
-    expect(result.output).toContain("misuse.ts(2,10): error TS2305: Module '\"secrets-agent\"' has no exported member 'openEmbeddedStore'");
+    expect(result.output).toContain(
+      "misuse.ts(2,10): error TS2305: Module '\"secrets-agent\"' has no exported member 'openEmbeddedStore'",
+    );
     expect(result.output).toMatch(/misuse\.ts\(3,\d+\): error TS2322/);
     expect(result.output).toMatch(/misuse\.ts\(4,\d+\): error TS2322/);
   }, 60_000);
 
   it('publint --strict finds nothing', async () => {
-    const result = await runNodeTool(join(repoRoot, 'node_modules/publint/src/cli.js'), ['--strict', built.packageDir], built.packageDir);
+    const result = await runNodeTool(
+      join(repoRoot, 'node_modules/publint/src/cli.js'),
+      ['--strict', built.packageDir],
+      built.packageDir,
+    );
     expect(result.output).toContain('All good!');
     expect(result.code).toBe(0);
   }, 60_000);
 
   it('attw --pack --profile esm-only finds no problem', async () => {
-    const result = await runNodeTool(join(repoRoot, 'node_modules/@arethetypeswrong/cli/dist/index.js'), ['--pack', built.packageDir, '--profile', 'esm-only', '--format', 'json'], built.packageDir);
+    const result = await runNodeTool(
+      join(repoRoot, 'node_modules/@arethetypeswrong/cli/dist/index.js'),
+      ['--pack', built.packageDir, '--profile', 'esm-only', '--format', 'json'],
+      built.packageDir,
+    );
     expect(result.code, result.output).toBe(0);
-    const report = JSON.parse(result.output.slice(result.output.indexOf('{'))) as { analysis?: { problems?: { resolutionKind?: string }[] } };
+    const report = JSON.parse(result.output.slice(result.output.indexOf('{'))) as {
+      analysis?: { problems?: { resolutionKind?: string }[] };
+    };
     // The esm-only profile ignores CommonJS and node10 consumers: an ESM-only package cannot serve them.
     const ignored = new Set(['node10', 'node16-cjs']);
-    expect((report.analysis?.problems ?? []).filter((problem) => !ignored.has(problem.resolutionKind ?? ''))).toEqual([]);
+    expect((report.analysis?.problems ?? []).filter((problem) => !ignored.has(problem.resolutionKind ?? ''))).toEqual(
+      [],
+    );
     expect(report.analysis?.problems).toBeDefined();
   }, 60_000);
 });

@@ -52,7 +52,9 @@ describe('createDaemonMetrics', () => {
     const registry = createMetricsRegistry();
     const metrics = createDaemonMetrics(registry);
     const tasks: { state: (typeof taskStates)[number]; stale?: object }[] = [
-      { state: 'running' }, { state: 'running', stale: {} }, { state: 'held' },
+      { state: 'running' },
+      { state: 'running', stale: {} },
+      { state: 'held' },
     ];
     registry.onCollect(() => recordTaskGauges(metrics, tasks));
     let families = await parseExposition(registry.render());

@@ -23,19 +23,21 @@ describe('createMetricsRegistry', () => {
     fetches.inc({ result: 'fetched' }, 2);
     fetches.inc({ result: 'cached' });
     tasks.set(7);
-    expect(registry.render()).toBe([
-      '# HELP demo_fetches_total Fetches by result.',
-      '# TYPE demo_fetches_total counter',
-      'demo_fetches_total{result="fetched"} 3',
-      'demo_fetches_total{result="cached"} 1',
-      '# HELP demo_tasks Tasks.',
-      '# TYPE demo_tasks gauge',
-      'demo_tasks 7',
-      '',
-    ].join('\n'));
+    expect(registry.render()).toBe(
+      [
+        '# HELP demo_fetches_total Fetches by result.',
+        '# TYPE demo_fetches_total counter',
+        'demo_fetches_total{result="fetched"} 3',
+        'demo_fetches_total{result="cached"} 1',
+        '# HELP demo_tasks Tasks.',
+        '# TYPE demo_tasks gauge',
+        'demo_tasks 7',
+        '',
+      ].join('\n'),
+    );
   });
 
-  it('is read back by Prometheus\' own parser, label escapes included', async () => {
+  it("is read back by Prometheus' own parser, label escapes included", async () => {
     const registry = createMetricsRegistry();
     const failures = registry.counter('demo_failures_total', 'Failures\nby "code" \\ path.', ['code', 'path']);
     const awkward = 'a "quoted" back\\slash\nnew line';
@@ -67,16 +69,21 @@ describe('createMetricsRegistry', () => {
 
   it('renders histograms with cumulative buckets, +Inf, _sum and _count', async () => {
     const registry = createMetricsRegistry();
-    const duration = registry.histogram('demo_fetch_seconds', 'Fetch time.', { labelNames: ['store'], buckets: [0.1, 1] });
+    const duration = registry.histogram('demo_fetch_seconds', 'Fetch time.', {
+      labelNames: ['store'],
+      buckets: [0.1, 1],
+    });
     for (const value of [0.05, 0.1, 0.5, 3]) duration.observe({ store: 'main' }, value);
     const text = registry.render();
-    expect(text).toContain([
-      'demo_fetch_seconds_bucket{store="main",le="0.1"} 2',
-      'demo_fetch_seconds_bucket{store="main",le="1"} 3',
-      'demo_fetch_seconds_bucket{store="main",le="+Inf"} 4',
-      'demo_fetch_seconds_sum{store="main"} 3.65',
-      'demo_fetch_seconds_count{store="main"} 4',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        'demo_fetch_seconds_bucket{store="main",le="0.1"} 2',
+        'demo_fetch_seconds_bucket{store="main",le="1"} 3',
+        'demo_fetch_seconds_bucket{store="main",le="+Inf"} 4',
+        'demo_fetch_seconds_sum{store="main"} 3.65',
+        'demo_fetch_seconds_count{store="main"} 4',
+      ].join('\n'),
+    );
     const families = await parseExposition(text);
     expect(families.find((family) => family.name === 'demo_fetch_seconds')?.type).toBe('histogram');
     expect(sampleValue(families, 'demo_fetch_seconds_bucket', { store: 'main', le: '+Inf' })).toBe(4);
@@ -121,7 +128,10 @@ describe('createMetricsRegistry', () => {
     expectInternalError(() => counter.inc({ result: 'a' }, -1), /non-negative/);
     expectInternalError(() => counter.inc({ result: 'a' }, Number.NaN), /non-negative/);
     expectInternalError(() => counter.inc(), /expects labels \[result\]/);
-    expectInternalError(() => counter.inc({ result: 'a', extra: 'b' } as unknown as { result: string }), /expects labels/);
+    expectInternalError(
+      () => counter.inc({ result: 'a', extra: 'b' } as unknown as { result: string }),
+      /expects labels/,
+    );
     expectInternalError(() => registry.histogram('demo_h', 'x', { labelNames: ['le'] }), /`le`/);
     expectInternalError(() => registry.histogram('demo_h2', 'x', { buckets: [1, 1] }), /ascending/);
     expectInternalError(() => registry.gauge('demo_g', 'x').set(Number.NaN), /Expected a number/);

@@ -14,13 +14,20 @@ afterEach(async () => {
 });
 
 async function openStore(dataDir: string, initialize = true): Promise<EmbeddedStore> {
-  const store = await openEmbeddedStore({ dataDir, log, ...(initialize ? { initialize: { keyPair: await getTestPgpKeyPair() } } : {}) });
+  const store = await openEmbeddedStore({
+    dataDir,
+    log,
+    ...(initialize ? { initialize: { keyPair: await getTestPgpKeyPair() } } : {}),
+  });
   open.push(store);
   return store;
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
   return error as Error;
 }
@@ -44,7 +51,10 @@ describe('embedded store', () => {
     await expectCode(store.getSecret('app/blob'), 'ERR_SECRET_NOT_FOUND');
     await expectCode(store.updateSecret('app/none', { type: 'text', bytes: Buffer.from('x') }), 'ERR_SECRET_NOT_FOUND');
     await expectCode(store.getSecret('../etc'), 'ERR_SECRET_PATH_INVALID');
-    await expectCode(store.createSecret('big', { type: 'binary', bytes: new Uint8Array(1_047_553) }), 'ERR_SECRET_TOO_LARGE');
+    await expectCode(
+      store.createSecret('big', { type: 'binary', bytes: new Uint8Array(1_047_553) }),
+      'ERR_SECRET_TOO_LARGE',
+    );
   });
 
   it('reopens the same data directory, auto-unsealed, and holds the directory lock while open', async () => {

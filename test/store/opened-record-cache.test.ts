@@ -5,7 +5,12 @@ import { openCachedRecord, useCachedRecord, type OpenedRecord } from '../../src/
 import type { StoredSecret } from '../../src/store/secret-record.js';
 import { canaryValue } from '../helpers/canary.js';
 
-const secret = (text: string): StoredSecret => ({ type: 'text', bytes: new Uint8Array(Buffer.from(text)), created: 'c', updated: 'u' });
+const secret = (text: string): StoredSecret => ({
+  type: 'text',
+  bytes: new Uint8Array(Buffer.from(text)),
+  created: 'c',
+  updated: 'u',
+});
 
 describe('openCachedRecord', () => {
   it('decrypts once per ciphertext and keyring; a changed ciphertext or a new keyring decrypts again', () => {
@@ -55,7 +60,8 @@ describe('openCachedRecord', () => {
 });
 
 describe('useCachedRecord (the GET route: shared record, memoised rendering)', () => {
-  const render = (opened: OpenedRecord['secret']): Buffer => Buffer.from(JSON.stringify({ value: Buffer.from(opened.bytes).toString() }));
+  const render = (opened: OpenedRecord['secret']): Buffer =>
+    Buffer.from(JSON.stringify({ value: Buffer.from(opened.bytes).toString() }));
 
   // Counts decrypts and renderings; `use` reads the value and the rendering as the route does.
   function counter(value: string) {
@@ -69,7 +75,10 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
       return render(stored);
     };
     const read = (keyring: Keyring, blob: Uint8Array, path = 'default/a'): { value: string; rendered: Buffer } =>
-      useCachedRecord(keyring, path, blob, decrypt, (opened) => ({ value: Buffer.from(opened.secret.bytes).toString(), rendered: opened.rendered(countingRender) }));
+      useCachedRecord(keyring, path, blob, decrypt, (opened) => ({
+        value: Buffer.from(opened.secret.bytes).toString(),
+        rendered: opened.rendered(countingRender),
+      }));
     return { counts, read };
   }
 
@@ -101,10 +110,16 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
     const keyring = createKeyring();
     const blob = randomBytes(64);
     let shared: StoredSecret | undefined;
-    const rendered = useCachedRecord(keyring, 'default/a', blob, () => secret(canaryValue), (opened) => {
-      shared = opened.secret;
-      return opened.rendered(render);
-    });
+    const rendered = useCachedRecord(
+      keyring,
+      'default/a',
+      blob,
+      () => secret(canaryValue),
+      (opened) => {
+        shared = opened.secret;
+        return opened.rendered(render);
+      },
+    );
     keyring.wipe();
     expect(shared?.bytes.every((byte) => byte === 0)).toBe(true);
     expect(JSON.parse(rendered.toString())).toEqual({ value: canaryValue });
@@ -118,7 +133,14 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
     const keyring = createKeyring();
     const blob = randomBytes(64);
     const other = (stored: StoredSecret): Buffer => Buffer.from(`other:${Buffer.from(stored.bytes).toString()}`);
-    const use = (fn: (stored: StoredSecret) => Buffer): string => useCachedRecord(keyring, 'default/a', blob, () => secret('v'), (opened) => opened.rendered(fn).toString());
+    const use = (fn: (stored: StoredSecret) => Buffer): string =>
+      useCachedRecord(
+        keyring,
+        'default/a',
+        blob,
+        () => secret('v'),
+        (opened) => opened.rendered(fn).toString(),
+      );
     expect(use(render)).toBe('{"value":"v"}');
     expect(use(other)).toBe('other:v');
     expect(use(render)).toBe('{"value":"v"}');
@@ -142,9 +164,15 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
     const { counts, read } = counter(big);
     let seen: StoredSecret | undefined;
     expect(read(keyring, blob).value).toBe(big);
-    useCachedRecord(keyring, 'default/a', blob, () => secret(big), (opened) => {
-      seen = opened.secret;
-    });
+    useCachedRecord(
+      keyring,
+      'default/a',
+      blob,
+      () => secret(big),
+      (opened) => {
+        seen = opened.secret;
+      },
+    );
     expect(seen?.bytes.every((byte) => byte === 0)).toBe(true);
     read(keyring, blob);
     expect(counts).toEqual({ decrypts: 2, renders: 2 });
@@ -161,4 +189,3 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
     expect(counts).toEqual({ decrypts: 1, renders: 2 });
   });
 });
-

@@ -31,7 +31,10 @@ async function bootstrapOptions(): Promise<Partial<SealManagerOptions>> {
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
   return error as Error;
 }
@@ -39,7 +42,9 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
 async function unsealKeyOf(manager: SealManager): Promise<string> {
   const pair = await getTestPgpKeyPair();
   const message = Buffer.from(manager.initInfo().keys[0] ?? '', 'hex');
-  return Buffer.from(await decryptPgpMessage(new Uint8Array(message), await readPgpPrivateKey(pair.privateKeyArmored, 'test'))).toString('ascii');
+  return Buffer.from(
+    await decryptPgpMessage(new Uint8Array(message), await readPgpPrivateKey(pair.privateKeyArmored, 'test')),
+  ).toString('ascii');
 }
 
 describe('seal manager', () => {
@@ -48,7 +53,10 @@ describe('seal manager', () => {
     expect(manager.initialized).toBe(false);
     expect(manager.status()).toEqual({ sealed: true, threshold: 0, shares: 0, progress: 0 });
     expect(manager.initInfo()).toEqual({ initialized: false, keys: [], pgpFingerprints: [] });
-    await expectCode(Promise.resolve().then(() => manager.requireKeyring()), 'ERR_STORE_NOT_INITIALIZED');
+    await expectCode(
+      Promise.resolve().then(() => manager.requireKeyring()),
+      'ERR_STORE_NOT_INITIALIZED',
+    );
     await expectCode(manager.seal(), 'ERR_STORE_NOT_INITIALIZED');
     await expectCode(manager.autoUnseal(), 'ERR_STORE_NOT_INITIALIZED');
   });
@@ -79,7 +87,10 @@ describe('seal manager', () => {
     const unsealKey = await unsealKeyOf(first);
     expect(await first.seal()).toEqual({ sealed: true, threshold: 1, shares: 1, progress: 0 });
     await expectCode(first.seal(), 'ERR_STORE_ALREADY_SEALED');
-    await expectCode(Promise.resolve().then(() => first.requireKeyring()), 'ERR_STORE_SEALED');
+    await expectCode(
+      Promise.resolve().then(() => first.requireKeyring()),
+      'ERR_STORE_SEALED',
+    );
     expect(await first.sealIntent()).toBe(true);
     await first.close();
 
@@ -89,7 +100,12 @@ describe('seal manager', () => {
     await expectCode(second.unseal('not hex'), 'ERR_UNSEAL_KEY_INVALID');
     expect(second.sealed).toBe(true);
     expect(await second.sealIntent()).toBe(true);
-    expect(await second.unseal(`${unsealKey.toUpperCase()}\n`)).toEqual({ sealed: false, threshold: 1, shares: 1, progress: 0 });
+    expect(await second.unseal(`${unsealKey.toUpperCase()}\n`)).toEqual({
+      sealed: false,
+      threshold: 1,
+      shares: 1,
+      progress: 0,
+    });
     expect(await second.sealIntent()).toBe(false);
     await second.close();
 
@@ -126,7 +142,10 @@ describe('seal manager', () => {
     await expectCode(manager.initialize({ shares: 3, threshold: 2 }), 'ERR_STORE_INIT_INVALID');
     await expectCode(manager.initialize({ pgpPublicKeys: ['not a key'] }), 'ERR_STORE_INIT_INVALID');
     const pair = await getTestPgpKeyPair();
-    await expectCode(manager.initialize({ pgpPublicKeys: [pair.publicKeyArmored, pair.publicKeyArmored] }), 'ERR_STORE_INIT_INVALID');
+    await expectCode(
+      manager.initialize({ pgpPublicKeys: [pair.publicKeyArmored, pair.publicKeyArmored] }),
+      'ERR_STORE_INIT_INVALID',
+    );
     expect(manager.initialized).toBe(false);
     await manager.initialize({ keyPair: pair, shares: 1, threshold: 1 });
     await expectCode(manager.initialize({ keyPair: pair }), 'ERR_STORE_ALREADY_INITIALIZED');

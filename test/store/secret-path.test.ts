@@ -20,7 +20,9 @@ describe('parseSecretPath', () => {
   });
 
   it('names the offending segment', () => {
-    expect(pathError(() => parseSecretPath('a/../b')).message).toBe('Secret path `a/../b` is invalid: segment 2 `..` is not allowed');
+    expect(pathError(() => parseSecretPath('a/../b')).message).toBe(
+      'Secret path `a/../b` is invalid: segment 2 `..` is not allowed',
+    );
     expect(pathError(() => parseSecretPath('a/./b')).message).toContain('segment 2 `.` is not allowed');
     expect(pathError(() => parseSecretPath('/a')).message).toContain('segment 1 `` is empty');
     expect(pathError(() => parseSecretPath('a//b')).message).toContain('segment 2 `` is empty');
@@ -34,9 +36,13 @@ describe('parseSecretPath', () => {
 
   it('limits depth to 64 segments and length to 1024 bytes', () => {
     expect(parseSecretPath(Array.from({ length: 64 }, () => 'a').join('/'))).toHaveLength(127);
-    expect(pathError(() => parseSecretPath(Array.from({ length: 65 }, () => 'a').join('/'))).message).toContain('65 segments, more than 64');
+    expect(pathError(() => parseSecretPath(Array.from({ length: 65 }, () => 'a').join('/'))).message).toContain(
+      '65 segments, more than 64',
+    );
     expect(parseSecretPath('x'.repeat(maxSecretPathBytes))).toHaveLength(1024);
-    expect(pathError(() => parseSecretPath('x'.repeat(maxSecretPathBytes + 1))).message).toContain('1025 bytes, more than 1024');
+    expect(pathError(() => parseSecretPath('x'.repeat(maxSecretPathBytes + 1))).message).toContain(
+      '1025 bytes, more than 1024',
+    );
   });
 
   it('allows the root and one trailing slash only when listing', () => {

@@ -36,13 +36,16 @@ describe('secret records', () => {
 
   it('writes nothing secret in clear: not the value, description, labels or author', () => {
     const blob = encryptSecretRecord(createKeyring(), 'default', 'a/b', secret).toString('latin1');
-    for (const text of [canaryValue, 'db password', 'team-blue', 'alice', '2024-01-02']) expect(blob).not.toContain(text);
+    for (const text of [canaryValue, 'db password', 'team-blue', 'alice', '2024-01-02'])
+      expect(blob).not.toContain(text);
   });
 
   it('fails for a record moved to another path or store, or altered', () => {
     const keyring = createKeyring();
     const blob = encryptSecretRecord(keyring, 'default', 'a/b', secret);
-    expect(corruptError(() => decryptSecretRecord(keyring, 'default', 'a/c', blob)).message).toBe('Secret `a/c` failed its integrity check: authentication failed');
+    expect(corruptError(() => decryptSecretRecord(keyring, 'default', 'a/c', blob)).message).toBe(
+      'Secret `a/c` failed its integrity check: authentication failed',
+    );
     corruptError(() => decryptSecretRecord(keyring, 'other', 'a/b', blob));
     const altered = Buffer.from(blob);
     altered[altered.length - 1] = (altered[altered.length - 1] ?? 0) ^ 0x80;
@@ -50,7 +53,9 @@ describe('secret records', () => {
     corruptError(() => decryptSecretRecord(createKeyring(), 'default', 'a/b', blob));
     const otherVersion = Buffer.from(blob);
     otherVersion[0] = 2;
-    expect(corruptError(() => decryptSecretRecord(keyring, 'default', 'a/b', otherVersion)).message).toContain('unknown record format');
+    expect(corruptError(() => decryptSecretRecord(keyring, 'default', 'a/b', otherVersion)).message).toContain(
+      'unknown record format',
+    );
   });
 
   it('round-trips binary bytes exactly', () => {

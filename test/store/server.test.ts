@@ -44,7 +44,10 @@ function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: strin
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(() => undefined, (caught: unknown) => caught);
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
   expect(isSecretsAgentError(error) ? `${error.code}` : error).toBe(code);
   return error as Error;
 }
@@ -53,8 +56,12 @@ describe('createStoreServer', () => {
   it('logs exactly one line with the URL; close() is idempotent and drops idle keep-alive sockets', async () => {
     const { log, lines } = capturingLogger();
     const server = await createStoreServer({
-      storage, access: createBootstrapAccess('t0ken'), log, listen: { host: '127.0.0.1', port: 0 },
-      initialize: { keyPair: await getTestPgpKeyPair() }, closeGraceMs: 60_000,
+      storage,
+      access: createBootstrapAccess('t0ken'),
+      log,
+      listen: { host: '127.0.0.1', port: 0 },
+      initialize: { keyPair: await getTestPgpKeyPair() },
+      closeGraceMs: 60_000,
     });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const withUrl = lines.filter((line) => line.includes(server.url));
@@ -78,13 +85,24 @@ describe('createStoreServer', () => {
     await socketClosed;
     agent.destroy();
     expect(lines.filter((line) => line.includes(server.url))).toHaveLength(1);
-    const refused = await rawRequest(server.url, { path: '/secrets/v1/ping' }).then(() => 'answered', (error: NodeJS.ErrnoException) => error.code);
+    const refused = await rawRequest(server.url, { path: '/secrets/v1/ping' }).then(
+      () => 'answered',
+      (error: NodeJS.ErrnoException) => error.code,
+    );
     expect(refused).toBe('ECONNREFUSED');
   });
 
   it('serves the extra routes it is given beside the Secrets API; unknown paths 404, wrong methods 405', async () => {
     const store = await startTestStore({
-      routes: [{ method: 'GET', pattern: '/acs/api/v1/hello', async handler({ res }) { sendJson(res, 200, { hello: 'iam' }); } }],
+      routes: [
+        {
+          method: 'GET',
+          pattern: '/acs/api/v1/hello',
+          async handler({ res }) {
+            sendJson(res, 200, { hello: 'iam' });
+          },
+        },
+      ],
     });
     try {
       expect((await store.request({ path: '/acs/api/v1/hello' })).json).toEqual({ hello: 'iam' });
@@ -102,21 +120,45 @@ describe('createStoreServer', () => {
     const dir = await makeDataDir('tls-');
     const certFile = join(dir, 'cert.pem');
     const keyFile = join(dir, 'key.pem');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]);
     const { log } = capturingLogger();
     const server = await createStoreServer({
-      storage, access: createBootstrapAccess('t0ken'), log, listen: { host: '127.0.0.1', port: 0 },
-      tls: { certFile, keyFile }, initialize: { keyPair: await getTestPgpKeyPair() },
+      storage,
+      access: createBootstrapAccess('t0ken'),
+      log,
+      listen: { host: '127.0.0.1', port: 0 },
+      tls: { certFile, keyFile },
+      initialize: { keyPair: await getTestPgpKeyPair() },
     });
     try {
       expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
       const ca = await readFile(certFile);
       const body = await new Promise<string>((resolve, reject) => {
-        const req = httpsRequest(`${server.url}/secrets/v1/seal-status/default`, { ca, headers: { authorization: 'token=t0ken' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-        });
+        const req = httpsRequest(
+          `${server.url}/secrets/v1/seal-status/default`,
+          { ca, headers: { authorization: 'token=t0ken' } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -124,25 +166,50 @@ describe('createStoreServer', () => {
     } finally {
       await server.close();
     }
-    const error = await expectCode(createStoreServer({
-      storage, access: createBootstrapAccess('t'), log, listen: { host: '127.0.0.1', port: 0 }, tls: { certFile: join(dir, 'missing.pem'), keyFile },
-    }), 'ERR_TLS_CONFIG');
+    const error = await expectCode(
+      createStoreServer({
+        storage,
+        access: createBootstrapAccess('t'),
+        log,
+        listen: { host: '127.0.0.1', port: 0 },
+        tls: { certFile: join(dir, 'missing.pem'), keyFile },
+      }),
+      'ERR_TLS_CONFIG',
+    );
     expect(error.message).toContain('--tls-cert');
-    await expectCode(createStoreServer({
-      storage, access: createBootstrapAccess('t'), log, listen: { host: '127.0.0.1', port: 0 }, tls: { certFile: keyFile, keyFile: certFile },
-    }), 'ERR_TLS_CONFIG');
+    await expectCode(
+      createStoreServer({
+        storage,
+        access: createBootstrapAccess('t'),
+        log,
+        listen: { host: '127.0.0.1', port: 0 },
+        tls: { certFile: keyFile, keyFile: certFile },
+      }),
+      'ERR_TLS_CONFIG',
+    );
   });
 
   it('refuses bad listen options and a port in use (ERR_CONFIG_INVALID)', async () => {
     const { log } = capturingLogger();
-    const base = { storage, access: createBootstrapAccess('t'), log, initialize: { keyPair: await getTestPgpKeyPair() } };
-    const error = await expectCode(createStoreServer({ ...base, listen: { host: '127.0.0.1', port: -1 } }), 'ERR_CONFIG_INVALID');
+    const base = {
+      storage,
+      access: createBootstrapAccess('t'),
+      log,
+      initialize: { keyPair: await getTestPgpKeyPair() },
+    };
+    const error = await expectCode(
+      createStoreServer({ ...base, listen: { host: '127.0.0.1', port: -1 } }),
+      'ERR_CONFIG_INVALID',
+    );
     expect(error.message).toBe('Expected `listen.port` to be an integer from 0 to 65535, got `-1` (number)');
     const busy = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     try {
       const port = (busy.address() as AddressInfo).port;
-      expect((await expectCode(createStoreServer({ ...base, listen: { host: '127.0.0.1', port } }), 'ERR_CONFIG_INVALID')).message).toContain('EADDRINUSE');
+      expect(
+        (await expectCode(createStoreServer({ ...base, listen: { host: '127.0.0.1', port } }), 'ERR_CONFIG_INVALID'))
+          .message,
+      ).toContain('EADDRINUSE');
     } finally {
       busy.close();
     }

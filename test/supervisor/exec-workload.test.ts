@@ -7,7 +7,8 @@ import { canaryValue } from '../helpers/canary.js';
 import { quoteShellWord } from '../../src/supervisor/sh-trampoline.js';
 import { runFixture } from './support/child-lines.js';
 
-const scratch = (): string => realpathSync(mkdtempSync(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'exec-')));
+const scratch = (): string =>
+  realpathSync(mkdtempSync(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'exec-')));
 // Prints one JSON line from the exec'd shell: its PID, cwd, two variables, its args and its ignored signals.
 const reportScript = [
   'ign=$(sed -n "s/^SigIgn:[[:space:]]*//p" /proc/self/status)',
@@ -33,7 +34,13 @@ describe('execWorkload', () => {
     const exit = await run.exited;
     expect(exit).toEqual({ code: 0, signal: null });
     const [nodeLine, shLine] = run.lines as [{ nodePid: number }, Record<string, unknown>];
-    expect(shLine).toMatchObject({ shPid: nodeLine.nodePid, cwd, secret: canaryValue, home: 'unset', argHex: Buffer.from(longArg).toString('hex') });
+    expect(shLine).toMatchObject({
+      shPid: nodeLine.nodePid,
+      cwd,
+      secret: canaryValue,
+      home: 'unset',
+      argHex: Buffer.from(longArg).toString('hex'),
+    });
     // Node ignores SIGPIPE (bit 13) and SIGXFSZ (bit 25); the workload must not inherit that.
     const ignored = BigInt(`0x${String(shLine['sigIgn'])}`);
     expect(ignored & (1n << 12n)).toBe(0n);
@@ -45,17 +52,26 @@ describe('execWorkload', () => {
     const run = execSelf({ command: '/usr/bin/env', args: ['-0'], env });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     const output = (run.lines.slice(1) as { text: string }[]).map((line) => line.text).join('\n');
-    const seen = Object.fromEntries(output.split('\0').filter((entry) => entry !== '').map((entry) => {
-      const equals = entry.indexOf('=');
-      return [entry.slice(0, equals), entry.slice(equals + 1)];
-    }));
+    const seen = Object.fromEntries(
+      output
+        .split('\0')
+        .filter((entry) => entry !== '')
+        .map((entry) => {
+          const equals = entry.indexOf('=');
+          return [entry.slice(0, equals), entry.slice(equals + 1)];
+        }),
+    );
     expect(seen).toEqual(env);
   });
 
   it('declines (returns false) when the exec path could not pass a variable on unchanged', async () => {
     // dash, Debian's /bin/sh, drops names that are not shell identifiers; process.execve (Node >= 22.15) would not.
     const hasExecve = typeof (process as unknown as { execve?: unknown }).execve === 'function';
-    const run = execSelf({ command: '/bin/sh', args: ['-c', 'echo "{\\"shPid\\":$$}"'], env: { 'my-var': 'x', IFS: ',' } });
+    const run = execSelf({
+      command: '/bin/sh',
+      args: ['-c', 'echo "{\\"shPid\\":$$}"'],
+      env: { 'my-var': 'x', IFS: ',' },
+    });
     expect(await run.exited).toEqual({ code: 0, signal: null });
     if (hasExecve) {
       expect(run.lines.some((line) => 'shPid' in (line as object))).toBe(true);
@@ -89,7 +105,10 @@ describe('execWorkload', () => {
   });
 
   it('declines (returns false) once stdout is non-blocking, so the caller supervises instead', async () => {
-    const run = execSelf({ command: '/bin/sh', args: ['-c', 'echo "{\\"shPid\\":$$}"'], env: {}, touchStdout: true }, false);
+    const run = execSelf(
+      { command: '/bin/sh', args: ['-c', 'echo "{\\"shPid\\":$$}"'], env: {}, touchStdout: true },
+      false,
+    );
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.lines).toContainEqual({ exec: false });
     expect(run.lines.some((line) => 'shPid' in (line as object))).toBe(false);

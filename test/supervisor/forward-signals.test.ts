@@ -9,7 +9,11 @@ const trapped = 'SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1,SIGUSR2,SIGWINCH,SIGURG';
 
 function supervise(onStop: string, killTimeoutMs: number) {
   const run = runFixture('supervise.ts', [
-    JSON.stringify({ command: process.execPath, args: [fixturePath('trap-signals.mjs'), trapped, onStop], killTimeoutMs }),
+    JSON.stringify({
+      command: process.execPath,
+      args: [fixturePath('trap-signals.mjs'), trapped, onStop],
+      killTimeoutMs,
+    }),
   ]);
   return run;
 }
@@ -74,7 +78,9 @@ describe('forwardSignals', () => {
       stdio: 'pipe',
       log: createTestLogger(),
     });
-    expect(() => forwardSignals(handle, ['SIGCHLD'])).toThrow(/Expected `signals` to contain only SIGTERM, .*got `"SIGCHLD"` \(string\)/);
+    expect(() => forwardSignals(handle, ['SIGCHLD'])).toThrow(
+      /Expected `signals` to contain only SIGTERM, .*got `"SIGCHLD"` \(string\)/,
+    );
     expect(forwardedSignals).not.toContain('SIGPIPE');
     await handle.exited;
   });

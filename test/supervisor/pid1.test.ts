@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { fixturePath, runFixture } from './support/child-lines.js';
 
 const asInit = ['unshare', '--pid', '--fork', '--mount-proc'];
-const canUnshare = process.geteuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
+const canUnshare =
+  process.geteuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 
 describe('PID 1', () => {
   it('supervise mode as PID 1 says that orphans will not be reaped', async (context) => {

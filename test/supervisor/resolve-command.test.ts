@@ -24,8 +24,12 @@ describe('resolveCommand', () => {
 
   it('resolves a relative path against the workload cwd, and an empty PATH entry as the cwd', () => {
     const dir = scratchWithScripts();
-    expect(resolveCommand({ command: './bin-b/tool', cwd: dir, searchPath: undefined })).toBe(join(dir, 'bin-b', 'tool'));
-    expect(resolveCommand({ command: 'tool', cwd: join(dir, 'bin-b'), searchPath: '/nonexistent:' })).toBe(join(dir, 'bin-b', 'tool'));
+    expect(resolveCommand({ command: './bin-b/tool', cwd: dir, searchPath: undefined })).toBe(
+      join(dir, 'bin-b', 'tool'),
+    );
+    expect(resolveCommand({ command: 'tool', cwd: join(dir, 'bin-b'), searchPath: '/nonexistent:' })).toBe(
+      join(dir, 'bin-b', 'tool'),
+    );
   });
 
   it('tells "not found" (127) from "found but not executable" (126)', () => {

@@ -13,7 +13,11 @@ const log = createTestLogger();
 const scratch = (): string => mkdtempSync(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'supervisor-'));
 const baseEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
 
-async function runNode(script: string, args: string[], options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number } = {}) {
+async function runNode(
+  script: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; uid?: number; gid?: number } = {},
+) {
   const handle = await startWorkload({
     command: process.execPath,
     args: [fixturePath(script), ...args],
@@ -91,7 +95,9 @@ describe('startWorkload', () => {
 
   it('maps a missing command to ERR_WORKLOAD_NOT_FOUND (127)', async () => {
     for (const command of ['/nonexistent/workload', 'no-such-command-on-path']) {
-      const error = await startWorkload({ command, env: baseEnv, stdio: 'pipe', log }).catch((caught: unknown) => caught);
+      const error = await startWorkload({ command, env: baseEnv, stdio: 'pipe', log }).catch(
+        (caught: unknown) => caught,
+      );
       expect(error).toMatchObject({ code: 'ERR_WORKLOAD_NOT_FOUND', exitCode: 127 });
     }
   });
@@ -102,7 +108,9 @@ describe('startWorkload', () => {
     writeFileSync(script, '#!/bin/sh\nexit 0\n');
     chmodSync(script, 0o644);
     for (const command of [script, dir]) {
-      const error = await startWorkload({ command, env: baseEnv, stdio: 'pipe', log }).catch((caught: unknown) => caught);
+      const error = await startWorkload({ command, env: baseEnv, stdio: 'pipe', log }).catch(
+        (caught: unknown) => caught,
+      );
       expect(error).toMatchObject({ code: 'ERR_WORKLOAD_NOT_EXECUTABLE', exitCode: 126 });
     }
   });
@@ -111,10 +119,15 @@ describe('startWorkload', () => {
     await expect(startWorkload({ command: 'true', env: baseEnv, killTimeoutMs: -1 })).rejects.toThrow(
       'Expected `killTimeoutMs` to be a non-negative integer, got `-1` (number)',
     );
-    await expect(startWorkload({ command: 'true', env: baseEnv, cwd: '/nonexistent/dir' })).rejects.toMatchObject({ code: 'ERR_USAGE' });
-    await expect(startWorkload({ command: 'true', env: baseEnv, uid: 1.5 })).rejects.toThrow('Expected `uid` to be a non-negative integer, got `1.5` (number)');
+    await expect(startWorkload({ command: 'true', env: baseEnv, cwd: '/nonexistent/dir' })).rejects.toMatchObject({
+      code: 'ERR_USAGE',
+    });
+    await expect(startWorkload({ command: 'true', env: baseEnv, uid: 1.5 })).rejects.toThrow(
+      'Expected `uid` to be a non-negative integer, got `1.5` (number)',
+    );
     await expect(startWorkload({ command: 'true', env: { BAD: `a\0${canaryValue}` } })).rejects.toSatisfy(
-      (error: Error) => (error as { code?: string }).code === 'ERR_INPUT_INVALID' && !error.message.includes(canaryValue),
+      (error: Error) =>
+        (error as { code?: string }).code === 'ERR_INPUT_INVALID' && !error.message.includes(canaryValue),
     );
   });
 });

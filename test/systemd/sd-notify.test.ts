@@ -31,11 +31,15 @@ const receivers: Receiver[] = [];
 async function startReceiver(address: string, expected: number): Promise<Receiver> {
   const child = spawn('/usr/bin/python3', [receiverScript, address], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
   const lines = createInterface({ input: child.stdout });
   const received: Datagram[] = [];
   let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => { markReady = resolve; });
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const datagrams = new Promise<Datagram[]>((resolve, reject) => {
     lines.on('line', (line) => {
       if (line === 'ready') return markReady();
@@ -43,7 +47,8 @@ async function startReceiver(address: string, expected: number): Promise<Receive
       if (received.length === expected) resolve(received);
     });
     child.once('exit', (code) => {
-      if (received.length < expected) reject(new Error(`receiver exited ${String(code)} after ${received.length} datagrams: ${stderr}`));
+      if (received.length < expected)
+        reject(new Error(`receiver exited ${String(code)} after ${received.length} datagrams: ${stderr}`));
     });
   });
   datagrams.catch(() => undefined);
@@ -58,7 +63,7 @@ afterEach(() => {
 });
 
 describe('notifySystemd', () => {
-  it('sends READY=1 to a path socket with the daemon\'s own pid as sender (NotifyAccess=main)', async () => {
+  it("sends READY=1 to a path socket with the daemon's own pid as sender (NotifyAccess=main)", async () => {
     const socketPath = join(await mkdtemp(join(tmpdir(), 'sd-notify-')), 'notify');
     const receiver = await startReceiver(socketPath, 1);
     await expect(notifySystemd('READY=1', { env: { NOTIFY_SOCKET: socketPath } })).resolves.toBe(true);
@@ -71,7 +76,9 @@ describe('notifySystemd', () => {
   it('reaches an abstract socket (@name), as systemd user instances use', async () => {
     const address = `@secrets-agent-test/${randomUUID()}`;
     const receiver = await startReceiver(address, 1);
-    await expect(notifySystemd({ STATUS: 'watching 3 tasks', READY: 1 }, { env: { NOTIFY_SOCKET: address } })).resolves.toBe(true);
+    await expect(
+      notifySystemd({ STATUS: 'watching 3 tasks', READY: 1 }, { env: { NOTIFY_SOCKET: address } }),
+    ).resolves.toBe(true);
     const [datagram] = await receiver.datagrams;
     expect(datagram?.message).toBe('STATUS=watching 3 tasks\nREADY=1');
   });
@@ -80,9 +87,16 @@ describe('notifySystemd', () => {
     const socketPath = join(await mkdtemp(join(tmpdir(), 'sd-notify-')), 'notify');
     const receiver = await startReceiver(socketPath, 4);
     const env = { NOTIFY_SOCKET: socketPath };
-    const sends = ['READY=1', 'RELOADING=1', 'READY=1\nSTATUS=reloaded', 'STOPPING=1'].map((message) => notifySystemd(message, { env }));
+    const sends = ['READY=1', 'RELOADING=1', 'READY=1\nSTATUS=reloaded', 'STOPPING=1'].map((message) =>
+      notifySystemd(message, { env }),
+    );
     expect(await Promise.all(sends)).toEqual([true, true, true, true]);
-    expect((await receiver.datagrams).map((datagram) => datagram.message)).toEqual(['READY=1', 'RELOADING=1', 'READY=1\nSTATUS=reloaded', 'STOPPING=1']);
+    expect((await receiver.datagrams).map((datagram) => datagram.message)).toEqual([
+      'READY=1',
+      'RELOADING=1',
+      'READY=1\nSTATUS=reloaded',
+      'STOPPING=1',
+    ]);
   });
 
   it('does nothing outside a Type=notify unit', async () => {
@@ -93,18 +107,26 @@ describe('notifySystemd', () => {
   it('logs and returns false when the socket is gone, without throwing', async () => {
     const socketPath = join(await mkdtemp(join(tmpdir(), 'sd-notify-')), 'nobody-listens');
     const before = capturedLogLines().length;
-    await expect(notifySystemd('READY=1', { env: { NOTIFY_SOCKET: socketPath }, log: createTestLogger() })).resolves.toBe(false);
-    const logged = capturedLogLines().slice(before).map((line) => JSON.parse(line) as { msg: string; variables: string[] });
+    await expect(
+      notifySystemd('READY=1', { env: { NOTIFY_SOCKET: socketPath }, log: createTestLogger() }),
+    ).resolves.toBe(false);
+    const logged = capturedLogLines()
+      .slice(before)
+      .map((line) => JSON.parse(line) as { msg: string; variables: string[] });
     expect(logged).toEqual([expect.objectContaining({ msg: 'sd_notify failed', variables: ['READY'] })]);
   });
 
-  it('gives the helper process the socket and PATH only, never the daemon\'s environment', async () => {
+  it("gives the helper process the socket and PATH only, never the daemon's environment", async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'sd-notify-')), 'seen.json');
     const env = { NOTIFY_SOCKET: out, DB_PASSWORD: canaryValue };
     await expect(notifySystemd('READY=1', { env, command: fakeNotify })).resolves.toBe(true);
     const seen = JSON.parse(await readFile(out, 'utf8')) as { argv: string[]; env: Record<string, string> };
     expect(seen.argv).toEqual(['--', 'READY=1']);
-    expect(Object.keys(seen.env).filter((name) => name !== 'LC_CTYPE').sort()).toEqual(['NOTIFY_SOCKET', 'PATH']);
+    expect(
+      Object.keys(seen.env)
+        .filter((name) => name !== 'LC_CTYPE')
+        .sort(),
+    ).toEqual(['NOTIFY_SOCKET', 'PATH']);
     expect(JSON.stringify(seen)).not.toContain(canaryValue);
   });
 
@@ -135,7 +157,9 @@ describe('systemd watchdog', () => {
   it('sends WATCHDOG=1 to the notify socket when configured', async () => {
     const socketPath = join(await mkdtemp(join(tmpdir(), 'sd-notify-')), 'notify');
     const receiver = await startReceiver(socketPath, 2);
-    const watchdog = startSystemdWatchdog({ env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid) } });
+    const watchdog = startSystemdWatchdog({
+      env: { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '100000', WATCHDOG_PID: String(process.pid) },
+    });
     try {
       expect(watchdog.intervalMs).toBe(50);
       expect((await receiver.datagrams).map((datagram) => datagram.message)).toEqual(['WATCHDOG=1', 'WATCHDOG=1']);

@@ -16,7 +16,10 @@ const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status ===
 function copyWithExecutable(unit: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'units-'));
   const bin = join(dir, 'secrets-agent');
-  writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${new URL('../../dist/src/cli/main.js', import.meta.url).pathname} "$@"\n`);
+  writeFileSync(
+    bin,
+    `#!/bin/sh\nexec ${process.execPath} ${new URL('../../dist/src/cli/main.js', import.meta.url).pathname} "$@"\n`,
+  );
   chmodSync(bin, 0o755);
   const text = readFileSync(new URL(unit, unitDir), 'utf8').replaceAll('/usr/bin/secrets-agent', bin);
   const target = join(dir, unit);
@@ -43,7 +46,10 @@ describe('systemd units', () => {
   it('systemd-analyze verify reports what the check above must catch', () => {
     if (!hasSystemdAnalyze) throw new Error('systemd-analyze is missing: npm test installs it (scripts/setup.sh)');
     const target = copyWithExecutable('secrets-agent.service');
-    writeFileSync(target, readFileSync(target, 'utf8').replace('[Service]\n', '[Service]\nRestartSecs=5s\nTimeoutStopSec=soon\n'));
+    writeFileSync(
+      target,
+      readFileSync(target, 'utf8').replace('[Service]\n', '[Service]\nRestartSecs=5s\nTimeoutStopSec=soon\n'),
+    );
     const result = spawnSync('systemd-analyze', ['verify', target], { encoding: 'utf8' });
     expect(result.stderr).toContain("Unknown key 'RestartSecs'");
     expect(result.stderr).toContain('Failed to parse');
@@ -59,7 +65,8 @@ describe('systemd units', () => {
 
   describe('secrets-agent.service', () => {
     const text = readFileSync(new URL('secrets-agent.service', unitDir), 'utf8');
-    const directive = (name: string): string[] => [...text.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].map((match) => match[1] ?? '');
+    const directive = (name: string): string[] =>
+      [...text.matchAll(new RegExp(`^${name}=(.*)$`, 'gm'))].map((match) => match[1] ?? '');
 
     it('is Type=notify, accepting notifications from the main process only', () => {
       expect(directive('Type')).toEqual(['notify']);
@@ -71,7 +78,9 @@ describe('systemd units', () => {
       expect(directive('KillMode')).toEqual(['mixed']);
       expect(directive('Restart')).toEqual(['on-failure']);
       expect(directive('RestartSec')).toHaveLength(1);
-      expect(directive('ExecStart')[0]).toMatch(/^\/usr\/bin\/secrets-agent daemon --apps-dir \/etc\/secrets-agent\/apps /);
+      expect(directive('ExecStart')[0]).toMatch(
+        /^\/usr\/bin\/secrets-agent daemon --apps-dir \/etc\/secrets-agent\/apps /,
+      );
       expect(directive('ExecStart')[0]).toContain('--status-socket /run/secrets-agent/daemon.sock');
     });
 
@@ -79,8 +88,17 @@ describe('systemd units', () => {
       let help = '';
       const code = await runCli(['daemon', '--help'], {
         stdin: Readable.from([]),
-        stdout: new Writable({ write(chunk: Buffer, _encoding, callback) { help += chunk.toString('utf8'); callback(); } }),
-        stderr: new Writable({ write(_chunk, _encoding, callback) { callback(); } }),
+        stdout: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            help += chunk.toString('utf8');
+            callback();
+          },
+        }),
+        stderr: new Writable({
+          write(_chunk, _encoding, callback) {
+            callback();
+          },
+        }),
         env: {},
         cwd: process.cwd(),
       });
@@ -93,22 +111,52 @@ describe('systemd units', () => {
 
     it('never restarts on the exit codes of usage, input, permission and configuration errors', () => {
       const prevented = (directive('RestartPreventExitStatus')[0] ?? '').split(/\s+/).map(Number);
-      const permanent = (['ERR_USAGE', 'ERR_INPUT_INVALID', 'ERR_APPDEF_INVALID', 'ERR_FORBIDDEN', 'ERR_AUTH_LOGIN_FAILED', 'ERR_CONFIG_INVALID', 'ERR_AUTH_CREDENTIAL_INVALID', 'ERR_TLS_CONFIG'] as const)
-        .map((code) => errorCodes[code].exitCode);
+      const permanent = (
+        [
+          'ERR_USAGE',
+          'ERR_INPUT_INVALID',
+          'ERR_APPDEF_INVALID',
+          'ERR_FORBIDDEN',
+          'ERR_AUTH_LOGIN_FAILED',
+          'ERR_CONFIG_INVALID',
+          'ERR_AUTH_CREDENTIAL_INVALID',
+          'ERR_TLS_CONFIG',
+        ] as const
+      ).map((code) => errorCodes[code].exitCode);
       for (const exitCode of permanent) expect(prevented).toContain(exitCode);
       // A store outage, a timeout or a crash must still be restarted.
-      for (const code of ['ERR_STORE_UNREACHABLE', 'ERR_TIMEOUT', 'ERR_INTERNAL', 'ERR_DAEMON_ALREADY_RUNNING'] as const) {
+      for (const code of [
+        'ERR_STORE_UNREACHABLE',
+        'ERR_TIMEOUT',
+        'ERR_INTERNAL',
+        'ERR_DAEMON_ALREADY_RUNNING',
+      ] as const) {
         expect(prevented).not.toContain(errorCodes[code].exitCode);
       }
     });
 
     it('is sandboxed, with only the capabilities tmpfs, ownership and signalling need, each justified', () => {
-      for (const line of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes', 'RuntimeDirectory=secrets-agent', 'StateDirectory=secrets-agent']) {
+      for (const line of [
+        'NoNewPrivileges=yes',
+        'ProtectSystem=strict',
+        'ProtectHome=yes',
+        'PrivateTmp=yes',
+        'RuntimeDirectory=secrets-agent',
+        'StateDirectory=secrets-agent',
+      ]) {
         expect(text.split('\n')).toContain(line);
       }
       expect(directive('ReadWritePaths')).toEqual(['/var/lib/secrets-agent /run/secrets-agent']);
       const capabilities = (directive('CapabilityBoundingSet')[0] ?? '').split(/\s+/);
-      expect(capabilities.sort()).toEqual(['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SYS_ADMIN']);
+      expect(capabilities.sort()).toEqual([
+        'CAP_CHOWN',
+        'CAP_DAC_OVERRIDE',
+        'CAP_FOWNER',
+        'CAP_KILL',
+        'CAP_SETGID',
+        'CAP_SETUID',
+        'CAP_SYS_ADMIN',
+      ]);
       for (const capability of capabilities) expect(text).toMatch(new RegExp(`^# ${capability}\\s+\\S`, 'm'));
     });
   });

@@ -24,7 +24,12 @@ describe('watchDirectory', () => {
   it('reports an atomic rename and a burst of writes once each, settled, filtered by name', async () => {
     const dir = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'watch-'));
     const reports: string[][] = [];
-    watch = watchDirectory({ dir, accept: (name) => name.endsWith('.json') && !name.startsWith('.'), debounceMs: 300, onChange: (names) => void reports.push([...names]) });
+    watch = watchDirectory({
+      dir,
+      accept: (name) => name.endsWith('.json') && !name.startsWith('.'),
+      debounceMs: 300,
+      onChange: (names) => void reports.push([...names]),
+    });
     await watch.ready;
     await writeFile(join(dir, '.a.json.tmp'), '{}');
     await rename(join(dir, '.a.json.tmp'), join(dir, 'a.json'));

@@ -27,14 +27,25 @@ export const registerDaemonCommands: RegisterCommands = (parser: Argv, io: CliIo
   parser.command(
     'daemon',
     'Run the tasks defined in --apps-dir and keep their secrets current (a systemd Type=notify service)',
-    (command: Argv) => command
-      .options({
-        ...settingOptions,
-        ...connectionOptions,
-        config: { type: 'string', describe: 'JSON file of settings (keys as in the README, e.g. "pollInterval"); SIGHUP re-reads it' },
-        'log-level': { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Log level (default: SECRETS_AGENT_LOG_LEVEL, else info)' },
-      })
-      .example('$0 daemon --apps-dir /etc/secrets-agent/apps --credential-file /etc/secrets-agent/sa.json --url https://master.mesos', ''),
+    (command: Argv) =>
+      command
+        .options({
+          ...settingOptions,
+          ...connectionOptions,
+          config: {
+            type: 'string',
+            describe: 'JSON file of settings (keys as in docs/daemon.md, e.g. "pollInterval"); SIGHUP re-reads it',
+          },
+          'log-level': {
+            type: 'string',
+            choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
+            describe: 'Log level (default: SECRETS_AGENT_LOG_LEVEL, else info)',
+          },
+        })
+        .example(
+          '$0 daemon --apps-dir /etc/secrets-agent/apps --credential-file /etc/secrets-agent/sa.json --url https://master.mesos',
+          '',
+        ),
     async (argv) => {
       result.exitCode = await daemonCommand(argv as unknown as Record<string, unknown>, io);
     },
@@ -47,7 +58,10 @@ async function daemonCommand(argv: Record<string, unknown>, io: CliIo): Promise<
     if (value !== undefined) flags[name] = value as string | number | boolean;
   }
   const configFile = typeof argv['config'] === 'string' ? argv['config'] : undefined;
-  const level = (argv['log-level'] as LevelWithSilent | undefined) ?? (io.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ?? 'info';
+  const level =
+    (argv['log-level'] as LevelWithSilent | undefined) ??
+    (io.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ??
+    'info';
   const log = createLogger({ level, name: 'secrets-agent-daemon' });
   const load = () => loadDaemonSettings({ file: configFile, env: io.env, flags });
   const settings = load();

@@ -21,109 +21,179 @@ const maxKeyFileBytes = 64 * 1024;
 const actions: readonly IamAction[] = ['create', 'read', 'update', 'delete', 'full'];
 const jsonOption = { json: { type: 'boolean', default: false, describe: 'Print JSON' } } as const;
 const loginEndpointOption = {
-  'login-endpoint': { type: 'string', describe: 'login_endpoint written into the credential (default: <store URL>/acs/api/v1/auth/login)' },
+  'login-endpoint': {
+    type: 'string',
+    describe: 'login_endpoint written into the credential (default: <store URL>/acs/api/v1/auth/login)',
+  },
 } as const;
 
 type Argv_ = Readonly<Record<string, unknown>>;
 
 // Registers the `iam` command group.
 export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _result: CommandResult): Argv =>
-  parser.command('iam', 'Administer users, service accounts and permissions on a store server (as a superuser)', (iam: Argv) =>
-    iam
-      .options(remoteOptions)
-      .command('user', 'Users (uid + password)', (user: Argv) =>
-        user
-          .command(
-            'create <uid>',
-            'Create a user; the password comes from --password-file, stdin (`-`) or a terminal prompt',
-            (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }).options({
-              'password-file': { type: 'string', describe: 'The new user\'s password: a file, or `-` for stdin (log in yourself with a session, --token-file, --credential-file, or --username with DCOS_SECRETS_PASSWORD)' },
-              description: { type: 'string', describe: 'Description of the account' },
-            }).strict(false).strictOptions(),
-            async (argv) => {
-              const uid = argv.uid as string;
-              const password = await readPasswordInput({ file: passwordFileFlag(argv, 3), who: `user \`${uid}\`` }, io);
-              // --password-file is the new user's here, not the caller's login password.
-              await withIam({ ...argv, 'password-file': undefined }, io, (connection) =>
-                connection.iam.createUser({ uid, password, ...(argv.description === undefined ? {} : { description: argv.description }) }));
-              writeLine(io.stdout, `Created user \`${uid}\`.`);
-            },
-          )
-          .command('list', 'List users', (command: Argv) => command.options(jsonOption), async (argv) => {
-            printAccounts(io, await withIam(argv, io, (connection) => connection.iam.listAccounts('user')), argv.json);
-          })
-          .command('delete <uid>', 'Delete a user and its grants', (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }), async (argv) => {
-            await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
-            writeLine(io.stdout, `Deleted user \`${argv.uid as string}\`.`);
-          })
-          .demandCommand(1, 'Name a user command: create, list or delete.'))
-      .command('service-account', 'Service accounts (uid + RSA public key)', (account: Argv) =>
-        account
-          .command(
-            'create <uid>',
-            'Create a service account from --public-key FILE, or with a fresh keypair whose credential JSON goes to --credential-out FILE (0600)',
-            (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }).options({
-              'public-key': { type: 'string', describe: 'PEM file of the account\'s RSA public key (at least 2048 bits)' },
-              'credential-out': { type: 'string', describe: 'Generate a keypair and write the DC/OS credential JSON here (mode 0600; must not exist)' },
-              description: { type: 'string', describe: 'Description of the account' },
-              ...loginEndpointOption,
-            }),
-            async (argv) => {
-              await createServiceAccount(argv, io);
-            },
-          )
-          .command('list', 'List service accounts', (command: Argv) => command.options(jsonOption), async (argv) => {
-            printAccounts(io, await withIam(argv, io, (connection) => connection.iam.listAccounts('service')), argv.json);
-          })
-          .command('delete <uid>', 'Delete a service account and its grants', (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }), async (argv) => {
-            await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
-            writeLine(io.stdout, `Deleted service account \`${argv.uid as string}\`.`);
-          })
-          .demandCommand(1, 'Name a service-account command: create, list or delete.'))
-      .command(
-        'grant <uid> <rid> <action>',
-        'Grant ACTION (create, read, update, delete, full) on RID to UID; creates the ACL when missing',
-        (command: Argv) => grantPositionals(command),
-        async (argv) => {
-          const grant = grantFrom(argv);
-          await withIam(argv, io, async (connection) => {
-            try {
-              await connection.iam.grant(grant);
-            } catch (error) {
-              if (!isSecretsAgentError(error, 'ERR_IAM_ACL_NOT_FOUND')) throw error;
-              // As the DC/OS CLI does: a missing ACL is created, then the grant is made again.
-              await connection.iam.createAcl(grant.rid).catch((createError: unknown) => {
-                if (!isSecretsAgentError(createError, 'ERR_IAM_ACL_EXISTS')) throw createError;
-              });
-              await connection.iam.grant(grant);
-            }
-          });
-          writeLine(io.stdout, `Granted \`${grant.action}\` on \`${grant.rid}\` to \`${grant.uid}\`.`);
-        },
-      )
-      .command(
-        'revoke <uid> <rid> <action>',
-        'Revoke ACTION on RID from UID',
-        (command: Argv) => grantPositionals(command),
-        async (argv) => {
-          const grant = grantFrom(argv);
-          await withIam(argv, io, (connection) => connection.iam.revoke(grant));
-          writeLine(io.stdout, `Revoked \`${grant.action}\` on \`${grant.rid}\` from \`${grant.uid}\`.`);
-        },
-      )
-      .command(
-        'create-sa-secret <key> <uid> <path>',
-        'Store the credential JSON of service account UID (private key from the PEM file KEY) as the text secret PATH',
-        (command: Argv) => command
-          .positional('key', { type: 'string', demandOption: true, describe: 'PEM file of the service account\'s RSA private key' })
-          .positional('uid', { type: 'string', demandOption: true })
-          .positional('path', { type: 'string', demandOption: true, describe: 'Secret path, e.g. myapp/credential' })
-          .options(loginEndpointOption),
-        async (argv) => {
-          await createServiceAccountSecret(argv, io);
-        },
-      )
-      .demandCommand(1, 'Name an iam command; see `secrets-agent iam --help`.'));
+  parser.command(
+    'iam',
+    'Administer users, service accounts and permissions on a store server (as a superuser)',
+    (iam: Argv) =>
+      iam
+        .options(remoteOptions)
+        .command('user', 'Users (uid + password)', (user: Argv) =>
+          user
+            .command(
+              'create <uid>',
+              'Create a user; the password comes from --password-file, stdin (`-`) or a terminal prompt',
+              (command: Argv) =>
+                command
+                  .positional('uid', { type: 'string', demandOption: true })
+                  .options({
+                    'password-file': {
+                      type: 'string',
+                      describe:
+                        "The new user's password: a file, or `-` for stdin (log in yourself with a session, --token-file, --credential-file, or --username with DCOS_SECRETS_PASSWORD)",
+                    },
+                    description: { type: 'string', describe: 'Description of the account' },
+                  })
+                  .strict(false)
+                  .strictOptions(),
+              async (argv) => {
+                const uid = argv.uid as string;
+                const password = await readPasswordInput(
+                  { file: passwordFileFlag(argv, 3), who: `user \`${uid}\`` },
+                  io,
+                );
+                // --password-file is the new user's here, not the caller's login password.
+                await withIam({ ...argv, 'password-file': undefined }, io, (connection) =>
+                  connection.iam.createUser({
+                    uid,
+                    password,
+                    ...(argv.description === undefined ? {} : { description: argv.description }),
+                  }),
+                );
+                writeLine(io.stdout, `Created user \`${uid}\`.`);
+              },
+            )
+            .command(
+              'list',
+              'List users',
+              (command: Argv) => command.options(jsonOption),
+              async (argv) => {
+                printAccounts(
+                  io,
+                  await withIam(argv, io, (connection) => connection.iam.listAccounts('user')),
+                  argv.json,
+                );
+              },
+            )
+            .command(
+              'delete <uid>',
+              'Delete a user and its grants',
+              (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }),
+              async (argv) => {
+                await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
+                writeLine(io.stdout, `Deleted user \`${argv.uid as string}\`.`);
+              },
+            )
+            .demandCommand(1, 'Name a user command: create, list or delete.'),
+        )
+        .command('service-account', 'Service accounts (uid + RSA public key)', (account: Argv) =>
+          account
+            .command(
+              'create <uid>',
+              'Create a service account from --public-key FILE, or with a fresh keypair whose credential JSON goes to --credential-out FILE (0600)',
+              (command: Argv) =>
+                command.positional('uid', { type: 'string', demandOption: true }).options({
+                  'public-key': {
+                    type: 'string',
+                    describe: "PEM file of the account's RSA public key (at least 2048 bits)",
+                  },
+                  'credential-out': {
+                    type: 'string',
+                    describe: 'Generate a keypair and write the DC/OS credential JSON here (mode 0600; must not exist)',
+                  },
+                  description: { type: 'string', describe: 'Description of the account' },
+                  ...loginEndpointOption,
+                }),
+              async (argv) => {
+                await createServiceAccount(argv, io);
+              },
+            )
+            .command(
+              'list',
+              'List service accounts',
+              (command: Argv) => command.options(jsonOption),
+              async (argv) => {
+                printAccounts(
+                  io,
+                  await withIam(argv, io, (connection) => connection.iam.listAccounts('service')),
+                  argv.json,
+                );
+              },
+            )
+            .command(
+              'delete <uid>',
+              'Delete a service account and its grants',
+              (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }),
+              async (argv) => {
+                await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
+                writeLine(io.stdout, `Deleted service account \`${argv.uid as string}\`.`);
+              },
+            )
+            .demandCommand(1, 'Name a service-account command: create, list or delete.'),
+        )
+        .command(
+          'grant <uid> <rid> <action>',
+          'Grant ACTION (create, read, update, delete, full) on RID to UID; creates the ACL when missing',
+          (command: Argv) => grantPositionals(command),
+          async (argv) => {
+            const grant = grantFrom(argv);
+            await withIam(argv, io, async (connection) => {
+              try {
+                await connection.iam.grant(grant);
+              } catch (error) {
+                if (!isSecretsAgentError(error, 'ERR_IAM_ACL_NOT_FOUND')) throw error;
+                // As the DC/OS CLI does: a missing ACL is created, then the grant is made again.
+                await connection.iam.createAcl(grant.rid).catch((createError: unknown) => {
+                  if (!isSecretsAgentError(createError, 'ERR_IAM_ACL_EXISTS')) throw createError;
+                });
+                await connection.iam.grant(grant);
+              }
+            });
+            writeLine(io.stdout, `Granted \`${grant.action}\` on \`${grant.rid}\` to \`${grant.uid}\`.`);
+          },
+        )
+        .command(
+          'revoke <uid> <rid> <action>',
+          'Revoke ACTION on RID from UID',
+          (command: Argv) => grantPositionals(command),
+          async (argv) => {
+            const grant = grantFrom(argv);
+            await withIam(argv, io, (connection) => connection.iam.revoke(grant));
+            writeLine(io.stdout, `Revoked \`${grant.action}\` on \`${grant.rid}\` from \`${grant.uid}\`.`);
+          },
+        )
+        .command(
+          'create-sa-secret <key> <uid> <path>',
+          'Store the credential JSON of service account UID (private key from the PEM file KEY) as the text secret PATH',
+          (command: Argv) =>
+            command
+              .positional('key', {
+                type: 'string',
+                demandOption: true,
+                describe: "PEM file of the service account's RSA private key",
+              })
+              .positional('uid', { type: 'string', demandOption: true })
+              .positional('path', {
+                type: 'string',
+                demandOption: true,
+                describe: 'Secret path, e.g. myapp/credential',
+              })
+              .options(loginEndpointOption),
+          async (argv) => {
+            await createServiceAccountSecret(argv, io);
+          },
+        )
+        .demandCommand(1, 'Name an iam command; see `secrets-agent iam --help`.'),
+  );
 
 async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
   const uid = argv['uid'] as string;
@@ -131,7 +201,10 @@ async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
   const credentialOut = text(argv, 'credential-out');
   const description = text(argv, 'description');
   if ((publicKeyFile === undefined) === (credentialOut === undefined)) {
-    throw new SecretsAgentError('ERR_USAGE', 'give --public-key FILE (your own keypair) or --credential-out FILE (a fresh keypair), exactly one');
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      'give --public-key FILE (your own keypair) or --credential-out FILE (a fresh keypair), exactly one',
+    );
   }
   const common = { uid, ...(description === undefined ? {} : { description }) };
   if (publicKeyFile !== undefined) {
@@ -146,7 +219,10 @@ async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
     const keys = await generateServiceAccountKeyPair();
     const loginEndpoint = text(argv, 'login-endpoint') ?? chooseLoginEndpoint({ url: connection.url });
     // The file first: an account whose only private key could not be saved would be useless.
-    await writeCredentialFile(file, buildServiceAccountCredential({ uid, privateKeyPem: keys.privateKeyPem, loginEndpoint }));
+    await writeCredentialFile(
+      file,
+      buildServiceAccountCredential({ uid, privateKeyPem: keys.privateKeyPem, loginEndpoint }),
+    );
     try {
       await connection.iam.createServiceAccount({ ...common, publicKeyPem: keys.publicKeyPem });
     } catch (error) {
@@ -167,15 +243,26 @@ async function createServiceAccountSecret(argv: Argv_, io: CliIo): Promise<void>
   const privateKey = parsePrivateKey(privateKeyPem, keyFile);
   await withIam(argv, io, async (connection) => {
     const account = await connection.iam.getAccount(uid);
-    if (!account.isService || account.publicKeyPem === undefined) throw new SecretsAgentError('ERR_INPUT_INVALID', `\`${uid}\` is not a service account`, { details: { uid } });
+    if (!account.isService || account.publicKeyPem === undefined)
+      throw new SecretsAgentError('ERR_INPUT_INVALID', `\`${uid}\` is not a service account`, { details: { uid } });
     const registered = createPublicKey(account.publicKeyPem).export({ type: 'spki', format: 'der' });
     const ours = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-    if (!registered.equals(ours)) throw new SecretsAgentError('ERR_INPUT_INVALID', `${keyFile} is not the private key of service account \`${uid}\` (its public key differs)`, { details: { uid } });
+    if (!registered.equals(ours))
+      throw new SecretsAgentError(
+        'ERR_INPUT_INVALID',
+        `${keyFile} is not the private key of service account \`${uid}\` (its public key differs)`,
+        { details: { uid } },
+      );
     const loginEndpoint = text(argv, 'login-endpoint') ?? chooseLoginEndpoint({ url: connection.url });
     // PKCS#8 like the keys we generate; the DC/OS CLI also stores the PEM as given.
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const credential = buildServiceAccountCredential({ uid, privateKeyPem: pem, loginEndpoint });
-    const value = JSON.stringify({ login_endpoint: credential.login_endpoint, private_key: credential.private_key, scheme: credential.scheme, uid: credential.uid });
+    const value = JSON.stringify({
+      login_endpoint: credential.login_endpoint,
+      private_key: credential.private_key,
+      scheme: credential.scheme,
+      uid: credential.uid,
+    });
     await connection.api.createSecret(path, { type: 'text', bytes: new Uint8Array(Buffer.from(value, 'utf8')) });
   });
   writeLine(io.stdout, `Stored the credential of service account \`${uid}\` as secret \`${path}\`.`);
@@ -184,7 +271,11 @@ async function createServiceAccountSecret(argv: Argv_, io: CliIo): Promise<void>
 function grantPositionals(command: Argv): Argv {
   return command
     .positional('uid', { type: 'string', demandOption: true })
-    .positional('rid', { type: 'string', demandOption: true, describe: 'e.g. dcos:secrets:default:/app/* or dcos:secrets:list:default:/app' })
+    .positional('rid', {
+      type: 'string',
+      demandOption: true,
+      describe: 'e.g. dcos:secrets:default:/app/* or dcos:secrets:list:default:/app',
+    })
     .positional('action', { type: 'string', demandOption: true, choices: actions });
 }
 
@@ -195,7 +286,16 @@ function grantFrom(argv: Argv_): { uid: string; rid: string; action: IamAction }
 function printAccounts(io: CliIo, accounts: readonly IamAccount[], json: unknown): void {
   const sorted = [...accounts].sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
   if (json === true) {
-    writeLine(io.stdout, JSON.stringify(sorted.map((account) => ({ uid: account.uid, description: account.description, is_service: account.isService }))));
+    writeLine(
+      io.stdout,
+      JSON.stringify(
+        sorted.map((account) => ({
+          uid: account.uid,
+          description: account.description,
+          is_service: account.isService,
+        })),
+      ),
+    );
     return;
   }
   if (sorted.length === 0) return;
@@ -206,9 +306,13 @@ function printAccounts(io: CliIo, accounts: readonly IamAccount[], json: unknown
 
 async function withIam<T>(argv: Argv_, io: CliIo, action: (connection: RemoteConnection) => Promise<T>): Promise<T> {
   const log = createLogger({ destination: io.stderr, level: 'warn' });
-  const connection = await openConnection({ ...connectionArgsFrom(argv), dataDir: undefined }, io, { log, remoteOnly: true });
+  const connection = await openConnection({ ...connectionArgsFrom(argv), dataDir: undefined }, io, {
+    log,
+    remoteOnly: true,
+  });
   try {
-    if (connection.kind !== 'remote') throw new SecretsAgentError('ERR_USAGE', 'iam commands need a store server: pass --url');
+    if (connection.kind !== 'remote')
+      throw new SecretsAgentError('ERR_USAGE', 'iam commands need a store server: pass --url');
     return await action(connection);
   } finally {
     await connection.close();
@@ -220,9 +324,18 @@ async function readPemFile(file: string, what: string): Promise<string> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${what} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${what} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
-  if (bytes.length > maxKeyFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `${what} ${file}: larger than ${maxKeyFileBytes} bytes; expected one PEM key`, { details: { file } });
+  if (bytes.length > maxKeyFileBytes)
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${what} ${file}: larger than ${maxKeyFileBytes} bytes; expected one PEM key`,
+      { details: { file } },
+    );
   return bytes.toString('utf8');
 }
 

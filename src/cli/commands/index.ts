@@ -11,4 +11,12 @@ import { registerStatusCommands } from './status.js';
 // Registers one group of commands on the parser. Each group lives in its own file.
 export type RegisterCommands = (parser: Argv, io: CliIo, result: CommandResult) => Argv;
 
-export const commandGroups: readonly RegisterCommands[] = [registerStoreCommands, registerSecretCommands, registerLoginCommands, registerStatusCommands, registerRunCommands, registerDaemonCommands, registerIamCommands];
+export const commandGroups: readonly RegisterCommands[] = [
+  registerStoreCommands,
+  registerSecretCommands,
+  registerLoginCommands,
+  registerStatusCommands,
+  registerRunCommands,
+  registerDaemonCommands,
+  registerIamCommands,
+];

@@ -27,8 +27,15 @@ const loginOptions = {
   username: remoteOptions.username,
   'password-file': remoteOptions['password-file'],
   'state-dir': remoteOptions['state-dir'],
-  'base-path': { type: 'string', describe: 'Folder that later `secret` commands resolve paths under (kept in the session)' },
-  json: { type: 'boolean', default: false, describe: 'Print {"url","uid","sessionFile","expiresAt","basePath","renewable"} as JSON' },
+  'base-path': {
+    type: 'string',
+    describe: 'Folder that later `secret` commands resolve paths under (kept in the session)',
+  },
+  json: {
+    type: 'boolean',
+    default: false,
+    describe: 'Print {"url","uid","sessionFile","expiresAt","basePath","renewable"} as JSON',
+  },
 } as const;
 
 const logoutOptions = {
@@ -60,22 +67,30 @@ export interface LoginOutcome {
 export const registerLoginCommands: RegisterCommands = (parser: Argv, io: CliIo): Argv => {
   const login = (command: Argv): Argv => command.options(loginOptions);
   const runLogin = async (argv: Readonly<Record<string, unknown>>): Promise<void> => {
-    const outcome = await logIn({
-      url: text(argv['url']),
-      caFile: text(argv['ca-file']),
-      credentialFile: text(argv['credential-file']),
-      username: text(argv['username']),
-      passwordFile: text(argv['password-file']),
-      stateDir: text(argv['state-dir']),
-      basePath: text(argv['base-path']),
-    }, io);
+    const outcome = await logIn(
+      {
+        url: text(argv['url']),
+        caFile: text(argv['ca-file']),
+        credentialFile: text(argv['credential-file']),
+        username: text(argv['username']),
+        passwordFile: text(argv['password-file']),
+        stateDir: text(argv['state-dir']),
+        basePath: text(argv['base-path']),
+      },
+      io,
+    );
     if (argv['json'] === true) {
       writeLine(io.stdout, JSON.stringify(outcome));
       return;
     }
     const expiry = outcome.expiresAt === undefined ? '' : `; the token expires at ${outcome.expiresAt}`;
-    const renewal = outcome.renewable ? ' (renewed automatically with the kept service-account credential)' : ' (then run `secrets-agent login` again)';
-    writeLine(io.stdout, `Logged in to ${outcome.url} as ${outcome.uid}; session saved in ${outcome.sessionFile}${expiry}${renewal}`);
+    const renewal = outcome.renewable
+      ? ' (renewed automatically with the kept service-account credential)'
+      : ' (then run `secrets-agent login` again)';
+    writeLine(
+      io.stdout,
+      `Logged in to ${outcome.url} as ${outcome.uid}; session saved in ${outcome.sessionFile}${expiry}${renewal}`,
+    );
   };
   const runLogout = async (argv: Readonly<Record<string, unknown>>): Promise<void> => {
     const stateDir = resolveStateDir(text(argv['state-dir']), io);
@@ -87,23 +102,42 @@ export const registerLoginCommands: RegisterCommands = (parser: Argv, io: CliIo)
   return parser
     .command('login', 'Log in to a store once and keep the session for later commands', login, runLogin)
     .command('logout', 'Remove the saved session', (command: Argv) => command.options(logoutOptions), runLogout)
-    .command('auth', 'Log in or out (the DC/OS CLI\'s names for `login` / `logout`)', (auth: Argv) =>
+    .command('auth', "Log in or out (the DC/OS CLI's names for `login` / `logout`)", (auth: Argv) =>
       auth
         .command('login', 'Same as `secrets-agent login`', login, runLogin)
-        .command('logout', 'Same as `secrets-agent logout`', (command: Argv) => command.options(logoutOptions), runLogout)
-        .demandCommand(1, 'Name an auth command: login or logout.'));
+        .command(
+          'logout',
+          'Same as `secrets-agent logout`',
+          (command: Argv) => command.options(logoutOptions),
+          runLogout,
+        )
+        .demandCommand(1, 'Name an auth command: login or logout.'),
+    );
 };
 
 // Logs in with the credential the flags (or DCOS_* variables) name and saves the session.
 export async function logIn(args: LoginArgs, io: CliIo): Promise<LoginOutcome> {
-  const password = args.passwordFile === undefined ? undefined : await readPasswordFile(resolve(io.cwd, args.passwordFile));
-  const method = resolveAuthMethod({ credentialFile: args.credentialFile, username: args.username, password, env: io.env });
+  const password =
+    args.passwordFile === undefined ? undefined : await readPasswordFile(resolve(io.cwd, args.passwordFile));
+  const method = resolveAuthMethod({
+    credentialFile: args.credentialFile,
+    username: args.username,
+    password,
+    env: io.env,
+  });
   if (method === undefined) {
-    throw new SecretsAgentError('ERR_USAGE', 'login needs a credential: --username with --password-file (or DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD), or --credential-file (or DCOS_SERVICE_ACCOUNT_CREDENTIAL)');
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      'login needs a credential: --username with --password-file (or DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD), or --credential-file (or DCOS_SERVICE_ACCOUNT_CREDENTIAL)',
+    );
   }
   const uid = uidOf(method);
-  const url = args.url ?? nonEmpty(io.env[urlEnvVar]) ?? (method.kind === 'service-account' ? storeUrlFromCredential(method.credential) : undefined);
-  if (url === undefined) throw new SecretsAgentError('ERR_USAGE', `no store to log in to: pass --url (or set ${urlEnvVar})`);
+  const url =
+    args.url ??
+    nonEmpty(io.env[urlEnvVar]) ??
+    (method.kind === 'service-account' ? storeUrlFromCredential(method.credential) : undefined);
+  if (url === undefined)
+    throw new SecretsAgentError('ERR_USAGE', `no store to log in to: pass --url (or set ${urlEnvVar})`);
   const basePath = args.basePath === undefined || args.basePath === '/' ? undefined : parseBasePath(args.basePath);
   const caFileArg = args.caFile ?? nonEmpty(io.env[caFileEnvVar]);
   // Kept in the session and used from other directories later: make it absolute now.
@@ -151,7 +185,10 @@ function resolveStateDir(flag: string | undefined, io: CliIo): string {
 function uidOf(method: AuthMethod): string {
   if (method.kind === 'service-account') return method.credential.uid;
   if (method.kind === 'password') return method.uid;
-  throw new SecretsAgentError('ERR_USAGE', 'login takes a username and password or a service-account credential, not a token');
+  throw new SecretsAgentError(
+    'ERR_USAGE',
+    'login takes a username and password or a service-account credential, not a token',
+  );
 }
 
 function text(value: unknown): string | undefined {

@@ -16,19 +16,49 @@ import type { RegisterCommands } from './index.js';
 const planOptions = {
   app: { type: 'string', demandOption: true, describe: 'Marathon app or pod definition (JSON file)' },
   container: { type: 'string', describe: 'Pod container to run (required for pods with more than one)' },
-  optional: { type: 'string', array: true, describe: 'Secret name (a key of `secrets`) that may be absent; repeatable' },
+  optional: {
+    type: 'string',
+    array: true,
+    describe: 'Secret name (a key of `secrets`) that may be absent; repeatable',
+  },
   spaces: { type: 'boolean', default: true, describe: "Refuse secrets outside the app's space (--no-spaces to allow)" },
-  'pgp-key-file': { type: 'string', describe: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it" },
+  'pgp-key-file': {
+    type: 'string',
+    describe: "Node's OpenPGP private key: values that are OpenPGP messages are decrypted with it",
+  },
   'pgp-passphrase-file': { type: 'string', describe: 'File holding the passphrase of --pgp-key-file' },
-  timeout: { type: 'string', default: '30s', describe: 'Deadline for fetching every secret, retries included (e.g. 500ms, 30s, 2m)' },
-  user: { type: 'string', describe: 'Run the workload as NAME, UID, NAME:GROUP or UID:GID (owner of its secret files; needs root)' },
-  'log-level': { type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'], describe: 'Agent log level on stderr (default: SECRETS_AGENT_LOG_LEVEL, else warn)' },
+  timeout: {
+    type: 'string',
+    default: '30s',
+    describe: 'Deadline for fetching every secret, retries included (e.g. 500ms, 30s, 2m)',
+  },
+  user: {
+    type: 'string',
+    describe: 'Run the workload as NAME, UID, NAME:GROUP or UID:GID (owner of its secret files; needs root)',
+  },
+  'log-level': {
+    type: 'string',
+    choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
+    describe: 'Agent log level on stderr (default: SECRETS_AGENT_LOG_LEVEL, else warn)',
+  },
 } as const;
 
 const deliveryOptions = {
-  sandbox: { type: 'string', describe: "The workload's working directory; file secrets appear at <sandbox>/<containerPath> (default: current directory)" },
-  'allow-disk': { type: 'boolean', default: false, describe: 'Accept secret files on disk-backed storage when no tmpfs is available' },
-  'secret-root': { type: 'string', describe: 'Parent of the per-run secret directory (default /run/secrets-agent as root, else $XDG_RUNTIME_DIR or /dev/shm)' },
+  sandbox: {
+    type: 'string',
+    describe:
+      "The workload's working directory; file secrets appear at <sandbox>/<containerPath> (default: current directory)",
+  },
+  'allow-disk': {
+    type: 'boolean',
+    default: false,
+    describe: 'Accept secret files on disk-backed storage when no tmpfs is available',
+  },
+  'secret-root': {
+    type: 'string',
+    describe:
+      'Parent of the per-run secret directory (default /run/secrets-agent as root, else $XDG_RUNTIME_DIR or /dev/shm)',
+  },
   'kill-timeout': { type: 'string', default: '10s', describe: 'Grace period between the stop signal and SIGKILL' },
   'dry-run': { type: 'boolean', default: false, describe: 'Print the plan and check access; start nothing' },
   json: { type: 'boolean', default: false, describe: 'With --dry-run: print the plan report as JSON' },
@@ -50,11 +80,15 @@ export const registerRunCommands: RegisterCommands = (parser: Argv, io: CliIo, r
     .command(
       'run [workload..]',
       'Fetch the secrets of an app definition and run a command with them: -- CMD ARGS...',
-      (command: Argv) => command
-        .options(runOptions)
-        .positional('workload', { type: 'string', array: true, describe: 'The command and its arguments (after --)' })
-        .example('$0 run --app app.json --credential-file sa.json -- ./server --port 8080', 'env and file secrets for ./server')
-        .example('$0 run --app app.json --data-dir /var/lib/store --dry-run', 'show what would be delivered'),
+      (command: Argv) =>
+        command
+          .options(runOptions)
+          .positional('workload', { type: 'string', array: true, describe: 'The command and its arguments (after --)' })
+          .example(
+            '$0 run --app app.json --credential-file sa.json -- ./server --port 8080',
+            'env and file secrets for ./server',
+          )
+          .example('$0 run --app app.json --data-dir /var/lib/store --dry-run', 'show what would be delivered'),
       async (argv) => {
         result.exitCode = await runCommand(argv as unknown as Record<string, unknown>, io);
       },
@@ -62,12 +96,13 @@ export const registerRunCommands: RegisterCommands = (parser: Argv, io: CliIo, r
     .command(
       'explain',
       'Print which env vars and files an app definition gets from which secret paths (sizes, never values); checks access when a store is given',
-      (command: Argv) => command.options({
-        ...planOptions,
-        ...connectionOptions,
-        offline: { type: 'boolean', default: false, describe: 'Only validate and print the plan; ask no store' },
-        json: { type: 'boolean', default: false, describe: 'Print the report as JSON' },
-      }),
+      (command: Argv) =>
+        command.options({
+          ...planOptions,
+          ...connectionOptions,
+          offline: { type: 'boolean', default: false, describe: 'Only validate and print the plan; ask no store' },
+          json: { type: 'boolean', default: false, describe: 'Print the report as JSON' },
+        }),
       async (argv) => {
         result.exitCode = await explainCommand(argv as unknown as Record<string, unknown>, io, false);
       },
@@ -78,7 +113,10 @@ export async function runCommand(argv: Record<string, unknown>, io: CliIo): Prom
   const workload = workloadArgs(argv);
   const [command, ...args] = workload;
   if (command === undefined || command === '') {
-    throw new SecretsAgentError('ERR_USAGE', 'Expected the workload command after `--` (secrets-agent run --app app.json -- CMD ARGS...), or --dry-run');
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      'Expected the workload command after `--` (secrets-agent run --app app.json -- CMD ARGS...), or --dry-run',
+    );
   }
   const log = createRunLogger(argv, io);
   const { runAgent } = await import('../../agent/run-agent.js');
@@ -112,9 +150,16 @@ async function explainCommand(argv: Record<string, unknown>, io: CliIo, dryRun: 
   return 0;
 }
 
-async function commonAgentOptions(argv: Record<string, unknown>, log: Logger): Promise<AgentPlanOptions & { timeoutMs: number; log: Logger }> {
+async function commonAgentOptions(
+  argv: Record<string, unknown>,
+  log: Logger,
+): Promise<AgentPlanOptions & { timeoutMs: number; log: Logger }> {
   const passphraseFile = textFlag(argv, 'pgp-passphrase-file');
-  const optionalNames = (argv['optional'] as unknown[] | undefined)?.map(String).flatMap((name) => name.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+  const optionalNames = (argv['optional'] as unknown[] | undefined)
+    ?.map(String)
+    .flatMap((name) => name.split(','))
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   return {
     appFile: String(argv['app']),
     ...optional('containerName', textFlag(argv, 'container')),
@@ -136,7 +181,12 @@ const fetchesInFlight = storeConnections * pipelinedReads;
 async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger): Promise<OpenedSecretSource> {
   // No single request may outlive the run's own deadline.
   const timeoutMs = parseDurationFlag(argv['timeout'], 'timeout', 1);
-  const connection = await openConnection(connectionArgsFrom(argv), io, { log, connections: storeConnections, pipelining: pipelinedReads, timeoutMs });
+  const connection = await openConnection(connectionArgsFrom(argv), io, {
+    log,
+    connections: storeConnections,
+    pipelining: pipelinedReads,
+    timeoutMs,
+  });
   if (connection.kind === 'local') return { source: connection.api, close: () => connection.close() };
   return {
     source: connection.api,
@@ -157,23 +207,31 @@ const runLogLevels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal'
 function createRunLogger(argv: Record<string, unknown>, io: CliIo): Logger {
   const wanted = textFlag(argv, 'log-level') ?? io.env['SECRETS_AGENT_LOG_LEVEL'];
   const level: FdLoggerLevel = wanted !== undefined && runLogLevels.has(wanted) ? (wanted as FdLoggerLevel) : 'warn';
-  return createFdLogger({ level, name: 'secrets-agent', ...(io.stderrFd === 2 ? { fd: 2 } : { write: (line: string) => io.stderr.write(line) }) });
+  return createFdLogger({
+    level,
+    name: 'secrets-agent',
+    ...(io.stderrFd === 2 ? { fd: 2 } : { write: (line: string) => io.stderr.write(line) }),
+  });
 }
 
 // `500ms`, `30s`, `2m`, `1h`; a bare number is seconds.
 export function parseDurationFlag(value: unknown, flag: string, minimumMs: number): number {
   const ms = typeof value === 'string' ? parseDurationMs(value) : undefined;
   if (ms === undefined || ms < minimumMs) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`--${flag}\` to be a duration such as 500ms, 30s or 2m${minimumMs > 0 ? ' (more than 0)' : ''}, got \`${String(value).slice(0, 40)}\``, {
-      details: { option: flag },
-    });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`--${flag}\` to be a duration such as 500ms, 30s or 2m${minimumMs > 0 ? ' (more than 0)' : ''}, got \`${String(value).slice(0, 40)}\``,
+      {
+        details: { option: flag },
+      },
+    );
   }
   return ms;
 }
 
 // The command after `--` (yargs leaves it in `_` after the command name, unparsed), or given positionally.
 function workloadArgs(argv: Record<string, unknown>): string[] {
-  const positional = (argv['_'] as unknown[] | undefined ?? []).map(String);
+  const positional = ((argv['_'] as unknown[] | undefined) ?? []).map(String);
   if (positional[0] === 'run') positional.shift();
   return [...((argv['workload'] as unknown[] | undefined) ?? []).map(String), ...positional];
 }

@@ -32,10 +32,18 @@ const commonOptions = {
 } as const;
 
 const valueOptions = {
-  value: { type: 'string', nargs: 1, describe: 'The text value (note: visible to other users in `ps`; prefer --value-file -)' },
-  'value-file': { type: 'string', nargs: 1, describe: 'Read the text value from this file, or stdin for `-`; one trailing newline is dropped' },
-  'text-file': { type: 'string', nargs: 1, describe: 'Store this file\'s UTF-8 text exactly (`-`: stdin)' },
-  file: { type: 'string', nargs: 1, describe: 'Store this file\'s raw bytes as a binary secret (`-`: stdin)' },
+  value: {
+    type: 'string',
+    nargs: 1,
+    describe: 'The text value (note: visible to other users in `ps`; prefer --value-file -)',
+  },
+  'value-file': {
+    type: 'string',
+    nargs: 1,
+    describe: 'Read the text value from this file, or stdin for `-`; one trailing newline is dropped',
+  },
+  'text-file': { type: 'string', nargs: 1, describe: "Store this file's UTF-8 text exactly (`-`: stdin)" },
+  file: { type: 'string', nargs: 1, describe: "Store this file's raw bytes as a binary secret (`-`: stdin)" },
   description: { type: 'string', describe: 'Description (text secrets)' },
   label: { type: 'string', array: true, nargs: 1, describe: 'A label (text secrets); repeat for more' },
 } as const;
@@ -49,22 +57,33 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
       .command(
         'create <path>',
         'Create a secret; fails with ERR_SECRET_EXISTS when the path is taken',
-        (command: Argv) => command.positional('path', { type: 'string', demandOption: true }).options({ ...commonOptions, ...valueOptions }),
+        (command: Argv) =>
+          command
+            .positional('path', { type: 'string', demandOption: true })
+            .options({ ...commonOptions, ...valueOptions }),
         async (argv) => writeSecret('create', argv, io),
       )
       .command(
         'update <path>',
         'Replace the value of an existing secret; ERR_SECRET_NOT_FOUND when there is none',
-        (command: Argv) => command.positional('path', { type: 'string', demandOption: true }).options({ ...commonOptions, ...valueOptions }),
+        (command: Argv) =>
+          command
+            .positional('path', { type: 'string', demandOption: true })
+            .options({ ...commonOptions, ...valueOptions }),
         async (argv) => writeSecret('update', argv, io),
       )
       .command(
         'get <path>',
-        'Print a secret\'s value (or write it to --output, mode 0600)',
-        (command: Argv) => command.positional('path', { type: 'string', demandOption: true }).options({
-          ...commonOptions,
-          output: { type: 'string', nargs: 1, describe: 'Write the value to this file (0600, atomic) instead of stdout' },
-        }),
+        "Print a secret's value (or write it to --output, mode 0600)",
+        (command: Argv) =>
+          command.positional('path', { type: 'string', demandOption: true }).options({
+            ...commonOptions,
+            output: {
+              type: 'string',
+              nargs: 1,
+              describe: 'Write the value to this file (0600, atomic) instead of stdout',
+            },
+          }),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const record = await api.getSecret(confinePath(basePath, argv.path));
@@ -75,7 +94,14 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
       .command(
         'list [path]',
         'List the secrets below a folder (recursive, sorted), one per line',
-        (command: Argv) => command.positional('path', { type: 'string', default: '', describe: 'Folder (default: the root, or the base path)' }).options(commonOptions),
+        (command: Argv) =>
+          command
+            .positional('path', {
+              type: 'string',
+              default: '',
+              describe: 'Folder (default: the root, or the base path)',
+            })
+            .options(commonOptions),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const keys = await api.listSecrets(confinePath(basePath, argv.path, { listing: true }));
@@ -99,10 +125,18 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
       .command(
         'export [path]',
         'Back up the secrets below a folder (or one secret) to a JSON file, mode 0600 (dcos-migrate format)',
-        (command: Argv) => command.positional('path', { type: 'string', default: '', describe: 'Folder or secret (default: everything)' }).options({
-          ...commonOptions,
-          output: { type: 'string', nargs: 1, demandOption: true, describe: 'The backup file (0600, written atomically); `-` for stdout' },
-        }),
+        (command: Argv) =>
+          command
+            .positional('path', { type: 'string', default: '', describe: 'Folder or secret (default: everything)' })
+            .options({
+              ...commonOptions,
+              output: {
+                type: 'string',
+                nargs: 1,
+                demandOption: true,
+                describe: 'The backup file (0600, written atomically); `-` for stdout',
+              },
+            }),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const document = await exportSecrets(api, basePath, argv.path);
@@ -122,10 +156,11 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
       .command(
         'import <file>',
         'Restore secrets from a backup file (`-`: stdin); refuses existing paths unless --overwrite',
-        (command: Argv) => command.positional('file', { type: 'string', demandOption: true }).options({
-          ...commonOptions,
-          overwrite: { type: 'boolean', default: false, describe: 'Replace secrets that already exist' },
-        }),
+        (command: Argv) =>
+          command.positional('file', { type: 'string', demandOption: true }).options({
+            ...commonOptions,
+            overwrite: { type: 'boolean', default: false, describe: 'Replace secrets that already exist' },
+          }),
         async (argv) => {
           // yargs hands a lone `-` positional over as ''.
           const file = argv.file === '' ? '-' : argv.file;
@@ -139,31 +174,51 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
             });
             const result = await importSecrets(api, basePath, document, { overwrite: argv.overwrite });
             if (argv.json) writeLine(io.stdout, JSON.stringify(result));
-            else writeLine(io.stdout, `Imported ${result.created.length + result.updated.length} secrets (${result.created.length} created, ${result.updated.length} updated)`);
+            else
+              writeLine(
+                io.stdout,
+                `Imported ${result.created.length + result.updated.length} secrets (${result.created.length} created, ${result.updated.length} updated)`,
+              );
           });
         },
       )
-      .demandCommand(1, 'Name a secret command; see `secrets-agent secret --help`.'));
+      .demandCommand(1, 'Name a secret command; see `secrets-agent secret --help`.'),
+  );
 
-async function writeSecret(action: 'create' | 'update', argv: ParsedArgs & { path: string; json: boolean }, io: CliIo): Promise<void> {
-  const input = await readSecretInput({
-    value: stringArg(argv['value']),
-    valueFile: stringArg(argv['value-file']),
-    textFile: stringArg(argv['text-file']),
-    file: stringArg(argv['file']),
-    description: stringArg(argv['description']),
-    labels: Array.isArray(argv['label']) ? argv['label'].map(String) : undefined,
-  }, io);
+async function writeSecret(
+  action: 'create' | 'update',
+  argv: ParsedArgs & { path: string; json: boolean },
+  io: CliIo,
+): Promise<void> {
+  const input = await readSecretInput(
+    {
+      value: stringArg(argv['value']),
+      valueFile: stringArg(argv['value-file']),
+      textFile: stringArg(argv['text-file']),
+      file: stringArg(argv['file']),
+      description: stringArg(argv['description']),
+      labels: Array.isArray(argv['label']) ? argv['label'].map(String) : undefined,
+    },
+    io,
+  );
   await withApi(argv, io, async (api, basePath) => {
     const path = confinePath(basePath, argv.path);
     if (action === 'create') await api.createSecret(path, input);
     else await api.updateSecret(path, input);
-    if (argv.json) writeLine(io.stdout, JSON.stringify({ path, type: input.type, action: action === 'create' ? 'created' : 'updated' }));
+    if (argv.json)
+      writeLine(
+        io.stdout,
+        JSON.stringify({ path, type: input.type, action: action === 'create' ? 'created' : 'updated' }),
+      );
   });
 }
 
 // `get`: raw value to stdout (a newline added only for a terminal), JSON with --json, or a file.
-async function printSecret(record: SecretRecord, options: { output: string | undefined; json: boolean }, io: CliIo): Promise<void> {
+async function printSecret(
+  record: SecretRecord,
+  options: { output: string | undefined; json: boolean },
+  io: CliIo,
+): Promise<void> {
   const metadata = {
     path: record.path,
     type: record.type,
@@ -175,25 +230,35 @@ async function printSecret(record: SecretRecord, options: { output: string | und
   };
   if (options.output !== undefined) {
     const written = await writeOutputFile(options.output, record.bytes, io);
-    if (options.json) writeLine(io.stdout, JSON.stringify({ ...metadata, output: written, sizeBytes: record.bytes.byteLength }));
+    if (options.json)
+      writeLine(io.stdout, JSON.stringify({ ...metadata, output: written, sizeBytes: record.bytes.byteLength }));
     return;
   }
   const bytes = Buffer.from(record.bytes.buffer, record.bytes.byteOffset, record.bytes.byteLength);
   if (options.json) {
-    const value = record.type === 'text' ? { value: bytes.toString('utf8') } : { value_base64: bytes.toString('base64') };
+    const value =
+      record.type === 'text' ? { value: bytes.toString('utf8') } : { value_base64: bytes.toString('base64') };
     writeLine(io.stdout, JSON.stringify({ ...metadata, ...value }));
     return;
   }
   const terminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
   if (record.type === 'binary' && terminal) {
-    throw new SecretsAgentError('ERR_USAGE', `Secret \`${record.path}\` is binary: write it with --output FILE, or pipe stdout`, { details: { path: record.path } });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Secret \`${record.path}\` is binary: write it with --output FILE, or pipe stdout`,
+      { details: { path: record.path } },
+    );
   }
   io.stdout.write(bytes);
   if (terminal && bytes.at(-1) !== 0x0a) io.stdout.write('\n');
 }
 
 // Opens the connection the flags describe, runs `action` with its API and base path, closes it.
-async function withApi(argv: ParsedArgs, io: CliIo, action: (api: SecretsApi, basePath: string) => Promise<void>): Promise<void> {
+async function withApi(
+  argv: ParsedArgs,
+  io: CliIo,
+  action: (api: SecretsApi, basePath: string) => Promise<void>,
+): Promise<void> {
   const connection = await openConnection(connectionArgsFrom(argv), io, { log: createCliLogger(io) });
   try {
     await action(connection.api, connection.basePath);
@@ -204,15 +269,27 @@ async function withApi(argv: ParsedArgs, io: CliIo, action: (api: SecretsApi, ba
 
 async function readBackupFile(file: string, io: CliIo): Promise<Uint8Array> {
   if (file === '-') {
-    return new Uint8Array(await readCappedStream(io.stdin, maxBackupFileBytes, () => new SecretsAgentError('ERR_INPUT_INVALID', `the backup on stdin is larger than ${maxBackupFileBytes} bytes`)));
+    return new Uint8Array(
+      await readCappedStream(
+        io.stdin,
+        maxBackupFileBytes,
+        () =>
+          new SecretsAgentError('ERR_INPUT_INVALID', `the backup on stdin is larger than ${maxBackupFileBytes} bytes`),
+      ),
+    );
   }
   try {
     const bytes = await readFile(resolve(io.cwd, file));
-    if (bytes.length > maxBackupFileBytes) throw new SecretsAgentError('ERR_INPUT_INVALID', `${file} is larger than ${maxBackupFileBytes} bytes`);
+    if (bytes.length > maxBackupFileBytes)
+      throw new SecretsAgentError('ERR_INPUT_INVALID', `${file} is larger than ${maxBackupFileBytes} bytes`);
     return new Uint8Array(bytes);
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
 }
 

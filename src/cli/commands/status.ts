@@ -24,21 +24,29 @@ export const registerStatusCommands: RegisterCommands = (parser: Argv, io: CliIo
   parser.command(
     'status',
     'Show the tasks of the running daemon, their states, restarts, rotations, and the token expiry',
-    (command: Argv) => command.options({
-      'status-socket': {
-        type: 'string',
-        describe: `The daemon status socket (default: $${statusSocketEnvVar}, else ${defaultStatusSocket({ env: io.env })})`,
-      },
-      json: { type: 'boolean', describe: 'Print the daemon status as JSON (names, paths, times, sha256 hashes; never values)' },
-      metrics: { type: 'boolean', describe: 'Print the daemon\'s Prometheus metrics instead' },
-      'timeout-ms': { type: 'number', default: 5000, describe: 'How long to wait for the daemon to answer' },
-    }),
+    (command: Argv) =>
+      command.options({
+        'status-socket': {
+          type: 'string',
+          describe: `The daemon status socket (default: $${statusSocketEnvVar}, else ${defaultStatusSocket({ env: io.env })})`,
+        },
+        json: {
+          type: 'boolean',
+          describe: 'Print the daemon status as JSON (names, paths, times, sha256 hashes; never values)',
+        },
+        metrics: { type: 'boolean', describe: "Print the daemon's Prometheus metrics instead" },
+        'timeout-ms': { type: 'number', default: 5000, describe: 'How long to wait for the daemon to answer' },
+      }),
     async (argv) => {
       // Checked here rather than with yargs .conflicts(), for a message that names both flags.
-      if (argv.json === true && argv.metrics === true) throw new SecretsAgentError('ERR_USAGE', '--json and --metrics are mutually exclusive');
+      if (argv.json === true && argv.metrics === true)
+        throw new SecretsAgentError('ERR_USAGE', '--json and --metrics are mutually exclusive');
       const timeoutMs = argv['timeout-ms'];
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-        throw new SecretsAgentError('ERR_USAGE', `Expected \`--timeout-ms\` to be a positive integer, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`);
+        throw new SecretsAgentError(
+          'ERR_USAGE',
+          `Expected \`--timeout-ms\` to be a positive integer, got \`${String(timeoutMs)}\` (${typeof timeoutMs})`,
+        );
       }
       const options = { socketPath: resolveStatusSocket(argv['status-socket'], io.env), timeoutMs };
       if (argv.metrics === true) {

@@ -22,15 +22,34 @@ import { readOperatorKey, runInit, runSeal, runSealStatus, runUnseal } from './s
 
 export const defaultListen = '127.0.0.1:1337';
 const storageOptions = {
-  'data-dir': { type: 'string', demandOption: true, describe: 'The store data directory (file storage lives in DIR/storage)' },
-  storage: { type: 'string', describe: 'Storage location: `file:` (default, under --data-dir), `file:///abs/dir`, or a ZooKeeper ensemble `zk://host1:2181,host2:2181,host3:2181/chroot`' },
-  'instance-id': { type: 'string', default: 'default', describe: 'Names this instance\'s seal state when several share one storage' },
-  'zk-auth': { type: 'string', describe: 'ZooKeeper digest auth `user:password` for `zk://` storage (or set ZK_AUTH: argv is visible to other local users)' },
+  'data-dir': {
+    type: 'string',
+    demandOption: true,
+    describe: 'The store data directory (file storage lives in DIR/storage)',
+  },
+  storage: {
+    type: 'string',
+    describe:
+      'Storage location: `file:` (default, under --data-dir), `file:///abs/dir`, or a ZooKeeper ensemble `zk://host1:2181,host2:2181,host3:2181/chroot`',
+  },
+  'instance-id': {
+    type: 'string',
+    default: 'default',
+    describe: "Names this instance's seal state when several share one storage",
+  },
+  'zk-auth': {
+    type: 'string',
+    describe:
+      'ZooKeeper digest auth `user:password` for `zk://` storage (or set ZK_AUTH: argv is visible to other local users)',
+  },
 } as const;
 
 const adminOptions = {
   ...connectionOptions,
-  'data-dir': { type: 'string', describe: 'A local store data directory, opened in-process (no server may be running on it); or give --url' },
+  'data-dir': {
+    type: 'string',
+    describe: 'A local store data directory, opened in-process (no server may be running on it); or give --url',
+  },
   storage: storageOptions.storage,
   'instance-id': storageOptions['instance-id'],
   'zk-auth': storageOptions['zk-auth'],
@@ -38,12 +57,31 @@ const adminOptions = {
 } as const;
 
 const bootstrapOptions = {
-  superuser: { type: 'string', describe: 'Create this user as the first superuser (dcos:superuser full) if it does not exist' },
-  'password-file': { type: 'string', describe: 'The --superuser password: a file, or `-` for stdin (default: prompt on a terminal; never argv)' },
-  'service-account': { type: 'string', describe: 'Create this service account with a fresh RSA keypair (needs --credential-out)' },
-  'credential-out': { type: 'string', describe: 'Write the --service-account credential JSON here (mode 0600; must not exist)' },
-  grant: { type: 'string', array: true, describe: 'RID:ACTION to grant the --service-account, e.g. dcos:secrets:default:/app/*:read (repeatable)' },
-  'public-url': { type: 'string', describe: 'The URL clients reach the store at, for the credential\'s login_endpoint (serve default: the listen URL)' },
+  superuser: {
+    type: 'string',
+    describe: 'Create this user as the first superuser (dcos:superuser full) if it does not exist',
+  },
+  'password-file': {
+    type: 'string',
+    describe: 'The --superuser password: a file, or `-` for stdin (default: prompt on a terminal; never argv)',
+  },
+  'service-account': {
+    type: 'string',
+    describe: 'Create this service account with a fresh RSA keypair (needs --credential-out)',
+  },
+  'credential-out': {
+    type: 'string',
+    describe: 'Write the --service-account credential JSON here (mode 0600; must not exist)',
+  },
+  grant: {
+    type: 'string',
+    array: true,
+    describe: 'RID:ACTION to grant the --service-account, e.g. dcos:secrets:default:/app/*:read (repeatable)',
+  },
+  'public-url': {
+    type: 'string',
+    describe: "The URL clients reach the store at, for the credential's login_endpoint (serve default: the listen URL)",
+  },
 } as const;
 
 // Registers the `store` command group.
@@ -53,59 +91,105 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
       .command(
         'serve',
         'Serve the Secrets API and the IAM (initializes the store on first start); runs until SIGTERM/SIGINT',
-        (command: Argv) => command.options({
-          ...storageOptions,
-          listen: { type: 'string', default: defaultListen, describe: 'HOST:PORT to listen on (port 0 picks a free one)' },
-          'tls-cert': { type: 'string', describe: 'PEM certificate file (with --tls-key: serve HTTPS)' },
-          'tls-key': { type: 'string', describe: 'PEM private key file for --tls-cert' },
-          'token-file': { type: 'string', describe: 'Optional break-glass bootstrap token file: whoever presents the token is superuser, besides the IAM' },
-          'token-lifetime': { type: 'number', default: defaultTokenLifetimeSeconds, describe: 'Lifetime of issued auth tokens, in seconds (default 5 days)' },
-          'pgp-public-key': { type: 'string', describe: 'Operator OpenPGP public key (armor, binary, or base64 of `gpg --export`) for the first init' },
-          'auto-init': { type: 'boolean', default: true, describe: 'Initialize on first start (--no-auto-init: wait for PUT /init)' },
-          ...bootstrapOptions,
-        }).strict(false).strictOptions(),
+        (command: Argv) =>
+          command
+            .options({
+              ...storageOptions,
+              listen: {
+                type: 'string',
+                default: defaultListen,
+                describe: 'HOST:PORT to listen on (port 0 picks a free one)',
+              },
+              'tls-cert': { type: 'string', describe: 'PEM certificate file (with --tls-key: serve HTTPS)' },
+              'tls-key': { type: 'string', describe: 'PEM private key file for --tls-cert' },
+              'token-file': {
+                type: 'string',
+                describe:
+                  'Optional break-glass bootstrap token file: whoever presents the token is superuser, besides the IAM',
+              },
+              'token-lifetime': {
+                type: 'number',
+                default: defaultTokenLifetimeSeconds,
+                describe: 'Lifetime of issued auth tokens, in seconds (default 5 days)',
+              },
+              'pgp-public-key': {
+                type: 'string',
+                describe: 'Operator OpenPGP public key (armor, binary, or base64 of `gpg --export`) for the first init',
+              },
+              'auto-init': {
+                type: 'boolean',
+                default: true,
+                describe: 'Initialize on first start (--no-auto-init: wait for PUT /init)',
+              },
+              ...bootstrapOptions,
+            })
+            .strict(false)
+            .strictOptions(),
         async (argv) => {
-          result.exitCode = await serveStore({
-            dataDir: argv['data-dir'],
-            storage: argv.storage,
-            instanceId: argv['instance-id'],
-            zookeeperAuth: argv['zk-auth'] ?? io.env['ZK_AUTH'],
-            listen: argv.listen,
-            tlsCert: argv['tls-cert'],
-            tlsKey: argv['tls-key'],
-            tokenFile: argv['token-file'],
-            tokenLifetimeSeconds: argv['token-lifetime'],
-            pgpPublicKey: argv['pgp-public-key'],
-            autoInit: argv['auto-init'],
-            superuser: argv.superuser,
-            passwordFile: passwordFileFlag(argv, 2),
-            serviceAccount: argv['service-account'],
-            credentialOut: argv['credential-out'],
-            grants: argv.grant,
-            publicUrl: argv['public-url'],
-          }, io);
+          result.exitCode = await serveStore(
+            {
+              dataDir: argv['data-dir'],
+              storage: argv.storage,
+              instanceId: argv['instance-id'],
+              zookeeperAuth: argv['zk-auth'] ?? io.env['ZK_AUTH'],
+              listen: argv.listen,
+              tlsCert: argv['tls-cert'],
+              tlsKey: argv['tls-key'],
+              tokenFile: argv['token-file'],
+              tokenLifetimeSeconds: argv['token-lifetime'],
+              pgpPublicKey: argv['pgp-public-key'],
+              autoInit: argv['auto-init'],
+              superuser: argv.superuser,
+              passwordFile: passwordFileFlag(argv, 2),
+              serviceAccount: argv['service-account'],
+              credentialOut: argv['credential-out'],
+              grants: argv.grant,
+              publicUrl: argv['public-url'],
+            },
+            io,
+          );
         },
       )
       .command(
         'init',
         'Initialize the store (local --data-dir, or a server with --url) and print the PGP-encrypted unseal key',
-        (command: Argv) => command.options({
-          ...adminOptions,
-          'pgp-public-key': { type: 'string', describe: 'Operator OpenPGP public key; without it a bootstrap keypair is generated and kept in storage' },
-          json: { type: 'boolean', default: false, describe: 'Print {"initialized","keys","pgp_fingerprints"} as JSON' },
-          ...bootstrapOptions,
-          'password-file': { type: 'string', describe: 'With --data-dir: the --superuser password (a file, or `-` for stdin). With --url: the --username password' },
-        }).strict(false).strictOptions(),
+        (command: Argv) =>
+          command
+            .options({
+              ...adminOptions,
+              'pgp-public-key': {
+                type: 'string',
+                describe:
+                  'Operator OpenPGP public key; without it a bootstrap keypair is generated and kept in storage',
+              },
+              json: {
+                type: 'boolean',
+                default: false,
+                describe: 'Print {"initialized","keys","pgp_fingerprints"} as JSON',
+              },
+              ...bootstrapOptions,
+              'password-file': {
+                type: 'string',
+                describe:
+                  'With --data-dir: the --superuser password (a file, or `-` for stdin). With --url: the --username password',
+              },
+            })
+            .strict(false)
+            .strictOptions(),
         async (argv) => {
-          await runInit(argv, {
-            pgpPublicKey: argv['pgp-public-key'],
-            publicUrl: argv['public-url'],
-            superuser: argv.superuser,
-            passwordFile: passwordFileFlag(argv, 2),
-            serviceAccount: argv['service-account'],
-            credentialOut: argv['credential-out'],
-            grants: argv.grant,
-          }, io);
+          await runInit(
+            argv,
+            {
+              pgpPublicKey: argv['pgp-public-key'],
+              publicUrl: argv['public-url'],
+              superuser: argv.superuser,
+              passwordFile: passwordFileFlag(argv, 2),
+              serviceAccount: argv['service-account'],
+              credentialOut: argv['credential-out'],
+              grants: argv.grant,
+            },
+            io,
+          );
         },
       )
       .command(
@@ -119,11 +203,16 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
       .command(
         'unseal',
         'Unseal the store with the hex unseal key (and clear its seal intent)',
-        (command: Argv) => command.options({
-          ...adminOptions,
-          'key-file': { type: 'string', describe: 'File holding the hex unseal key (default: read it from stdin)' },
-          auto: { type: 'boolean', default: false, describe: 'Unseal with the bootstrap private key kept in storage (PUT /auto-unseal)' },
-        }),
+        (command: Argv) =>
+          command.options({
+            ...adminOptions,
+            'key-file': { type: 'string', describe: 'File holding the hex unseal key (default: read it from stdin)' },
+            auto: {
+              type: 'boolean',
+              default: false,
+              describe: 'Unseal with the bootstrap private key kept in storage (PUT /auto-unseal)',
+            },
+          }),
         async (argv) => {
           await runUnseal(argv, io);
         },
@@ -136,7 +225,8 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
           await runSealStatus(argv, io);
         },
       )
-      .demandCommand(1, 'Name a store command; see `secrets-agent store --help`.'));
+      .demandCommand(1, 'Name a store command; see `secrets-agent store --help`.'),
+  );
 
 export interface ServeStoreOptions {
   readonly dataDir: string;
@@ -174,9 +264,16 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
     const tokenLifetimeSeconds = parseTokenLifetime(options.tokenLifetimeSeconds);
     const log = createLogger({ destination: io.stderr, name: 'secret-store' });
     const plan = await planIamBootstrap(options, io);
-    const token = options.tokenFile === undefined ? undefined : await readTokenFile(resolve(io.cwd, options.tokenFile), log);
-    const pgpPublicKeys = options.pgpPublicKey === undefined ? [] : [await readOperatorKey(resolve(io.cwd, options.pgpPublicKey))];
-    const storage = await openStorage({ dataDir: options.dataDir, storage: options.storage, zookeeperAuth: options.zookeeperAuth, log });
+    const token =
+      options.tokenFile === undefined ? undefined : await readTokenFile(resolve(io.cwd, options.tokenFile), log);
+    const pgpPublicKeys =
+      options.pgpPublicKey === undefined ? [] : [await readOperatorKey(resolve(io.cwd, options.pgpPublicKey))];
+    const storage = await openStorage({
+      dataDir: options.dataDir,
+      storage: options.storage,
+      zookeeperAuth: options.zookeeperAuth,
+      log,
+    });
     try {
       const iam = await createIam({ storage, log, tokenLifetimeSeconds });
       try {
@@ -187,17 +284,25 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
           routes: iam.routes,
           log,
           listen,
-          ...(options.tlsCert !== undefined && options.tlsKey !== undefined ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } } : {}),
+          ...(options.tlsCert !== undefined && options.tlsKey !== undefined
+            ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } }
+            : {}),
           ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
           initialize: options.autoInit === false ? false : { pgpPublicKeys },
         });
         try {
           if (plan.serviceAccount !== undefined) {
-            await applyIamBootstrap(iam, { serviceAccount: plan.serviceAccount }, { log, loginEndpoint: chooseLoginEndpoint({ url: options.publicUrl ?? server.url }), whenExists: 'skip' });
+            await applyIamBootstrap(
+              iam,
+              { serviceAccount: plan.serviceAccount },
+              { log, loginEndpoint: chooseLoginEndpoint({ url: options.publicUrl ?? server.url }), whenExists: 'skip' },
+            );
           }
           warnIfOperatorKeyIgnored(server.store, pgpPublicKeys, log);
           if (token === undefined && !hasSuperuser(iam)) {
-            log.warn('no account holds dcos:superuser: restart with --superuser UID --password-file FILE (or --token-file) to administer this store');
+            log.warn(
+              'no account holds dcos:superuser: restart with --superuser UID --password-file FILE (or --token-file) to administer this store',
+            );
           }
           const signal = await stop.signal;
           log.info({ signal }, 'stopping on signal');
@@ -221,13 +326,18 @@ function withoutServiceAccount(plan: IamBootstrapPlan): IamBootstrapPlan {
 }
 
 function hasSuperuser(iam: Iam): boolean {
-  return [...iam.listAccounts('user'), ...iam.listAccounts('service')].some((account) => iam.isAllowed(account.uid, superuserRid, 'full'));
+  return [...iam.listAccounts('user'), ...iam.listAccounts('service')].some((account) =>
+    iam.isAllowed(account.uid, superuserRid, 'full'),
+  );
 }
 
 function parseTokenLifetime(value: number | undefined): number {
   if (value === undefined) return defaultTokenLifetimeSeconds;
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`--token-lifetime\` to be a positive integer (seconds), got \`${String(value)}\` (${typeof value})`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`--token-lifetime\` to be a positive integer (seconds), got \`${String(value)}\` (${typeof value})`,
+    );
   }
   return value;
 }
@@ -238,7 +348,10 @@ export function parseListenFlag(value: string): { host: string; port: number } {
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2];
   if (match === null || host === undefined || !Number.isInteger(port) || port > 65535) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`--listen\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`--listen\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`,
+    );
   }
   return { host, port };
 }
@@ -248,19 +361,31 @@ async function readTokenFile(file: string, log: Logger): Promise<string> {
   try {
     const info = await stat(file);
     // The token makes its holder superuser: say so when others can read it.
-    if ((info.mode & 0o077) !== 0) log.warn({ file, mode: `0o${(info.mode & 0o777).toString(8)}` }, '--token-file is readable by group or others; chmod 600 it');
+    if ((info.mode & 0o077) !== 0)
+      log.warn(
+        { file, mode: `0o${(info.mode & 0o777).toString(8)}` },
+        '--token-file is readable by group or others; chmod 600 it',
+      );
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `--token-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `--token-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
   }
   const token = text.trim();
-  if (token === '' || /\s/.test(token)) throw new SecretsAgentError('ERR_CONFIG_INVALID', `--token-file ${file}: expected one token on one line`);
+  if (token === '' || /\s/.test(token))
+    throw new SecretsAgentError('ERR_CONFIG_INVALID', `--token-file ${file}: expected one token on one line`);
   return token;
 }
 
 function warnIfOperatorKeyIgnored(store: SecretStore, keys: readonly Uint8Array[], log: Logger): void {
   if (keys.length > 0 && store.seal.canAutoUnseal()) {
-    log.warn({ pgpFingerprints: store.seal.initInfo().pgpFingerprints }, '--pgp-public-key ignored: the store was already initialized with a bootstrap key');
+    log.warn(
+      { pgpFingerprints: store.seal.initInfo().pgpFingerprints },
+      '--pgp-public-key ignored: the store was already initialized with a bootstrap key',
+    );
   }
 }
 

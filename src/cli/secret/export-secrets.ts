@@ -24,7 +24,8 @@ export async function exportSecrets(api: SecretsApi, basePath: string, requested
 }
 
 function toEntry(location: { path: string; key: string }, record: SecretRecord): BackupEntry {
-  if (record.type !== 'text' && record.type !== 'binary') throw new SecretsAgentError('ERR_INTERNAL', `Secret \`${record.path}\` has an unknown type`);
+  if (record.type !== 'text' && record.type !== 'binary')
+    throw new SecretsAgentError('ERR_INTERNAL', `Secret \`${record.path}\` has an unknown type`);
   // Description and labels travel with text secrets only (the octet-stream form has no place for them).
   const text = record.type === 'text';
   return {

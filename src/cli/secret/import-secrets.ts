@@ -14,17 +14,29 @@ export interface ImportResult {
 const maxPathsNamed = 10;
 
 // Writes every entry under `basePath`; returns the store paths created and updated.
-export async function importSecrets(api: SecretsApi, basePath: string, document: BackupDocument, options: { overwrite: boolean }): Promise<ImportResult> {
+export async function importSecrets(
+  api: SecretsApi,
+  basePath: string,
+  document: BackupDocument,
+  options: { overwrite: boolean },
+): Promise<ImportResult> {
   const targets = document.secrets.map((entry) => ({ entry, path: confinePath(basePath, backupEntryPath(entry)) }));
   if (!options.overwrite) {
     const existing: string[] = [];
     for (const { path } of targets) if (await exists(api, path)) existing.push(path);
     if (existing.length > 0) {
-      const named = existing.slice(0, maxPathsNamed).map((path) => `\`${path}\``).join(', ');
+      const named = existing
+        .slice(0, maxPathsNamed)
+        .map((path) => `\`${path}\``)
+        .join(', ');
       const more = existing.length > maxPathsNamed ? ` and ${existing.length - maxPathsNamed} more` : '';
-      throw new SecretsAgentError('ERR_SECRET_EXISTS', `${existing.length} ${existing.length === 1 ? 'secret already exists' : 'secrets already exist'}: ${named}${more}; nothing was imported (pass --overwrite to replace them)`, {
-        details: { paths: existing },
-      });
+      throw new SecretsAgentError(
+        'ERR_SECRET_EXISTS',
+        `${existing.length} ${existing.length === 1 ? 'secret already exists' : 'secrets already exist'}: ${named}${more}; nothing was imported (pass --overwrite to replace them)`,
+        {
+          details: { paths: existing },
+        },
+      );
     }
   }
   const created: string[] = [];
@@ -36,7 +48,8 @@ export async function importSecrets(api: SecretsApi, basePath: string, document:
       created.push(path);
       continue;
     } catch (error) {
-      if (!options.overwrite || !isSecretsAgentError(error, 'ERR_SECRET_EXISTS')) throw withProgress(error, created, updated);
+      if (!options.overwrite || !isSecretsAgentError(error, 'ERR_SECRET_EXISTS'))
+        throw withProgress(error, created, updated);
     }
     try {
       await api.updateSecret(path, input);
@@ -70,8 +83,12 @@ function toInput(entry: BackupEntry): SecretInput {
 // A failure part-way (the store went away, a race created a path) says how far the import got.
 function withProgress(error: unknown, created: readonly string[], updated: readonly string[]): unknown {
   if (!isSecretsAgentError(error) || created.length + updated.length === 0) return error;
-  return new SecretsAgentError(error.code, `${error.message} (after ${created.length} created and ${updated.length} updated; run the import again with --overwrite to finish)`, {
-    ...(error.details === undefined ? {} : { details: error.details }),
-    cause: error,
-  });
+  return new SecretsAgentError(
+    error.code,
+    `${error.message} (after ${created.length} created and ${updated.length} updated; run the import again with --overwrite to finish)`,
+    {
+      ...(error.details === undefined ? {} : { details: error.details }),
+      cause: error,
+    },
+  );
 }

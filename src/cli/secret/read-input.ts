@@ -25,14 +25,21 @@ export interface SecretInputArgs {
 export async function readSecretInput(args: SecretInputArgs, io: CliIo): Promise<SecretInput> {
   const sources = (['value', 'valueFile', 'textFile', 'file'] as const).filter((name) => args[name] !== undefined);
   if (sources.length !== 1) {
-    throw new SecretsAgentError('ERR_USAGE', `Pass exactly one of --value, --value-file, --text-file or --file${sources.length > 1 ? ` (got ${sources.map(flagName).join(', ')})` : ''}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Pass exactly one of --value, --value-file, --text-file or --file${sources.length > 1 ? ` (got ${sources.map(flagName).join(', ')})` : ''}`,
+    );
   }
   const extra = {
     ...(args.description === undefined ? {} : { description: args.description }),
     ...(args.labels === undefined || args.labels.length === 0 ? {} : { labels: args.labels }),
   };
   if (args.file !== undefined) {
-    if (Object.keys(extra).length > 0) throw new SecretsAgentError('ERR_USAGE', '--description and --label go with text secrets only; --file stores a binary secret');
+    if (Object.keys(extra).length > 0)
+      throw new SecretsAgentError(
+        'ERR_USAGE',
+        '--description and --label go with text secrets only; --file stores a binary secret',
+      );
     return { type: 'binary', bytes: await readSource(args.file, '--file', io) };
   }
   if (args.value !== undefined) return { type: 'text', bytes: new TextEncoder().encode(args.value), ...extra };
@@ -52,7 +59,11 @@ async function readSource(source: string, flag: string, io: CliIo): Promise<Uint
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${flag} ${source}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { details: { file }, cause: error });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${flag} ${source}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { details: { file }, cause: error },
+    );
   }
   if (bytes.length > maxInputBytes) throw tooLarge(`${flag} ${source}`, bytes.length);
   return new Uint8Array(bytes);
@@ -66,7 +77,11 @@ function assertUtf8(bytes: Uint8Array, flag: string): Uint8Array {
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${flag}: the content is not UTF-8 text; store raw bytes with --file (a binary secret)`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${flag}: the content is not UTF-8 text; store raw bytes with --file (a binary secret)`,
+      { cause: error },
+    );
   }
   return bytes;
 }
@@ -80,7 +95,11 @@ function dropTrailingNewline(bytes: Uint8Array): Uint8Array {
 }
 
 function tooLarge(what: string, sizeBytes: number): SecretsAgentError {
-  return new SecretsAgentError('ERR_SECRET_TOO_LARGE', `${what}: more than ${maxInputBytes} bytes; a secret holds at most 1 MiB - 1 KiB`, { details: { sizeBytes } });
+  return new SecretsAgentError(
+    'ERR_SECRET_TOO_LARGE',
+    `${what}: more than ${maxInputBytes} bytes; a secret holds at most 1 MiB - 1 KiB`,
+    { details: { sizeBytes } },
+  );
 }
 
 function flagName(name: string): string {

@@ -10,5 +10,10 @@ export const outputFileMode = 0o600;
 // Writes `bytes` to `file` (relative to the command's cwd); returns the absolute path.
 export async function writeOutputFile(file: string, bytes: Uint8Array, io: CliIo): Promise<string> {
   const absolute = resolve(io.cwd, file);
-  return writeSecretFileAtomic({ dir: dirname(absolute), relativePath: basename(absolute), bytes, mode: outputFileMode });
+  return writeSecretFileAtomic({
+    dir: dirname(absolute),
+    relativePath: basename(absolute),
+    bytes,
+    mode: outputFileMode,
+  });
 }

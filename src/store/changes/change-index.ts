@@ -26,9 +26,13 @@ export function parseChangeIndex(text: string): ChangeIndex {
   const counter = Number(match?.[2]);
   if (match === null || !Number.isSafeInteger(counter)) {
     const shown = JSON.stringify(text.slice(0, 80));
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`index\` to be an index this API returned (\`<epoch>.<counter>\`), got ${shown}`, {
-      details: { parameter: 'index' },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected \`index\` to be an index this API returned (\`<epoch>.<counter>\`), got ${shown}`,
+      {
+        details: { parameter: 'index' },
+      },
+    );
   }
   return { epoch: match[1] as string, counter };
 }

@@ -30,7 +30,8 @@ export class ChangeLog {
   since(after: number): string[] | undefined {
     if (after > this.#counter || after < this.#counter - this.#capacity) return undefined;
     const seen = new Set<string>();
-    for (let number = after + 1; number <= this.#counter; number += 1) seen.add(this.#paths[number % this.#capacity] as string);
+    for (let number = after + 1; number <= this.#counter; number += 1)
+      seen.add(this.#paths[number % this.#capacity] as string);
     return [...seen];
   }
 }

@@ -14,9 +14,13 @@ export function parseWaitMs(text: string | undefined | null): number {
   if (text === undefined || text === null || text === '') return defaultChangeWaitMs;
   const ms = parseDurationMs(text, waitUnits);
   if (ms === undefined) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected \`wait\` to be a duration such as \`60s\`, \`500ms\` or \`5m\`, got ${JSON.stringify(text.slice(0, 40))}`, {
-      details: { parameter: 'wait' },
-    });
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected \`wait\` to be a duration such as \`60s\`, \`500ms\` or \`5m\`, got ${JSON.stringify(text.slice(0, 40))}`,
+      {
+        details: { parameter: 'wait' },
+      },
+    );
   }
   return Math.min(ms, maxChangeWaitMs);
 }

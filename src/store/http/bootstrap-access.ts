@@ -12,8 +12,13 @@ export function createBootstrapAccess(token: string): AccessControl {
   return {
     async authenticate(headers) {
       const presented = readPresentedToken(headers);
-      if (presented === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
-      if (!timingSafeEqual(digest(presented), expected)) throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'invalid authentication token');
+      if (presented === undefined)
+        throw new SecretsAgentError(
+          'ERR_AUTH_REQUIRED',
+          'authentication required: send `Authorization: token=<token>`',
+        );
+      if (!timingSafeEqual(digest(presented), expected))
+        throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'invalid authentication token');
       return bootstrapPrincipal;
     },
     async authorize() {

@@ -1,6 +1,9 @@
 // Extracts the token a client presented: `Authorization: token=<t>` (DC/OS canonical),
 // `Authorization: Bearer <t>`, or the `dcos-acs-auth-cookie` cookie when no header is sent.
-export function readPresentedToken(headers: { authorization?: string | undefined; cookie?: string | undefined }): string | undefined {
+export function readPresentedToken(headers: {
+  authorization?: string | undefined;
+  cookie?: string | undefined;
+}): string | undefined {
   const authorization = headers.authorization?.trim();
   if (authorization !== undefined && authorization !== '') {
     const match = /^(?:token=|bearer\s+)(\S+)$/i.exec(authorization);

@@ -19,7 +19,9 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 }
 
 function tooLarge(maxBytes: number): SecretsAgentError {
-  return new SecretsAgentError('ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { details: { maxBytes } });
+  return new SecretsAgentError('ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, {
+    details: { maxBytes },
+  });
 }
 
 // Parses a JSON body into `unknown`; the caller narrows it with its own parser.

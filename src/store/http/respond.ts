@@ -17,16 +17,32 @@ export function setSecretsIndex(res: ServerResponse, index: string): void {
 }
 
 // Sends a JSON body with an exact `application/json` Content-Type (clients compare it verbatim).
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   sendJsonPayload(res, status, Buffer.from(JSON.stringify(body)), headers);
 }
 
 // Sends JSON that is already serialized; `payload` must not change until the response is done.
-export function sendJsonPayload(res: ServerResponse, status: number, payload: Uint8Array, headers: Record<string, string> = {}): void {
+export function sendJsonPayload(
+  res: ServerResponse,
+  status: number,
+  payload: Uint8Array,
+  headers: Record<string, string> = {},
+): void {
   sendBytes(res, status, payload, 'application/json', headers);
 }
 
-export function sendBytes(res: ServerResponse, status: number, body: Uint8Array, contentType: string, headers: Record<string, string> = {}): void {
+export function sendBytes(
+  res: ServerResponse,
+  status: number,
+  body: Uint8Array,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   const list = listHeaders(res, headers, true);
   list.push('content-type', contentType, 'content-length', body.byteLength);
   res.writeHead(status, list);
@@ -52,7 +68,12 @@ export function sendError(res: ServerResponse, error: unknown): SecretsAgentErro
     return failure;
   }
   // ERR_INTERNAL's cause stays in the log, never in the response.
-  sendJson(res, status, { title: STATUS_CODES[status] ?? 'Error', description: failure.message, code: failure.code }, headers);
+  sendJson(
+    res,
+    status,
+    { title: STATUS_CODES[status] ?? 'Error', description: failure.message, code: failure.code },
+    headers,
+  );
   return failure;
 }
 

@@ -79,7 +79,10 @@ class RequestContext implements RouteContext {
   }
 
   principal(): Promise<Principal> {
-    this.#principal ??= this.#access.authenticate({ authorization: this.req.headers.authorization, cookie: this.req.headers.cookie });
+    this.#principal ??= this.#access.authenticate({
+      authorization: this.req.headers.authorization,
+      cookie: this.req.headers.cookie,
+    });
     return this.#principal;
   }
 
@@ -90,7 +93,12 @@ class RequestContext implements RouteContext {
   }
 }
 
-async function handleRequest(routes: readonly CompiledRoute[], options: RouterOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handleRequest(
+  routes: readonly CompiledRoute[],
+  options: RouterOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const target = req.url ?? '/';
   const method = req.method ?? 'GET';
   let pathname = target;
@@ -128,12 +136,20 @@ export function assertNoDotSegments(target: string): void {
   for (const [index, segment] of segments.entries()) {
     const plain = segment.replaceAll(/%2e/gi, '.');
     if (plain !== '.' && plain !== '..') continue;
-    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Request path \`${clip(path)}\` is invalid: segment ${index} \`${clip(segment)}\` is a dot segment; send the path without \`.\` or \`..\``, {
-      details: { segment: clip(segment), segmentIndex: index },
-    });
+    throw new SecretsAgentError(
+      'ERR_SECRET_PATH_INVALID',
+      `Request path \`${clip(path)}\` is invalid: segment ${index} \`${clip(segment)}\` is a dot segment; send the path without \`.\` or \`..\``,
+      {
+        details: { segment: clip(segment), segmentIndex: index },
+      },
+    );
   }
   if (path.includes('\\')) {
-    throw new SecretsAgentError('ERR_SECRET_PATH_INVALID', `Request path \`${clip(path)}\` is invalid: it contains a backslash`, { details: { segment: '\\' } });
+    throw new SecretsAgentError(
+      'ERR_SECRET_PATH_INVALID',
+      `Request path \`${clip(path)}\` is invalid: it contains a backslash`,
+      { details: { segment: '\\' } },
+    );
   }
 }
 
@@ -167,14 +183,19 @@ function compileRoute(route: Route): CompiledRoute {
   };
 }
 
-function matchRoute(routes: readonly CompiledRoute[], method: string, pathname: string): { route: CompiledRoute; params: Record<string, string> } {
+function matchRoute(
+  routes: readonly CompiledRoute[],
+  method: string,
+  pathname: string,
+): { route: CompiledRoute; params: Record<string, string> } {
   let pathMatched = false;
   for (const route of routes) {
     if (!matchesPath(route, pathname)) continue;
     pathMatched = true;
     if (route.method === method) return { route, params: readParams(route, pathname) };
   }
-  if (pathMatched) throw new SecretsAgentError('ERR_METHOD_NOT_ALLOWED', `method ${method} is not allowed on ${pathname}`);
+  if (pathMatched)
+    throw new SecretsAgentError('ERR_METHOD_NOT_ALLOWED', `method ${method} is not allowed on ${pathname}`);
   throw new SecretsAgentError('ERR_ROUTE_NOT_FOUND', `no endpoint at ${pathname}`);
 }
 
@@ -188,7 +209,8 @@ function walkFixedSegments(route: CompiledRoute, pathname: string): number {
     if (start > pathname.length) return -1;
     const slash = pathname.indexOf('/', start);
     const end = slash === -1 ? pathname.length : slash;
-    if (literal === undefined ? end === start : end - start !== literal.length || !pathname.startsWith(literal, start)) return -1;
+    if (literal === undefined ? end === start : end - start !== literal.length || !pathname.startsWith(literal, start))
+      return -1;
     start = end + 1;
   }
   return start;

@@ -57,7 +57,8 @@ export class AuthTokenVerifier {
     const now = this.#options.nowSeconds();
     const cached = this.#recalled(token, now)?.verified;
     if (cached !== undefined) {
-      if (cached.exp + this.#options.clockSkewSeconds <= now) throw new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
+      if (cached.exp + this.#options.clockSkewSeconds <= now)
+        throw new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
       return cached;
     }
     const decoded = decodeJwt(token);

@@ -33,13 +33,19 @@ export interface CreateServiceAccountCredentialOptions {
 // Creates the first user and grants it `dcos:superuser` `full`. ERR_IAM_ACCOUNT_EXISTS when the uid exists.
 export async function bootstrapIam(options: BootstrapIamOptions): Promise<void> {
   const { iam, superuser } = options;
-  await iam.createUser({ uid: superuser.uid, password: superuser.password, description: superuser.description ?? 'superuser created by store init' });
+  await iam.createUser({
+    uid: superuser.uid,
+    password: superuser.password,
+    description: superuser.description ?? 'superuser created by store init',
+  });
   await iam.grant({ uid: superuser.uid, rid: superuserRid, action: 'full' }, { createAcl: true });
 }
 
 // Generates an RSA-2048 keypair, registers the public key as service account `uid`, and returns
 // the credential with the private key. The private key exists nowhere else: losing it means a new keypair.
-export async function createServiceAccountCredential(options: CreateServiceAccountCredentialOptions): Promise<ServiceAccountCredential> {
+export async function createServiceAccountCredential(
+  options: CreateServiceAccountCredentialOptions,
+): Promise<ServiceAccountCredential> {
   const endpoint = parseLoginEndpoint(options.loginEndpoint);
   const keys = await generateServiceAccountKeyPair();
   await options.iam.createServiceAccount({
@@ -47,7 +53,11 @@ export async function createServiceAccountCredential(options: CreateServiceAccou
     publicKeyPem: keys.publicKeyPem,
     ...(options.description === undefined ? {} : { description: options.description }),
   });
-  return buildServiceAccountCredential({ uid: options.uid, privateKeyPem: keys.privateKeyPem, loginEndpoint: endpoint });
+  return buildServiceAccountCredential({
+    uid: options.uid,
+    privateKeyPem: keys.privateKeyPem,
+    loginEndpoint: endpoint,
+  });
 }
 
 /** A fresh service-account keypair as PEM: SPKI public key, PKCS#8 private key. */
@@ -66,8 +76,17 @@ export async function generateServiceAccountKeyPair(): Promise<ServiceAccountKey
 }
 
 // The credential JSON (reference.md §2.5) for `uid` holding `privateKeyPem`.
-export function buildServiceAccountCredential(input: { uid: string; privateKeyPem: string; loginEndpoint: string }): ServiceAccountCredential {
-  return { login_endpoint: parseLoginEndpoint(input.loginEndpoint), private_key: input.privateKeyPem, scheme: 'RS256', uid: input.uid };
+export function buildServiceAccountCredential(input: {
+  uid: string;
+  privateKeyPem: string;
+  loginEndpoint: string;
+}): ServiceAccountCredential {
+  return {
+    login_endpoint: parseLoginEndpoint(input.loginEndpoint),
+    private_key: input.privateKeyPem,
+    scheme: 'RS256',
+    uid: input.uid,
+  };
 }
 
 function parseLoginEndpoint(value: string): string {
@@ -75,10 +94,17 @@ function parseLoginEndpoint(value: string): string {
   try {
     url = new URL(value);
   } catch (error) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`loginEndpoint\` to be an http(s) URL, got \`${value.slice(0, 200)}\``, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`loginEndpoint\` to be an http(s) URL, got \`${value.slice(0, 200)}\``,
+      { cause: error },
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`loginEndpoint\` to be an http(s) URL, got \`${value.slice(0, 200)}\``);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`loginEndpoint\` to be an http(s) URL, got \`${value.slice(0, 200)}\``,
+    );
   }
   return value;
 }

@@ -68,7 +68,8 @@ export class IamMirror {
     const known = new Set(keys);
     await Promise.all(keys.map((key) => this.refreshKey(key)));
     // Keys that vanished while we were away.
-    for (const uid of [...this.#accounts.keys()]) if (!known.has(`iam/accounts/${uid}`)) this.#applyRaw(`iam/accounts/${uid}`, undefined, this.#next());
+    for (const uid of [...this.#accounts.keys()])
+      if (!known.has(`iam/accounts/${uid}`)) this.#applyRaw(`iam/accounts/${uid}`, undefined, this.#next());
     for (const key of [...this.#aclsByKey.keys()]) if (!known.has(key)) this.#applyRaw(key, undefined, this.#next());
     for (const records of [...this.#grantRecords.values()]) {
       for (const key of [...records.keys()]) if (!known.has(key)) this.#applyRaw(key, undefined, this.#next());

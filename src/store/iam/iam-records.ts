@@ -71,7 +71,10 @@ export type IamRecordKey =
 export function assertUid(uid: unknown): asserts uid is string {
   if (typeof uid !== 'string' || !uidPattern.test(uid)) {
     const shown = typeof uid === 'string' ? `\`${uid.slice(0, 100)}\`` : `a ${typeof uid}`;
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected uid to be 1-96 characters of [A-Za-z0-9_.@-] starting with a letter or digit, got ${shown}`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected uid to be 1-96 characters of [A-Za-z0-9_.@-] starting with a letter or digit, got ${shown}`,
+    );
   }
 }
 
@@ -79,7 +82,10 @@ export function assertUid(uid: unknown): asserts uid is string {
 export function parseDescription(value: unknown, pointer: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string' || value.length > maxDescriptionChars) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${pointer}: expected a string of at most ${maxDescriptionChars} characters`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `${pointer}: expected a string of at most ${maxDescriptionChars} characters`,
+    );
   }
   return value;
 }
@@ -88,7 +94,10 @@ export function parseDescription(value: unknown, pointer: string): string {
 export function parseAction(value: unknown): AccessAction {
   if (typeof value === 'string' && (accessActions as readonly string[]).includes(value)) return value as AccessAction;
   const shown = typeof value === 'string' ? `\`${value.slice(0, 40)}\`` : `a ${typeof value}`;
-  throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected action to be one of ${accessActions.join(', ')}, got ${shown}`);
+  throw new SecretsAgentError(
+    'ERR_INPUT_INVALID',
+    `Expected action to be one of ${accessActions.join(', ')}, got ${shown}`,
+  );
 }
 
 // Storage key of an account record.
@@ -117,7 +126,8 @@ export function classifyKey(key: string): IamRecordKey | undefined {
   const parts = key.split('/');
   if (key.startsWith(accountsFolder) && parts.length === 3) return { type: 'account', uid: parts[2] ?? '' };
   if (key.startsWith(aclsFolder) && parts.length === 3) return { type: 'acl', ridHash: parts[2] ?? '' };
-  if (key.startsWith(grantsFolder) && parts.length === 4) return { type: 'grant', uid: parts[2] ?? '', name: parts[3] ?? '' };
+  if (key.startsWith(grantsFolder) && parts.length === 4)
+    return { type: 'grant', uid: parts[2] ?? '', name: parts[3] ?? '' };
   return undefined;
 }
 
@@ -143,7 +153,14 @@ export function parseAccountRecord(bytes: Uint8Array, key: string): Account {
     return { kind: 'user', uid, epoch, description, passwordHash, createdAt };
   }
   if (object['kind'] === 'service') {
-    return { kind: 'service', uid, epoch, description, publicKeyPem: requireString(object, 'publicKeyPem', key), createdAt };
+    return {
+      kind: 'service',
+      uid,
+      epoch,
+      description,
+      publicKeyPem: requireString(object, 'publicKeyPem', key),
+      createdAt,
+    };
   }
   throw corrupt(key, '`kind` is neither user nor service');
 }
@@ -151,21 +168,33 @@ export function parseAccountRecord(bytes: Uint8Array, key: string): Account {
 // Parses a stored ACL; ERR_STORE_CORRUPT when unreadable.
 export function parseAclRecord(bytes: Uint8Array, key: string): AclRecord {
   const object = parseObject(bytes, key);
-  return { rid: requireString(object, 'rid', key), description: requireString(object, 'description', key), createdAt: requireString(object, 'createdAt', key) };
+  return {
+    rid: requireString(object, 'rid', key),
+    description: requireString(object, 'description', key),
+    createdAt: requireString(object, 'createdAt', key),
+  };
 }
 
 // Parses a stored grant; ERR_STORE_CORRUPT when unreadable or naming an unknown action.
 export function parseGrantRecord(bytes: Uint8Array, key: string): GrantRecord {
   const object = parseObject(bytes, key);
   const action = object['action'];
-  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action)) throw corrupt(key, '`action` is not a known action');
-  return { rid: requireString(object, 'rid', key), uid: requireString(object, 'uid', key), action: action as AccessAction };
+  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action))
+    throw corrupt(key, '`action` is not a known action');
+  return {
+    rid: requireString(object, 'rid', key),
+    uid: requireString(object, 'uid', key),
+    action: action as AccessAction,
+  };
 }
 
 // Parses the stored signing key record; ERR_STORE_CORRUPT when unreadable.
 export function parseSigningKeyRecord(bytes: Uint8Array, key: string): SigningKeyRecord {
   const object = parseObject(bytes, key);
-  return { privateKeyPem: requireString(object, 'privateKeyPem', key), createdAt: requireString(object, 'createdAt', key) };
+  return {
+    privateKeyPem: requireString(object, 'privateKeyPem', key),
+    createdAt: requireString(object, 'createdAt', key),
+  };
 }
 
 function hashRid(rid: string): string {
@@ -192,5 +221,8 @@ function requireString(object: Record<string, unknown>, field: string, key: stri
 }
 
 function corrupt(key: string, reason: string, cause?: unknown): SecretsAgentError {
-  return new SecretsAgentError('ERR_STORE_CORRUPT', `IAM record \`${key}\` is unreadable: ${reason}`, { details: { key }, cause });
+  return new SecretsAgentError('ERR_STORE_CORRUPT', `IAM record \`${key}\` is unreadable: ${reason}`, {
+    details: { key },
+    cause,
+  });
 }

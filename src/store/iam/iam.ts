@@ -144,7 +144,14 @@ export async function createIam(options: IamOptions): Promise<Iam> {
   verifier = new AuthTokenVerifier(currentKey().publicKey, { nowSeconds, clockSkewSeconds });
   const tokenVerifier = verifier;
   const throttle = new LoginThrottle({ ...options.loginThrottle, nowMs });
-  const checker = new LoginChecker({ mirror, throttle, log, nowSeconds, clockSkewSeconds, decoyPublicKey: currentKey().publicKey });
+  const checker = new LoginChecker({
+    mirror,
+    throttle,
+    log,
+    nowSeconds,
+    clockSkewSeconds,
+    decoyPublicKey: currentKey().publicKey,
+  });
   const isoNow = (): string => new Date(nowMs()).toISOString();
 
   const issueToken = async (uid: string): Promise<string> => {
@@ -152,17 +159,22 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     if (account === undefined) throw notFound(uid);
     const iat = Math.floor(nowSeconds());
     const key = currentKey();
-    return signJwtAsync({ uid, iat, exp: iat + tokenLifetimeSeconds, acct: account.epoch }, key.privateKey, { kid: key.kid });
+    return signJwtAsync({ uid, iat, exp: iat + tokenLifetimeSeconds, acct: account.epoch }, key.privateKey, {
+      kid: key.kid,
+    });
   };
 
   // `Authorization: token=<t>` with <t> exactly a token verified before: readPresentedToken would
   // return that very <t> (a verified token has no whitespace to trim or refuse), so skip its parse.
   const recallPresentedToken = (authorization: string | undefined): VerifiedToken | undefined =>
-    authorization?.startsWith(tokenPrefix) === true ? tokenVerifier.recall(authorization.slice(tokenPrefix.length)) : undefined;
+    authorization?.startsWith(tokenPrefix) === true
+      ? tokenVerifier.recall(authorization.slice(tokenPrefix.length))
+      : undefined;
 
   const access: AccessControl = {
     async authenticate(headers) {
-      const verified = recallPresentedToken(headers.authorization) ?? tokenVerifier.verify(requirePresentedToken(headers));
+      const verified =
+        recallPresentedToken(headers.authorization) ?? tokenVerifier.verify(requirePresentedToken(headers));
       const account = mirror.account(verified.uid);
       // A token outlives neither its account nor a re-creation of the same uid.
       if (account === undefined || verified.acct !== account.epoch) {
@@ -173,7 +185,11 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     },
     async authorize(principal, rid, action) {
       if (isAllowed(mirror.grantsOf(principal.uid), rid, action)) return;
-      throw new SecretsAgentError('ERR_FORBIDDEN', `Forbidden: \`${principal.uid}\` lacks permission \`${rid}\` \`${action}\``, { details: { rid, action, uid: principal.uid } });
+      throw new SecretsAgentError(
+        'ERR_FORBIDDEN',
+        `Forbidden: \`${principal.uid}\` lacks permission \`${rid}\` \`${action}\``,
+        { details: { rid, action, uid: principal.uid } },
+      );
     },
   };
 
@@ -189,7 +205,9 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       await storage.create(key, value);
     } catch (error) {
       if (isSecretsAgentError(error, 'ERR_STORAGE_CONFLICT')) {
-        throw new SecretsAgentError('ERR_IAM_ACCOUNT_EXISTS', `account \`${account.uid}\` already exists`, { details: { uid: account.uid } });
+        throw new SecretsAgentError('ERR_IAM_ACCOUNT_EXISTS', `account \`${account.uid}\` already exists`, {
+          details: { uid: account.uid },
+        });
       }
       throw error;
     }
@@ -214,7 +232,9 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       const uid = await checker.check(request, peer);
       // Deleted between the check and now: still only "Login failed", never "no such account".
       const token = await issueToken(uid).catch((error: unknown) => {
-        throw isSecretsAgentError(error, 'ERR_IAM_ACCOUNT_NOT_FOUND') ? new SecretsAgentError('ERR_AUTH_LOGIN_FAILED', 'Login failed') : error;
+        throw isSecretsAgentError(error, 'ERR_IAM_ACCOUNT_NOT_FOUND')
+          ? new SecretsAgentError('ERR_AUTH_LOGIN_FAILED', 'Login failed')
+          : error;
       });
       log.info({ uid, peer }, 'login succeeded');
       return { uid, token, expiresInSeconds: tokenLifetimeSeconds };
@@ -228,7 +248,14 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       const description = parseDescription(input.description, 'description');
       if (mirror.account(input.uid) !== undefined) throw exists(input.uid);
       const passwordHash = await hashPassword(input.password);
-      await createAccount({ kind: 'user', uid: input.uid, epoch: newEpoch(), description, passwordHash, createdAt: isoNow() });
+      await createAccount({
+        kind: 'user',
+        uid: input.uid,
+        epoch: newEpoch(),
+        description,
+        passwordHash,
+        createdAt: isoNow(),
+      });
     },
 
     async createServiceAccount(input) {
@@ -236,7 +263,14 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       const description = parseDescription(input.description, 'description');
       const publicKeyPem = parseServicePublicKey(input.publicKeyPem);
       if (mirror.account(input.uid) !== undefined) throw exists(input.uid);
-      await createAccount({ kind: 'service', uid: input.uid, epoch: newEpoch(), description, publicKeyPem, createdAt: isoNow() });
+      await createAccount({
+        kind: 'service',
+        uid: input.uid,
+        epoch: newEpoch(),
+        description,
+        publicKeyPem,
+        createdAt: isoNow(),
+      });
     },
 
     getAccount: (uid) => mirror.account(uid),
@@ -263,7 +297,8 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       try {
         await storage.create(key, value);
       } catch (error) {
-        if (isSecretsAgentError(error, 'ERR_STORAGE_CONFLICT')) throw new SecretsAgentError('ERR_IAM_ACL_EXISTS', `ACL \`${rid}\` already exists`, { details: { rid } });
+        if (isSecretsAgentError(error, 'ERR_STORAGE_CONFLICT'))
+          throw new SecretsAgentError('ERR_IAM_ACL_EXISTS', `ACL \`${rid}\` already exists`, { details: { rid } });
         throw error;
       }
       mirror.applyWritten(key, value);
@@ -311,7 +346,11 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       const rid = normalizeRid(input.rid);
       const key = grantKey(input.uid, rid, input.action);
       if (!(await storage.delete(key))) {
-        throw new SecretsAgentError('ERR_IAM_ACL_NOT_FOUND', `\`${input.uid}\` has no grant \`${rid}\` \`${input.action}\``, { details: { rid, uid: input.uid, action: input.action } });
+        throw new SecretsAgentError(
+          'ERR_IAM_ACL_NOT_FOUND',
+          `\`${input.uid}\` has no grant \`${rid}\` \`${input.action}\``,
+          { details: { rid, uid: input.uid, action: input.action } },
+        );
       }
       mirror.applyWritten(key, undefined);
       log.info({ uid: input.uid, rid, action: input.action }, 'IAM permission revoked');
@@ -335,18 +374,31 @@ export async function createIam(options: IamOptions): Promise<Iam> {
 
 // Narrows a service account's public key: an RSA public key PEM of at least 2048 bits, stored as SPKI PEM.
 export function parseServicePublicKey(pem: unknown): string {
-  if (typeof pem !== 'string' || pem.length > 16_384 || !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem) || /PRIVATE KEY/.test(pem)) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', '/public_key: expected an RSA public key in PEM format (`-----BEGIN PUBLIC KEY-----`)');
+  if (
+    typeof pem !== 'string' ||
+    pem.length > 16_384 ||
+    !/-----BEGIN (RSA )?PUBLIC KEY-----/.test(pem) ||
+    /PRIVATE KEY/.test(pem)
+  ) {
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      '/public_key: expected an RSA public key in PEM format (`-----BEGIN PUBLIC KEY-----`)',
+    );
   }
   let key;
   try {
     key = createPublicKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', '/public_key: the PEM does not hold a readable public key', { cause: error });
+    throw new SecretsAgentError('ERR_INPUT_INVALID', '/public_key: the PEM does not hold a readable public key', {
+      cause: error,
+    });
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== 'rsa' || bits < minServiceKeyBits) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `/public_key: expected an RSA key of at least ${minServiceKeyBits} bits, got ${key.asymmetricKeyType ?? 'unknown'} ${bits} bits`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `/public_key: expected an RSA key of at least ${minServiceKeyBits} bits, got ${key.asymmetricKeyType ?? 'unknown'} ${bits} bits`,
+    );
   }
   return key.export({ type: 'spki', format: 'pem' }).toString();
 }
@@ -354,7 +406,10 @@ export function parseServicePublicKey(pem: unknown): string {
 function assertInteger(value: unknown, name: string, min: 0 | 1): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     const expected = min === 0 ? 'a non-negative integer' : 'a positive integer';
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`${name}\` to be ${expected}, got \`${String(value)}\` (${typeof value})`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`${name}\` to be ${expected}, got \`${String(value)}\` (${typeof value})`,
+    );
   }
 }
 
@@ -363,7 +418,8 @@ const tokenPrefix = 'token=';
 // The presented token (see readPresentedToken); ERR_AUTH_REQUIRED when there is none.
 function requirePresentedToken(headers: { authorization?: string | undefined; cookie?: string | undefined }): string {
   const token = readPresentedToken(headers);
-  if (token === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
+  if (token === undefined)
+    throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
   return token;
 }
 

@@ -45,10 +45,15 @@ export class LoginThrottle {
 
   // Throws ERR_AUTH_THROTTLED (429, Retry-After) while the uid or the peer must still wait.
   assertAllowed(uid: string, peer: string): void {
-    const waitMs = Math.max(this.#waitMs(`uid:${uid}`, this.#options.freeFailuresPerUid), this.#waitMs(`peer:${peer}`, this.#options.freeFailuresPerPeer));
+    const waitMs = Math.max(
+      this.#waitMs(`uid:${uid}`, this.#options.freeFailuresPerUid),
+      this.#waitMs(`peer:${peer}`, this.#options.freeFailuresPerPeer),
+    );
     if (waitMs > 0) {
       const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-      throw new SecretsAgentError('ERR_AUTH_THROTTLED', `too many failed logins: retry in ${retryAfterSeconds} s`, { details: { retryAfterSeconds } });
+      throw new SecretsAgentError('ERR_AUTH_THROTTLED', `too many failed logins: retry in ${retryAfterSeconds} s`, {
+        details: { retryAfterSeconds },
+      });
     }
   }
 
@@ -70,14 +75,18 @@ export class LoginThrottle {
       this.#counters.delete(key);
       return 0;
     }
-    const delayMs = Math.min(this.#options.baseDelayMs * 2 ** (counter.failures - freeFailures), this.#options.maxDelayMs);
+    const delayMs = Math.min(
+      this.#options.baseDelayMs * 2 ** (counter.failures - freeFailures),
+      this.#options.maxDelayMs,
+    );
     return Math.max(0, counter.lastFailureMs + delayMs - now);
   }
 
   #bump(key: string): void {
     const now = this.#options.nowMs();
     const counter = this.#counters.get(key);
-    const failures = counter !== undefined && now - counter.lastFailureMs <= this.#options.forgetAfterMs ? counter.failures + 1 : 1;
+    const failures =
+      counter !== undefined && now - counter.lastFailureMs <= this.#options.forgetAfterMs ? counter.failures + 1 : 1;
     // Re-insert so Map order stays least-recently-failed first; drop the oldest when full.
     this.#counters.delete(key);
     if (this.#counters.size >= this.#options.maxEntries) {

@@ -14,7 +14,8 @@ export const maxServiceTokenLifetimeSeconds = 600;
 /** Password checks for one uid running at once; more get 429 so a parallel burst cannot dodge the throttle. */
 const maxConcurrentPasswordChecksPerUid = 4;
 
-export type LoginRequest = { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
+export type LoginRequest =
+  { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
 
 export interface LoginCheckerOptions {
   mirror: IamMirror;
@@ -29,11 +30,16 @@ export interface LoginCheckerOptions {
 // Narrows a login body: `uid` plus exactly one of `password` and `token`, all strings. Other fields are ignored.
 export function parseLoginRequest(body: unknown): LoginRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: expected a JSON object with `uid` and `password` or `token`');
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      'login: expected a JSON object with `uid` and `password` or `token`',
+    );
   }
   const { uid, password, token } = body as Record<string, unknown>;
-  if (typeof uid !== 'string' || uid === '' || uid.length > 200) throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: /uid must be a non-empty string');
-  if (password !== undefined && token !== undefined) throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: send either /password or /token, not both');
+  if (typeof uid !== 'string' || uid === '' || uid.length > 200)
+    throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: /uid must be a non-empty string');
+  if (password !== undefined && token !== undefined)
+    throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: send either /password or /token, not both');
   if (typeof password === 'string') return { uid, password };
   if (typeof token === 'string') return { uid, token };
   throw new SecretsAgentError('ERR_INPUT_INVALID', 'login: /password or /token must be a string');
@@ -54,7 +60,10 @@ export class LoginChecker {
   async check(request: LoginRequest, peer: string): Promise<string> {
     const { throttle, log } = this.#options;
     throttle.assertAllowed(request.uid, peer);
-    const ok = 'password' in request ? await this.#checkPassword(request.uid, request.password) : this.#checkServiceToken(request.uid, request.token);
+    const ok =
+      'password' in request
+        ? await this.#checkPassword(request.uid, request.password)
+        : this.#checkServiceToken(request.uid, request.token);
     if (!ok) {
       throttle.recordFailure(request.uid, peer);
       log.info({ uid: request.uid.slice(0, 100), peer }, 'login failed');
@@ -67,7 +76,9 @@ export class LoginChecker {
   async #checkPassword(uid: string, password: string): Promise<boolean> {
     const running = this.#passwordChecks.get(uid) ?? 0;
     if (running >= maxConcurrentPasswordChecksPerUid) {
-      throw new SecretsAgentError('ERR_AUTH_THROTTLED', 'too many concurrent logins: retry in 1 s', { details: { retryAfterSeconds: 1 } });
+      throw new SecretsAgentError('ERR_AUTH_THROTTLED', 'too many concurrent logins: retry in 1 s', {
+        details: { retryAfterSeconds: 1 },
+      });
     }
     this.#passwordChecks.set(uid, running + 1);
     try {
@@ -87,7 +98,8 @@ export class LoginChecker {
     const account = this.#options.mirror.account(uid);
     try {
       const decoded = decodeJwt(token);
-      const publicKey = account?.kind === 'service' ? this.#publicKeyOf(uid, account.publicKeyPem) : this.#options.decoyPublicKey;
+      const publicKey =
+        account?.kind === 'service' ? this.#publicKeyOf(uid, account.publicKeyPem) : this.#options.decoyPublicKey;
       verifyDecodedSignature(decoded, publicKey);
       checkTimes(decoded.claims, {
         nowSeconds: this.#options.nowSeconds(),
@@ -96,7 +108,8 @@ export class LoginChecker {
       });
       return account?.kind === 'service' && decoded.claims.uid === uid;
     } catch (error) {
-      if (isSecretsAgentError(error, 'ERR_AUTH_TOKEN_INVALID') || isSecretsAgentError(error, 'ERR_AUTH_TOKEN_EXPIRED')) return false;
+      if (isSecretsAgentError(error, 'ERR_AUTH_TOKEN_INVALID') || isSecretsAgentError(error, 'ERR_AUTH_TOKEN_EXPIRED'))
+        return false;
       throw error;
     }
   }

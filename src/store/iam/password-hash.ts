@@ -40,13 +40,25 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
 
 // A hash no password matches, so unknown uids cost the same scrypt work as known ones.
 export function createDecoyPasswordHash(): PasswordHash {
-  return { algorithm: 'scrypt', ...defaultParameters, salt: randomBytes(saltBytes).toString('base64'), hash: randomBytes(hashBytes).toString('base64') };
+  return {
+    algorithm: 'scrypt',
+    ...defaultParameters,
+    salt: randomBytes(saltBytes).toString('base64'),
+    hash: randomBytes(hashBytes).toString('base64'),
+  };
 }
 
 // Throws ERR_INPUT_INVALID unless the password has 8 characters to 1 KiB.
 export function assertPassword(password: unknown): asserts password is string {
-  if (typeof password !== 'string' || [...password].length < minPasswordChars || Buffer.byteLength(password, 'utf8') > maxPasswordBytes) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected password to be a string of at least ${minPasswordChars} characters and at most ${maxPasswordBytes} bytes`);
+  if (
+    typeof password !== 'string' ||
+    [...password].length < minPasswordChars ||
+    Buffer.byteLength(password, 'utf8') > maxPasswordBytes
+  ) {
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected password to be a string of at least ${minPasswordChars} characters and at most ${maxPasswordBytes} bytes`,
+    );
   }
 }
 
@@ -55,15 +67,24 @@ export function parsePasswordHash(value: unknown): PasswordHash {
   if (typeof value !== 'object' || value === null) throw new TypeError('password hash is not an object');
   const { algorithm, N, r, p, salt, hash } = value as Record<string, unknown>;
   const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
-  if (algorithm !== 'scrypt' || !isPositiveInteger(N) || !isPositiveInteger(r) || !isPositiveInteger(p)) throw new TypeError('password hash parameters are invalid');
+  if (algorithm !== 'scrypt' || !isPositiveInteger(N) || !isPositiveInteger(r) || !isPositiveInteger(p))
+    throw new TypeError('password hash parameters are invalid');
   // Bounds keep a tampered record from making one login eat the machine.
-  if (N > 2 ** 20 || r > 32 || p > 16 || typeof salt !== 'string' || typeof hash !== 'string') throw new TypeError('password hash parameters are out of range');
+  if (N > 2 ** 20 || r > 32 || p > 16 || typeof salt !== 'string' || typeof hash !== 'string')
+    throw new TypeError('password hash parameters are out of range');
   return { algorithm, N, r, p, salt, hash };
 }
 
 function derive(password: string, salt: Buffer, parameters: { N: number; r: number; p: number }): Promise<Buffer> {
-  const options: ScryptOptions = { N: parameters.N, r: parameters.r, p: parameters.p, maxmem: 256 * parameters.N * parameters.r + 1024 * 1024 };
+  const options: ScryptOptions = {
+    N: parameters.N,
+    r: parameters.r,
+    p: parameters.p,
+    maxmem: 256 * parameters.N * parameters.r + 1024 * 1024,
+  };
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, hashBytes, options, (error, key) => (error === null ? resolve(key) : reject(error)));
+    scrypt(password.normalize('NFC'), salt, hashBytes, options, (error, key) =>
+      error === null ? resolve(key) : reject(error),
+    );
   });
 }

@@ -16,17 +16,28 @@ const listPrefixPattern = /^dcos:secrets:list:([A-Za-z0-9_-]+):(.*)$/;
 const secretPrefixPattern = /^dcos:secrets:([A-Za-z0-9_-]+):(.*)$/;
 
 export type ParsedRid =
-  | { readonly kind: 'secret'; readonly store: string; readonly segments: readonly string[]; readonly wildcard: boolean }
+  | {
+      readonly kind: 'secret';
+      readonly store: string;
+      readonly segments: readonly string[];
+      readonly wildcard: boolean;
+    }
   | { readonly kind: 'list'; readonly store: string; readonly segments: readonly string[] }
   | { readonly kind: 'other'; readonly rid: string };
 
 // Checks the characters and length of a rid from an API request or the CLI; throws ERR_INPUT_INVALID.
 export function assertRid(rid: string): void {
   if (rid.length === 0 || rid.length > maxRidChars) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected rid to have 1 to ${maxRidChars} characters, got ${rid.length}`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected rid to have 1 to ${maxRidChars} characters, got ${rid.length}`,
+    );
   }
   if (!ridPattern.test(rid)) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `rid \`${rid.slice(0, 200)}\` has characters outside [A-Za-z0-9:/_.*@-]`);
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `rid \`${rid.slice(0, 200)}\` has characters outside [A-Za-z0-9:/_.*@-]`,
+    );
   }
 }
 
@@ -77,7 +88,9 @@ export function coveringRids(requested: string): string[] {
       if (parsed.wildcard) return [formatRid(parsed)];
       const candidates = [formatRid(parsed)];
       for (let depth = 0; depth < parsed.segments.length; depth += 1) {
-        candidates.push(formatRid({ kind: 'secret', store: parsed.store, segments: parsed.segments.slice(0, depth), wildcard: true }));
+        candidates.push(
+          formatRid({ kind: 'secret', store: parsed.store, segments: parsed.segments.slice(0, depth), wildcard: true }),
+        );
       }
       return candidates;
     }

@@ -22,7 +22,10 @@ export async function loadOrCreateSigningKey(storage: StorageBackend, now: () =>
   const existing = await storage.get(signingKeyKey);
   if (existing !== undefined) return parseSigningKey(parseSigningKeyRecord(existing.value, signingKeyKey));
   const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: signingKeyBits });
-  const record: SigningKeyRecord = { privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), createdAt: now().toISOString() };
+  const record: SigningKeyRecord = {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    createdAt: now().toISOString(),
+  };
   try {
     await storage.create(signingKeyKey, encodeRecord(record));
     return parseSigningKey(record);
@@ -42,6 +45,8 @@ export function parseSigningKey(record: SigningKeyRecord): SigningKey {
   const n = String(exported.n);
   const e = String(exported.e);
   // RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
-  const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  const kid = createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
   return { privateKey, publicKey, kid, jwk: Object.freeze({ kty: 'RSA', alg: 'RS256', use: 'sig', kid, n, e }) };
 }

@@ -41,11 +41,19 @@ export function createChangeRoutes(options: ChangeRoutesOptions): Route[] {
     // makes the poll fail with 401 without moving the index, so the client re-logs in and asks again
     // from the same index instead of losing the changes this principal could not see.
     const visible = async (paths: readonly string[]): Promise<readonly string[]> => {
-      const who = await access.authenticate({ authorization: context.req.headers.authorization, cookie: context.req.headers.cookie });
-      if (who.superuser || (prefix !== '' && await allowed(access, who, `dcos:secrets:list:${name}:/${prefix}`))) return paths;
+      const who = await access.authenticate({
+        authorization: context.req.headers.authorization,
+        cookie: context.req.headers.cookie,
+      });
+      if (who.superuser || (prefix !== '' && (await allowed(access, who, `dcos:secrets:list:${name}:/${prefix}`))))
+        return paths;
       const shown: string[] = [];
       for (const path of paths) {
-        if (await allowed(access, who, `dcos:secrets:list:${name}:/${folderOf(path)}`) || await allowed(access, who, `dcos:secrets:${name}:/${path}`)) shown.push(path);
+        if (
+          (await allowed(access, who, `dcos:secrets:list:${name}:/${folderOf(path)}`)) ||
+          (await allowed(access, who, `dcos:secrets:${name}:/${path}`))
+        )
+          shown.push(path);
       }
       return shown;
     };

@@ -17,10 +17,12 @@ export const authCookieName = 'dcos-acs-auth-cookie';
 
 // The routes the store mounts next to the Secrets API.
 export function createIamRoutes(iam: Iam): Route[] {
-  const asSuperuser = (handler: (context: RouteContext) => Promise<void>) => async (context: RouteContext): Promise<void> => {
-    await context.authorize(superuserRid, 'full');
-    await handler(context);
-  };
+  const asSuperuser =
+    (handler: (context: RouteContext) => Promise<void>) =>
+    async (context: RouteContext): Promise<void> => {
+      await context.authorize(superuserRid, 'full');
+      await handler(context);
+    };
 
   return [
     {
@@ -47,7 +49,10 @@ export function createIamRoutes(iam: Iam): Route[] {
       handler: asSuperuser(async ({ url, res }) => {
         const type = url.searchParams.get('type');
         if (type !== null && type !== 'service' && type !== 'user') {
-          throw new SecretsAgentError('ERR_INPUT_INVALID', `Expected query parameter \`type\` to be \`service\` or \`user\`, got \`${type.slice(0, 40)}\``);
+          throw new SecretsAgentError(
+            'ERR_INPUT_INVALID',
+            `Expected query parameter \`type\` to be \`service\` or \`user\`, got \`${type.slice(0, 40)}\``,
+          );
         }
         sendJson(res, 200, { array: iam.listAccounts(type === 'service' ? 'service' : 'user').map(formatAccount) });
       }),
@@ -58,7 +63,8 @@ export function createIamRoutes(iam: Iam): Route[] {
       handler: asSuperuser(async ({ params, res }) => {
         const uid = decodeUidParam(params['uid']);
         const account = iam.getAccount(uid);
-        if (account === undefined) throw new SecretsAgentError('ERR_IAM_ACCOUNT_NOT_FOUND', `User \`${uid}\` not known.`, { details: { uid } });
+        if (account === undefined)
+          throw new SecretsAgentError('ERR_IAM_ACCOUNT_NOT_FOUND', `User \`${uid}\` not known.`, { details: { uid } });
         sendJson(res, 200, formatAccount(account));
       }),
     },
@@ -70,10 +76,20 @@ export function createIamRoutes(iam: Iam): Route[] {
         const body = parseObject(parseJsonBody(await readBody(req, maxIamBodyBytes), 'account'), 'account');
         const description = parseDescription(body['description'], '/description');
         const { password, public_key: publicKey } = body;
-        if (password !== undefined && publicKey !== undefined) throw new SecretsAgentError('ERR_INPUT_INVALID', 'account: send either /password (user) or /public_key (service account), not both');
-        if (publicKey !== undefined) await iam.createServiceAccount({ uid, publicKeyPem: requireString(publicKey, '/public_key'), description });
-        else if (password !== undefined) await iam.createUser({ uid, password: requireString(password, '/password'), description });
-        else throw new SecretsAgentError('ERR_INPUT_INVALID', 'account: /password (user) or /public_key (service account) is required');
+        if (password !== undefined && publicKey !== undefined)
+          throw new SecretsAgentError(
+            'ERR_INPUT_INVALID',
+            'account: send either /password (user) or /public_key (service account), not both',
+          );
+        if (publicKey !== undefined)
+          await iam.createServiceAccount({ uid, publicKeyPem: requireString(publicKey, '/public_key'), description });
+        else if (password !== undefined)
+          await iam.createUser({ uid, password: requireString(password, '/password'), description });
+        else
+          throw new SecretsAgentError(
+            'ERR_INPUT_INVALID',
+            'account: /password (user) or /public_key (service account) is required',
+          );
         sendEmpty(res, 201);
       }),
     },
@@ -98,7 +114,8 @@ export function createIamRoutes(iam: Iam): Route[] {
       handler: asSuperuser(async ({ params, res }) => {
         const rid = decodeRidParam(params['rid']);
         const acl = iam.getAcl(rid);
-        if (acl === undefined) throw new SecretsAgentError('ERR_IAM_ACL_NOT_FOUND', `ACL \`${rid}\` does not exist`, { details: { rid } });
+        if (acl === undefined)
+          throw new SecretsAgentError('ERR_IAM_ACL_NOT_FOUND', `ACL \`${rid}\` does not exist`, { details: { rid } });
         sendJson(res, 200, formatAcl(acl));
       }),
     },
@@ -127,7 +144,9 @@ export function createIamRoutes(iam: Iam): Route[] {
       handler: asSuperuser(async ({ params, res }) => {
         const rid = decodeRidParam(params['rid']);
         const uid = decodeUidParam(params['uid']);
-        const actions = iam.grantedActions(uid, rid).map((name) => ({ name, url: `${aclUrl(rid)}/users/${uid}/${name}` }));
+        const actions = iam
+          .grantedActions(uid, rid)
+          .map((name) => ({ name, url: `${aclUrl(rid)}/users/${uid}/${name}` }));
         sendJson(res, 200, { actions });
       }),
     },
@@ -174,25 +193,37 @@ function decodeUidParam(raw: string | undefined): string {
   return uid;
 }
 
-function decodeGrantParams(params: Readonly<Record<string, string>>): { uid: string; rid: string; action: ReturnType<typeof parseAction> } {
-  return { rid: decodeRidParam(params['rid']), uid: decodeUidParam(params['uid']), action: parseAction(decodeComponent(params['action'] ?? '', 'action')) };
+function decodeGrantParams(params: Readonly<Record<string, string>>): {
+  uid: string;
+  rid: string;
+  action: ReturnType<typeof parseAction>;
+} {
+  return {
+    rid: decodeRidParam(params['rid']),
+    uid: decodeUidParam(params['uid']),
+    action: parseAction(decodeComponent(params['action'] ?? '', 'action')),
+  };
 }
 
 function decodeComponent(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw);
   } catch (error) {
-    throw new SecretsAgentError('ERR_INPUT_INVALID', `${what} in the URL is not valid percent-encoding`, { cause: error });
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `${what} in the URL is not valid percent-encoding`, {
+      cause: error,
+    });
   }
 }
 
 function parseObject(value: unknown, what: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SecretsAgentError('ERR_INPUT_INVALID', `${what}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `${what}: expected a JSON object`);
   return value as Record<string, unknown>;
 }
 
 function requireString(value: unknown, pointer: string): string {
-  if (typeof value !== 'string') throw new SecretsAgentError('ERR_INPUT_INVALID', `account: ${pointer} must be a string`);
+  if (typeof value !== 'string')
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `account: ${pointer} must be a string`);
   return value;
 }
 

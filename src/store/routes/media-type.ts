@@ -20,7 +20,10 @@ export function parseRequestContentType(header: string | undefined): SecretType 
 // Whether the request's Content-Type (if any) is JSON, for endpoints that only take JSON.
 export function assertJsonContentType(header: string | undefined): void {
   if (parseRequestContentType(header) !== 'text') {
-    throw new SecretsAgentError('ERR_CONTENT_TYPE_UNSUPPORTED', `Unsupported Content-Type header: this endpoint takes ${jsonMediaType}`);
+    throw new SecretsAgentError(
+      'ERR_CONTENT_TYPE_UNSUPPORTED',
+      `Unsupported Content-Type header: this endpoint takes ${jsonMediaType}`,
+    );
   }
 }
 
@@ -34,13 +37,20 @@ export function chooseResponseType(accept: string | undefined, stored: SecretTyp
   if (stored === 'binary') {
     if (binaryQ > 0) return 'binary';
     if (jsonQ > 0) {
-      throw new SecretsAgentError('ERR_ACCEPT_UNSUPPORTED', `Secret \`${path}\` is binary and cannot be returned as JSON: send Accept: ${binaryMediaType}`, { details: { path } });
+      throw new SecretsAgentError(
+        'ERR_ACCEPT_UNSUPPORTED',
+        `Secret \`${path}\` is binary and cannot be returned as JSON: send Accept: ${binaryMediaType}`,
+        { details: { path } },
+      );
     }
   } else {
     if (jsonQ > 0 && jsonQ >= binaryQ) return 'text';
     if (binaryQ > 0) return 'binary';
   }
-  throw new SecretsAgentError('ERR_ACCEPT_UNSUPPORTED', `Unsupported Accept header \`${clip(accept)}\`: accept ${jsonMediaType} or ${binaryMediaType}`);
+  throw new SecretsAgentError(
+    'ERR_ACCEPT_UNSUPPORTED',
+    `Unsupported Accept header \`${clip(accept)}\`: accept ${jsonMediaType} or ${binaryMediaType}`,
+  );
 }
 
 interface MediaRange {
@@ -72,11 +82,17 @@ function parseAccept(header: string): MediaRange[] {
 function qualityOf(ranges: readonly MediaRange[], type: string, subtype: string): number {
   let best: { specificity: number; q: number } | undefined;
   for (const range of ranges) {
-    const specificity = range.type === type && range.subtype === subtype ? 2
-      : range.type === type && range.subtype === '*' ? 1
-        : range.type === '*' && range.subtype === '*' ? 0 : -1;
+    const specificity =
+      range.type === type && range.subtype === subtype
+        ? 2
+        : range.type === type && range.subtype === '*'
+          ? 1
+          : range.type === '*' && range.subtype === '*'
+            ? 0
+            : -1;
     if (specificity < 0) continue;
-    if (best === undefined || specificity > best.specificity || (specificity === best.specificity && range.q > best.q)) best = { specificity, q: range.q };
+    if (best === undefined || specificity > best.specificity || (specificity === best.specificity && range.q > best.q))
+      best = { specificity, q: range.q };
   }
   return best?.q ?? 0;
 }

@@ -61,7 +61,8 @@ export function createSealRoutes(options: SealRoutesOptions): Route[] {
         const { seal } = await superuserStore(context);
         // The docs send no body; SW2 describes an UnsealRequest. Accept both, ignore `key`.
         const body = await readObjectBody(context, 'auto-unseal request', ['key'], { allowEmpty: true });
-        if (body['key'] !== undefined && typeof body['key'] !== 'string') throw invalid('auto-unseal request /key: expected a string');
+        if (body['key'] !== undefined && typeof body['key'] !== 'string')
+          throw invalid('auto-unseal request /key: expected a string');
         sendJson(context.res, 200, await seal.autoUnseal());
       },
     },
@@ -78,10 +79,15 @@ export function createSealRoutes(options: SealRoutesOptions): Route[] {
       pattern: '/secrets/v1/init/:store',
       async handler(context) {
         const { seal } = await superuserStore(context);
-        const body = await readObjectBody(context, 'init request', ['shares', 'threshold', 'pgp_keys'], { allowEmpty: true });
+        const body = await readObjectBody(context, 'init request', ['shares', 'threshold', 'pgp_keys'], {
+          allowEmpty: true,
+        });
         const request = parseInitRequest(body);
         const info = await seal.initialize({ ...options.initDefaults, ...request });
-        context.log.info({ store: store.name, pgpFingerprints: info.pgpFingerprints }, 'store initialized through the API');
+        context.log.info(
+          { store: store.name, pgpFingerprints: info.pgpFingerprints },
+          'store initialized through the API',
+        );
         sendJson(context.res, 200, toInitResponse(info));
       },
     },
@@ -94,13 +100,18 @@ function toInitResponse(info: InitInfo): Record<string, unknown> {
 
 function parseInitRequest(body: Record<string, unknown>): InitializeOptions {
   const { shares, threshold, pgp_keys: pgpKeys } = body;
-  for (const [name, value] of [['shares', shares], ['threshold', threshold]] as const) {
-    if (value !== undefined && !Number.isInteger(value)) throw invalid(`init request /${name}: expected an integer, got a ${typeof value}`);
+  for (const [name, value] of [
+    ['shares', shares],
+    ['threshold', threshold],
+  ] as const) {
+    if (value !== undefined && !Number.isInteger(value))
+      throw invalid(`init request /${name}: expected an integer, got a ${typeof value}`);
   }
   if (pgpKeys !== undefined) {
     if (!Array.isArray(pgpKeys)) throw invalid('init request /pgp_keys: expected an array of strings');
     for (const [index, key] of pgpKeys.entries()) {
-      if (typeof key !== 'string') throw invalid(`init request /pgp_keys/${index}: expected a string (base64 of \`gpg --export\`)`);
+      if (typeof key !== 'string')
+        throw invalid(`init request /pgp_keys/${index}: expected a string (base64 of \`gpg --export\`)`);
     }
   }
   return {
@@ -120,9 +131,11 @@ async function readObjectBody(
   if (raw.length === 0 && options.allowEmpty === true) return {};
   assertJsonContentType(context.req.headers['content-type']);
   const value = parseJsonBody(raw, what);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(`${what}: expected a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw invalid(`${what}: expected a JSON object`);
   for (const name of Object.keys(value)) {
-    if (!fields.includes(name)) throw invalid(`${what} /${name.slice(0, 64)}: unknown field (allowed: ${fields.join(', ')})`);
+    if (!fields.includes(name))
+      throw invalid(`${what} /${name.slice(0, 64)}: unknown field (allowed: ${fields.join(', ')})`);
   }
   return value as Record<string, unknown>;
 }

@@ -17,17 +17,21 @@ export interface SecretAnswer {
 // Picks the form the Accept header asks for (ERR_ACCEPT_UNSUPPORTED as chooseResponseType) and copies its bytes.
 export function answerSecret(opened: OpenedRecord, accept: string | undefined, path: string): SecretAnswer {
   const form = chooseResponseType(accept, opened.secret.type, path);
-  return form === 'binary' ? { form, body: Buffer.from(opened.secret.bytes) } : { form, body: opened.rendered(renderSecretJson) };
+  return form === 'binary'
+    ? { form, body: Buffer.from(opened.secret.bytes) }
+    : { form, body: opened.rendered(renderSecretJson) };
 }
 
 // The `Secret` JSON: `value` as UTF-8 text, then whichever metadata the record has.
 export function renderSecretJson(secret: StoredSecret): Buffer {
-  return Buffer.from(JSON.stringify({
-    value: Buffer.from(secret.bytes.buffer, secret.bytes.byteOffset, secret.bytes.byteLength).toString('utf8'),
-    ...(secret.author === undefined ? {} : { author: secret.author }),
-    created: secret.created,
-    updated: secret.updated,
-    ...(secret.description === undefined ? {} : { description: secret.description }),
-    ...(secret.labels === undefined ? {} : { labels: secret.labels }),
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      value: Buffer.from(secret.bytes.buffer, secret.bytes.byteOffset, secret.bytes.byteLength).toString('utf8'),
+      ...(secret.author === undefined ? {} : { author: secret.author }),
+      created: secret.created,
+      updated: secret.updated,
+      ...(secret.description === undefined ? {} : { description: secret.description }),
+      ...(secret.labels === undefined ? {} : { labels: secret.labels }),
+    }),
+  );
 }

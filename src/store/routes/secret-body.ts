@@ -20,14 +20,19 @@ export function parseSecretJsonBody(body: Buffer): SecretJsonBody {
   }
   const fields = value as Record<string, unknown>;
   for (const name of Object.keys(fields)) {
-    if (!knownFields.has(name)) throw invalid(`/${escapePointer(name)}`, 'unknown field (allowed: value, author, description, labels, created)');
+    if (!knownFields.has(name))
+      throw invalid(`/${escapePointer(name)}`, 'unknown field (allowed: value, author, description, labels, created)');
   }
   const { value: secretValue, author, description, labels, created } = fields;
-  if (secretValue !== undefined && typeof secretValue !== 'string') throw invalid('/value', `expected a string, got ${describe(secretValue)}`);
+  if (secretValue !== undefined && typeof secretValue !== 'string')
+    throw invalid('/value', `expected a string, got ${describe(secretValue)}`);
   // `author` and `created` are accepted (the SDK sends them) but the store sets them itself.
-  if (author !== undefined && typeof author !== 'string') throw invalid('/author', `expected a string, got ${describe(author)}`);
-  if (created !== undefined && typeof created !== 'string') throw invalid('/created', `expected a string, got ${describe(created)}`);
-  if (description !== undefined && typeof description !== 'string') throw invalid('/description', `expected a string, got ${describe(description)}`);
+  if (author !== undefined && typeof author !== 'string')
+    throw invalid('/author', `expected a string, got ${describe(author)}`);
+  if (created !== undefined && typeof created !== 'string')
+    throw invalid('/created', `expected a string, got ${describe(created)}`);
+  if (description !== undefined && typeof description !== 'string')
+    throw invalid('/description', `expected a string, got ${describe(description)}`);
   if (labels !== undefined) {
     if (!Array.isArray(labels)) throw invalid('/labels', `expected an array of strings, got ${describe(labels)}`);
     for (const [index, label] of labels.entries()) {
@@ -42,7 +47,9 @@ export function parseSecretJsonBody(body: Buffer): SecretJsonBody {
 }
 
 function invalid(pointer: string, message: string): SecretsAgentError {
-  return new SecretsAgentError('ERR_INPUT_INVALID', `secret body ${pointer === '' ? '(root)' : pointer}: ${message}`, { details: { pointer } });
+  return new SecretsAgentError('ERR_INPUT_INVALID', `secret body ${pointer === '' ? '(root)' : pointer}: ${message}`, {
+    details: { pointer },
+  });
 }
 
 // Type only: a misplaced value could be a secret.

@@ -19,5 +19,9 @@ export function resolveStore(store: SecretStore, rawName: string | undefined): S
 // The message keeps both spellings real clients match: "Store `x` not found" and "store not found" (LOS).
 export function storeNotFound(name: string): SecretsAgentError {
   const shown = name.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-  return new SecretsAgentError('ERR_STORE_NOT_FOUND', `Store \`${shown}\` not found: store not found (the only store is \`default\`)`, { details: { store: shown } });
+  return new SecretsAgentError(
+    'ERR_STORE_NOT_FOUND',
+    `Store \`${shown}\` not found: store not found (the only store is \`default\`)`,
+    { details: { store: shown } },
+  );
 }

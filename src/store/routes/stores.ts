@@ -11,7 +11,10 @@ export function createStoreRoutes(options: { readonly store: SecretStore }): Rou
   const { store } = options;
   const unsupported = async (context: Parameters<Route['handler']>[0]): Promise<void> => {
     await context.authorize('dcos:superuser', 'full');
-    throw new SecretsAgentError('ERR_STORE_UNSUPPORTED', 'creating or deleting stores is not supported: the only store is `default`');
+    throw new SecretsAgentError(
+      'ERR_STORE_UNSUPPORTED',
+      'creating or deleting stores is not supported: the only store is `default`',
+    );
   };
   return [
     {

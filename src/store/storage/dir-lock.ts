@@ -61,19 +61,29 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
     const current = await readHolder(lockPath);
     if (current === 'missing') continue;
     if (current === 'unreadable') {
-      throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir} has an unreadable ${lockFileName} file; remove it if no process uses the directory`, { details: { dir } });
+      throw new SecretsAgentError(
+        'ERR_STORE_LOCKED',
+        `data directory ${dir} has an unreadable ${lockFileName} file; remove it if no process uses the directory`,
+        { details: { dir } },
+      );
     }
     if (isHolderAlive(current)) throw lockedError(dir, current);
     await moveStaleLockAside(dir, lockPath, current);
   }
-  throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir}: its lock kept changing hands while opening`, { details: { dir } });
+  throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir}: its lock kept changing hands while opening`, {
+    details: { dir },
+  });
 }
 
 function lockedError(dir: string, holder: LockHolder): SecretsAgentError {
   const where = holder.hostname === hostname() ? '' : ` on host ${holder.hostname}`;
-  return new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir} is locked by process ${holder.pid}${where} (since ${holder.acquiredAt})`, {
-    details: { dir, pid: holder.pid, hostname: holder.hostname },
-  });
+  return new SecretsAgentError(
+    'ERR_STORE_LOCKED',
+    `data directory ${dir} is locked by process ${holder.pid}${where} (since ${holder.acquiredAt})`,
+    {
+      details: { dir, pid: holder.pid, hostname: holder.hostname },
+    },
+  );
 }
 
 async function tryCreateLock(dir: string, lockPath: string, holder: LockHolder): Promise<boolean> {
@@ -170,7 +180,11 @@ function createDirLock(dir: string, lockPath: string, holder: LockHolder): DirLo
     holder,
     async verify() {
       if (!(await isStillOurs())) {
-        throw new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', `data directory ${dir}: ${lockFileName} was removed or taken by another process`, { details: { dir } });
+        throw new SecretsAgentError(
+          'ERR_STORAGE_UNAVAILABLE',
+          `data directory ${dir}: ${lockFileName} was removed or taken by another process`,
+          { details: { dir } },
+        );
       }
     },
     async release() {

@@ -8,7 +8,13 @@ import { SecretsAgentError, isSecretsAgentError } from '../../core/errors.js';
 import { createSilentLogger, type Logger } from '../../core/log.js';
 import { describeValue } from '../../config/describe-value.js';
 import { replaceFile, syncDirectory } from './atomic-file.js';
-import { maxValueBytes, type PutOptions, type StorageBackend, type StorageChange, type StorageEntry } from './backend.js';
+import {
+  maxValueBytes,
+  type PutOptions,
+  type StorageBackend,
+  type StorageChange,
+  type StorageEntry,
+} from './backend.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { FileKeyTree } from './file-key-tree.js';
 import { loadFileStorage, type LoadedStorage } from './file-load.js';
@@ -33,7 +39,10 @@ interface CorruptSlot {
 // Opens (and locks) a file storage directory; throws ERR_STORE_LOCKED when another process has it open.
 export async function openFileBackend(options: FileBackendOptions): Promise<StorageBackend> {
   if (typeof options.dir !== 'string' || options.dir === '') {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`dir\` to be a non-empty string, got ${describeValue(options.dir)}`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`dir\` to be a non-empty string, got ${describeValue(options.dir)}`,
+    );
   }
   const dir = resolve(options.dir);
   const log = options.log ?? createSilentLogger();
@@ -49,9 +58,15 @@ export async function openFileBackend(options: FileBackendOptions): Promise<Stor
     throw ioError(`cannot read file storage ${dir}`, dir, error);
   }
   for (const { file, key, problem } of loaded.corrupt) {
-    log.error({ dir, file, storageKey: key, problem }, 'file storage: record failed its integrity check; reads of it fail until it is rewritten');
+    log.error(
+      { dir, file, storageKey: key, problem },
+      'file storage: record failed its integrity check; reads of it fail until it is rewritten',
+    );
   }
-  log.info({ dir, records: loaded.records.size, corrupt: loaded.corrupt.length, removedTempFiles: loaded.removedTempFiles }, 'file storage opened');
+  log.info(
+    { dir, records: loaded.records.size, corrupt: loaded.corrupt.length, removedTempFiles: loaded.removedTempFiles },
+    'file storage opened',
+  );
   return new FileBackend(dir, log, lock, loaded);
 }
 
@@ -65,12 +80,18 @@ async function prepareDirectory(dir: string, log: Logger): Promise<void> {
       log.warn({ dir, mode: (info.mode & 0o777).toString(8) }, 'file storage: tightened directory mode to 0700');
     }
   } catch (error) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot use ${dir} as the storage directory`, { cause: error, details: { dir } });
+    throw new SecretsAgentError('ERR_CONFIG_INVALID', `cannot use ${dir} as the storage directory`, {
+      cause: error,
+      details: { dir },
+    });
   }
 }
 
 function ioError(message: string, dir: string, cause: unknown, storageKey?: string): SecretsAgentError {
-  return new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', message, { cause, details: storageKey === undefined ? { dir } : { dir, storageKey } });
+  return new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', message, {
+    cause,
+    details: storageKey === undefined ? { dir } : { dir, storageKey },
+  });
 }
 
 class FileBackend implements StorageBackend {
@@ -188,7 +209,10 @@ class FileBackend implements StorageBackend {
   }
 
   #assertOpen(): void {
-    if (this.#closing !== undefined) throw new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', `file storage ${this.#dir} is closed`, { details: { dir: this.#dir } });
+    if (this.#closing !== undefined)
+      throw new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', `file storage ${this.#dir} is closed`, {
+        details: { dir: this.#dir },
+      });
   }
 
   #slot(key: string): Slot | CorruptSlot | undefined {
@@ -201,10 +225,17 @@ class FileBackend implements StorageBackend {
   #checkExpectedVersion(key: string, options: PutOptions): void {
     if (options.expectedVersion === undefined) return;
     const slot = this.#slot(key);
-    if (slot === undefined) throw conflict(`storage key ${JSON.stringify(key)} does not exist (expected version ${options.expectedVersion})`, key);
+    if (slot === undefined)
+      throw conflict(
+        `storage key ${JSON.stringify(key)} does not exist (expected version ${options.expectedVersion})`,
+        key,
+      );
     if ('problem' in slot) throw this.#corruptError(key, slot.problem);
     if (slot.version !== options.expectedVersion) {
-      throw conflict(`storage key ${JSON.stringify(key)} is at version ${slot.version}, not ${options.expectedVersion}`, key);
+      throw conflict(
+        `storage key ${JSON.stringify(key)} is at version ${slot.version}, not ${options.expectedVersion}`,
+        key,
+      );
     }
   }
 
@@ -236,7 +267,10 @@ class FileBackend implements StorageBackend {
     } catch (error) {
       throw ioError(`cannot write storage key ${JSON.stringify(key)} to ${this.#dir}`, this.#dir, error, key);
     }
-    const syncError = await syncDirectory(folderDir).then(() => undefined, (error: unknown) => error ?? new Error('fsync failed'));
+    const syncError = await syncDirectory(folderDir).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('fsync failed'),
+    );
     // The rename was the commit point: memory follows what is on disk even if the fsync failed.
     this.#corruptFiles.delete([...folders, file].join('/'));
     this.#slots.set(key, { version, value: recordValueView(record, key) });
@@ -254,7 +288,10 @@ class FileBackend implements StorageBackend {
     } catch (error) {
       throw ioError(`cannot delete storage key ${JSON.stringify(key)} from ${this.#dir}`, this.#dir, error, key);
     }
-    const syncError = await syncDirectory(folderDir).then(() => undefined, (error: unknown) => error ?? new Error('fsync failed'));
+    const syncError = await syncDirectory(folderDir).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('fsync failed'),
+    );
     this.#corruptFiles.delete([...folders, file].join('/'));
     this.#slots.delete(key);
     this.#tree.remove(key);
@@ -263,7 +300,8 @@ class FileBackend implements StorageBackend {
   }
 
   #throwSyncError(error: unknown, key: string): void {
-    if (error !== undefined) throw ioError(`cannot flush storage key ${JSON.stringify(key)} to disk in ${this.#dir}`, this.#dir, error, key);
+    if (error !== undefined)
+      throw ioError(`cannot flush storage key ${JSON.stringify(key)} to disk in ${this.#dir}`, this.#dir, error, key);
   }
 
   // Creates missing folders (0700) one level at a time, flushing each parent so the new entry is durable.
@@ -292,9 +330,13 @@ class FileBackend implements StorageBackend {
   }
 
   #corruptError(key: string, problem: string): SecretsAgentError {
-    return new SecretsAgentError('ERR_STORE_CORRUPT', `storage key ${JSON.stringify(key)} in ${this.#dir} failed its integrity check: ${problem}`, {
-      details: { dir: this.#dir, storageKey: key },
-    });
+    return new SecretsAgentError(
+      'ERR_STORE_CORRUPT',
+      `storage key ${JSON.stringify(key)} in ${this.#dir} failed its integrity check: ${problem}`,
+      {
+        details: { dir: this.#dir, storageKey: key },
+      },
+    );
   }
 }
 
@@ -308,14 +350,22 @@ function conflict(message: string, key: string): SecretsAgentError {
 }
 
 function assertValue(value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be a Uint8Array, got ${describeValue(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be a Uint8Array, got ${describeValue(value)}`);
   if (value.byteLength > maxValueBytes) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be at most ${maxValueBytes} bytes, got ${value.byteLength} bytes`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`value\` to be at most ${maxValueBytes} bytes, got ${value.byteLength} bytes`,
+    );
   }
 }
 
 function assertExpectedVersion(options: PutOptions): void {
   const expected: unknown = options.expectedVersion;
-  if (expected === undefined || (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0)) return;
-  throw new SecretsAgentError('ERR_USAGE', `Expected \`expectedVersion\` to be a non-negative integer, got ${describeValue(expected)}`);
+  if (expected === undefined || (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0))
+    return;
+  throw new SecretsAgentError(
+    'ERR_USAGE',
+    `Expected \`expectedVersion\` to be a non-negative integer, got ${describeValue(expected)}`,
+  );
 }

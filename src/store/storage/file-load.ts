@@ -88,7 +88,12 @@ async function loadFolder(
   return kept;
 }
 
-async function loadRecord(root: string, file: string, segments: Array<string | undefined>, loaded: LoadedStorage & { maxVersion: number }): Promise<void> {
+async function loadRecord(
+  root: string,
+  file: string,
+  segments: Array<string | undefined>,
+  loaded: LoadedStorage & { maxVersion: number },
+): Promise<void> {
   const locationKey = segments.every((segment) => segment !== undefined) ? segments.join('/') : undefined;
   const decoded = decodeRecord(await readFile(join(root, file)));
   let problem = 'problem' in decoded ? decoded.problem : undefined;
@@ -96,7 +101,8 @@ async function loadRecord(root: string, file: string, segments: Array<string | u
     try {
       assertStorageKey(decoded.key);
       const path = encodeKeyPath(decoded.key);
-      if ([...path.folders, path.file].join('/') !== file) problem = 'the key in its header belongs to another file (moved or copied record)';
+      if ([...path.folders, path.file].join('/') !== file)
+        problem = 'the key in its header belongs to another file (moved or copied record)';
     } catch {
       problem = 'the key in its header is not a valid storage key';
     }

@@ -40,12 +40,14 @@ export function recordValueView(record: Buffer, key: string): Uint8Array {
 
 // Parses a record file's bytes, or says what is wrong with them.
 export function decodeRecord(bytes: Buffer): DecodedRecord | { readonly problem: string } {
-  if (bytes.length < headerBytes + trailerBytes) return { problem: `file is ${bytes.length} bytes, shorter than a record header` };
+  if (bytes.length < headerBytes + trailerBytes)
+    return { problem: `file is ${bytes.length} bytes, shorter than a record header` };
   if (!bytes.subarray(0, magic.length).equals(magic)) return { problem: 'file does not start with the record magic' };
   const keyLength = bytes.readUInt32BE(16);
   const valueLength = bytes.readUInt32BE(20);
   const expectedSize = headerBytes + keyLength + valueLength + trailerBytes;
-  if (expectedSize !== bytes.length) return { problem: `file is ${bytes.length} bytes, its header says ${expectedSize} (torn write?)` };
+  if (expectedSize !== bytes.length)
+    return { problem: `file is ${bytes.length} bytes, its header says ${expectedSize} (torn write?)` };
   const storedCrc = bytes.readUInt32BE(bytes.length - trailerBytes);
   if (crc32(bytes.subarray(0, bytes.length - trailerBytes)) !== storedCrc) return { problem: 'checksum mismatch' };
   const version = bytes.readBigUInt64BE(8);

@@ -54,7 +54,9 @@ export type EncodedNameKind = 'value' | 'folder';
 
 // What a directory entry's name stands for; undefined when it is not a name this codec produces.
 // `segment` is undefined for hashed (long) names, whose segment only the record header knows.
-export function decodeName(name: string): { readonly kind: EncodedNameKind; readonly segment: string | undefined } | undefined {
+export function decodeName(
+  name: string,
+): { readonly kind: EncodedNameKind; readonly segment: string | undefined } | undefined {
   const kind = name.startsWith('v') ? 'value' : name.startsWith('d') ? 'folder' : undefined;
   if (kind === undefined) return undefined;
   const rest = name.slice(1);
@@ -66,12 +68,20 @@ export function decodeName(name: string): { readonly kind: EncodedNameKind; read
     return undefined;
   }
   // Only the canonical spelling counts, so every segment has exactly one name.
-  if (segment === '' || segment === '.' || segment === '..' || encodeName(kind === 'value' ? 'v' : 'd', segment) !== name) return undefined;
+  if (
+    segment === '' ||
+    segment === '.' ||
+    segment === '..' ||
+    encodeName(kind === 'value' ? 'v' : 'd', segment) !== name
+  )
+    return undefined;
   return { kind, segment };
 }
 
 function encodeName(prefix: 'v' | 'd', segment: string): string {
-  const name = prefix + encodeURIComponent(segment).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  const name =
+    prefix +
+    encodeURIComponent(segment).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
   if (name.length <= maxFileNameBytes) return name;
   return `${prefix}~${createHash('sha256').update(segment, 'utf8').digest('hex')}`;
 }

@@ -28,7 +28,10 @@ export async function openStorage(options: OpenStorageOptions): Promise<StorageB
     case 'file':
       return openFileBackend({ dir: resolveFileDir(location, options.dataDir), ...log });
     case 'zk':
-      return openZooKeeperBackend({ ...parseZkStorageUrl(location, options.zookeeperAuth), log: options.log ?? createSilentLogger() });
+      return openZooKeeperBackend({
+        ...parseZkStorageUrl(location, options.zookeeperAuth),
+        log: options.log ?? createSilentLogger(),
+      });
     default:
       throw new SecretsAgentError(
         'ERR_CONFIG_INVALID',
@@ -41,7 +44,10 @@ export async function openStorage(options: OpenStorageOptions): Promise<StorageB
 function resolveFileDir(location: string, dataDir: string | undefined): string {
   if (location.toLowerCase() === 'file:') {
     if (typeof dataDir !== 'string' || dataDir === '') {
-      throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`dataDir\` to be a non-empty string when \`storage\` is \`file:\`, got ${describeValue(dataDir)}`);
+      throw new SecretsAgentError(
+        'ERR_CONFIG_INVALID',
+        `Expected \`dataDir\` to be a non-empty string when \`storage\` is \`file:\`, got ${describeValue(dataDir)}`,
+      );
     }
     return join(dataDir, 'storage');
   }
@@ -49,9 +55,17 @@ function resolveFileDir(location: string, dataDir: string | undefined): string {
   try {
     dir = fileURLToPath(location);
   } catch (error) {
-    throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`storage\` to be \`file:\` or \`file:///absolute/dir\`, got ${describeValue(location)}`, { cause: error });
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`storage\` to be \`file:\` or \`file:///absolute/dir\`, got ${describeValue(location)}`,
+      { cause: error },
+    );
   }
-  if (!isAbsolute(dir)) throw new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`storage\` to name an absolute directory, got ${describeValue(location)}`);
+  if (!isAbsolute(dir))
+    throw new SecretsAgentError(
+      'ERR_CONFIG_INVALID',
+      `Expected \`storage\` to name an absolute directory, got ${describeValue(location)}`,
+    );
   return dir;
 }
 

@@ -23,22 +23,56 @@
 import { SecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { describeValue } from '../../config/describe-value.js';
-import { maxValueBytes, type GetOptions, type PutOptions, type StorageBackend, type StorageChange, type StorageEntry } from './backend.js';
+import {
+  maxValueBytes,
+  type GetOptions,
+  type PutOptions,
+  type StorageBackend,
+  type StorageChange,
+  type StorageEntry,
+} from './backend.js';
 import { assertStorageKey, assertStoragePrefix } from './key-codec.js';
 import { ZkKeyCache } from './zk-cache.js';
-import { createZkSession, type ZkErrorName, type ZkOp, type ZkResult, type ZkSession, type ZkStat, type ZkState, type ZkWatchEvent } from './zk-client.js';
-import { resolveZooKeeperBackendOptions, type ZooKeeperBackendConfig, type ZooKeeperBackendOptions } from './zk-options.js';
+import {
+  createZkSession,
+  type ZkErrorName,
+  type ZkOp,
+  type ZkResult,
+  type ZkSession,
+  type ZkStat,
+  type ZkState,
+  type ZkWatchEvent,
+} from './zk-client.js';
+import {
+  resolveZooKeeperBackendOptions,
+  type ZooKeeperBackendConfig,
+  type ZooKeeperBackendOptions,
+} from './zk-options.js';
 import { decodeZkSegment, zkPathOfKey } from './zk-path.js';
-import { createWriteId, encodeTombstoneRecord, encodeValueRecord, folderRecordData, parseZkRecord } from './zk-record.js';
+import {
+  createWriteId,
+  encodeTombstoneRecord,
+  encodeValueRecord,
+  folderRecordData,
+  parseZkRecord,
+} from './zk-record.js';
 
 export type { ZooKeeperBackendOptions } from './zk-options.js';
 
 /** What a write knows about a key's znode before writing; `fresh` when read from the server just now. */
 type Observed =
   | { readonly exists: false; readonly fresh: boolean }
-  | { readonly exists: true; readonly fresh: boolean; readonly version: number; readonly hasValue: boolean; readonly writeId: string | undefined };
+  | {
+      readonly exists: true;
+      readonly fresh: boolean;
+      readonly version: number;
+      readonly hasValue: boolean;
+      readonly writeId: string | undefined;
+    };
 
-type WriteOutcome = { readonly kind: 'ok'; readonly stat: ZkStat } | { readonly kind: 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'LOST' };
+type WriteOutcome =
+  | { readonly kind: 'ok'; readonly stat: ZkStat }
+  | { readonly kind: 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'LOST' };
 
 /** Bound on write attempts in one call (conflicts with other writers, reconnects); the deadline usually ends it first. */
 const maxWriteAttempts = 50;
@@ -89,19 +123,31 @@ class ZooKeeperBackend implements StorageBackend {
     const backend = new ZooKeeperBackend(config);
     const { connectionString, rootPath } = config;
     if (config.auth === undefined) {
-      config.log.warn({ connectionString, rootPath }, 'zookeeper storage: no `auth` given, znodes are created world-readable and world-writable');
+      config.log.warn(
+        { connectionString, rootPath },
+        'zookeeper storage: no `auth` given, znodes are created world-readable and world-writable',
+      );
     }
     backend.#startSession();
     const deadline = Date.now() + config.operationTimeoutMs;
     const ready = await backend.#waitFor(() => backend.#cacheReady || backend.#fatal !== undefined, deadline);
     if (!ready || backend.#fatal !== undefined) {
       await backend.close();
-      throw backend.#fatal ?? unavailable(`cannot reach ZooKeeper at ${connectionString} (no session and tree load within ${config.operationTimeoutMs} ms)`, {
-        connectionString,
-        rootPath,
-      });
+      throw (
+        backend.#fatal ??
+        unavailable(
+          `cannot reach ZooKeeper at ${connectionString} (no session and tree load within ${config.operationTimeoutMs} ms)`,
+          {
+            connectionString,
+            rootPath,
+          },
+        )
+      );
     }
-    config.log.info({ connectionString, rootPath, sessionId: backend.#session.sessionIdHex, znodes: backend.#cache.size }, 'zookeeper storage opened');
+    config.log.info(
+      { connectionString, rootPath, sessionId: backend.#session.sessionIdHex, znodes: backend.#cache.size },
+      'zookeeper storage opened',
+    );
     return backend;
   }
 
@@ -136,7 +182,9 @@ class ZooKeeperBackend implements StorageBackend {
     assertStorageKey(key);
     assertValue(value);
     const expected = parseExpectedVersion(options);
-    return this.#track(() => (expected === undefined ? this.#writeValue(key, value, 'put') : this.#putIf(key, value, expected)));
+    return this.#track(() =>
+      expected === undefined ? this.#writeValue(key, value, 'put') : this.#putIf(key, value, expected),
+    );
   }
 
   async delete(key: string, options: PutOptions = {}): Promise<boolean> {
@@ -159,12 +207,18 @@ class ZooKeeperBackend implements StorageBackend {
     this.#assertOpen();
     const session = this.#session;
     if (session.state !== 'connected') {
-      throw unavailable(`ZooKeeper at ${this.#config.connectionString} is not connected (${session.state})`, this.#details());
+      throw unavailable(
+        `ZooKeeper at ${this.#config.connectionString} is not connected (${session.state})`,
+        this.#details(),
+      );
     }
     const deadline = Date.now() + Math.min(pingTimeoutMs, this.#config.operationTimeoutMs);
     const result = await this.#request(deadline, 'ping', (current) => current.exists(this.#dataPath), false);
     if (!result.ok || result.value === undefined) {
-      throw unavailable(`ZooKeeper at ${this.#config.connectionString} did not confirm ${this.#dataPath} (${result.ok ? 'NO_NODE' : result.error})`, this.#details());
+      throw unavailable(
+        `ZooKeeper at ${this.#config.connectionString} did not confirm ${this.#dataPath} (${result.ok ? 'NO_NODE' : result.error})`,
+        this.#details(),
+      );
     }
   }
 
@@ -181,7 +235,10 @@ class ZooKeeperBackend implements StorageBackend {
     this.#listeners.clear();
     this.#wake();
     await this.#session.close().catch(() => undefined);
-    this.#log.info({ connectionString: this.#config.connectionString, rootPath: this.#config.rootPath }, 'zookeeper storage closed');
+    this.#log.info(
+      { connectionString: this.#config.connectionString, rootPath: this.#config.rootPath },
+      'zookeeper storage closed',
+    );
   }
 
   // ---- writes -------------------------------------------------------------------------------
@@ -241,9 +298,17 @@ class ZooKeeperBackend implements StorageBackend {
 
   // setData at exactly `expected`. A version seen with a value (in the mirror or fresh) names one
   // state for ever (znodes are never removed), so a successful setData proves the key was there.
-  async #writeIfVersion(key: string, record: Buffer, writeId: string, expected: number, deadline: number, what: string): Promise<number> {
+  async #writeIfVersion(
+    key: string,
+    record: Buffer,
+    writeId: string,
+    expected: number,
+    deadline: number,
+    what: string,
+  ): Promise<number> {
     const path = this.#path(key);
-    const matches = (observed: Observed): boolean => observed.exists && observed.hasValue && observed.version === expected;
+    const matches = (observed: Observed): boolean =>
+      observed.exists && observed.hasValue && observed.version === expected;
     let pre = this.#hint(key);
     if (!matches(pre)) pre = await this.#read(key, deadline);
     for (let attempt = 0; ; attempt += 1) {
@@ -256,7 +321,11 @@ class ZooKeeperBackend implements StorageBackend {
         case 'NO_NODE':
         case 'NODE_EXISTS':
         case 'BAD_VERSION':
-          throw versionConflict(key, expected, await this.#read(key, deadline).catch((): Observed => ({ exists: false, fresh: false })));
+          throw versionConflict(
+            key,
+            expected,
+            await this.#read(key, deadline).catch((): Observed => ({ exists: false, fresh: false })),
+          );
         case 'LOST': {
           const recovered = await this.#recover(key, writeId, pre, deadline);
           if (recovered.applied) return this.#acknowledge(key, recovered.stat, record);
@@ -312,7 +381,11 @@ class ZooKeeperBackend implements StorageBackend {
       if ((this.#cache.get(ancestor)?.version ?? -1) >= 0) continue;
       for (let attempt = 0; ; attempt += 1) {
         this.#assertAttempts(attempt, key, 'create parent of');
-        const outcome = await this.#write(ancestor, [{ type: 'create', path: this.#path(ancestor), data: folderRecordData }], deadline);
+        const outcome = await this.#write(
+          ancestor,
+          [{ type: 'create', path: this.#path(ancestor), data: folderRecordData }],
+          deadline,
+        );
         if (outcome.kind === 'ok' || outcome.kind === 'NODE_EXISTS') break;
         if (outcome.kind === 'NO_NODE') await this.#ensureRoot(deadline);
       }
@@ -328,9 +401,15 @@ class ZooKeeperBackend implements StorageBackend {
     for (let depth = 1; depth <= segments.length; depth += 1) {
       const path = `/${segments.slice(0, depth).join('/')}`;
       for (;;) {
-        const result = await this.#request(deadline, 'create root', (session) => session.multi([{ type: 'create', path, data: folderRecordData }]), false);
+        const result = await this.#request(
+          deadline,
+          'create root',
+          (session) => session.multi([{ type: 'create', path, data: folderRecordData }]),
+          false,
+        );
         if (result.ok || result.error === 'NODE_EXISTS') break;
-        if (result.error !== 'CONNECTION_LOSS' && result.error !== 'SESSION_EXPIRED') throw this.#zkError(result.error, `cannot create ${path}`);
+        if (result.error !== 'CONNECTION_LOSS' && result.error !== 'SESSION_EXPIRED')
+          throw this.#zkError(result.error, `cannot create ${path}`);
       }
     }
     this.#log.info({ rootPath: this.#config.rootPath }, 'zookeeper storage: created the root znodes');
@@ -340,10 +419,16 @@ class ZooKeeperBackend implements StorageBackend {
   async #write(key: string, ops: ZkOp[], deadline: number): Promise<WriteOutcome> {
     // A write that reached a server but got no answer may still be committed later (ZooKeeper
     // keeps a logged proposal across a leader change): the error says the outcome is unknown.
-    const result = await this.#request(deadline, `write of storage key ${JSON.stringify(key)}; it was sent, so it may still be applied`, (session) => session.multi(ops), false);
+    const result = await this.#request(
+      deadline,
+      `write of storage key ${JSON.stringify(key)}; it was sent, so it may still be applied`,
+      (session) => session.multi(ops),
+      false,
+    );
     if (result.ok) {
       const stat = result.value.at(-1)?.stat;
-      if (stat === undefined && ops.at(-1)?.type === 'setData') throw new SecretsAgentError('ERR_INTERNAL', 'ZooKeeper setData answered without a stat');
+      if (stat === undefined && ops.at(-1)?.type === 'setData')
+        throw new SecretsAgentError('ERR_INTERNAL', 'ZooKeeper setData answered without a stat');
       return { kind: 'ok', stat: stat ?? { version: 0, mzxid: 0n, numChildren: 0, dataLength: 0 } };
     }
     switch (result.error) {
@@ -361,7 +446,12 @@ class ZooKeeperBackend implements StorageBackend {
 
   // After a write lost its connection: was it applied (our write id is there), not applied
   // (the znode is as it was before), or unknown (anything else: reported, never guessed)?
-  async #recover(key: string, writeId: string, pre: Observed, deadline: number): Promise<{ applied: true; stat: ZkStat } | { applied: false; observed: Observed }> {
+  async #recover(
+    key: string,
+    writeId: string,
+    pre: Observed,
+    deadline: number,
+  ): Promise<{ applied: true; stat: ZkStat } | { applied: false; observed: Observed }> {
     const found = await this.#readStat(key, deadline);
     const now = found.observed;
     if (now.exists && now.writeId === writeId && found.stat !== undefined) {
@@ -370,7 +460,10 @@ class ZooKeeperBackend implements StorageBackend {
     }
     const unchanged = (!pre.exists && !now.exists) || (pre.exists && now.exists && pre.version === now.version);
     if (unchanged) {
-      this.#log.debug({ storageKey: key }, 'zookeeper storage: write lost with its connection was not applied; retrying');
+      this.#log.debug(
+        { storageKey: key },
+        'zookeeper storage: write lost with its connection was not applied; retrying',
+      );
       return { applied: false, observed: now };
     }
     throw unavailable(
@@ -396,9 +489,20 @@ class ZooKeeperBackend implements StorageBackend {
   // ordering makes the read that follows see it. The result also feeds the mirror.
   async #getFresh(key: string): Promise<StorageEntry | undefined> {
     const deadline = this.#deadline();
-    const barrier = await this.#request(deadline, `sync before reading ${JSON.stringify(key)}`, (session) => session.multi([{ type: 'check', path: this.#dataPath, version: -1 }]), true);
-    if (!barrier.ok) throw this.#zkError(barrier.error, `cannot sync before reading storage key ${JSON.stringify(key)}`, key);
-    const result = await this.#request(deadline, `read ${JSON.stringify(key)}`, (session) => session.getData(this.#path(key), false), true);
+    const barrier = await this.#request(
+      deadline,
+      `sync before reading ${JSON.stringify(key)}`,
+      (session) => session.multi([{ type: 'check', path: this.#dataPath, version: -1 }]),
+      true,
+    );
+    if (!barrier.ok)
+      throw this.#zkError(barrier.error, `cannot sync before reading storage key ${JSON.stringify(key)}`, key);
+    const result = await this.#request(
+      deadline,
+      `read ${JSON.stringify(key)}`,
+      (session) => session.getData(this.#path(key), false),
+      true,
+    );
     if (!result.ok) {
       if (result.error === 'NO_NODE') return undefined;
       throw this.#zkError(result.error, `cannot read storage key ${JSON.stringify(key)}`, key);
@@ -415,7 +519,12 @@ class ZooKeeperBackend implements StorageBackend {
   }
 
   async #readStat(key: string, deadline: number): Promise<{ observed: Observed; stat: ZkStat | undefined }> {
-    const result = await this.#request(deadline, `read ${JSON.stringify(key)}`, (session) => session.getData(this.#path(key), false), true);
+    const result = await this.#request(
+      deadline,
+      `read ${JSON.stringify(key)}`,
+      (session) => session.getData(this.#path(key), false),
+      true,
+    );
     if (!result.ok) {
       if (result.error === 'NO_NODE') return { observed: { exists: false, fresh: true }, stat: undefined };
       throw this.#zkError(result.error, `cannot read storage key ${JSON.stringify(key)}`, key);
@@ -423,7 +532,13 @@ class ZooKeeperBackend implements StorageBackend {
     const record = parseZkRecord(result.value.data);
     const { stat } = result.value;
     return {
-      observed: { exists: true, fresh: true, version: stat.version, hasValue: record === undefined || record.kind === 'value', writeId: record?.writeId },
+      observed: {
+        exists: true,
+        fresh: true,
+        version: stat.version,
+        hasValue: record === undefined || record.kind === 'value',
+        writeId: record?.writeId,
+      },
       stat,
     };
   }
@@ -431,7 +546,13 @@ class ZooKeeperBackend implements StorageBackend {
   #hint(key: string): Observed {
     const node = this.#cache.get(key);
     if (node === undefined || node.version < 0) return { exists: false, fresh: false };
-    return { exists: true, fresh: false, version: node.version, hasValue: node.value !== undefined || node.corrupt, writeId: undefined };
+    return {
+      exists: true,
+      fresh: false,
+      version: node.version,
+      hasValue: node.value !== undefined || node.corrupt,
+      writeId: undefined,
+    };
   }
 
   // ---- the session and the mirror ---------------------------------------------------------------
@@ -473,7 +594,10 @@ class ZooKeeperBackend implements StorageBackend {
         clearTimeout(this.#expiryTimer);
         // The server expires a session it has not heard from for its timeout; past that our
         // watches are gone and the mirror may be stale for good, so start over with a new session.
-        this.#expiryTimer = setTimeout(() => this.#replaceSession('disconnected for longer than the session timeout'), this.#negotiatedTimeoutMs);
+        this.#expiryTimer = setTimeout(
+          () => this.#replaceSession('disconnected for longer than the session timeout'),
+          this.#negotiatedTimeoutMs,
+        );
         this.#expiryTimer.unref();
         break;
       }
@@ -493,7 +617,10 @@ class ZooKeeperBackend implements StorageBackend {
     if (this.#closed || this.#closing !== undefined) return;
     const old = this.#session;
     clearTimeout(this.#expiryTimer);
-    this.#log.warn({ connectionString: this.#config.connectionString, sessionId: old.sessionIdHex, reason }, 'zookeeper storage: starting a new session');
+    this.#log.warn(
+      { connectionString: this.#config.connectionString, sessionId: old.sessionIdHex, reason },
+      'zookeeper storage: starting a new session',
+    );
     this.#disconnectedAtMs ??= Date.now();
     this.#startSession();
     void old.close().catch(() => undefined);
@@ -511,7 +638,8 @@ class ZooKeeperBackend implements StorageBackend {
       this.#syncError = undefined;
       const complete = await this.#syncSubtree('', true, current);
       if (!current()) return;
-      if (!complete && this.#syncError !== undefined) throw this.#zkError(this.#syncError, `cannot read the key tree under ${this.#dataPath}`);
+      if (!complete && this.#syncError !== undefined)
+        throw this.#zkError(this.#syncError, `cannot read the key tree under ${this.#dataPath}`);
       if (!complete) return;
       this.#cacheReady = true;
       this.#log.debug({ znodes: this.#cache.size, ms: Date.now() - startedMs }, 'zookeeper storage: tree loaded');
@@ -521,7 +649,10 @@ class ZooKeeperBackend implements StorageBackend {
       const code = (error as { code?: unknown }).code;
       if (!current()) return;
       if (code !== 'ERR_STORAGE_UNAVAILABLE' || (error as SecretsAgentError).details?.['zkError'] === 'NO_AUTH') {
-        this.#fatal ??= error instanceof SecretsAgentError ? error : unavailable('cannot load the ZooKeeper key tree', this.#details(), error);
+        this.#fatal ??=
+          error instanceof SecretsAgentError
+            ? error
+            : unavailable('cannot load the ZooKeeper key tree', this.#details(), error);
         this.#wake();
       }
       this.#log.warn({ err: error }, 'zookeeper storage: tree load failed; retrying after the next reconnect');
@@ -576,7 +707,8 @@ class ZooKeeperBackend implements StorageBackend {
   #onWatch(event: ZkWatchEvent): void {
     const key = this.#keyOfPath(event.path);
     if (key === undefined || this.#closed) return;
-    const fail = (error: unknown): void => this.#log.warn({ err: error, storageKey: key }, 'zookeeper storage: watch refresh failed');
+    const fail = (error: unknown): void =>
+      this.#log.warn({ err: error, storageKey: key }, 'zookeeper storage: watch refresh failed');
     switch (event.type) {
       case 'dataChanged':
         this.#refreshData(key).catch(fail);
@@ -625,13 +757,20 @@ class ZooKeeperBackend implements StorageBackend {
     const childKeys = this.#cache.setChildren(key, this.#decodeChildren(key, result.value.children));
     const generation = this.#sessionGeneration;
     const current = (): boolean => generation === this.#sessionGeneration && !this.#closed;
-    await Promise.all(childKeys.filter((child) => this.#cache.get(child)?.armed !== true).map((child) => this.#syncSubtree(child, false, current)));
+    await Promise.all(
+      childKeys
+        .filter((child) => this.#cache.get(child)?.armed !== true)
+        .map((child) => this.#syncSubtree(child, false, current)),
+    );
   }
 
   #applyRead(key: string, data: Buffer, stat: ZkStat, armed: boolean): void {
     const record = parseZkRecord(data);
     if (record === undefined && this.#cache.get(key)?.corrupt !== true) {
-      this.#log.error({ storageKey: key, znode: this.#path(key) }, 'zookeeper storage: znode data is not a storage record; reads of this key fail until it is rewritten');
+      this.#log.error(
+        { storageKey: key, znode: this.#path(key) },
+        'zookeeper storage: znode data is not a storage record; reads of this key fail until it is rewritten',
+      );
     }
     const value = record?.kind === 'value' ? record.value : undefined;
     this.#cache.apply(key, { version: stat.version, mzxid: stat.mzxid, value, corrupt: record === undefined }, armed);
@@ -645,7 +784,10 @@ class ZooKeeperBackend implements StorageBackend {
         segments.push(segment);
       } else if (!this.#unreadableNames.has(`${parentKey}/${name}`)) {
         this.#unreadableNames.add(`${parentKey}/${name}`);
-        this.#log.warn({ znode: `${this.#path(parentKey)}/${name}` }, 'zookeeper storage: ignoring a znode whose name is not an encoded key segment');
+        this.#log.warn(
+          { znode: `${this.#path(parentKey)}/${name}` },
+          'zookeeper storage: ignoring a znode whose name is not an encoded key segment',
+        );
       }
     }
     return segments;
@@ -654,7 +796,10 @@ class ZooKeeperBackend implements StorageBackend {
   #keyOfPath(path: string): string | undefined {
     if (path === this.#dataPath) return '';
     if (!path.startsWith(`${this.#dataPath}/`)) return undefined;
-    const segments = path.slice(this.#dataPath.length + 1).split('/').map(decodeZkSegment);
+    const segments = path
+      .slice(this.#dataPath.length + 1)
+      .split('/')
+      .map(decodeZkSegment);
     return segments.every((segment) => segment !== undefined) ? segments.join('/') : undefined;
   }
 
@@ -676,11 +821,17 @@ class ZooKeeperBackend implements StorageBackend {
 
   // Runs one request on a connected session before `deadline`; with `retryOnLoss` (reads), a
   // request cut by a connection loss is sent again once reconnected.
-  async #request<T>(deadline: number, what: string, call: (session: ZkSession) => Promise<ZkResult<T>>, retryOnLoss: boolean): Promise<ZkResult<T>> {
+  async #request<T>(
+    deadline: number,
+    what: string,
+    call: (session: ZkSession) => Promise<ZkResult<T>>,
+    retryOnLoss: boolean,
+  ): Promise<ZkResult<T>> {
     for (;;) {
       const session = await this.#connectedSession(deadline, what);
       const result = await this.#beforeDeadline(call(session), deadline, session, what);
-      if (!result.ok && retryOnLoss && (result.error === 'CONNECTION_LOSS' || result.error === 'SESSION_EXPIRED')) continue;
+      if (!result.ok && retryOnLoss && (result.error === 'CONNECTION_LOSS' || result.error === 'SESSION_EXPIRED'))
+        continue;
       return result;
     }
   }
@@ -689,7 +840,10 @@ class ZooKeeperBackend implements StorageBackend {
     const ready = await this.#waitFor(() => this.#closed || this.#session.state === 'connected', deadline);
     if (this.#closed) throw this.#closedError();
     if (!ready) {
-      throw unavailable(`ZooKeeper at ${this.#config.connectionString} is unreachable (${what}: no connection within ${this.#config.operationTimeoutMs} ms)`, this.#details());
+      throw unavailable(
+        `ZooKeeper at ${this.#config.connectionString} is unreachable (${what}: no connection within ${this.#config.operationTimeoutMs} ms)`,
+        this.#details(),
+      );
     }
     return this.#session;
   }
@@ -697,14 +851,25 @@ class ZooKeeperBackend implements StorageBackend {
   async #beforeDeadline<T>(promise: Promise<T>, deadline: number, session: ZkSession, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        // A server that stops answering is not noticed by the client library: reconnect elsewhere.
-        if (session === this.#session && session.state === 'connected') {
-          this.#log.warn({ connectionString: this.#config.connectionString, what }, 'zookeeper storage: no answer before the deadline; dropping the connection');
-          session.dropConnection();
-        }
-        reject(unavailable(`ZooKeeper at ${this.#config.connectionString} did not answer in time (${what})`, this.#details()));
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          // A server that stops answering is not noticed by the client library: reconnect elsewhere.
+          if (session === this.#session && session.state === 'connected') {
+            this.#log.warn(
+              { connectionString: this.#config.connectionString, what },
+              'zookeeper storage: no answer before the deadline; dropping the connection',
+            );
+            session.dropConnection();
+          }
+          reject(
+            unavailable(
+              `ZooKeeper at ${this.#config.connectionString} did not answer in time (${what})`,
+              this.#details(),
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -718,17 +883,24 @@ class ZooKeeperBackend implements StorageBackend {
     const readable = (): boolean => this.#readableCache();
     if (readable()) return;
     if (!(await this.#waitFor(readable, this.#deadline()))) {
-      throw unavailable(`ZooKeeper at ${this.#config.connectionString} is unreachable and the local copy of storage key ${JSON.stringify(key)} may be stale`, {
-        ...this.#details(),
-        storageKey: key,
-      });
+      throw unavailable(
+        `ZooKeeper at ${this.#config.connectionString} is unreachable and the local copy of storage key ${JSON.stringify(key)} may be stale`,
+        {
+          ...this.#details(),
+          storageKey: key,
+        },
+      );
     }
     if (this.#closed) throw this.#closedError();
   }
 
   #readableCache(): boolean {
-    return this.#closed ||
-      (this.#cacheReady && (this.#session.state === 'connected' || (this.#disconnectedAtMs !== undefined && Date.now() - this.#disconnectedAtMs < this.#negotiatedTimeoutMs)));
+    return (
+      this.#closed ||
+      (this.#cacheReady &&
+        (this.#session.state === 'connected' ||
+          (this.#disconnectedAtMs !== undefined && Date.now() - this.#disconnectedAtMs < this.#negotiatedTimeoutMs)))
+    );
   }
 
   async #waitFor(predicate: () => boolean, deadline: number): Promise<boolean> {
@@ -784,10 +956,13 @@ class ZooKeeperBackend implements StorageBackend {
   #assertAttempts(attempt: number, key: string, what: string): void {
     if (this.#closed) throw this.#closedError();
     if (attempt < maxWriteAttempts) return;
-    throw unavailable(`gave up on ${what} storage key ${JSON.stringify(key)} after ${maxWriteAttempts} attempts (ZooKeeper kept changing under it)`, {
-      ...this.#details(),
-      storageKey: key,
-    });
+    throw unavailable(
+      `gave up on ${what} storage key ${JSON.stringify(key)} after ${maxWriteAttempts} attempts (ZooKeeper kept changing under it)`,
+      {
+        ...this.#details(),
+        storageKey: key,
+      },
+    );
   }
 
   #assertOpen(): void {
@@ -795,18 +970,30 @@ class ZooKeeperBackend implements StorageBackend {
   }
 
   #closedError(): SecretsAgentError {
-    return unavailable(`zookeeper storage ${this.#config.rootPath} on ${this.#config.connectionString} is closed`, this.#details());
+    return unavailable(
+      `zookeeper storage ${this.#config.rootPath} on ${this.#config.connectionString} is closed`,
+      this.#details(),
+    );
   }
 
   #corruptError(key: string): SecretsAgentError {
-    return new SecretsAgentError('ERR_STORE_CORRUPT', `storage key ${JSON.stringify(key)} in ZooKeeper ${this.#path(key)} is not a storage record`, {
-      details: { ...this.#details(), storageKey: key },
-    });
+    return new SecretsAgentError(
+      'ERR_STORE_CORRUPT',
+      `storage key ${JSON.stringify(key)} in ZooKeeper ${this.#path(key)} is not a storage record`,
+      {
+        details: { ...this.#details(), storageKey: key },
+      },
+    );
   }
 
   #zkError(error: ZkErrorName, message: string, key?: string): SecretsAgentError {
-    const hint = error === 'NO_AUTH' ? ' (NO_AUTH: the znode belongs to other credentials; check `auth`)' : ` (${error})`;
-    return unavailable(`${message}${hint}`, { ...this.#details(), zkError: error, ...(key === undefined ? {} : { storageKey: key }) });
+    const hint =
+      error === 'NO_AUTH' ? ' (NO_AUTH: the znode belongs to other credentials; check `auth`)' : ` (${error})`;
+    return unavailable(`${message}${hint}`, {
+      ...this.#details(),
+      zkError: error,
+      ...(key === undefined ? {} : { storageKey: key }),
+    });
   }
 
   #details(): Record<string, unknown> {
@@ -827,7 +1014,11 @@ function setOp(path: string, data: Buffer, version: number): ZkOp {
 }
 
 function unavailable(message: string, details: Record<string, unknown>, cause?: unknown): SecretsAgentError {
-  return new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', message, cause === undefined ? { details } : { details, cause });
+  return new SecretsAgentError(
+    'ERR_STORAGE_UNAVAILABLE',
+    message,
+    cause === undefined ? { details } : { details, cause },
+  );
 }
 
 function conflict(message: string, key: string): SecretsAgentError {
@@ -840,14 +1031,22 @@ function versionConflict(key: string, expected: number, observed: Observed): Sec
 }
 
 function assertValue(value: unknown): asserts value is Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be a Uint8Array, got ${describeValue(value)}`);
+  if (!(value instanceof Uint8Array))
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be a Uint8Array, got ${describeValue(value)}`);
   if (value.byteLength > maxValueBytes) {
-    throw new SecretsAgentError('ERR_USAGE', `Expected \`value\` to be at most ${maxValueBytes} bytes, got ${value.byteLength} bytes`);
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      `Expected \`value\` to be at most ${maxValueBytes} bytes, got ${value.byteLength} bytes`,
+    );
   }
 }
 
 function parseExpectedVersion(options: PutOptions): number | undefined {
   const expected: unknown = options.expectedVersion;
-  if (expected === undefined || (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0)) return expected;
-  throw new SecretsAgentError('ERR_USAGE', `Expected \`expectedVersion\` to be a non-negative integer, got ${describeValue(expected)}`);
+  if (expected === undefined || (typeof expected === 'number' && Number.isSafeInteger(expected) && expected >= 0))
+    return expected;
+  throw new SecretsAgentError(
+    'ERR_USAGE',
+    `Expected \`expectedVersion\` to be a non-negative integer, got ${describeValue(expected)}`,
+  );
 }

@@ -29,7 +29,8 @@ export type ZkErrorName =
   | 'INVALID_ACL'
   | 'OTHER';
 
-export type ZkResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ZkErrorName };
+export type ZkResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ZkErrorName };
 
 export interface ZkStat {
   readonly version: number;
@@ -114,9 +115,10 @@ export function createZkSession(options: ZkSessionOptions): ZkSession {
     spinDelay: 500,
     retries: 0,
   });
-  const acl = options.auth === undefined
-    ? [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('world', 'anyone'))]
-    : [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('auth', ''))];
+  const acl =
+    options.auth === undefined
+      ? [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('world', 'anyone'))]
+      : [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('auth', ''))];
   let state: ZkState = 'connecting';
   let closing: Promise<void> | undefined;
 
@@ -151,35 +153,47 @@ export function createZkSession(options: ZkSessionOptions): ZkSession {
       return client.getSessionId().toString('hex');
     },
     getData(path, watch) {
-      return call((callback) => {
-        if (watch) client.getData(path, watcher, callback);
-        else client.getData(path, callback);
-      }, (data: Buffer | undefined, stat: Stat) => ({ data: data ?? Buffer.alloc(0), stat: toStat(stat) }));
+      return call(
+        (callback) => {
+          if (watch) client.getData(path, watcher, callback);
+          else client.getData(path, callback);
+        },
+        (data: Buffer | undefined, stat: Stat) => ({ data: data ?? Buffer.alloc(0), stat: toStat(stat) }),
+      );
     },
     getChildren(path, watch) {
-      return call((callback) => {
-        if (watch) client.getChildren(path, watcher, callback);
-        else client.getChildren(path, callback);
-      }, (children: string[], stat: Stat) => ({ children, stat: toStat(stat) }));
+      return call(
+        (callback) => {
+          if (watch) client.getChildren(path, watcher, callback);
+          else client.getChildren(path, callback);
+        },
+        (children: string[], stat: Stat) => ({ children, stat: toStat(stat) }),
+      );
     },
     exists(path, watch = false) {
-      return call((callback) => {
-        if (watch) client.exists(path, watcher, callback);
-        else client.exists(path, callback);
-      }, (stat: Stat | null | undefined) => (stat ? toStat(stat) : undefined));
+      return call(
+        (callback) => {
+          if (watch) client.exists(path, watcher, callback);
+          else client.exists(path, callback);
+        },
+        (stat: Stat | null | undefined) => (stat ? toStat(stat) : undefined),
+      );
     },
     multi(ops) {
-      return call((callback) => {
-        const transaction = client.transaction();
-        for (const op of ops) {
-          if (op.type === 'create') transaction.create(op.path, op.data, acl, zookeeper.CreateMode.PERSISTENT);
-          else if (op.type === 'setData') transaction.setData(op.path, op.data, op.version);
-          else if (op.type === 'check') transaction.check(op.path, op.version);
-          else transaction.remove(op.path, op.version);
-        }
-        patchVersions(transaction, ops);
-        transaction.commit(callback);
-      }, (results: unknown) => parseMultiResults(results, ops.length));
+      return call(
+        (callback) => {
+          const transaction = client.transaction();
+          for (const op of ops) {
+            if (op.type === 'create') transaction.create(op.path, op.data, acl, zookeeper.CreateMode.PERSISTENT);
+            else if (op.type === 'setData') transaction.setData(op.path, op.data, op.version);
+            else if (op.type === 'check') transaction.check(op.path, op.version);
+            else transaction.remove(op.path, op.version);
+          }
+          patchVersions(transaction, ops);
+          transaction.commit(callback);
+        },
+        (results: unknown) => parseMultiResults(results, ops.length),
+      );
     },
     dropConnection() {
       const manager = (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager;
@@ -260,7 +274,12 @@ function errorName(error: unknown): ZkErrorName {
 }
 
 function toStat(stat: Stat): ZkStat {
-  return { version: stat.version, mzxid: stat.mzxid.readBigUInt64BE(0), numChildren: stat.numChildren, dataLength: stat.dataLength };
+  return {
+    version: stat.version,
+    mzxid: stat.mzxid.readBigUInt64BE(0),
+    numChildren: stat.numChildren,
+    dataLength: stat.dataLength,
+  };
 }
 
 // node-zookeeper-client 1.1.3 Transaction: `version = version || -1` makes version 0 unconditional.
@@ -268,7 +287,10 @@ function toStat(stat: Stat): ZkStat {
 function patchVersions(transaction: Transaction, ops: readonly ZkOp[]): void {
   const built = (transaction as unknown as { ops?: unknown }).ops;
   if (!Array.isArray(built) || built.length !== ops.length) {
-    throw new SecretsAgentError('ERR_INTERNAL', 'node-zookeeper-client Transaction has an unexpected shape (expected 1.1.x)');
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      'node-zookeeper-client Transaction has an unexpected shape (expected 1.1.x)',
+    );
   }
   ops.forEach((op, index) => {
     if (op.type !== 'create') (built[index] as { version: number }).version = op.version;
@@ -277,7 +299,10 @@ function patchVersions(transaction: Transaction, ops: readonly ZkOp[]): void {
 
 function parseMultiResults(results: unknown, count: number): ZkOpResult[] {
   if (!Array.isArray(results) || results.length !== count) {
-    throw new SecretsAgentError('ERR_INTERNAL', `ZooKeeper multi answered ${Array.isArray(results) ? results.length : 'no'} results for ${count} ops`);
+    throw new SecretsAgentError(
+      'ERR_INTERNAL',
+      `ZooKeeper multi answered ${Array.isArray(results) ? results.length : 'no'} results for ${count} ops`,
+    );
   }
   return results.map((result: { type?: unknown; stat?: Stat }) => ({
     stat: result.type === 5 /* SET_DATA */ && result.stat !== undefined ? toStat(result.stat) : undefined,

@@ -47,28 +47,61 @@ export function resolveZooKeeperBackendOptions(options: ZooKeeperBackendOptions)
     // Never echo the value: it holds a password.
     throw invalid('Expected `auth` to be `user:password` for ZooKeeper digest auth (value not shown)');
   }
-  const sessionTimeoutMs = integerOption('sessionTimeoutMs', options.sessionTimeoutMs, defaultSessionTimeoutMs, 1_000, 600_000);
-  const operationTimeoutMs = integerOption('operationTimeoutMs', options.operationTimeoutMs, defaultOperationTimeoutMs, 100, 600_000);
-  const juteMaxBufferBytes = integerOption('juteMaxBufferBytes', options.juteMaxBufferBytes, defaultJuteMaxBufferBytes, 1, 2 ** 31 - 1);
+  const sessionTimeoutMs = integerOption(
+    'sessionTimeoutMs',
+    options.sessionTimeoutMs,
+    defaultSessionTimeoutMs,
+    1_000,
+    600_000,
+  );
+  const operationTimeoutMs = integerOption(
+    'operationTimeoutMs',
+    options.operationTimeoutMs,
+    defaultOperationTimeoutMs,
+    100,
+    600_000,
+  );
+  const juteMaxBufferBytes = integerOption(
+    'juteMaxBufferBytes',
+    options.juteMaxBufferBytes,
+    defaultJuteMaxBufferBytes,
+    1,
+    2 ** 31 - 1,
+  );
   const neededBytes = maxValueBytes + zkRecordOverheadBytes + framingAllowanceBytes;
   if (juteMaxBufferBytes < neededBytes) {
     throw invalid(
       `Expected \`juteMaxBufferBytes\` to be at least ${neededBytes} (a ${maxValueBytes}-byte value plus framing; run the servers with -Djute.maxbuffer=${defaultJuteMaxBufferBytes}), got ${juteMaxBufferBytes}`,
     );
   }
-  if (typeof options.log !== 'object' || options.log === null) throw invalid(`Expected \`log\` to be a logger, got ${describeValue(options.log)}`);
-  return Object.freeze({ connectionString, rootPath, auth, sessionTimeoutMs, operationTimeoutMs, juteMaxBufferBytes, log: options.log });
+  if (typeof options.log !== 'object' || options.log === null)
+    throw invalid(`Expected \`log\` to be a logger, got ${describeValue(options.log)}`);
+  return Object.freeze({
+    connectionString,
+    rootPath,
+    auth,
+    sessionTimeoutMs,
+    operationTimeoutMs,
+    juteMaxBufferBytes,
+    log: options.log,
+  });
 }
 
 function parseConnectionString(value: unknown): string {
   const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-  if (typeof value === 'string' && value !== '' && value.split(',').every((part) => {
-    const match = hostPort.exec(part);
-    return match !== null && Number(match[2]) > 0 && Number(match[2]) < 65_536;
-  })) {
+  if (
+    typeof value === 'string' &&
+    value !== '' &&
+    value.split(',').every((part) => {
+      const match = hostPort.exec(part);
+      return match !== null && Number(match[2]) > 0 && Number(match[2]) < 65_536;
+    })
+  ) {
     return value;
   }
-  throw invalid(`Expected \`connectionString\` to be \`host:port[,host:port...]\` (no chroot: use \`rootPath\`), got ${describeValue(value)}`);
+  throw invalid(
+    `Expected \`connectionString\` to be \`host:port[,host:port...]\` (no chroot: use \`rootPath\`), got ${describeValue(value)}`,
+  );
 }
 
 function integerOption(name: string, value: unknown, fallback: number, min: number, max: number): number {

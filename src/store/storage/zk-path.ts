@@ -7,7 +7,10 @@ import { describeValue } from '../../config/describe-value.js';
 
 // Encodes one key segment as a znode name.
 export function encodeZkSegment(segment: string): string {
-  return encodeURIComponent(segment).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(segment).replace(
+    /[!'()*~]/g,
+    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 // The key segment a znode name stands for; undefined for names this encoding never produces.
@@ -40,7 +43,13 @@ export function childKeyOf(parentKey: string, segment: string): string {
 
 // Checks a ZooKeeper root path such as `/secrets-agent` (absolute, no empty or relative segments, printable ASCII).
 export function parseZkRootPath(value: unknown): string {
-  if (typeof value !== 'string' || !/^(\/[\x21-\x2e\x30-\x7e]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..') || value === '/zookeeper' || value.startsWith('/zookeeper/')) {
+  if (
+    typeof value !== 'string' ||
+    !/^(\/[\x21-\x2e\x30-\x7e]+)+$/.test(value) ||
+    value.split('/').some((segment) => segment === '.' || segment === '..') ||
+    value === '/zookeeper' ||
+    value.startsWith('/zookeeper/')
+  ) {
     throw new SecretsAgentError(
       'ERR_CONFIG_INVALID',
       `Expected \`rootPath\` to be an absolute ZooKeeper path such as \`/secrets-agent\` (no trailing \`/\`, not under /zookeeper), got ${describeValue(value)}`,

@@ -41,7 +41,8 @@ export function encodeTombstoneRecord(writeId: string): Buffer {
 
 // Reads znode data; undefined when it is not in this format (the caller reports it as corrupt).
 export function parseZkRecord(data: Buffer): ZkRecord | undefined {
-  if (data.length === 0 || (data.length === 1 && data[0] === noValueMarker)) return { kind: 'empty', writeId: undefined };
+  if (data.length === 0 || (data.length === 1 && data[0] === noValueMarker))
+    return { kind: 'empty', writeId: undefined };
   if (data.length < headerBytes) return undefined;
   const writeId = data.toString('hex', 1, headerBytes);
   if (data[0] === noValueMarker) return data.length === headerBytes ? { kind: 'empty', writeId } : undefined;

@@ -32,7 +32,8 @@ export function parseZkStorageUrl(location: string, auth?: string): ZkStorageLoc
   if (credentials !== undefined) parsed.auth = credentials;
   for (const [name, value] of new URLSearchParams(query ?? '')) {
     const known = numericParameters.find((candidate) => candidate === name);
-    if (known === undefined) throw invalid(location, `unknown parameter \`${name}\` (known: ${numericParameters.join(', ')})`);
+    if (known === undefined)
+      throw invalid(location, `unknown parameter \`${name}\` (known: ${numericParameters.join(', ')})`);
     if (!/^\d{1,10}$/.test(value)) throw invalid(location, `\`${name}\` must be a non-negative integer`);
     parsed[known] = Number(value);
   }
@@ -41,7 +42,11 @@ export function parseZkStorageUrl(location: string, auth?: string): ZkStorageLoc
 
 function invalid(location: string, problem: string): SecretsAgentError {
   const shown = location.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
-  return new SecretsAgentError('ERR_CONFIG_INVALID', `Expected \`storage\` to be a ZooKeeper URL, got \`${shown.slice(0, 200)}\`: ${problem}`, {
-    details: { storage: shown },
-  });
+  return new SecretsAgentError(
+    'ERR_CONFIG_INVALID',
+    `Expected \`storage\` to be a ZooKeeper URL, got \`${shown.slice(0, 200)}\`: ${problem}`,
+    {
+      details: { storage: shown },
+    },
+  );
 }

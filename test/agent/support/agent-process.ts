@@ -45,20 +45,30 @@ export function agentEnv(extra: Readonly<Record<string, string>> = {}): Record<s
 export function startAgent(args: readonly string[], options: AgentProcessOptions): RunningAgent {
   const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
   const stderrFd = options.stdoutFile === undefined ? undefined : openSync(`${options.stdoutFile}.err`, 'w');
-  const child = spawn(process.execPath, options.mainScript === undefined ? ['--import', tsxLoader, sourceMain, ...args] : [options.mainScript, ...args], {
-    cwd: options.cwd,
-    env: options.env ?? agentEnv(),
-    stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    options.mainScript === undefined ? ['--import', tsxLoader, sourceMain, ...args] : [options.mainScript, ...args],
+    {
+      cwd: options.cwd,
+      env: options.env ?? agentEnv(),
+      stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
+    },
+  );
   if (stdoutFd !== undefined) closeSync(stdoutFd);
   if (stderrFd !== undefined) closeSync(stderrFd);
   let stdout = '';
   let stderr = '';
-  const waiters: Array<{ test: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    test: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }> = [];
   const seen: Record<string, unknown>[] = [];
   child.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
-    const lines = stdout.slice(0, stdout.lastIndexOf('\n') + 1).split('\n').filter((line) => line.startsWith('{'));
+    const lines = stdout
+      .slice(0, stdout.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     for (const line of lines.slice(seen.length)) {
       try {
         seen.push(JSON.parse(line) as Record<string, unknown>);
@@ -96,7 +106,13 @@ export function startAgent(args: readonly string[], options: AgentProcessOptions
       if (match !== undefined) return Promise.resolve(match);
       return new Promise((resolve, reject) => {
         waiters.push({ test, resolve });
-        void done.then((run) => reject(new Error(`agent exited (code ${String(run.code)}) before the expected line; stderr: ${run.stderr.slice(-2000)}`)));
+        void done.then((run) =>
+          reject(
+            new Error(
+              `agent exited (code ${String(run.code)}) before the expected line; stderr: ${run.stderr.slice(-2000)}`,
+            ),
+          ),
+        );
       });
     },
   };
@@ -110,7 +126,8 @@ export function runAgentCli(args: readonly string[], options: AgentProcessOption
 // The first JSON line the report fixture printed.
 export function parseReport(run: AgentRun): FixtureReport {
   const line = run.stdout.split('\n').find((text) => text.startsWith('{"pid"'));
-  if (line === undefined) throw new Error(`no report line; exit ${String(run.code)}; stderr: ${run.stderr.slice(-2000)}`);
+  if (line === undefined)
+    throw new Error(`no report line; exit ${String(run.code)}; stderr: ${run.stderr.slice(-2000)}`);
   return JSON.parse(line) as FixtureReport;
 }
 

@@ -46,7 +46,11 @@ export async function startAgentStore(grants: readonly string[]): Promise<AgentS
     credentialJson,
     async put(path, value, type) {
       const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : value;
-      await store.server.store.secrets.create(path, { type: type ?? (typeof value === 'string' ? 'text' : 'binary'), bytes }, 'test');
+      await store.server.store.secrets.create(
+        path,
+        { type: type ?? (typeof value === 'string' ? 'text' : 'binary'), bytes },
+        'test',
+      );
     },
     async writeApp(name, definition) {
       const file = join(dir, `${name}.json`);

@@ -16,10 +16,13 @@ export async function startCountingProxy(targetUrl: string): Promise<CountingPro
   const server: Server = createServer((req, res) => {
     const key = `${req.method ?? 'GET'} ${(req.url ?? '').split('?')[0] ?? ''}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
-    const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });

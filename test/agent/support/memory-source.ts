@@ -37,7 +37,10 @@ export function createMemorySource(): MemorySource {
         throw failure.error;
       }
       const record = records.get(path);
-      if (record === undefined) throw new SecretsAgentError('ERR_SECRET_NOT_FOUND', `Secret \`${path}\` does not exist`, { details: { status: 404 } });
+      if (record === undefined)
+        throw new SecretsAgentError('ERR_SECRET_NOT_FOUND', `Secret \`${path}\` does not exist`, {
+          details: { status: 404 },
+        });
       return record;
     },
   };

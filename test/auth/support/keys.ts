@@ -19,7 +19,9 @@ export function getServiceKeyPair(): { privatePem: string; publicPem: string } {
 }
 
 // A credential shaped exactly as `dcos security secrets create-sa-secret --strict` stores it.
-export function makeCredential(overrides: Partial<Record<keyof ServiceAccountCredential, unknown>> = {}): Record<string, unknown> {
+export function makeCredential(
+  overrides: Partial<Record<keyof ServiceAccountCredential, unknown>> = {},
+): Record<string, unknown> {
   return {
     login_endpoint: 'https://leader.mesos/acs/api/v1/auth/login',
     private_key: getServiceKeyPair().privatePem,

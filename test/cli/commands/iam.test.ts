@@ -35,17 +35,34 @@ function serviceLoginToken(uid: string, privateKeyPem: string): string {
 }
 
 async function serviceLogin(uid: string, privateKeyPem: string): Promise<number> {
-  return (await call(server.url, '/acs/api/v1/auth/login', { method: 'POST', json: { uid, token: serviceLoginToken(uid, privateKeyPem) } })).status;
+  return (
+    await call(server.url, '/acs/api/v1/auth/login', {
+      method: 'POST',
+      json: { uid, token: serviceLoginToken(uid, privateKeyPem) },
+    })
+  ).status;
 }
 
 describe('iam user', () => {
   it('create (password file and stdin), list as a table and JSON, delete; the password is never printed', async () => {
     const passwordFile = join(dir, 'alice.password');
     await writeFile(passwordFile, `${canaryValue}-alice\n`, { mode: 0o600 });
-    const created = await cli(['iam', 'user', 'create', 'alice', '--password-file', passwordFile, '--description', 'Alice A.', ...auth]);
+    const created = await cli([
+      'iam',
+      'user',
+      'create',
+      'alice',
+      '--password-file',
+      passwordFile,
+      '--description',
+      'Alice A.',
+      ...auth,
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toBe('Created user `alice`.\n');
-    const fromStdin = await cli(['iam', 'user', 'create', 'bob', '--password-file', '-', ...auth], { stdin: `${canaryValue}-bob\n` });
+    const fromStdin = await cli(['iam', 'user', 'create', 'bob', '--password-file', '-', ...auth], {
+      stdin: `${canaryValue}-bob\n`,
+    });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     await loginWithPassword(server.url, 'alice', `${canaryValue}-alice`);
     await loginWithPassword(server.url, 'bob', `${canaryValue}-bob`);
@@ -68,7 +85,8 @@ describe('iam user', () => {
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(server.iam.getAccount('bob')).toBeUndefined();
     expect((await cli(['iam', 'user', 'delete', 'bob', ...auth])).code).toBe(65);
-    for (const run of [created, fromStdin, table, json, duplicate]) expect(`${run.stdout}${run.stderr}`).not.toContain(canaryValue);
+    for (const run of [created, fromStdin, table, json, duplicate])
+      expect(`${run.stdout}${run.stderr}`).not.toContain(canaryValue);
   });
 
   it('without a password file and without a terminal: usage error (64), nothing created', async () => {
@@ -84,13 +102,32 @@ describe('iam user', () => {
 describe('iam service-account', () => {
   it('create --credential-out writes the DC/OS credential 0600; it logs in; list and delete', async () => {
     const file = join(dir, 'svc-a.json');
-    const created = await cli(['iam', 'service-account', 'create', 'svc-a', '--credential-out', file, '--description', 'A service', ...auth]);
+    const created = await cli([
+      'iam',
+      'service-account',
+      'create',
+      'svc-a',
+      '--credential-out',
+      file,
+      '--description',
+      'A service',
+      ...auth,
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain(`Created service account \`svc-a\`; its credential is in ${file} (mode 0600).`);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    const credential = JSON.parse(await readFile(file, 'utf8')) as { login_endpoint: string; private_key: string; scheme: string; uid: string };
+    const credential = JSON.parse(await readFile(file, 'utf8')) as {
+      login_endpoint: string;
+      private_key: string;
+      scheme: string;
+      uid: string;
+    };
     expect(Object.keys(credential)).toEqual(['login_endpoint', 'private_key', 'scheme', 'uid']);
-    expect(credential).toMatchObject({ login_endpoint: `${server.url}/acs/api/v1/auth/login`, scheme: 'RS256', uid: 'svc-a' });
+    expect(credential).toMatchObject({
+      login_endpoint: `${server.url}/acs/api/v1/auth/login`,
+      scheme: 'RS256',
+      uid: 'svc-a',
+    });
     expect(created.stdout).not.toContain('PRIVATE KEY');
     expect(await serviceLogin('svc-a', credential.private_key)).toBe(200);
 
@@ -102,10 +139,12 @@ describe('iam service-account', () => {
     expect(await serviceLogin('svc-b', keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toBe(200);
 
     const list = await cli(['iam', 'service-account', 'list', '--json', ...auth]);
-    expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([
-      { uid: 'svc-a', description: 'A service', is_service: true },
-      { uid: 'svc-b', description: '', is_service: true },
-    ]));
+    expect(JSON.parse(list.stdout)).toEqual(
+      expect.arrayContaining([
+        { uid: 'svc-a', description: 'A service', is_service: true },
+        { uid: 'svc-b', description: '', is_service: true },
+      ]),
+    );
     expect((await cli(['iam', 'service-account', 'delete', 'svc-b', ...auth])).code).toBe(0);
     expect(await serviceLogin('svc-b', keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toBe(401);
   });
@@ -115,7 +154,17 @@ describe('iam service-account', () => {
     expect(neither.code).toBe(64);
     const existing = join(dir, 'existing.json');
     await writeFile(existing, 'keep me');
-    const both = await cli(['iam', 'service-account', 'create', 'svc-x', '--public-key', existing, '--credential-out', join(dir, 'x.json'), ...auth]);
+    const both = await cli([
+      'iam',
+      'service-account',
+      'create',
+      'svc-x',
+      '--public-key',
+      existing,
+      '--credential-out',
+      join(dir, 'x.json'),
+      ...auth,
+    ]);
     expect(both.code).toBe(64);
     const clobber = await cli(['iam', 'service-account', 'create', 'svc-x', '--credential-out', existing, ...auth]);
     expect(clobber.code).toBe(64);
@@ -135,7 +184,8 @@ describe('iam grant / revoke', () => {
     await server.iam.createUser({ uid: 'carol', password: 'carol-password' });
     await server.secrets.set('team/db', canaryValue);
     const token = await server.iam.issueToken('carol');
-    const read = async (): Promise<number> => (await call(server.url, '/secrets/v1/secret/default/team/db', { token })).status;
+    const read = async (): Promise<number> =>
+      (await call(server.url, '/secrets/v1/secret/default/team/db', { token })).status;
     expect(await read()).toBe(403);
     expect(server.iam.getAcl('dcos:secrets:default:/team/*')).toBeUndefined();
 
@@ -159,7 +209,9 @@ describe('iam grant / revoke', () => {
     const badAction = await cli(['iam', 'grant', 'carol', 'dcos:secrets:default:/x', 'write', ...auth]);
     expect(badAction.code).toBe(64);
     // yargs checks the choices before the handler runs.
-    expect(badAction.stderr).toContain('Argument: action, Given: "write", Choices: "create", "read", "update", "delete", "full"');
+    expect(badAction.stderr).toContain(
+      'Argument: action, Given: "write", Choices: "create", "read", "update", "delete", "full"',
+    );
     const ghost = await cli(['iam', 'grant', 'ghost', 'dcos:secrets:default:/x', 'read', ...auth]);
     expect(ghost.code).toBe(65);
     expect(ghost.stderr).toContain('ERR_IAM_ACCOUNT_NOT_FOUND');
@@ -169,7 +221,10 @@ describe('iam grant / revoke', () => {
 describe('iam create-sa-secret', () => {
   it('stores the credential JSON of the service account as a text secret; the stored credential logs in', async () => {
     const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    await server.iam.createServiceAccount({ uid: 'jenkins', publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    await server.iam.createServiceAccount({
+      uid: 'jenkins',
+      publicKeyPem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    });
     const keyFile = join(dir, 'jenkins.pem');
     // PKCS#1, as `dcos security org service-accounts keypair` writes it.
     await writeFile(keyFile, keys.privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
@@ -180,19 +235,41 @@ describe('iam create-sa-secret', () => {
 
     const value = JSON.parse((await server.secrets.get('jenkins/credential')) ?? '{}') as Record<string, string>;
     expect(Object.keys(value)).toEqual(['login_endpoint', 'private_key', 'scheme', 'uid']);
-    expect(value).toMatchObject({ login_endpoint: `${server.url}/acs/api/v1/auth/login`, scheme: 'RS256', uid: 'jenkins' });
+    expect(value).toMatchObject({
+      login_endpoint: `${server.url}/acs/api/v1/auth/login`,
+      scheme: 'RS256',
+      uid: 'jenkins',
+    });
     expect(await serviceLogin('jenkins', value['private_key'] ?? '')).toBe(200);
-    const stored = await call(server.url, '/secrets/v1/secret/default/jenkins/credential', { token: await server.iam.issueToken('admin'), headers: { accept: '*/*' } });
+    const stored = await call(server.url, '/secrets/v1/secret/default/jenkins/credential', {
+      token: await server.iam.issueToken('admin'),
+      headers: { accept: '*/*' },
+    });
     expect(stored.headers.get('content-type')).toBe('application/json');
 
-    const withEndpoint = await cli(['iam', 'create-sa-secret', keyFile, 'jenkins', 'jenkins/credential2', '--login-endpoint', 'https://leader.mesos/acs/api/v1/auth/login', ...auth]);
+    const withEndpoint = await cli([
+      'iam',
+      'create-sa-secret',
+      keyFile,
+      'jenkins',
+      'jenkins/credential2',
+      '--login-endpoint',
+      'https://leader.mesos/acs/api/v1/auth/login',
+      ...auth,
+    ]);
     expect(withEndpoint.code, withEndpoint.stderr).toBe(0);
-    expect(JSON.parse((await server.secrets.get('jenkins/credential2')) ?? '{}')).toMatchObject({ login_endpoint: 'https://leader.mesos/acs/api/v1/auth/login' });
+    expect(JSON.parse((await server.secrets.get('jenkins/credential2')) ?? '{}')).toMatchObject({
+      login_endpoint: 'https://leader.mesos/acs/api/v1/auth/login',
+    });
   });
 
-  it('refuses a key that is not the account\'s, an account that is not a service account, and an existing path', async () => {
+  it("refuses a key that is not the account's, an account that is not a service account, and an existing path", async () => {
     const other = join(dir, 'other.pem');
-    await writeFile(other, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    await writeFile(
+      other,
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      { mode: 0o600 },
+    );
     const wrongKey = await cli(['iam', 'create-sa-secret', other, 'jenkins', 'jenkins/wrong', ...auth]);
     expect(wrongKey.code).toBe(65);
     expect(wrongKey.stderr).toContain('is not the private key of service account `jenkins`');
@@ -205,7 +282,14 @@ describe('iam create-sa-secret', () => {
     const bad = await cli(['iam', 'create-sa-secret', notPem, 'jenkins', 'jenkins/wrong', ...auth]);
     expect(bad.code).toBe(78);
     expect(bad.stderr).toContain('/private_key is not a PEM private key');
-    const exists = await cli(['iam', 'create-sa-secret', join(dir, 'jenkins.pem'), 'jenkins', 'jenkins/credential', ...auth]);
+    const exists = await cli([
+      'iam',
+      'create-sa-secret',
+      join(dir, 'jenkins.pem'),
+      'jenkins',
+      'jenkins/credential',
+      ...auth,
+    ]);
     expect(exists.code).toBe(65);
     expect(exists.stderr).toContain('already exists');
   });

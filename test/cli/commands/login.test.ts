@@ -29,14 +29,23 @@ beforeAll(async () => {
   store = await startRealStore({ tokenLifetimeSeconds: 60 });
   // The canary is the user's password: it must appear in no output, log or session file.
   await store.iam.createUser({ uid: 'operator', password: canaryValue });
-  for (const rid of ['dcos:secrets:default:/pwx/*', 'dcos:secrets:list:default:/pwx']) await store.iam.grant({ uid: 'operator', rid, action: 'full' }, { createAcl: true });
-  credential = await store.createServiceAccount('portworx', ['dcos:secrets:default:/pwx/*', 'dcos:secrets:list:default:/pwx']);
+  for (const rid of ['dcos:secrets:default:/pwx/*', 'dcos:secrets:list:default:/pwx'])
+    await store.iam.grant({ uid: 'operator', rid, action: 'full' }, { createAcl: true });
+  credential = await store.createServiceAccount('portworx', [
+    'dcos:secrets:default:/pwx/*',
+    'dcos:secrets:list:default:/pwx',
+  ]);
   const dir = await scratchDir('cli-login-');
   passwordFile = join(dir, 'password');
   await writeFile(passwordFile, `${canaryValue}\n`, { mode: 0o600 });
   credentialFile = join(dir, 'credential.json');
   await writeFile(credentialFile, JSON.stringify(credential), { mode: 0o600 });
-  adminArgs = ['--url', store.url, '--token-file', await writeTokenFile(store.url, store.superuser.uid, store.superuser.password)];
+  adminArgs = [
+    '--url',
+    store.url,
+    '--token-file',
+    await writeTokenFile(store.url, store.superuser.uid, store.superuser.password),
+  ];
 });
 
 afterEach(() => {
@@ -50,10 +59,24 @@ afterAll(async () => {
 describe('secrets-agent login', () => {
   it('logs in with --username/--password-file, saves a 0600 session without the password, and later commands use it under --base-path', async () => {
     const stateDir = join(await scratchDir('state-'), 'nested');
-    const login = await runBufferedCli(['login', '--url', store.url, '--username', 'operator', '--password-file', passwordFile, '--base-path', 'pwx/secrets', '--state-dir', stateDir]);
+    const login = await runBufferedCli([
+      'login',
+      '--url',
+      store.url,
+      '--username',
+      'operator',
+      '--password-file',
+      passwordFile,
+      '--base-path',
+      'pwx/secrets',
+      '--state-dir',
+      stateDir,
+    ]);
     expectOk(login);
     expectNoPassword(login);
-    expect(login.stdout).toContain(`Logged in to ${store.url} as operator; session saved in ${join(stateDir, 'session.json')}`);
+    expect(login.stdout).toContain(
+      `Logged in to ${store.url} as operator; session saved in ${join(stateDir, 'session.json')}`,
+    );
     expect(login.stdout).toContain('then run `secrets-agent login` again');
 
     const sessionFile = join(stateDir, 'session.json');
@@ -67,19 +90,36 @@ describe('secrets-agent login', () => {
     // No URL, no credential: the session's; paths resolve under its base path.
     const session = ['--state-dir', stateDir];
     expectOk(await runBufferedCli(['secret', 'create', 'cluster-wide-secret-key', '--value', 'k1', ...session]));
-    expect((await runBufferedCli(['secret', 'get', 'pwx/secrets/cluster-wide-secret-key', ...adminArgs])).stdout).toBe('k1');
+    expect((await runBufferedCli(['secret', 'get', 'pwx/secrets/cluster-wide-secret-key', ...adminArgs])).stdout).toBe(
+      'k1',
+    );
     expect((await runBufferedCli(['secret', 'list', ...session])).stdout).toBe('cluster-wide-secret-key\n');
     // `--base-path /` reaches the store root again.
-    expect((await runBufferedCli(['secret', 'get', 'pwx/secrets/cluster-wide-secret-key', '--base-path', '/', ...session])).stdout).toBe('k1');
+    expect(
+      (await runBufferedCli(['secret', 'get', 'pwx/secrets/cluster-wide-secret-key', '--base-path', '/', ...session]))
+        .stdout,
+    ).toBe('k1');
     // The session's base path is for its URL only: the embedded store ignores it.
     const embedded = await startCliStore('embedded');
     expectOk(await runBufferedCli(['secret', 'create', 'local-key', '--value', 'v', ...embedded.args, ...session]));
     expect((await runBufferedCli(['secret', 'list', ...embedded.args, ...session])).stdout).toBe('local-key\n');
   });
 
-  it('asks for a manual login (ERR_AUTH_LOGIN_REQUIRED, exit 77) once a password session\'s token expired', async () => {
+  it("asks for a manual login (ERR_AUTH_LOGIN_REQUIRED, exit 77) once a password session's token expired", async () => {
     const stateDir = await scratchDir('state-');
-    expectOk(await runBufferedCli(['login', '--url', store.url, '--username', 'operator', '--password-file', passwordFile, '--state-dir', stateDir]));
+    expectOk(
+      await runBufferedCli([
+        'login',
+        '--url',
+        store.url,
+        '--username',
+        'operator',
+        '--password-file',
+        passwordFile,
+        '--state-dir',
+        stateDir,
+      ]),
+    );
     expectOk(await runBufferedCli(['secret', 'create', 'pwx/expiring', '--value', 'v', '--state-dir', stateDir]));
     store.advanceClock(100_000);
     const expired = await runBufferedCli(['secret', 'get', 'pwx/expiring', '--state-dir', stateDir]);
@@ -88,16 +128,48 @@ describe('secrets-agent login', () => {
     expect(expired.stderr).toContain('run `secrets-agent login`');
     expectNoPassword(expired);
     // Logging in again (same clock) fixes it.
-    expectOk(await runBufferedCli(['login', '--url', store.url, '--username', 'operator', '--password-file', passwordFile, '--state-dir', stateDir]));
+    expectOk(
+      await runBufferedCli([
+        'login',
+        '--url',
+        store.url,
+        '--username',
+        'operator',
+        '--password-file',
+        passwordFile,
+        '--state-dir',
+        stateDir,
+      ]),
+    );
     expect((await runBufferedCli(['secret', 'get', 'pwx/expiring', '--state-dir', stateDir])).stdout).toBe('v');
   });
 
   it('`auth login --credential-file` keeps the credential, so an expired token is renewed without a manual login', async () => {
     const stateDir = await scratchDir('state-');
-    const login = await runBufferedCli(['auth', 'login', '--url', store.url, '--credential-file', credentialFile, '--state-dir', stateDir, '--json']);
+    const login = await runBufferedCli([
+      'auth',
+      'login',
+      '--url',
+      store.url,
+      '--credential-file',
+      credentialFile,
+      '--state-dir',
+      stateDir,
+      '--json',
+    ]);
     expectOk(login);
-    const outcome = JSON.parse(login.stdout) as { uid: string; renewable: boolean; expiresAt: string; sessionFile: string };
-    expect(outcome).toMatchObject({ url: store.url, uid: 'portworx', renewable: true, sessionFile: join(stateDir, 'session.json') });
+    const outcome = JSON.parse(login.stdout) as {
+      uid: string;
+      renewable: boolean;
+      expiresAt: string;
+      sessionFile: string;
+    };
+    expect(outcome).toMatchObject({
+      url: store.url,
+      uid: 'portworx',
+      renewable: true,
+      sessionFile: join(stateDir, 'session.json'),
+    });
     expect(Date.parse(outcome.expiresAt)).toBeGreaterThan(Date.now());
     const saved = JSON.parse(await readFile(outcome.sessionFile, 'utf8')) as { credential?: ServiceAccountCredential };
     expect(saved.credential?.uid).toBe('portworx');
@@ -120,17 +192,47 @@ describe('secrets-agent login', () => {
     const stateDir = await scratchDir('state-');
     const wrongFile = join(stateDir, 'wrong-password');
     await writeFile(wrongFile, 'not-the-password\n', { mode: 0o600 });
-    const wrong = await runBufferedCli(['login', '--url', store.url, '--username', 'operator', '--password-file', wrongFile, '--state-dir', stateDir]);
+    const wrong = await runBufferedCli([
+      'login',
+      '--url',
+      store.url,
+      '--username',
+      'operator',
+      '--password-file',
+      wrongFile,
+      '--state-dir',
+      stateDir,
+    ]);
     expect(wrong.code).toBe(77);
     expect(wrong.stderr).toContain('ERR_AUTH_LOGIN_FAILED');
     expect(wrong.stderr).not.toContain('not-the-password');
     const none = await runBufferedCli(['login', '--url', store.url, '--state-dir', stateDir]);
     expect(none.code).toBe(64);
     expect(none.stderr).toContain('login needs a credential');
-    const noUrl = await runBufferedCli(['login', '--username', 'operator', '--password-file', passwordFile, '--state-dir', stateDir]);
+    const noUrl = await runBufferedCli([
+      'login',
+      '--username',
+      'operator',
+      '--password-file',
+      passwordFile,
+      '--state-dir',
+      stateDir,
+    ]);
     expect(noUrl.code).toBe(64);
     expect(noUrl.stderr).toContain('--url');
-    const badBase = await runBufferedCli(['login', '--url', store.url, '--username', 'operator', '--password-file', passwordFile, '--base-path', '../up', '--state-dir', stateDir]);
+    const badBase = await runBufferedCli([
+      'login',
+      '--url',
+      store.url,
+      '--username',
+      'operator',
+      '--password-file',
+      passwordFile,
+      '--base-path',
+      '../up',
+      '--state-dir',
+      stateDir,
+    ]);
     expect(badBase.code).toBe(65);
     expect(badBase.stderr).toContain('ERR_SECRET_PATH_INVALID');
     await expect(stat(join(stateDir, 'session.json'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -142,7 +244,9 @@ describe('secrets-agent login', () => {
 
   it('`logout` and `auth logout` remove the session', async () => {
     const stateDir = await scratchDir('state-');
-    expectOk(await runBufferedCli(['login', '--url', store.url, '--credential-file', credentialFile, '--state-dir', stateDir]));
+    expectOk(
+      await runBufferedCli(['login', '--url', store.url, '--credential-file', credentialFile, '--state-dir', stateDir]),
+    );
     const logout = await runBufferedCli(['logout', '--state-dir', stateDir]);
     expectOk(logout);
     expect(logout.stdout).toBe(`Logged out: removed ${join(stateDir, 'session.json')}\n`);

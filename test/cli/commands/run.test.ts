@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryValue } from '../../helpers/canary.js';
 import { createGpgHome, type GpgHome } from '../../store/support/gpg-home.js';
-import { agentEnv, decodeContent, parseReport, reportFixture, runAgentCli, startAgent, type FixtureReport } from '../../agent/support/agent-process.js';
+import {
+  agentEnv,
+  decodeContent,
+  parseReport,
+  reportFixture,
+  runAgentCli,
+  startAgent,
+  type FixtureReport,
+} from '../../agent/support/agent-process.js';
 import { startAgentStore, type AgentStore } from '../../agent/support/agent-store.js';
 import { bundleCli } from '../../agent/support/bundled-cli.js';
 import { isRoot, nobody } from '../../deliver/support/scratch.js';
@@ -27,7 +35,11 @@ const fileApp = {
       { containerPath: 'data', hostPath: '/var/lib/x', mode: 'RW' },
     ],
   },
-  secrets: { db: { source: 'team/app/db-password' }, keytab: { source: 'team/app/keytab' }, ca: { source: 'team/shared-ca' } },
+  secrets: {
+    db: { source: 'team/app/db-password' },
+    keytab: { source: 'team/app/keytab' },
+    ca: { source: 'team/shared-ca' },
+  },
 };
 const envApp = {
   id: '/team/app',
@@ -40,18 +52,31 @@ function connection(): string[] {
   return ['--url', env.url, '--credential-file', env.credentialFile];
 }
 
-async function run(app: string, extra: readonly string[], workload: readonly string[], options: { cwd?: string; env?: Record<string, string>; stdoutFile?: string } = {}) {
+async function run(
+  app: string,
+  extra: readonly string[],
+  workload: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; stdoutFile?: string } = {},
+) {
   const sandbox = options.cwd ?? (await env.sandbox());
-  const result = await runAgentCli(['run', '--app', app, ...connection(), '--sandbox', sandbox, ...extra, '--', ...workload], {
-    cwd: sandbox,
-    ...(options.env === undefined ? {} : { env: options.env }),
-    ...(options.stdoutFile === undefined ? {} : { stdoutFile: options.stdoutFile }),
-  });
+  const result = await runAgentCli(
+    ['run', '--app', app, ...connection(), '--sandbox', sandbox, ...extra, '--', ...workload],
+    {
+      cwd: sandbox,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      ...(options.stdoutFile === undefined ? {} : { stdoutFile: options.stdoutFile }),
+    },
+  );
   return { ...result, sandbox };
 }
 
 beforeAll(async () => {
-  env = await startAgentStore(['dcos:secrets:default:/team/*', 'dcos:secrets:default:/other/*', 'dcos:secrets:default:/root-token', 'dcos:secrets:default:/analytics/*']);
+  env = await startAgentStore([
+    'dcos:secrets:default:/team/*',
+    'dcos:secrets:default:/other/*',
+    'dcos:secrets:default:/root-token',
+    'dcos:secrets:default:/analytics/*',
+  ]);
   await env.put('team/app/db-password', canaryValue);
   await env.put('team/app/api-key', 'api-key-value');
   await env.put('team/app/keytab', keytab, 'binary');
@@ -122,13 +147,34 @@ describe('run: delivery to the workload', () => {
     const sandbox = await env.sandbox();
     // FIFOs, as a container runtime or a shell pipeline hands them over (Node's own child stdio are
     // socket pairs: those cannot be reopened, and the agent supervises instead).
-    const script = 'mkfifo out.fifo err.fifo; cat out.fifo > out.txt & cat err.fifo > err.txt & "$@" > out.fifo 2> err.fifo; code=$?; wait; exit $code';
+    const script =
+      'mkfifo out.fifo err.fifo; cat out.fifo > out.txt & cat err.fifo > err.txt & "$@" > out.fifo 2> err.fifo; code=$?; wait; exit $code';
     // Not spawnSync: the store answers from this process's event loop.
-    const child = spawn('/bin/sh', ['-c', script, 'sh', process.execPath, builtMain, 'run', '--app', app, ...connection(), '--log-level', 'debug', '--', 'node', reportFixture, '--exit=3'], {
-      cwd: sandbox,
-      env: agentEnv(),
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      '/bin/sh',
+      [
+        '-c',
+        script,
+        'sh',
+        process.execPath,
+        builtMain,
+        'run',
+        '--app',
+        app,
+        ...connection(),
+        '--log-level',
+        'debug',
+        '--',
+        'node',
+        reportFixture,
+        '--exit=3',
+      ],
+      {
+        cwd: sandbox,
+        env: agentEnv(),
+        stdio: 'ignore',
+      },
+    );
     const result = { status: await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code))) };
     const stdout = await readFile(join(sandbox, 'out.txt'), 'utf8');
     const stderr = await readFile(join(sandbox, 'err.txt'), 'utf8');
@@ -141,18 +187,45 @@ describe('run: delivery to the workload', () => {
     expect(report.stdio['2']).toEqual({ nonBlocking: false });
     expect(stderr).toContain('replacing the agent with the workload (exec)');
     // The fixture does see the flag when a process has made its pipe non-blocking.
-    const touched = spawnSync(process.execPath, ['--import', 'data:text/javascript,process.stdout.write("")', reportFixture], { stdio: ['ignore', 'pipe', 'pipe'] });
-    expect((JSON.parse(touched.stdout.toString().split('\n')[0] ?? '') as FixtureReport).stdio['1']).toEqual({ nonBlocking: true });
+    const touched = spawnSync(
+      process.execPath,
+      ['--import', 'data:text/javascript,process.stdout.write("")', reportFixture],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect((JSON.parse(touched.stdout.toString().split('\n')[0] ?? '') as FixtureReport).stdio['1']).toEqual({
+      nonBlocking: true,
+    });
   });
 
   it('keeps the agent credential out of the workload env, argv and logs; SIGTERM reaches the workload, 143 comes back and files are removed', async () => {
     const app = await env.writeApp('signals', fileApp);
     const sandbox = await env.sandbox();
-    const agent = startAgent(['run', '--app', app, '--url', env.url, '--sandbox', sandbox, '--log-level', 'debug', '--', 'node', reportFixture, '--wait', ...fileArgs], {
-      cwd: sandbox,
-      env: agentEnv({ DCOS_SERVICE_ACCOUNT_CREDENTIAL: env.credentialJson }),
-    });
-    const report = await agent.waitForLine((line) => typeof line['pid'] === 'number' && 'env' in line) as unknown as { env: Record<string, string>; files: Record<string, { realPath: string }> };
+    const agent = startAgent(
+      [
+        'run',
+        '--app',
+        app,
+        '--url',
+        env.url,
+        '--sandbox',
+        sandbox,
+        '--log-level',
+        'debug',
+        '--',
+        'node',
+        reportFixture,
+        '--wait',
+        ...fileArgs,
+      ],
+      {
+        cwd: sandbox,
+        env: agentEnv({ DCOS_SERVICE_ACCOUNT_CREDENTIAL: env.credentialJson }),
+      },
+    );
+    const report = (await agent.waitForLine((line) => typeof line['pid'] === 'number' && 'env' in line)) as unknown as {
+      env: Record<string, string>;
+      files: Record<string, { realPath: string }>;
+    };
     await agent.waitForLine((line) => 'ready' in line);
     expect(report.env['DB_PASSWORD']).toBe(canaryValue);
     expect(report.env).not.toHaveProperty('DCOS_SERVICE_ACCOUNT_CREDENTIAL');
@@ -174,7 +247,22 @@ describe('run: delivery to the workload', () => {
   it('SIGINT to the agent is forwarded; a workload that exits 0 on it gives 0', async () => {
     const app = await env.writeApp('sigint', fileApp);
     const sandbox = await env.sandbox();
-    const agent = startAgent(['run', '--app', app, ...connection(), '--sandbox', sandbox, '--', 'node', reportFixture, '--wait', '--on-term=exit:0'], { cwd: sandbox });
+    const agent = startAgent(
+      [
+        'run',
+        '--app',
+        app,
+        ...connection(),
+        '--sandbox',
+        sandbox,
+        '--',
+        'node',
+        reportFixture,
+        '--wait',
+        '--on-term=exit:0',
+      ],
+      { cwd: sandbox },
+    );
     await agent.waitForLine((line) => 'ready' in line);
     agent.child.kill('SIGINT');
     await agent.waitForLine((line) => line['signal'] === 'SIGINT');
@@ -189,7 +277,13 @@ describe('run: delivery to the workload', () => {
     expect(result.code, result.stderr).toBe(0);
     const report = parseReport(result);
     expect([report.uid, report.gid]).toEqual([user.uid, user.gid]);
-    expect(report.files['secrets/db']).toMatchObject({ uid: user.uid, gid: user.gid, mode: 0o400, dirUid: user.uid, dirMode: 0o700 });
+    expect(report.files['secrets/db']).toMatchObject({
+      uid: user.uid,
+      gid: user.gid,
+      mode: 0o400,
+      dirUid: user.uid,
+      dirMode: 0o700,
+    });
     expect(decodeContent(report.files['secrets/db'])).toBe(canaryValue);
   });
 
@@ -206,17 +300,33 @@ describe('run: pods', () => {
   const pod = {
     id: '/analytics/ingest',
     environment: { KAFKA_PASSWORD: { secret: 'kafka' }, SHARED: 'shared' },
-    secrets: { kafka: { source: 'analytics/kafka-password' }, s3: { source: 'analytics/ingest/s3-secret-key' }, tls: { source: 'analytics/tls-bundle' } },
+    secrets: {
+      kafka: { source: 'analytics/kafka-password' },
+      s3: { source: 'analytics/ingest/s3-secret-key' },
+      tls: { source: 'analytics/tls-bundle' },
+    },
     volumes: [{ name: 'tls', secret: 'tls' }],
     containers: [
-      { name: 'collector', environment: { ROLE: 'collector' }, volumeMounts: [{ name: 'tls', mountPath: 'certs/bundle.pem' }] },
-      { name: 'uploader', environment: { S3_SECRET_KEY: { secret: 's3' } }, volumeMounts: [{ name: 'tls', mountPath: 'tls/bundle.pem' }] },
+      {
+        name: 'collector',
+        environment: { ROLE: 'collector' },
+        volumeMounts: [{ name: 'tls', mountPath: 'certs/bundle.pem' }],
+      },
+      {
+        name: 'uploader',
+        environment: { S3_SECRET_KEY: { secret: 's3' } },
+        volumeMounts: [{ name: 'tls', mountPath: 'tls/bundle.pem' }],
+      },
     ],
   };
 
   it('gives each container of a multi-container pod its own env and mounts', async () => {
     const app = await env.writeApp('pod', pod);
-    const collector = await run(app, ['--container', 'collector'], ['node', reportFixture, 'certs/bundle.pem', 'tls/bundle.pem']);
+    const collector = await run(
+      app,
+      ['--container', 'collector'],
+      ['node', reportFixture, 'certs/bundle.pem', 'tls/bundle.pem'],
+    );
     expect(collector.code, collector.stderr).toBe(0);
     const collected = parseReport(collector);
     expect(collected.env).toMatchObject({ KAFKA_PASSWORD: 'kafka-pw', SHARED: 'shared', ROLE: 'collector' });
@@ -224,7 +334,9 @@ describe('run: pods', () => {
     expect(decodeContent(collected.files['certs/bundle.pem'])).toBe('tls-bundle');
     expect(collected.files['tls/bundle.pem']).toEqual({ error: 'ENOENT' });
 
-    const uploaded = parseReport(await run(app, ['--container', 'uploader'], ['node', reportFixture, 'tls/bundle.pem']));
+    const uploaded = parseReport(
+      await run(app, ['--container', 'uploader'], ['node', reportFixture, 'tls/bundle.pem']),
+    );
     expect(uploaded.env).toMatchObject({ KAFKA_PASSWORD: 'kafka-pw', S3_SECRET_KEY: 's3-key' });
     expect(decodeContent(uploaded.files['tls/bundle.pem'])).toBe('tls-bundle');
   });
@@ -239,14 +351,20 @@ describe('run: pods', () => {
 });
 
 describe('run: spaces and optional secrets', () => {
-  const outside = { id: '/team/app', env: { OTHER: { secret: 'other' } }, secrets: { other: { source: 'other/secret' } } };
+  const outside = {
+    id: '/team/app',
+    env: { OTHER: { secret: 'other' } },
+    secrets: { other: { source: 'other/secret' } },
+  };
 
   it('refuses a secret outside the app space (77) before asking the store, and allows it with --no-spaces', async () => {
     const app = await env.writeApp('outside', outside);
     const before = env.fetchCount('other/secret');
     const denied = await run(app, [], ['node', reportFixture]);
     expect(denied.code).toBe(77);
-    expect(denied.stderr).toContain('Secret "other/secret" (used at /env/OTHER) is outside the space of app "/team/app"');
+    expect(denied.stderr).toContain(
+      'Secret "other/secret" (used at /env/OTHER) is outside the space of app "/team/app"',
+    );
     expect(denied.stderr).toContain('ERR_SECRET_SPACE_DENIED');
     expect(denied.stdout).toBe('');
     expect(env.fetchCount('other/secret')).toBe(before);
@@ -256,7 +374,12 @@ describe('run: spaces and optional secrets', () => {
   });
 
   it('allows secrets in a folder that leads the app id and at the root', async () => {
-    const app = await env.writeApp('inside', { ...envApp, id: '/team/app/worker', env: { ...envApp.env, CA: { secret: 'ca' } }, secrets: { ...envApp.secrets, ca: { source: 'team/shared-ca' } } });
+    const app = await env.writeApp('inside', {
+      ...envApp,
+      id: '/team/app/worker',
+      env: { ...envApp.env, CA: { secret: 'ca' } },
+      secrets: { ...envApp.secrets, ca: { source: 'team/shared-ca' } },
+    });
     const result = await run(app, [], ['node', reportFixture]);
     expect(result.code, result.stderr).toBe(0);
     expect(parseReport(result).env['ROOT_TOKEN']).toBe('root-value');
@@ -277,12 +400,17 @@ describe('run: spaces and optional secrets', () => {
     expect(report.env).not.toHaveProperty('MAYBE');
     expect(report.files['maybe.txt']).toEqual({ error: 'ENOENT' });
 
-    const labelled = await env.writeApp('optional-label', { ...definition, labels: { SECRETS_AGENT_OPTIONAL: 'maybe' } });
+    const labelled = await env.writeApp('optional-label', {
+      ...definition,
+      labels: { SECRETS_AGENT_OPTIONAL: 'maybe' },
+    });
     expect((await run(labelled, [], ['node', reportFixture])).code).toBe(0);
 
     const required = await run(app, [], ['node', reportFixture]);
     expect(required.code).toBe(66);
-    expect(required.stderr.trim()).toBe('error: Cannot read secret `team/app/not-there`: Secret `team/app/not-there` does not exist (ERR_SECRET_NOT_FOUND)');
+    expect(required.stderr.trim()).toBe(
+      'error: Cannot read secret `team/app/not-there`: Secret `team/app/not-there` does not exist (ERR_SECRET_NOT_FOUND)',
+    );
     expect(required.stdout).toBe('');
   });
 
@@ -296,7 +424,11 @@ describe('run: spaces and optional secrets', () => {
 
 describe('run: fails closed, starting nothing', () => {
   it('forbidden (77): the service account may not read the path', async () => {
-    const app = await env.writeApp('forbidden', { id: '/locked/app', env: { L: { secret: 'l' } }, secrets: { l: { source: 'locked/secret' } } });
+    const app = await env.writeApp('forbidden', {
+      id: '/locked/app',
+      env: { L: { secret: 'l' } },
+      secrets: { l: { source: 'locked/secret' } },
+    });
     const result = await run(app, [], ['node', reportFixture]);
     expect(result.code).toBe(77);
     expect(result.stderr).toMatch(/^error: Cannot read secret `locked\/secret`: .*\(ERR_FORBIDDEN\)\n$/);
@@ -306,9 +438,27 @@ describe('run: fails closed, starting nothing', () => {
   it('unreachable store (69) after bounded retries within --timeout', async () => {
     const app = await env.writeApp('unreachable', envApp);
     const sandbox = await env.sandbox();
-    const result = await runAgentCli(['run', '--app', app, '--url', 'http://127.0.0.1:1', '--credential-file', env.credentialFile, '--timeout', '5s', '--', 'node', reportFixture], { cwd: sandbox });
+    const result = await runAgentCli(
+      [
+        'run',
+        '--app',
+        app,
+        '--url',
+        'http://127.0.0.1:1',
+        '--credential-file',
+        env.credentialFile,
+        '--timeout',
+        '5s',
+        '--',
+        'node',
+        reportFixture,
+      ],
+      { cwd: sandbox },
+    );
     expect(result.code).toBe(69);
-    expect(result.stderr).toMatch(/error: Cannot read secret `(root-token|team\/app\/api-key)`: .*ERR_STORE_UNREACHABLE/);
+    expect(result.stderr).toMatch(
+      /error: Cannot read secret `(root-token|team\/app\/api-key)`: .*ERR_STORE_UNREACHABLE/,
+    );
     expect(result.stdout).toBe('');
   });
 
@@ -320,17 +470,28 @@ describe('run: fails closed, starting nothing', () => {
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
     const app = await env.writeApp('expired', envApp);
     const sandbox = await env.sandbox();
-    const result = await runAgentCli(['run', '--app', app, '--url', env.url, '--token-file', tokenFile, '--', 'node', reportFixture], { cwd: sandbox });
+    const result = await runAgentCli(
+      ['run', '--app', app, '--url', env.url, '--token-file', tokenFile, '--', 'node', reportFixture],
+      { cwd: sandbox },
+    );
     expect(result.code).toBe(77);
-    expect(result.stderr).toMatch(/error: Cannot read secret `(root-token|team\/app\/api-key)`: .*expired at .*ERR_AUTH_LOGIN_REQUIRED/);
+    expect(result.stderr).toMatch(
+      /error: Cannot read secret `(root-token|team\/app\/api-key)`: .*expired at .*ERR_AUTH_LOGIN_REQUIRED/,
+    );
     expect(result.stdout).toBe('');
   });
 
   it('a binary secret bound to an env var (65), with its pointer', async () => {
-    const app = await env.writeApp('binary-env', { id: '/team/app', env: { KEYTAB: { secret: 'k' } }, secrets: { k: { source: 'team/app/keytab' } } });
+    const app = await env.writeApp('binary-env', {
+      id: '/team/app',
+      env: { KEYTAB: { secret: 'k' } },
+      secrets: { k: { source: 'team/app/keytab' } },
+    });
     const result = await run(app, [], ['node', reportFixture]);
     expect(result.code).toBe(65);
-    expect(result.stderr).toContain('/env/KEYTAB: secret "k" (source "team/app/keytab") is binary and cannot be an environment variable');
+    expect(result.stderr).toContain(
+      '/env/KEYTAB: secret "k" (source "team/app/keytab") is binary and cannot be an environment variable',
+    );
   });
 
   it('a store that accepts but never answers: --timeout ends the run (69), without waiting for the hung request', async () => {
@@ -341,9 +502,27 @@ describe('run: fails closed, starting nothing', () => {
       const tokenFile = join(env.dir, 'hung-token');
       await writeFile(tokenFile, 'not-checked\n', { mode: 0o600 });
       const sandbox = await env.sandbox();
-      const result = await runAgentCli(['run', '--app', app, '--url', `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, '--token-file', tokenFile, '--timeout', '1s', '--', 'node', reportFixture], { cwd: sandbox });
+      const result = await runAgentCli(
+        [
+          'run',
+          '--app',
+          app,
+          '--url',
+          `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          '--token-file',
+          tokenFile,
+          '--timeout',
+          '1s',
+          '--',
+          'node',
+          reportFixture,
+        ],
+        { cwd: sandbox },
+      );
       expect(result.code).toBe(69);
-      expect(result.stderr).toMatch(/^error: Cannot read secret `(root-token|team\/app\/api-key)`: .*\(ERR_TIMEOUT\)\n$/);
+      expect(result.stderr).toMatch(
+        /^error: Cannot read secret `(root-token|team\/app\/api-key)`: .*\(ERR_TIMEOUT\)\n$/,
+      );
       expect(result.stdout).toBe('');
     } finally {
       silent.close();
@@ -360,7 +539,21 @@ describe('run: fails closed, starting nothing', () => {
       const marker = join(sandbox, 'started');
       const tokenFile = join(env.dir, 'some-token');
       await writeFile(tokenFile, 'not-checked\n', { mode: 0o600 });
-      const agent = startAgent(['run', '--app', app, '--url', `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, '--token-file', tokenFile, '--', 'touch', marker], { cwd: sandbox });
+      const agent = startAgent(
+        [
+          'run',
+          '--app',
+          app,
+          '--url',
+          `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          '--token-file',
+          tokenFile,
+          '--',
+          'touch',
+          marker,
+        ],
+        { cwd: sandbox },
+      );
       await connected;
       agent.child.kill('SIGTERM');
       const result = await agent.done;
@@ -427,26 +620,35 @@ describe('explain and run --dry-run', () => {
     const app = await env.writeApp('explain', { ...fileApp, labels: { SECRETS_AGENT_ON_CHANGE: 'restart' } });
     const sandbox = await env.sandbox();
     const marker = join(sandbox, 'started');
-    const result = await runAgentCli(['run', '--app', app, ...connection(), '--dry-run', '--', 'touch', marker], { cwd: sandbox });
+    const result = await runAgentCli(['run', '--app', app, ...connection(), '--dry-run', '--', 'touch', marker], {
+      cwd: sandbox,
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toBe([
-      'app /team/app, on change: restart',
-      'secret team/app/db-password [db]: ok, text, 26 bytes',
-      '  env  DB_PASSWORD',
-      '  file secrets/db',
-      'secret team/app/keytab [keytab]: ok, binary, 256 bytes',
-      '  file keytab',
-      'secret team/shared-ca [ca]: ok, text, 31 bytes',
-      '  file ca/ca.pem',
-      'plain env: PLAIN',
-      'delivery: supervise (3 files on tmpfs, removed when the workload exits)',
-      '',
-    ].join('\n'));
+    expect(result.stdout).toBe(
+      [
+        'app /team/app, on change: restart',
+        'secret team/app/db-password [db]: ok, text, 26 bytes',
+        '  env  DB_PASSWORD',
+        '  file secrets/db',
+        'secret team/app/keytab [keytab]: ok, binary, 256 bytes',
+        '  file keytab',
+        'secret team/shared-ca [ca]: ok, text, 31 bytes',
+        '  file ca/ca.pem',
+        'plain env: PLAIN',
+        'delivery: supervise (3 files on tmpfs, removed when the workload exits)',
+        '',
+      ].join('\n'),
+    );
     await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
 
     const explained = await runAgentCli(['explain', '--app', app, ...connection(), '--json'], { cwd: sandbox });
     expect(explained.code).toBe(0);
-    expect(JSON.parse(explained.stdout)).toMatchObject({ kind: 'app', appId: '/team/app', delivery: 'supervise', secrets: [{ sourcePath: 'team/app/db-password', status: 'ok', bytes: 26 }, {}, {}] });
+    expect(JSON.parse(explained.stdout)).toMatchObject({
+      kind: 'app',
+      appId: '/team/app',
+      delivery: 'supervise',
+      secrets: [{ sourcePath: 'team/app/db-password', status: 'ok', bytes: 26 }, {}, {}],
+    });
     expect(explained.stdout).not.toContain(canaryValue);
   });
 
@@ -458,7 +660,9 @@ describe('explain and run --dry-run', () => {
     });
     const result = await runAgentCli(['explain', '--app', app, ...connection()], { cwd: env.dir });
     expect(result.code).toBe(77);
-    expect(result.stdout).toMatch(/secret locked\/missing \[m\]: FAILED: Cannot read secret `locked\/missing`: .*\(ERR_FORBIDDEN\)/);
+    expect(result.stdout).toMatch(
+      /secret locked\/missing \[m\]: FAILED: Cannot read secret `locked\/missing`: .*\(ERR_FORBIDDEN\)/,
+    );
     expect(result.stdout).toContain('delivery: exec (environment only; the agent replaces itself with the workload)');
     const offline = await runAgentCli(['explain', '--app', app, '--offline'], { cwd: env.dir });
     expect(offline.code).toBe(0);

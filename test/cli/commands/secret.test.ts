@@ -39,7 +39,12 @@ async function dumpSecrets(store: CliStore): Promise<StoredSecret[]> {
   for (const path of JSON.parse(list.stdout) as string[]) {
     const got = await runBufferedCli(['secret', 'get', path, '--json', ...store.args]);
     expectOk(got);
-    const { author: _author, created: _created, updated: _updated, ...rest } = JSON.parse(got.stdout) as StoredSecret & { author?: string; created?: string; updated?: string };
+    const {
+      author: _author,
+      created: _created,
+      updated: _updated,
+      ...rest
+    } = JSON.parse(got.stdout) as StoredSecret & { author?: string; created?: string; updated?: string };
     secrets.push(rest);
   }
   return secrets;
@@ -60,7 +65,25 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
   });
 
   it('creates, gets, lists, updates and deletes a text secret', async () => {
-    expectOk(await runBufferedCli(['secret', 'create', 'app/db/password', '--value-file', '-', '--description', 'db password', '--label', 'db', '--label', 'prod', ...store.args], { stdin: `${canaryValue}\n` }));
+    expectOk(
+      await runBufferedCli(
+        [
+          'secret',
+          'create',
+          'app/db/password',
+          '--value-file',
+          '-',
+          '--description',
+          'db password',
+          '--label',
+          'db',
+          '--label',
+          'prod',
+          ...store.args,
+        ],
+        { stdin: `${canaryValue}\n` },
+      ),
+    );
     expectOk(await secret('create', 'app/db/user', '--value', 'admin'));
     expectOk(await secret('create', 'app/db', '--value', 'both a secret and a folder'));
     expectOk(await secret('create', 'top', '--value', 'root-level'));
@@ -69,7 +92,13 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
     expectOk(got);
     expect(got.stdout).toBe(canaryValue);
     const json = await secret('get', 'app/db/password', '--json');
-    expect(JSON.parse(json.stdout)).toMatchObject({ path: 'app/db/password', type: 'text', value: canaryValue, description: 'db password', labels: ['db', 'prod'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      path: 'app/db/password',
+      type: 'text',
+      value: canaryValue,
+      description: 'db password',
+      labels: ['db', 'prod'],
+    });
 
     expect((await secret('list')).stdout).toBe('app/db\napp/db/password\napp/db/user\ntop\n');
     expect((await secret('list', 'app')).stdout).toBe('db\ndb/password\ndb/user\n');
@@ -112,20 +141,35 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
     const tty = await runBufferedCli(['secret', 'get', 'bin/blob', ...store.args], { tty: true });
     expectFailure(tty, 'ERR_USAGE', 64);
     expect(tty.stderr).toContain('--output');
-    expect(JSON.parse((await secret('get', 'bin/blob', '--json')).stdout)).toMatchObject({ type: 'binary', value_base64: binaryBytes.toString('base64') });
+    expect(JSON.parse((await secret('get', 'bin/blob', '--json')).stdout)).toMatchObject({
+      type: 'binary',
+      value_base64: binaryBytes.toString('base64'),
+    });
 
     // Binary from stdin too.
-    expectOk(await runBufferedCli(['secret', 'create', 'bin/stdin', '--file', '-', ...store.args], { stdin: binaryBytes }));
+    expectOk(
+      await runBufferedCli(['secret', 'create', 'bin/stdin', '--file', '-', ...store.args], { stdin: binaryBytes }),
+    );
     expect((await secret('get', 'bin/stdin')).stdoutBytes).toEqual(binaryBytes);
   });
 
   it('fails with stable error codes and exit codes, never showing a value', async () => {
-    expectOk(await runBufferedCli(['secret', 'create', 'errors/taken', '--value-file', '-', ...store.args], { stdin: canaryValue }));
-    const taken = await runBufferedCli(['secret', 'create', 'errors/taken', '--value-file', '-', ...store.args], { stdin: canaryValue });
+    expectOk(
+      await runBufferedCli(['secret', 'create', 'errors/taken', '--value-file', '-', ...store.args], {
+        stdin: canaryValue,
+      }),
+    );
+    const taken = await runBufferedCli(['secret', 'create', 'errors/taken', '--value-file', '-', ...store.args], {
+      stdin: canaryValue,
+    });
     expectFailure(taken, 'ERR_SECRET_EXISTS', 65);
     expect(taken.stderr).toContain('already exists');
 
-    for (const args of [['get', 'errors/missing'], ['update', 'errors/missing', '--value', 'x'], ['delete', 'errors/missing']]) {
+    for (const args of [
+      ['get', 'errors/missing'],
+      ['update', 'errors/missing', '--value', 'x'],
+      ['delete', 'errors/missing'],
+    ]) {
       const missing = await secret(...args);
       expectFailure(missing, 'ERR_SECRET_NOT_FOUND', 66);
       expect(missing.stderr).toContain('does not exist');
@@ -140,8 +184,16 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
     await writeFile(input, binaryBytes);
     expectFailure(await secret('create', 'errors/not-text', '--text-file', input), 'ERR_INPUT_INVALID', 65);
     expectFailure(await secret('create', 'errors/bin-desc', '--file', input, '--description', 'd'), 'ERR_USAGE', 64);
-    expectFailure(await secret('create', 'errors/too-large', '--value', 'x'.repeat(1_047_553)), 'ERR_SECRET_TOO_LARGE', 65);
-    expectFailure(await secret('create', 'errors/unreadable', '--file', join(dir, 'does-not-exist')), 'ERR_INPUT_INVALID', 65);
+    expectFailure(
+      await secret('create', 'errors/too-large', '--value', 'x'.repeat(1_047_553)),
+      'ERR_SECRET_TOO_LARGE',
+      65,
+    );
+    expectFailure(
+      await secret('create', 'errors/unreadable', '--file', join(dir, 'does-not-exist')),
+      'ERR_INPUT_INVALID',
+      65,
+    );
     expect(JSON.parse((await secret('list', 'errors', '--json')).stdout)).toEqual(['taken']);
   });
 
@@ -155,7 +207,11 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
   });
 
   it('exports a folder, one secret, or everything; the file is 0600 and holds no clear value', async () => {
-    expectOk(await runBufferedCli(['secret', 'create', 'exp/a/canary', '--value-file', '-', ...store.args], { stdin: canaryValue }));
+    expectOk(
+      await runBufferedCli(['secret', 'create', 'exp/a/canary', '--value-file', '-', ...store.args], {
+        stdin: canaryValue,
+      }),
+    );
     expectOk(await secret('create', 'exp/a/b/c', '--value', 'C'));
     const folderFile = join(dir, 'exp-folder.json');
     const folder = await secret('export', 'exp/a', '--output', folderFile);
@@ -173,8 +229,14 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
 
     const single = await secret('export', 'exp/a/b/c', '--output', '-');
     expectOk(single);
-    expect((JSON.parse(single.stdout) as typeof document).secrets).toMatchObject([{ path: 'exp/a/b', key: 'c', type: 'text', value: Buffer.from('C').toString('base64') }]);
-    expectFailure(await secret('export', 'exp/nothing', '--output', join(dir, 'nothing.json')), 'ERR_SECRET_NOT_FOUND', 66);
+    expect((JSON.parse(single.stdout) as typeof document).secrets).toMatchObject([
+      { path: 'exp/a/b', key: 'c', type: 'text', value: Buffer.from('C').toString('base64') },
+    ]);
+    expectFailure(
+      await secret('export', 'exp/nothing', '--output', join(dir, 'nothing.json')),
+      'ERR_SECRET_NOT_FOUND',
+      66,
+    );
   });
 
   it('export then import into a fresh store gives identical secrets (text, binary, description, labels)', async () => {
@@ -192,8 +254,18 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
       const before = await dumpSecrets(store);
       expect(JSON.parse(imported.stdout)).toEqual({ created: before.map((entry) => entry.path), updated: [] });
       expect(await dumpSecrets(fresh)).toEqual(before);
-      expect(before.find((entry) => entry.path === 'rt/bin')).toEqual({ path: 'rt/bin', type: 'binary', value_base64: binaryBytes.toString('base64') });
-      expect(before.find((entry) => entry.path === 'rt/text')).toEqual({ path: 'rt/text', type: 'text', value: 'plain', description: 'described', labels: ['l1'] });
+      expect(before.find((entry) => entry.path === 'rt/bin')).toEqual({
+        path: 'rt/bin',
+        type: 'binary',
+        value_base64: binaryBytes.toString('base64'),
+      });
+      expect(before.find((entry) => entry.path === 'rt/text')).toEqual({
+        path: 'rt/text',
+        type: 'text',
+        value: 'plain',
+        description: 'described',
+        labels: ['l1'],
+      });
     } finally {
       await fresh.close();
     }
@@ -202,12 +274,15 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
   it('import refuses existing paths (writing nothing) unless --overwrite', async () => {
     expectOk(await secret('create', 'imp/existing', '--value', 'old'));
     const file = join(dir, 'import.json');
-    await writeFile(file, JSON.stringify({
-      secrets: [
-        { path: 'imp', key: 'new', type: 'text', value: Buffer.from('new value').toString('base64') },
-        { path: 'imp', key: 'existing', type: 'text', value: Buffer.from('replaced').toString('base64') },
-      ],
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        secrets: [
+          { path: 'imp', key: 'new', type: 'text', value: Buffer.from('new value').toString('base64') },
+          { path: 'imp', key: 'existing', type: 'text', value: Buffer.from('replaced').toString('base64') },
+        ],
+      }),
+    );
     const refused = await secret('import', file);
     expectFailure(refused, 'ERR_SECRET_EXISTS', 65);
     expect(refused.stderr).toContain('`imp/existing`');
@@ -221,27 +296,40 @@ describe.each<StoreKind>(['remote', 'embedded'])('secret commands against the %s
     expect((await secret('get', 'imp/new')).stdout).toBe('new value');
 
     // From stdin, under a base path: the file's paths are relative to it.
-    const piped = await runBufferedCli(['secret', 'import', '-', '--base-path', 'relocated', ...store.args], { stdin: await readFile(file) });
+    const piped = await runBufferedCli(['secret', 'import', '-', '--base-path', 'relocated', ...store.args], {
+      stdin: await readFile(file),
+    });
     expectOk(piped);
     expect((await secret('get', 'relocated/imp/existing')).stdout).toBe('replaced');
   });
 
   it('import checks the whole file first: every issue with its JSON pointer, nothing written', async () => {
     const file = join(dir, 'bad-import.json');
-    await writeFile(file, JSON.stringify({
-      secrets: [
-        { path: 'bad', key: 'good', type: 'text', value: Buffer.from('fine').toString('base64') },
-        { path: 'bad', key: 'not-base64', type: 'text', value: `${canaryValue}!` },
-        { path: 'bad', key: 'bad name', type: 'text', value: '' },
-        { path: 'bad', key: 'bin', type: 'binary', value: binaryBytes.toString('base64'), description: 'x' },
-        { path: 'bad', key: 'not-utf8', type: 'text', value: binaryBytes.toString('base64') },
-        { path: 'bad', key: 'extra', type: 'secret', value: '', colour: 'red' },
-        { path: 'bad', key: 'good', type: 'text', value: '' },
-      ],
-    }));
+    await writeFile(
+      file,
+      JSON.stringify({
+        secrets: [
+          { path: 'bad', key: 'good', type: 'text', value: Buffer.from('fine').toString('base64') },
+          { path: 'bad', key: 'not-base64', type: 'text', value: `${canaryValue}!` },
+          { path: 'bad', key: 'bad name', type: 'text', value: '' },
+          { path: 'bad', key: 'bin', type: 'binary', value: binaryBytes.toString('base64'), description: 'x' },
+          { path: 'bad', key: 'not-utf8', type: 'text', value: binaryBytes.toString('base64') },
+          { path: 'bad', key: 'extra', type: 'secret', value: '', colour: 'red' },
+          { path: 'bad', key: 'good', type: 'text', value: '' },
+        ],
+      }),
+    );
     const run = await secret('import', file);
     expectFailure(run, 'ERR_INPUT_INVALID', 65);
-    for (const pointer of ['/secrets/1/value', '/secrets/2/key', '/secrets/3:', '/secrets/4/value', '/secrets/5/type', '/secrets/5/colour', '/secrets/6:']) {
+    for (const pointer of [
+      '/secrets/1/value',
+      '/secrets/2/key',
+      '/secrets/3:',
+      '/secrets/4/value',
+      '/secrets/5/type',
+      '/secrets/5/colour',
+      '/secrets/6:',
+    ]) {
       expect(run.stderr).toContain(pointer);
     }
     expect(run.stderr).not.toContain('\n  /secrets/0');
@@ -314,7 +402,11 @@ describe('secret commands: remote only', () => {
     const input = join(dir, 'in.bin');
     await writeFile(input, binaryBytes);
     expectOk(await runBufferedCli(['secret', 'create', 'pipe/bin', '--file', input, ...store.args]));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'secret', 'get', 'pipe/bin', ...store.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'secret', 'get', 'pipe/bin', ...store.args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

@@ -11,7 +11,8 @@ import { runBufferedCli, type CliRun } from './support/buffered-cli.js';
 import { makeStatusDir, sampleStatus } from '../../daemon/status-fixture.js';
 import { parseExposition, sampleValue } from '../../metrics/support/parse-exposition.js';
 
-const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> => runBufferedCli(args, { env });
+const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runBufferedCli(args, { env });
 
 const servers: StatusServer[] = [];
 afterEach(async () => {
@@ -23,7 +24,9 @@ async function startDaemonStatus(status: DaemonStatus = sampleStatus()): Promise
   const registry = createMetricsRegistry();
   const metrics = createDaemonMetrics(registry);
   metrics.rotations.inc({ reaction: 'signal' }, 2);
-  servers.push(await startStatusServer({ socketPath, getStatus: () => status, metrics: registry, log: createTestLogger() }));
+  servers.push(
+    await startStatusServer({ socketPath, getStatus: () => status, metrics: registry, log: createTestLogger() }),
+  );
   return socketPath;
 }
 
@@ -36,7 +39,9 @@ describe('secrets-agent status', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^daemon {2}pid 4321, version 0\.1\.0, up /);
     expect(lines).toContain('store   https://store.example:8200 (change-feed)');
-    expect(run.stdout).toMatch(/^token {3}expired 2026-01-01T12:41:00Z \(.+ ago\), 3 renewals, last 2026-01-01T11:55:00Z$/m);
+    expect(run.stdout).toMatch(
+      /^token {3}expired 2026-01-01T12:41:00Z \(.+ ago\), 3 renewals, last 2026-01-01T11:55:00Z$/m,
+    );
     expect(lines).toContain('ID             STATE    PID   RESTARTS  LAST ROTATION         STALE');
     expect(lines).toContain('/web           running  5001  0         2026-01-01T11:30:00Z  -');
     expect(lines).toContain('/batch/report  held     -     5         -                     -');
@@ -62,10 +67,12 @@ describe('secrets-agent status', () => {
     const socketPath = await startDaemonStatus();
     const run = await cli(['status', '--status-socket', socketPath, '--metrics']);
     expect(run.code).toBe(0);
-    expect(sampleValue(await parseExposition(run.stdout), 'secrets_agent_rotations_total', { reaction: 'signal' })).toBe(2);
+    expect(
+      sampleValue(await parseExposition(run.stdout), 'secrets_agent_rotations_total', { reaction: 'signal' }),
+    ).toBe(2);
   });
 
-  it('exits with ERR_DAEMON_UNREACHABLE\'s code when nothing listens', async () => {
+  it("exits with ERR_DAEMON_UNREACHABLE's code when nothing listens", async () => {
     const socketPath = join(await makeStatusDir('status-cli-'), 'daemon.sock');
     const run = await cli(['status', '--status-socket', socketPath]);
     expect(run.code).toBe(errorCodes.ERR_DAEMON_UNREACHABLE.exitCode);
@@ -88,14 +95,22 @@ describe('secrets-agent status', () => {
 
   it('exits 69 as a real process when the daemon is not running', async () => {
     const socketPath = join(await makeStatusDir('status-cli-'), 'daemon.sock');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--status-socket', socketPath], {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'status', '--status-socket', socketPath],
+      {
+        cwd: process.cwd(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString('utf8'); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString('utf8'); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     recordLogText(stderr);
     expect(code).toBe(69);

@@ -18,12 +18,18 @@ import { makeDataDir } from '../../store/support/temp-storage.js';
 import { runBufferedCli as cli } from './support/buffered-cli.js';
 
 // What an operator does by hand: read the stored bootstrap key and decrypt keys[0] with it.
-async function decryptUnsealKey(where: string | StorageBackend, hexMessage: string, fingerprint: string): Promise<string> {
+async function decryptUnsealKey(
+  where: string | StorageBackend,
+  hexMessage: string,
+  fingerprint: string,
+): Promise<string> {
   const storage = typeof where === 'string' ? await openStorage({ dataDir: where }) : where;
   try {
     const stored = await storage.get(`store/default/pgp-private-keys/${fingerprint}`);
     const privateKey = await readPgpPrivateKey(Buffer.from(stored?.value ?? []).toString('utf8'), 'stored key');
-    return Buffer.from(await decryptPgpMessage(new Uint8Array(Buffer.from(hexMessage, 'hex')), privateKey)).toString('ascii');
+    return Buffer.from(await decryptPgpMessage(new Uint8Array(Buffer.from(hexMessage, 'hex')), privateKey)).toString(
+      'ascii',
+    );
   } finally {
     if (typeof where === 'string') await storage.close();
   }
@@ -36,8 +42,16 @@ function serviceLoginToken(uid: string, privateKeyPem: string): string {
   return `${input}.${sign('sha256', Buffer.from(input), createPrivateKey(privateKeyPem)).toString('base64url')}`;
 }
 
-async function login(url: string, body: Record<string, string>): Promise<{ status: number; token: string | undefined }> {
-  const response = await rawRequest(url, { method: 'POST', path: '/acs/api/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function login(
+  url: string,
+  body: Record<string, string>,
+): Promise<{ status: number; token: string | undefined }> {
+  const response = await rawRequest(url, {
+    method: 'POST',
+    path: '/acs/api/v1/auth/login',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, token: (response.json as { token?: string } | undefined)?.token };
 }
 
@@ -57,9 +71,29 @@ describe('secrets-agent store serve (child process)', () => {
     await writeFile(tokenFile, 'serve-break-glass-token\n', { mode: 0o600 });
     const credentialFile = join(dir, 'svc.json');
     const args = [
-      '--import', 'tsx', 'src/cli/main.ts', 'store', 'serve', '--data-dir', join(dir, 'store'), '--listen', '127.0.0.1:0',
-      '--superuser', 'admin', '--password-file', passwordFile, '--token-file', tokenFile, '--token-lifetime', '3600',
-      '--service-account', 'svc', '--credential-out', credentialFile, '--grant', 'dcos:secrets:default:/svc/*:read',
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'store',
+      'serve',
+      '--data-dir',
+      join(dir, 'store'),
+      '--listen',
+      '127.0.0.1:0',
+      '--superuser',
+      'admin',
+      '--password-file',
+      passwordFile,
+      '--token-file',
+      tokenFile,
+      '--token-lifetime',
+      '3600',
+      '--service-account',
+      'svc',
+      '--credential-out',
+      credentialFile,
+      '--grant',
+      'dcos:secrets:default:/svc/*:read',
     ];
     const child = spawn(process.execPath, args, { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -71,7 +105,8 @@ describe('secrets-agent store serve (child process)', () => {
         for (const line of stderr.split('\n')) {
           if (line.includes('"secret store listening"')) listening = (JSON.parse(line) as { url: string }).url;
           // The credential names the listen URL, so it is written right after the listening line.
-          if (listening !== undefined && line.includes('"service account created; credential written"')) resolve(listening);
+          if (listening !== undefined && line.includes('"service account created; credential written"'))
+            resolve(listening);
         }
       });
       void exited.then((code) => reject(new Error(`store serve exited early (${String(code)}): ${stderr}`)));
@@ -81,11 +116,32 @@ describe('secrets-agent store serve (child process)', () => {
       // The superuser logs in with the password from the file, over HTTP.
       const admin = await login(url, { uid: 'admin', password: canaryValue });
       expect(admin.status).toBe(200);
-      const claims = JSON.parse(Buffer.from((admin.token ?? '').split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number };
+      const claims = JSON.parse(Buffer.from((admin.token ?? '').split('.')[1] ?? '', 'base64url').toString()) as {
+        iat: number;
+        exp: number;
+      };
       expect(claims.exp - claims.iat).toBe(3600);
       const adminHeaders = { authorization: `token=${admin.token ?? ''}`, 'content-type': 'application/json' };
-      expect((await rawRequest(url, { method: 'PUT', path: '/secrets/v1/secret/default/svc/db', headers: adminHeaders, body: JSON.stringify({ value: canaryValue }) })).status).toBe(201);
-      expect((await rawRequest(url, { method: 'PUT', path: '/secrets/v1/secret/default/other/db', headers: adminHeaders, body: JSON.stringify({ value: 'x' }) })).status).toBe(201);
+      expect(
+        (
+          await rawRequest(url, {
+            method: 'PUT',
+            path: '/secrets/v1/secret/default/svc/db',
+            headers: adminHeaders,
+            body: JSON.stringify({ value: canaryValue }),
+          })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await rawRequest(url, {
+            method: 'PUT',
+            path: '/secrets/v1/secret/default/other/db',
+            headers: adminHeaders,
+            body: JSON.stringify({ value: 'x' }),
+          })
+        ).status,
+      ).toBe(201);
 
       // The credential file: 0600, the DC/OS shape, and it logs in and reads only what --grant allowed.
       expect((await stat(credentialFile)).mode & 0o777).toBe(0o600);
@@ -95,13 +151,29 @@ describe('secrets-agent store serve (child process)', () => {
       const svc = await login(url, { uid: 'svc', token: serviceLoginToken('svc', credential.private_key) });
       expect(svc.status).toBe(200);
       const svcHeaders = { authorization: `token=${svc.token ?? ''}` };
-      expect((await rawRequest(url, { path: '/secrets/v1/secret/default/svc/db', headers: svcHeaders })).json).toMatchObject({ value: canaryValue });
-      expect((await rawRequest(url, { path: '/secrets/v1/secret/default/other/db', headers: svcHeaders })).status).toBe(403);
-      expect((await rawRequest(url, { method: 'PUT', path: '/secrets/v1/seal/default', headers: svcHeaders })).status).toBe(403);
+      expect(
+        (await rawRequest(url, { path: '/secrets/v1/secret/default/svc/db', headers: svcHeaders })).json,
+      ).toMatchObject({ value: canaryValue });
+      expect((await rawRequest(url, { path: '/secrets/v1/secret/default/other/db', headers: svcHeaders })).status).toBe(
+        403,
+      );
+      expect(
+        (await rawRequest(url, { method: 'PUT', path: '/secrets/v1/seal/default', headers: svcHeaders })).status,
+      ).toBe(403);
 
       // The break-glass token is still superuser; anything else is refused.
-      expect((await rawRequest(url, { path: '/acs/api/v1/users', headers: { authorization: 'token=serve-break-glass-token' } })).status).toBe(200);
-      expect((await rawRequest(url, { path: '/secrets/v1/seal-status/default', headers: { authorization: 'token=wrong' } })).status).toBe(401);
+      expect(
+        (
+          await rawRequest(url, {
+            path: '/acs/api/v1/users',
+            headers: { authorization: 'token=serve-break-glass-token' },
+          })
+        ).status,
+      ).toBe(200);
+      expect(
+        (await rawRequest(url, { path: '/secrets/v1/seal-status/default', headers: { authorization: 'token=wrong' } }))
+          .status,
+      ).toBe(401);
     } finally {
       child.kill('SIGTERM');
     }
@@ -120,8 +192,21 @@ describe('secrets-agent store serve (child process)', () => {
       [['--service-account', 'svc'], '--service-account UID and --credential-out FILE go together'],
       [['--password-file', join(dataDir, 'pw')], '--password-file goes with --superuser UID'],
       [['--grant', 'dcos:secrets:default:/a:read'], '--grant RID:ACTION needs --service-account UID'],
-      [['--service-account', 'svc', '--credential-out', join(dataDir, 'c.json'), '--grant', 'dcos:secrets:default:/a:write'], 'Expected action to be one of'],
-      [['--service-account', 'svc', '--credential-out', join(dataDir, 'c.json'), '--grant', 'no-colon'], 'Expected `--grant` to be RID:ACTION'],
+      [
+        [
+          '--service-account',
+          'svc',
+          '--credential-out',
+          join(dataDir, 'c.json'),
+          '--grant',
+          'dcos:secrets:default:/a:write',
+        ],
+        'Expected action to be one of',
+      ],
+      [
+        ['--service-account', 'svc', '--credential-out', join(dataDir, 'c.json'), '--grant', 'no-colon'],
+        'Expected `--grant` to be RID:ACTION',
+      ],
       [['--token-lifetime', '0'], 'Expected `--token-lifetime` to be a positive integer'],
       [['--superuser', 'admin'], 'the password for superuser `admin` comes from --password-file FILE'],
       [['--superuser', 'bad uid!', '--password-file', '-'], '--superuser: Expected uid'],
@@ -130,7 +215,14 @@ describe('secrets-agent store serve (child process)', () => {
       [['--bogus'], 'Unknown argument: bogus'],
     ];
     for (const [flags, message] of cases) {
-      const run = await cli(['store', 'serve', '--data-dir', dataDir, ...(flags.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']), ...flags]);
+      const run = await cli([
+        'store',
+        'serve',
+        '--data-dir',
+        dataDir,
+        ...(flags.includes('--listen') ? [] : ['--listen', '127.0.0.1:0']),
+        ...flags,
+      ]);
       expect(run.code, `${flags.join(' ')}: ${run.stderr}`).toBe(64);
       expect(run.stderr).toContain(message);
     }
@@ -141,14 +233,34 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
   it('creates the superuser (password from stdin) and a service account with its grants; a store server on the directory honours them', async () => {
     const dataDir = await makeDataDir('cli-init-iam-');
     const credentialFile = join(dataDir, 'svc.json');
-    const init = await cli([
-      'store', 'init', '--data-dir', dataDir, '--superuser', 'root', '--password-file', '-',
-      '--service-account', 'svc', '--credential-out', credentialFile, '--public-url', 'https://store.example:8443',
-      '--grant', 'dcos:secrets:default:/svc/*:full', '--grant', 'dcos:secrets:list:default:/svc:read',
-    ], { stdin: `${canaryValue}\n` });
+    const init = await cli(
+      [
+        'store',
+        'init',
+        '--data-dir',
+        dataDir,
+        '--superuser',
+        'root',
+        '--password-file',
+        '-',
+        '--service-account',
+        'svc',
+        '--credential-out',
+        credentialFile,
+        '--public-url',
+        'https://store.example:8443',
+        '--grant',
+        'dcos:secrets:default:/svc/*:full',
+        '--grant',
+        'dcos:secrets:list:default:/svc:read',
+      ],
+      { stdin: `${canaryValue}\n` },
+    );
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain('Created superuser `root` (dcos:superuser full).');
-    expect(init.stdout).toContain(`Created service account \`svc\`; its credential is in ${credentialFile} (mode 0600).`);
+    expect(init.stdout).toContain(
+      `Created service account \`svc\`; its credential is in ${credentialFile} (mode 0600).`,
+    );
     expect(`${init.stdout}${init.stderr}`).not.toContain(canaryValue);
     expect((await stat(credentialFile)).mode & 0o777).toBe(0o600);
     const credential = JSON.parse(await readFile(credentialFile, 'utf8')) as Credential;
@@ -167,7 +279,18 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
     }
 
     // A second init is refused, and makes no account and no file.
-    const again = await cli(['store', 'init', '--data-dir', dataDir, '--service-account', 'svc2', '--credential-out', join(dataDir, 'svc2.json'), '--public-url', 'https://s']);
+    const again = await cli([
+      'store',
+      'init',
+      '--data-dir',
+      dataDir,
+      '--service-account',
+      'svc2',
+      '--credential-out',
+      join(dataDir, 'svc2.json'),
+      '--public-url',
+      'https://s',
+    ]);
     expect(again.code).toBe(65);
     await expect(stat(join(dataDir, 'svc2.json'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
@@ -179,7 +302,18 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
     const cases: Array<[string[], number, string]> = [
       [['--service-account', 'svc', '--credential-out', join(dataDir, 'svc.json')], 64, 'needs --public-url URL'],
       [['--service-account', 'svc', '--credential-out', existing, '--public-url', 'https://s'], 64, 'already exists'],
-      [['--service-account', 'svc', '--credential-out', join(dataDir, 'no', 'dir', 'c.json'), '--public-url', 'https://s'], 78, 'cannot write (ENOENT)'],
+      [
+        [
+          '--service-account',
+          'svc',
+          '--credential-out',
+          join(dataDir, 'no', 'dir', 'c.json'),
+          '--public-url',
+          'https://s',
+        ],
+        78,
+        'cannot write (ENOENT)',
+      ],
       [['--superuser', 'root', '--password-file', join(dataDir, 'missing')], 78, 'cannot read'],
     ];
     for (const [flags, code, message] of cases) {
@@ -194,7 +328,14 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
 
   it('reads the password from a terminal prompt with echo off, asking twice', async () => {
     const dataDir = await makeDataDir('cli-init-tty-');
-    const terminal = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[], setRawMode(raw: boolean) { terminal.rawModes.push(raw); return terminal; } });
+    const terminal = Object.assign(new PassThrough(), {
+      isTTY: true,
+      rawModes: [] as boolean[],
+      setRawMode(raw: boolean) {
+        terminal.rawModes.push(raw);
+        return terminal;
+      },
+    });
     let stderr = '';
     const stderrStream = new Writable({
       write(chunk: Buffer, _encoding, callback) {
@@ -208,7 +349,12 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
     let stdout = '';
     const code = await runCli(['store', 'init', '--data-dir', dataDir, '--superuser', 'root'], {
       stdin: terminal,
-      stdout: new Writable({ write(chunk: Buffer, _encoding, callback) { stdout += chunk.toString(); callback(); } }),
+      stdout: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          stdout += chunk.toString();
+          callback();
+        },
+      }),
       stderr: stderrStream,
       env: {},
       cwd: process.cwd(),
@@ -245,7 +391,13 @@ describe('secrets-agent store init / seal / unseal / seal-status (local data dir
     expect(again.stderr).toContain('already initialized');
 
     expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toEqual({
-      sealed: false, threshold: 1, shares: 1, progress: 0, initialized: true, sealIntent: false, autoUnseal: true,
+      sealed: false,
+      threshold: 1,
+      shares: 1,
+      progress: 0,
+      initialized: true,
+      sealIntent: false,
+      autoUnseal: true,
     });
     expect((await cli(['store', 'seal-status', '--data-dir', dataDir])).stdout).toBe(
       'Sealed at next start: no\nInitialized: yes\nSealed on purpose (seal intent): no\nAuto-unseal key kept in storage: yes\n',
@@ -255,20 +407,28 @@ describe('secrets-agent store init / seal / unseal / seal-status (local data dir
     expect(JSON.parse(sealed.stdout)).toMatchObject({ sealed: true });
     const sealedAgain = await cli(['store', 'seal', '--data-dir', dataDir]);
     expect(sealedAgain.code).toBe(65);
-    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({ sealed: true, sealIntent: true });
+    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({
+      sealed: true,
+      sealIntent: true,
+    });
 
     const wrongKeyFile = join(dataDir, 'wrong.key');
     await writeFile(wrongKeyFile, `${'ab'.repeat(32)}\n`, { mode: 0o600 });
     const wrong = await cli(['store', 'unseal', '--data-dir', dataDir, '--key-file', wrongKeyFile]);
     expect(wrong.code).toBe(65);
     expect(wrong.stderr).toContain('unseal key is wrong');
-    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({ sealed: true });
+    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({
+      sealed: true,
+    });
 
     const unsealKey = await decryptUnsealKey(dataDir, body.keys[0] ?? '', body.pgp_fingerprints[0] ?? '');
     const unsealed = await cli(['store', 'unseal', '--data-dir', dataDir, '--json'], { stdin: `${unsealKey}\n` });
     expect(unsealed.code, unsealed.stderr).toBe(0);
     expect(JSON.parse(unsealed.stdout)).toEqual({ sealed: false, threshold: 1, shares: 1, progress: 0 });
-    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({ sealed: false, sealIntent: false });
+    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({
+      sealed: false,
+      sealIntent: false,
+    });
     // The plain unseal key is never printed or logged.
     expect(`${init.stdout}${init.stderr}${unsealed.stdout}${unsealed.stderr}`).not.toContain(unsealKey);
 
@@ -288,7 +448,11 @@ describe('secrets-agent store init / seal / unseal / seal-status (local data dir
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`PGP fingerprint: ${pair.fingerprint}`);
     expect(init.stdout).toContain('No private key is kept');
-    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({ sealed: true, sealIntent: false, autoUnseal: false });
+    expect(JSON.parse((await cli(['store', 'seal-status', '--data-dir', dataDir, '--json'])).stdout)).toMatchObject({
+      sealed: true,
+      sealIntent: false,
+      autoUnseal: false,
+    });
 
     const bad = join(dataDir, 'bad.asc');
     await writeFile(bad, 'not a key');
@@ -301,7 +465,9 @@ describe('secrets-agent store init / seal / unseal / seal-status (local data dir
     for (const command of [['seal'], ['unseal', '--auto'], ['seal-status'], ['init']]) {
       const neither = await cli(['store', ...command]);
       expect(neither.code).toBe(64);
-      expect(neither.stderr).toContain('name the store: --url URL for a store server (or set DCOS_CLUSTER_URL), or --data-dir DIR');
+      expect(neither.stderr).toContain(
+        'name the store: --url URL for a store server (or set DCOS_CLUSTER_URL), or --data-dir DIR',
+      );
       const both = await cli(['store', ...command, '--url', 'http://127.0.0.1:1', '--data-dir', '/tmp']);
       expect(both.code).toBe(64);
       expect(both.stderr).toContain('not both');
@@ -310,7 +476,15 @@ describe('secrets-agent store init / seal / unseal / seal-status (local data dir
 });
 
 // A store server with the real IAM on 127.0.0.1:0 over a fresh data directory.
-async function startServer(initialize: boolean): Promise<{ url: string; dataDir: string; passwordFile: string; iam: Iam; server: StoreServer; storage: StorageBackend; close(): Promise<void> }> {
+async function startServer(initialize: boolean): Promise<{
+  url: string;
+  dataDir: string;
+  passwordFile: string;
+  iam: Iam;
+  server: StoreServer;
+  storage: StorageBackend;
+  close(): Promise<void>;
+}> {
   const dataDir = await makeDataDir('cli-remote-');
   const log = createTestLogger();
   const storage = await openStorage({ dataDir, log });
@@ -319,13 +493,23 @@ async function startServer(initialize: boolean): Promise<{ url: string; dataDir:
   await iam.grant({ uid: 'admin', rid: 'dcos:superuser', action: 'full' }, { createAcl: true });
   await iam.createUser({ uid: 'reader', password: canaryValue });
   const server = await createStoreServer({
-    storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port: 0 }, closeGraceMs: 100,
+    storage,
+    access: iam.access,
+    routes: iam.routes,
+    log,
+    listen: { host: '127.0.0.1', port: 0 },
+    closeGraceMs: 100,
     initialize: initialize ? { keyPair: await getTestPgpKeyPair() } : false,
   });
   const passwordFile = join(dataDir, 'admin.password');
   await writeFile(passwordFile, canaryValue, { mode: 0o600 });
   return {
-    url: server.url, dataDir, passwordFile, iam, server, storage,
+    url: server.url,
+    dataDir,
+    passwordFile,
+    iam,
+    server,
+    storage,
     async close() {
       await server.close();
       await iam.close();
@@ -394,13 +578,30 @@ describe('secrets-agent store init / seal / unseal / seal-status --url (remote, 
     const refused = await cli(['store', 'init', ...auth, '--pgp-public-key', keyFile]);
     expect(refused.code).toBe(65);
     expect(refused.stderr).toContain('ERR_STORE_ALREADY_INITIALIZED');
-    const withBootstrap = await cli(['store', 'init', ...auth, '--superuser', 'x', '--password-file', remote.passwordFile]);
+    const withBootstrap = await cli([
+      'store',
+      'init',
+      ...auth,
+      '--superuser',
+      'x',
+      '--password-file',
+      remote.passwordFile,
+    ]);
     expect(withBootstrap.code).toBe(64);
     expect(withBootstrap.stderr).toContain('use `secrets-agent iam user create`');
   });
 
   it('a caller without dcos:superuser gets 77 naming the permission; no credential is 77 too', async () => {
-    const denied = await cli(['store', 'seal', '--url', remote.url, '--username', 'reader', '--password-file', remote.passwordFile]);
+    const denied = await cli([
+      'store',
+      'seal',
+      '--url',
+      remote.url,
+      '--username',
+      'reader',
+      '--password-file',
+      remote.passwordFile,
+    ]);
     expect(denied.code).toBe(77);
     expect(denied.stderr).toContain('dcos:superuser');
     expect(remote.server.store.seal.sealed).toBe(false);
@@ -414,7 +615,18 @@ describe('secrets-agent store init / seal / unseal / seal-status --url (remote, 
       const keyFile = join(fresh.dataDir, 'operator.asc');
       const pair = await getTestPgpKeyPair();
       await writeFile(keyFile, pair.publicKeyArmored);
-      const init = await cli(['store', 'init', '--url', fresh.url, '--username', 'admin', '--password-file', fresh.passwordFile, '--pgp-public-key', keyFile]);
+      const init = await cli([
+        'store',
+        'init',
+        '--url',
+        fresh.url,
+        '--username',
+        'admin',
+        '--password-file',
+        fresh.passwordFile,
+        '--pgp-public-key',
+        keyFile,
+      ]);
       expect(init.code, init.stderr).toBe(0);
       expect(init.stdout).toContain(`Initialized the store at ${fresh.url}`);
       expect(init.stdout).toContain(`PGP fingerprint: ${pair.fingerprint}`);

@@ -30,7 +30,12 @@ export async function startDcosStandIn(handler: StandInHandler): Promise<DcosSta
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', rawUrl: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const recorded = {
+        method: req.method ?? '',
+        rawUrl: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(recorded);
       Promise.resolve(handler(recorded, res)).catch((error: unknown) => {
         res.destroy(error as Error);
@@ -46,16 +51,24 @@ export async function startDcosStandIn(handler: StandInHandler): Promise<DcosSta
     url: `http://127.0.0.1:${port}`,
     requests,
     connections: () => connections,
-    close: () => new Promise<void>((resolve) => {
-      server.closeIdleConnections();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeIdleConnections();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 // A DC/OS-style JSON error: `{title, description}` plus `code` when given.
-export function sendDcosError(res: ServerResponse, status: number, title: string, description: string, extra: Record<string, string> = {}, headers: Record<string, string> = {}): void {
+export function sendDcosError(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  description: string,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ title, description, ...extra });
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);

@@ -2,7 +2,11 @@
 // with the real IAM), plus a superuser, optional TLS, and a clock the test can move.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../../src/core/log.js';
-import { bootstrapIam, createServiceAccountCredential, type ServiceAccountCredential } from '../../../src/store/iam/bootstrap.js';
+import {
+  bootstrapIam,
+  createServiceAccountCredential,
+  type ServiceAccountCredential,
+} from '../../../src/store/iam/bootstrap.js';
 import type { Iam } from '../../../src/store/iam/iam.js';
 import type { StoreServer } from '../../../src/store/server.js';
 import type { StorageBackend } from '../../../src/store/storage/backend.js';
@@ -38,7 +42,10 @@ export async function startRealStore(options: RealStoreOptions = {}): Promise<Re
   let offsetMs = 0;
   const nowMs = (): number => Date.now() + offsetMs;
   const { iam, server, storage, log, close } = await startIamServer(
-    { now: nowMs, ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }) },
+    {
+      now: nowMs,
+      ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+    },
     options.tls === undefined ? {} : { tls: options.tls },
   );
   const superuser = { uid: 'admin', password: `pw-${randomBytes(8).toString('hex')}` };
@@ -67,7 +74,11 @@ export async function startRealStore(options: RealStoreOptions = {}): Promise<Re
       return { uid, password };
     },
     async createServiceAccount(uid, rids) {
-      const credential = await createServiceAccountCredential({ iam, uid, loginEndpoint: `${server.url}/acs/api/v1/auth/login` });
+      const credential = await createServiceAccountCredential({
+        iam,
+        uid,
+        loginEndpoint: `${server.url}/acs/api/v1/auth/login`,
+      });
       await grantAll(uid, rids);
       return credential;
     },

@@ -66,13 +66,32 @@ export async function createDaemonDirs(options: DaemonDirsOptions = {}): Promise
 }
 
 // A Marathon app running the fixture task, reporting into `<reports>/<name>.jsonl`.
-export function fixtureApp(dirs: DaemonDirs, name: string, parts: { env?: Record<string, unknown>; files?: Record<string, string>; secrets?: Record<string, string>; labels?: Record<string, string>; user?: string; crash?: boolean }): Record<string, unknown> {
+export function fixtureApp(
+  dirs: DaemonDirs,
+  name: string,
+  parts: {
+    env?: Record<string, unknown>;
+    files?: Record<string, string>;
+    secrets?: Record<string, string>;
+    labels?: Record<string, string>;
+    user?: string;
+    crash?: boolean;
+  },
+): Record<string, unknown> {
   const files = Object.entries(parts.files ?? {});
   return {
     id: `/${name}`,
-    args: [process.execPath, taskFixture, join(dirs.reports, `${name}.jsonl`), ...(parts.crash === true ? ['--crash'] : []), ...files.map(([path]) => path)],
+    args: [
+      process.execPath,
+      taskFixture,
+      join(dirs.reports, `${name}.jsonl`),
+      ...(parts.crash === true ? ['--crash'] : []),
+      ...files.map(([path]) => path),
+    ],
     env: parts.env ?? {},
-    secrets: Object.fromEntries(Object.entries(parts.secrets ?? {}).map(([secretName, source]) => [secretName, { source }])),
+    secrets: Object.fromEntries(
+      Object.entries(parts.secrets ?? {}).map(([secretName, source]) => [secretName, { source }]),
+    ),
     container: { type: 'MESOS', volumes: files.map(([containerPath, secret]) => ({ containerPath, secret })) },
     ...(parts.labels === undefined ? {} : { labels: parts.labels }),
     ...(parts.user === undefined ? {} : { user: parts.user }),
@@ -89,7 +108,10 @@ export async function writeApp(dirs: DaemonDirs, file: string, definition: unkno
 export async function readReport(dirs: DaemonDirs, name: string): Promise<ReportEvent[]> {
   try {
     const text = await readFile(join(dirs.reports, `${name}.jsonl`), 'utf8');
-    return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as ReportEvent);
+    return text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as ReportEvent);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -97,7 +119,11 @@ export async function readReport(dirs: DaemonDirs, name: string): Promise<Report
 }
 
 // Polls `probe` until it returns a value other than undefined/false; fails after `timeoutMs`.
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -121,7 +147,12 @@ export interface TestDaemonOptions {
 }
 
 // Starts the daemon in this process with fast restart settings; `flags` override them.
-export async function startTestDaemon(store: DaemonStore, dirs: DaemonDirs, flags: DaemonFlags = {}, options: TestDaemonOptions = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  store: DaemonStore,
+  dirs: DaemonDirs,
+  flags: DaemonFlags = {},
+  options: TestDaemonOptions = {},
+): Promise<TestDaemon> {
   const settings = loadDaemonSettings({
     file: options.configFile,
     flags: {
@@ -139,10 +170,19 @@ export async function startTestDaemon(store: DaemonStore, dirs: DaemonDirs, flag
   });
   // The systemd notification variables are set (to a socket nobody listens on) so the task env
   // assertions prove the daemon keeps them from its tasks.
-  const env = { PATH: process.env['PATH'], HOME: process.env['HOME'], NOTIFY_SOCKET: join(dirs.root, 'no-notify.sock'), WATCHDOG_USEC: '600000000' };
+  const env = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    NOTIFY_SOCKET: join(dirs.root, 'no-notify.sock'),
+    WATCHDOG_USEC: '600000000',
+  };
   const daemon = await startDaemon({
     settings,
-    connection: { url: options.url ?? store.url, credentialFile: dirs.credentialFile, stateDir: join(dirs.root, 'state') },
+    connection: {
+      url: options.url ?? store.url,
+      credentialFile: dirs.credentialFile,
+      stateDir: join(dirs.root, 'state'),
+    },
     io: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env, cwd: dirs.root },
     log: createTestLogger('debug'),
   });

@@ -8,7 +8,11 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../../src/core/log.js';
-import { bootstrapIam, createServiceAccountCredential, type ServiceAccountCredential } from '../../../src/store/iam/bootstrap.js';
+import {
+  bootstrapIam,
+  createServiceAccountCredential,
+  type ServiceAccountCredential,
+} from '../../../src/store/iam/bootstrap.js';
 import { createIam, type Iam } from '../../../src/store/iam/iam.js';
 import { createStoreServer, type StoreServer } from '../../../src/store/server.js';
 import type { StorageBackend } from '../../../src/store/storage/backend.js';
@@ -37,14 +41,26 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
   const dataDir = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'daemon-store-'));
   const log = createTestLogger('info');
   const storage: StorageBackend = await openStorage({ dataDir, log });
-  const iam = await createIam({ storage, log, ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }) });
+  const iam = await createIam({
+    storage,
+    log,
+    ...(options.tokenLifetimeSeconds === undefined ? {} : { tokenLifetimeSeconds: options.tokenLifetimeSeconds }),
+  });
   const superuser = { uid: 'admin', password: `pw-${randomBytes(8).toString('hex')}` };
   await bootstrapIam({ iam, superuser });
   const keyPair = await getTestPgpKeyPair();
   let port = 0;
   let server: StoreServer | undefined;
   const launch = async (): Promise<void> => {
-    server = await createStoreServer({ storage, access: iam.access, routes: iam.routes, log, listen: { host: '127.0.0.1', port }, initialize: { keyPair }, closeGraceMs: 50 });
+    server = await createStoreServer({
+      storage,
+      access: iam.access,
+      routes: iam.routes,
+      log,
+      listen: { host: '127.0.0.1', port },
+      initialize: { keyPair },
+      closeGraceMs: 50,
+    });
     port = Number(new URL(server.url).port);
   };
   await launch();
@@ -60,7 +76,8 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
   });
   const url = proxy.url;
   // A fresh login per write: tokens may live only seconds in these tests.
-  const adminToken = async (): Promise<string> => (await iam.login({ uid: superuser.uid, password: superuser.password }, '127.0.0.1')).token;
+  const adminToken = async (): Promise<string> =>
+    (await iam.login({ uid: superuser.uid, password: superuser.password }, '127.0.0.1')).token;
 
   return {
     url,
@@ -68,8 +85,13 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
     log,
     count: (key) => counts.get(key) ?? 0,
     async writeServiceAccount(uid, file) {
-      const credential = await createServiceAccountCredential({ iam, uid, loginEndpoint: `${url}/acs/api/v1/auth/login` });
-      for (const rid of ['dcos:secrets:default:/*', 'dcos:secrets:list:default:/']) await iam.grant({ uid, rid, action: 'full' }, { createAcl: true });
+      const credential = await createServiceAccountCredential({
+        iam,
+        uid,
+        loginEndpoint: `${url}/acs/api/v1/auth/login`,
+      });
+      for (const rid of ['dcos:secrets:default:/*', 'dcos:secrets:list:default:/'])
+        await iam.grant({ uid, rid, action: 'full' }, { createAcl: true });
       const temp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
       await writeFile(temp, JSON.stringify(credential), { mode: 0o600 });
       await rename(temp, file);
@@ -101,7 +123,13 @@ export async function startDaemonStore(options: { tokenLifetimeSeconds?: number 
   };
 }
 
-function send(base: string, method: string, path: string, headers: Record<string, string>, body: string): Promise<number> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, base), { method, headers, agent: false }, (res) => {
       res.resume();

@@ -22,7 +22,17 @@ export async function buildPackage(): Promise<BuiltPackage> {
   const packageDir = join(root, 'secrets-agent');
   const consumerDir = join(root, 'consumer');
   await mkdir(packageDir);
-  await run(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(packageDir, 'dist')], { cwd: repoRoot });
+  await run(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      'tsconfig.build.json',
+      '--outDir',
+      join(packageDir, 'dist'),
+    ],
+    { cwd: repoRoot },
+  );
   await copyFile(join(repoRoot, 'package.json'), join(packageDir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
   await mkdir(join(consumerDir, 'node_modules'), { recursive: true });
@@ -39,7 +49,10 @@ export interface ToolRun {
 // Runs a node script (a tool from node_modules) and returns its exit code and all output.
 export async function runNodeTool(script: string, args: readonly string[], cwd: string): Promise<ToolRun> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [script, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    const { stdout, stderr } = await run(process.execPath, [script, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
     return { code: 0, output: `${stdout}${stderr}` };
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: string; stderr?: string };

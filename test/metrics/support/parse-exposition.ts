@@ -22,7 +22,8 @@ const script = fileURLToPath(new URL('./parse-exposition.py', import.meta.url));
 export function parseExposition(text: string): Promise<ParsedFamily[]> {
   return new Promise((resolve, reject) => {
     const child = execFile('/usr/bin/python3', [script], { timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error !== null) return reject(new Error(`prometheus_client rejected the text: ${stderr.trim().split('\n').at(-1) ?? ''}`));
+      if (error !== null)
+        return reject(new Error(`prometheus_client rejected the text: ${stderr.trim().split('\n').at(-1) ?? ''}`));
       resolve(JSON.parse(stdout) as ParsedFamily[]);
     });
     child.stdin?.end(text);
@@ -30,12 +31,17 @@ export function parseExposition(text: string): Promise<ParsedFamily[]> {
 }
 
 // The one sample of `families` with this name and these labels.
-export function sampleValue(families: readonly ParsedFamily[], name: string, labels: Readonly<Record<string, string>> = {}): ParsedSample['value'] | undefined {
+export function sampleValue(
+  families: readonly ParsedFamily[],
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): ParsedSample['value'] | undefined {
   for (const family of families) {
     for (const sample of family.samples) {
       if (sample.name !== name) continue;
       const keys = Object.keys(sample.labels);
-      if (keys.length === Object.keys(labels).length && keys.every((key) => sample.labels[key] === labels[key])) return sample.value;
+      if (keys.length === Object.keys(labels).length && keys.every((key) => sample.labels[key] === labels[key]))
+        return sample.value;
     }
   }
   return undefined;

@@ -40,7 +40,11 @@ describe('change feed over real file storage', () => {
     expect(answer.reset).toBe(false);
     expect(answer.paths).toEqual(['a', 'b/x']);
     expect(answer.index).toBe(feed.currentIndex());
-    expect(await feed.poll({ index: answer.index, waitMs: 0 })).toEqual({ index: answer.index, paths: [], reset: false });
+    expect(await feed.poll({ index: answer.index, waitMs: 0 })).toEqual({
+      index: answer.index,
+      paths: [],
+      reset: false,
+    });
   });
 
   it('parks a poll until the next change and returns it', async () => {
@@ -72,7 +76,8 @@ describe('change feed over real file storage', () => {
 
   it('drops paths the visibility check refuses and keeps waiting when none is left', async () => {
     const start = feed.currentIndex();
-    const visible = async (paths: readonly string[]): Promise<string[]> => paths.filter((path) => path.startsWith('mine/'));
+    const visible = async (paths: readonly string[]): Promise<string[]> =>
+      paths.filter((path) => path.startsWith('mine/'));
     const waiting = feed.poll({ index: start, waitMs: 60_000, visible });
     await waitUntil(() => feed.waiting === 1);
     await storage.put('secrets/default/theirs/k', value);
@@ -123,7 +128,9 @@ describe('change feed over real file storage', () => {
   it('an aborted poll leaves no waiter behind', async () => {
     const controller = new AbortController();
     setMaxListeners(200, controller.signal);
-    const polls = Array.from({ length: 100 }, () => feed.poll({ index: feed.currentIndex(), waitMs: 300_000, signal: controller.signal }));
+    const polls = Array.from({ length: 100 }, () =>
+      feed.poll({ index: feed.currentIndex(), waitMs: 300_000, signal: controller.signal }),
+    );
     await waitUntil(() => feed.waiting === 100);
     controller.abort(new Error('gone'));
     const results = await Promise.allSettled(polls);

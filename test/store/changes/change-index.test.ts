@@ -11,12 +11,19 @@ describe('change index', () => {
     expect(parseChangeIndex(formatChangeIndex(epoch, 0))).toEqual({ epoch, counter: 0 });
   });
 
-  it.each(['', '7', 'abc.1', '0123456789abcdef.', '0123456789abcdef.-1', '0123456789abcdef.01', '0123456789ABCDEF.1', '0123456789abcdef.1.2', '0123456789abcdef.99999999999999999'])(
-    'refuses %j with ERR_INPUT_INVALID',
-    (text) => {
-      expect(() => parseChangeIndex(text)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
-    },
-  );
+  it.each([
+    '',
+    '7',
+    'abc.1',
+    '0123456789abcdef.',
+    '0123456789abcdef.-1',
+    '0123456789abcdef.01',
+    '0123456789ABCDEF.1',
+    '0123456789abcdef.1.2',
+    '0123456789abcdef.99999999999999999',
+  ])('refuses %j with ERR_INPUT_INVALID', (text) => {
+    expect(() => parseChangeIndex(text)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
+  });
 });
 
 describe('parseWaitMs', () => {

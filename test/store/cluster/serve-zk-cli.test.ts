@@ -38,7 +38,23 @@ async function serve(instanceId: string, authVia: 'env' | 'flag'): Promise<Serve
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
   const storage = `zk://${ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`;
   const auth = `secrets-agent:${zkPassword}`;
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'store', 'serve', '--storage', storage, '--instance-id', instanceId, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--token-file', tokenFile];
+  const args = [
+    '--import',
+    'tsx',
+    'src/cli/main.ts',
+    'store',
+    'serve',
+    '--storage',
+    storage,
+    '--instance-id',
+    instanceId,
+    '--data-dir',
+    dataDir,
+    '--listen',
+    '127.0.0.1:0',
+    '--token-file',
+    tokenFile,
+  ];
   const child = spawn(process.execPath, authVia === 'flag' ? [...args, '--zk-auth', auth] : args, {
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,16 +79,34 @@ describe('store serve on ZooKeeper (child processes)', () => {
     const m1 = await serve('m1', 'env');
     const m2 = await serve('m2', 'flag');
     try {
-      const listening = JSON.parse(m1.stderr().split('\n').find((line) => line.includes('"secret store listening"')) ?? '{}') as Record<string, unknown>;
+      const listening = JSON.parse(
+        m1
+          .stderr()
+          .split('\n')
+          .find((line) => line.includes('"secret store listening"')) ?? '{}',
+      ) as Record<string, unknown>;
       expect(listening).toMatchObject({ instanceId: 'm1', driver: 'zookeeper', sealed: false });
-      const put = await rawRequest(m1.url, { method: 'PUT', path: '/secrets/v1/secret/default/cli/db', headers, body: JSON.stringify({ value: canaryValue }) });
+      const put = await rawRequest(m1.url, {
+        method: 'PUT',
+        path: '/secrets/v1/secret/default/cli/db',
+        headers,
+        body: JSON.stringify({ value: canaryValue }),
+      });
       expect(put.status, put.body.toString('utf8')).toBe(201);
-      expect(await eventually(async () => valueOf(await rawRequest(m2.url, { path: '/secrets/v1/secret/default/cli/db', headers })))).toBe(canaryValue);
+      expect(
+        await eventually(async () =>
+          valueOf(await rawRequest(m2.url, { path: '/secrets/v1/secret/default/cli/db', headers })),
+        ),
+      ).toBe(canaryValue);
 
       expect((await rawRequest(m1.url, { method: 'PUT', path: '/secrets/v1/seal/default', headers })).status).toBe(200);
       expect((await rawRequest(m1.url, { path: '/secrets/v1/secret/default/cli/db', headers })).status).toBe(503);
-      expect(valueOf(await rawRequest(m2.url, { path: '/secrets/v1/secret/default/cli/db', headers }))).toBe(canaryValue);
-      expect((await rawRequest(m2.url, { path: '/secrets/v1/store', headers })).json).toMatchObject({ array: [{ name: 'default', driver: 'zookeeper' }] });
+      expect(valueOf(await rawRequest(m2.url, { path: '/secrets/v1/secret/default/cli/db', headers }))).toBe(
+        canaryValue,
+      );
+      expect((await rawRequest(m2.url, { path: '/secrets/v1/store', headers })).json).toMatchObject({
+        array: [{ name: 'default', driver: 'zookeeper' }],
+      });
     } finally {
       m1.child.kill('SIGTERM');
       m2.child.kill('SIGTERM');
@@ -89,15 +123,31 @@ describe('store serve on ZooKeeper (child processes)', () => {
   it('secret commands open the ZooKeeper store in-process with --data-dir and ZK_AUTH or --zk-auth; without auth they are refused', async () => {
     const m3 = await serve('m3', 'env');
     try {
-      const put = await rawRequest(m3.url, { method: 'PUT', path: '/secrets/v1/secret/default/cli/local', headers, body: JSON.stringify({ value: canaryValue }) });
+      const put = await rawRequest(m3.url, {
+        method: 'PUT',
+        path: '/secrets/v1/secret/default/cli/local',
+        headers,
+        body: JSON.stringify({ value: canaryValue }),
+      });
       expect(put.status, put.body.toString('utf8')).toBe(201);
       const dataDir = await makeDataDir('cli-zk-local-');
       const storage = `zk://${ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`;
       const local = ['--data-dir', dataDir, '--storage', storage];
-      const viaEnv = await runBufferedCli(['secret', 'get', 'cli/local', ...local, '--base-path', '/'], { env: { ZK_AUTH: `secrets-agent:${zkPassword}` } });
+      const viaEnv = await runBufferedCli(['secret', 'get', 'cli/local', ...local, '--base-path', '/'], {
+        env: { ZK_AUTH: `secrets-agent:${zkPassword}` },
+      });
       expect(viaEnv.code, viaEnv.stderr).toBe(0);
       expect(viaEnv.stdout).toBe(canaryValue);
-      const viaFlag = await runBufferedCli(['secret', 'list', 'cli', ...local, '--base-path', '/', '--zk-auth', `secrets-agent:${zkPassword}`]);
+      const viaFlag = await runBufferedCli([
+        'secret',
+        'list',
+        'cli',
+        ...local,
+        '--base-path',
+        '/',
+        '--zk-auth',
+        `secrets-agent:${zkPassword}`,
+      ]);
       expect(viaFlag.code, viaFlag.stderr).toBe(0);
       expect(viaFlag.stdout).toContain('local');
       // The znodes carry digest ACLs: another identity cannot read them.

@@ -3,7 +3,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryValue } from '../../helpers/canary.js';
 import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../../helpers/zookeeper-ensemble.js';
-import { eventually, jsonHeaders, secretUrl, startStoreCluster, valueOf, type StoreCluster, type StoreInstance } from './support/cluster.js';
+import {
+  eventually,
+  jsonHeaders,
+  secretUrl,
+  startStoreCluster,
+  valueOf,
+  type StoreCluster,
+  type StoreInstance,
+} from './support/cluster.js';
 
 let ensemble: ZooKeeperEnsemble;
 let cluster: StoreCluster;
@@ -63,14 +71,18 @@ describe('two store instances on one ensemble', () => {
     for (const instance of [a, b]) {
       const again = await put(instance, 'once/first', { value: '2' });
       expect(again.status).toBe(409);
-      expect(again.json).toMatchObject({ code: 'ERR_SECRET_EXISTS', description: 'Secret `once/first` already exists' });
+      expect(again.json).toMatchObject({
+        code: 'ERR_SECRET_EXISTS',
+        description: 'Secret `once/first` already exists',
+      });
     }
     for (let round = 0; round < 15; round += 1) {
       const path = `once/race-${round}`;
       const [fromA, fromB] = await Promise.all([put(a, path, { value: 'a' }), put(b, path, { value: 'b' })]);
       expect([fromA.status, fromB.status].sort()).toEqual([201, 409]);
       const winner = fromA.status === 201 ? 'a' : 'b';
-      for (const instance of [a, b]) expect(await eventually(async () => valueOf(await instance.request({ path: secretUrl(path) })))).toBe(winner);
+      for (const instance of [a, b])
+        expect(await eventually(async () => valueOf(await instance.request({ path: secretUrl(path) })))).toBe(winner);
     }
   });
 
@@ -92,15 +104,26 @@ describe('two store instances on one ensemble', () => {
         patch(b, 'contended/key', { value: `b${round}`, labels: [`l${round}`] }),
       ]);
       expect([fromA.status, fromB.status]).toEqual([204, 204]);
-      const seen = await Promise.all([a, b].map((instance) => eventually(async () => {
-        const record = (await instance.request({ path: secretUrl('contended/key') })).json as { value: string; description?: string; labels?: string[] };
-        if (record.description !== `d${round}` || record.labels?.[0] !== `l${round}`) throw new Error(`not yet: ${JSON.stringify(record)}`);
-        return record;
-      })));
+      const seen = await Promise.all(
+        [a, b].map((instance) =>
+          eventually(async () => {
+            const record = (await instance.request({ path: secretUrl('contended/key') })).json as {
+              value: string;
+              description?: string;
+              labels?: string[];
+            };
+            if (record.description !== `d${round}` || record.labels?.[0] !== `l${round}`)
+              throw new Error(`not yet: ${JSON.stringify(record)}`);
+            return record;
+          }),
+        ),
+      );
       // Both acknowledged updates are in, and both instances agree on which came last.
       expect([`a${round}`, `b${round}`]).toContain(seen[0]?.value);
       await eventually(async () => {
-        const values = await Promise.all([a, b].map(async (instance) => valueOf(await instance.request({ path: secretUrl('contended/key') }))));
+        const values = await Promise.all(
+          [a, b].map(async (instance) => valueOf(await instance.request({ path: secretUrl('contended/key') }))),
+        );
         if (values[0] !== values[1]) throw new Error(`instances disagree: ${values.join(' / ')}`);
       });
     }
@@ -108,10 +131,21 @@ describe('two store instances on one ensemble', () => {
 
   it('shares the IAM: a user created through one logs in through the other; tokens of each are accepted by both', async () => {
     const password = 'cluster-user-password';
-    const created = await a.request({ method: 'PUT', path: '/acs/api/v1/users/alice', headers: jsonHeaders, body: JSON.stringify({ password, description: 'Alice' }) });
+    const created = await a.request({
+      method: 'PUT',
+      path: '/acs/api/v1/users/alice',
+      headers: jsonHeaders,
+      body: JSON.stringify({ password, description: 'Alice' }),
+    });
     expect(created.status).toBe(201);
     const login = await eventually(async () => {
-      const response = await b.request({ method: 'POST', path: '/acs/api/v1/auth/login', headers: jsonHeaders, body: JSON.stringify({ uid: 'alice', password }), token: null });
+      const response = await b.request({
+        method: 'POST',
+        path: '/acs/api/v1/auth/login',
+        headers: jsonHeaders,
+        body: JSON.stringify({ uid: 'alice', password }),
+        token: null,
+      });
       if (response.status !== 200) throw new Error(`login answered ${response.status}`);
       return response.json as { token: string };
     });
@@ -120,13 +154,28 @@ describe('two store instances on one ensemble', () => {
     expect((await a.request({ path: secretUrl('iam/x'), token: login.token })).status).toBe(403);
 
     const rid = encodeURIComponent('dcos:secrets:default:/iam/*');
-    expect((await b.request({ method: 'PUT', path: `/acs/api/v1/acls/${rid}`, headers: jsonHeaders, body: '{"description":"iam test"}' })).status).toBe(201);
+    expect(
+      (
+        await b.request({
+          method: 'PUT',
+          path: `/acs/api/v1/acls/${rid}`,
+          headers: jsonHeaders,
+          body: '{"description":"iam test"}',
+        })
+      ).status,
+    ).toBe(201);
     expect((await b.request({ method: 'PUT', path: `/acs/api/v1/acls/${rid}/users/alice/full` })).status).toBe(204);
     expect((await put(a, 'iam/x', { value: 'x' })).status).toBe(201);
-    expect(await eventually(async () => valueOf(await a.request({ path: secretUrl('iam/x'), token: login.token })))).toBe('x');
-    expect(await eventually(async () => valueOf(await b.request({ path: secretUrl('iam/x'), token: login.token })))).toBe('x');
+    expect(
+      await eventually(async () => valueOf(await a.request({ path: secretUrl('iam/x'), token: login.token }))),
+    ).toBe('x');
+    expect(
+      await eventually(async () => valueOf(await b.request({ path: secretUrl('iam/x'), token: login.token }))),
+    ).toBe('x');
     // One signing key in storage: both publish the same JWKS.
-    expect((await a.request({ path: '/acs/api/v1/auth/jwks', token: null })).json).toEqual((await b.request({ path: '/acs/api/v1/auth/jwks', token: null })).json);
+    expect((await a.request({ path: '/acs/api/v1/auth/jwks', token: null })).json).toEqual(
+      (await b.request({ path: '/acs/api/v1/auth/jwks', token: null })).json,
+    );
   });
 
   it('seals per instance: sealing one leaves the other serving; each unseals on its own; a restart keeps the intent', async () => {
@@ -165,7 +214,9 @@ describe('two store instances on one ensemble', () => {
     expect(answer.json).toMatchObject({ paths: ['feed/rotated'], reset: false });
     expect(answer.body.toString('utf8')).not.toContain(canaryValue);
     // Behind a load balancer the next poll may land on the other instance: it answers with a reset.
-    const elsewhere = await a.request({ path: `/secrets/v1/changes/default?index=${(answer.json as { index: string }).index}&wait=5m` });
+    const elsewhere = await a.request({
+      path: `/secrets/v1/changes/default?index=${(answer.json as { index: string }).index}&wait=5m`,
+    });
     expect(elsewhere.json).toMatchObject({ paths: [], reset: true });
     expect(elsewhere.headers['x-secrets-index']).toBe(a.server.changes.currentIndex());
   });

@@ -2,14 +2,27 @@ import { createServer, get, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretsAgentError } from '../../../src/core/errors.js';
-import { sendBytes, sendEmpty, sendError, sendJson, sendJsonPayload, setSecretsIndex } from '../../../src/store/http/respond.js';
+import {
+  sendBytes,
+  sendEmpty,
+  sendError,
+  sendJson,
+  sendJsonPayload,
+  setSecretsIndex,
+} from '../../../src/store/http/respond.js';
 import { rawRequest } from '../support/store-server.js';
 
 // The answers as they go on the wire: X-Secrets-Index (when set) first and once, content headers
 // set by the sender once (a caller's own content-type/content-length lose, as they did in a spread),
 // and headers set with setHeader() before the answer kept.
 const senders: Record<string, (res: ServerResponse) => void> = {
-  '/json': (res) => sendJson(res, 200, { ok: true }, { 'cache-control': 'no-store', 'content-type': 'text/plain', 'content-length': '1' }),
+  '/json': (res) =>
+    sendJson(
+      res,
+      200,
+      { ok: true },
+      { 'cache-control': 'no-store', 'content-type': 'text/plain', 'content-length': '1' },
+    ),
   '/payload': (res) => sendJsonPayload(res, 200, Buffer.from('{"a":1}'), { 'cache-control': 'no-store' }),
   '/bytes': (res) => sendBytes(res, 200, Buffer.from([1, 2, 3]), 'application/octet-stream'),
   '/empty': (res) => sendEmpty(res, 204),

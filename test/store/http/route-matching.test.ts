@@ -10,9 +10,11 @@ import { rawRequest } from '../support/store-server.js';
 // Route matching over real HTTP: `:x` takes one non-empty segment, a trailing `*rest` the raw
 // remainder; the first route in order whose path matches wins; a path matched only with another
 // method is 405, an unmatched one 404.
-const answer = (name: string) => async (context: RouteContext): Promise<void> => {
-  sendJson(context.res, 200, { route: name, params: context.params, query: context.url.search });
-};
+const answer =
+  (name: string) =>
+  async (context: RouteContext): Promise<void> => {
+    sendJson(context.res, 200, { route: name, params: context.params, query: context.url.search });
+  };
 const routes: Route[] = [
   { method: 'GET', pattern: '/a/:x/*rest', handler: answer('a-rest') },
   { method: 'GET', pattern: '/a/fixed', handler: answer('a-fixed') },
@@ -54,17 +56,26 @@ describe('router: route matching', () => {
     expect(Object.keys((response.json as { params: object }).params).sort()).toEqual(Object.keys(params).sort());
   });
 
-  it.each([['/a'], ['/a//two'], ['/b/one/extra'], ['/b/'], ['/nothing'], ['/']])('GET %s is 404 ERR_ROUTE_NOT_FOUND', async (path) => {
-    const response = await rawRequest(url, { path });
-    expect(response.status).toBe(404);
-    expect(response.json).toMatchObject({ code: 'ERR_ROUTE_NOT_FOUND' });
-  });
+  it.each([['/a'], ['/a//two'], ['/b/one/extra'], ['/b/'], ['/nothing'], ['/']])(
+    'GET %s is 404 ERR_ROUTE_NOT_FOUND',
+    async (path) => {
+      const response = await rawRequest(url, { path });
+      expect(response.status).toBe(404);
+      expect(response.json).toMatchObject({ code: 'ERR_ROUTE_NOT_FOUND' });
+    },
+  );
 
   it('a path matched only with other methods is 405; the matching method reaches its own route', async () => {
     const refused = await rawRequest(url, { method: 'DELETE', path: '/a/one/two' });
     expect(refused.status).toBe(405);
-    expect(refused.json).toMatchObject({ code: 'ERR_METHOD_NOT_ALLOWED', description: 'method DELETE is not allowed on /a/one/two' });
-    expect((await rawRequest(url, { method: 'PUT', path: '/a/one/two' })).json).toMatchObject({ route: 'a-put', params: { x: 'one', rest: 'two' } });
+    expect(refused.json).toMatchObject({
+      code: 'ERR_METHOD_NOT_ALLOWED',
+      description: 'method DELETE is not allowed on /a/one/two',
+    });
+    expect((await rawRequest(url, { method: 'PUT', path: '/a/one/two' })).json).toMatchObject({
+      route: 'a-put',
+      params: { x: 'one', rest: 'two' },
+    });
     expect((await rawRequest(url, { method: 'PUT', path: '/b/one' })).status).toBe(405);
   });
 });

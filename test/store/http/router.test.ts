@@ -9,7 +9,12 @@ let store: TestStore;
 
 beforeAll(async () => {
   store = await startTestStore();
-  const created = await store.request({ method: 'PUT', path: '/secrets/v1/secret/default/app/db', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: canaryValue }) });
+  const created = await store.request({
+    method: 'PUT',
+    path: '/secrets/v1/secret/default/app/db',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ value: canaryValue }),
+  });
   expect(created.status).toBe(201);
 });
 
@@ -47,7 +52,9 @@ describe('router: dot segments over real HTTP', () => {
   });
 
   it('without the check the same target would have sealed the store: the normalized path is the seal route', () => {
-    expect(new URL('/secrets/v1/secret/default/%2e%2e/%2E%2E/seal/default', 'http://x').pathname).toBe('/secrets/v1/seal/default');
+    expect(new URL('/secrets/v1/secret/default/%2e%2e/%2E%2E/seal/default', 'http://x').pathname).toBe(
+      '/secrets/v1/seal/default',
+    );
   });
 
   it('leaves dots inside segments and in the query alone', async () => {

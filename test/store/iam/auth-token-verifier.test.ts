@@ -11,7 +11,12 @@ const skew = 30;
 
 function clockAt(startSeconds: number): { now: () => number; advance: (seconds: number) => void } {
   let seconds = startSeconds;
-  return { now: () => seconds, advance: (by) => { seconds += by; } };
+  return {
+    now: () => seconds,
+    advance: (by) => {
+      seconds += by;
+    },
+  };
 }
 
 function tokenFor(uid: string, exp: number, key: KeyObject = keys.privateKey): string {
@@ -21,7 +26,11 @@ function tokenFor(uid: string, exp: number, key: KeyObject = keys.privateKey): s
 describe('AuthTokenVerifier cache', () => {
   it('refuses a remembered token once its exp (plus skew) has passed, within the cache TTL', () => {
     const clock = clockAt(1_000_000);
-    const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew, cacheTtlSeconds: 3600 });
+    const verifier = new AuthTokenVerifier(keys.publicKey, {
+      nowSeconds: clock.now,
+      clockSkewSeconds: skew,
+      cacheTtlSeconds: 3600,
+    });
     const token = tokenFor('reader', 1_000_010);
     expect(verifier.verify(token)).toMatchObject({ uid: 'reader', exp: 1_000_010, acct: 'epoch-1' });
     clock.advance(10 + skew - 1);
@@ -59,13 +68,19 @@ describe('AuthTokenVerifier cache', () => {
 
   it('checks again after the cache TTL, and stays correct when full (oldest remembered token dropped)', () => {
     const clock = clockAt(1_000_000);
-    const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew, cacheTtlSeconds: 60, maxCachedTokens: 2 });
+    const verifier = new AuthTokenVerifier(keys.publicKey, {
+      nowSeconds: clock.now,
+      clockSkewSeconds: skew,
+      cacheTtlSeconds: 60,
+      maxCachedTokens: 2,
+    });
     const tokens = ['a', 'b', 'c'].map((uid) => tokenFor(uid, 1_003_600));
     for (const token of [...tokens, ...tokens]) verifier.verify(token);
     clock.advance(61);
     expect(tokens.map((token) => verifier.verify(token).uid)).toEqual(['a', 'b', 'c']);
     verifier.setPublicKey(otherKeys.publicKey);
-    for (const token of tokens) expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
+    for (const token of tokens)
+      expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
   });
 
   it('recall() answers only for the exact text of a verified, unexpired token, and never verifies', () => {
@@ -75,7 +90,8 @@ describe('AuthTokenVerifier cache', () => {
     expect(verifier.recall(token)).toBeUndefined();
     verifier.verify(token);
     expect(verifier.recall(token)).toMatchObject({ uid: 'reader', exp: 1_000_100 });
-    for (const other of [`${token} `, ` ${token}`, token.slice(0, -1), `${token}A`]) expect(verifier.recall(other)).toBeUndefined();
+    for (const other of [`${token} `, ` ${token}`, token.slice(0, -1), `${token}A`])
+      expect(verifier.recall(other)).toBeUndefined();
     clock.advance(100 + skew);
     expect(verifier.recall(token)).toBeUndefined();
     expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }));
@@ -87,7 +103,9 @@ describe('AuthTokenVerifier cache', () => {
     const token = tokenFor('reader', 1_003_600);
     verifier.verify(token);
     const [header, , signature] = token.split('.');
-    const claims = Buffer.from(JSON.stringify({ uid: 'admin', iat: 1_000_000, exp: 1_003_600, acct: 'epoch-1' })).toString('base64url');
+    const claims = Buffer.from(
+      JSON.stringify({ uid: 'admin', iat: 1_000_000, exp: 1_003_600, acct: 'epoch-1' }),
+    ).toString('base64url');
     const forged = `${header}.${claims}.${signature}`;
     expect(forged.slice(-32)).toBe(token.slice(-32));
     expect(verifier.recall(forged)).toBeUndefined();
@@ -95,4 +113,3 @@ describe('AuthTokenVerifier cache', () => {
     expect(verifier.recall(token)?.uid).toBe('reader');
   });
 });
-

@@ -59,28 +59,57 @@ say read-again -H "Authorization: Bearer $TOKEN" "$URL/secrets/v1/secret/default
 describe('the operator flow with curl, xxd and gpg', () => {
   it('initializes with the operator key, unseals with the gpg-decrypted key, creates, seals and unseals', async () => {
     const { stdout } = await run('sh', ['-c', script], {
-      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', GNUPGHOME: gpg.dir, URL: store.url, PASSWORD: password, EMAIL: email },
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        GNUPGHOME: gpg.dir,
+        URL: store.url,
+        PASSWORD: password,
+        EMAIL: email,
+      },
       timeout: 60_000,
     });
-    const steps = new Map(stdout.trim().split('\n').map((line) => {
-      const [name, status, body] = line.split('\t');
-      return [name as string, { status: Number(status), body: body === undefined || body === '' ? undefined : JSON.parse(body) as unknown }];
-    }));
+    const steps = new Map(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [name, status, body] = line.split('\t');
+          return [
+            name as string,
+            {
+              status: Number(status),
+              body: body === undefined || body === '' ? undefined : (JSON.parse(body) as unknown),
+            },
+          ];
+        }),
+    );
 
     const init = steps.get('init');
     expect(init?.status).toBe(200);
-    expect(init?.body).toMatchObject({ keys: [expect.stringMatching(/^[0-9a-f]+$/)], pgp_fingerprints: [expect.stringMatching(/^[0-9a-f]{40}$/)] });
+    expect(init?.body).toMatchObject({
+      keys: [expect.stringMatching(/^[0-9a-f]+$/)],
+      pgp_fingerprints: [expect.stringMatching(/^[0-9a-f]{40}$/)],
+    });
     // The operator's key: the server cannot unseal itself, so the store starts sealed.
-    expect(steps.get('status-after-init')).toEqual({ status: 200, body: { sealed: true, threshold: 1, shares: 1, progress: 0 } });
+    expect(steps.get('status-after-init')).toEqual({
+      status: 200,
+      body: { sealed: true, threshold: 1, shares: 1, progress: 0 },
+    });
     expect(steps.get('unseal')).toEqual({ status: 200, body: { sealed: false, threshold: 1, shares: 1, progress: 0 } });
     expect(steps.get('create')?.status).toBe(201);
     expect(steps.get('read')).toMatchObject({ status: 200, body: { value: 'very-secret', author: 'root' } });
     expect(steps.get('list')).toEqual({ status: 200, body: { array: ['my-secret'] } });
     expect(steps.get('seal')?.status).toBe(200);
-    expect(steps.get('status-sealed')).toEqual({ status: 200, body: { sealed: true, threshold: 1, shares: 1, progress: 0 } });
+    expect(steps.get('status-sealed')).toEqual({
+      status: 200,
+      body: { sealed: true, threshold: 1, shares: 1, progress: 0 },
+    });
     expect(steps.get('read-sealed')?.status).toBe(503);
     expect(steps.get('read-sealed')?.body).toMatchObject({ code: 'ERR_STORE_SEALED' });
-    expect(steps.get('unseal-again')).toEqual({ status: 200, body: { sealed: false, threshold: 1, shares: 1, progress: 0 } });
+    expect(steps.get('unseal-again')).toEqual({
+      status: 200,
+      body: { sealed: false, threshold: 1, shares: 1, progress: 0 },
+    });
     expect(steps.get('read-again')).toMatchObject({ status: 200, body: { value: 'very-secret' } });
   }, 90_000);
 });

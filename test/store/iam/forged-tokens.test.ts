@@ -1,4 +1,12 @@
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from './support/http.js';
 import { startIamServer, type IamTestServer } from './support/iam-server.js';
@@ -34,7 +42,9 @@ function hs256(claims: unknown, secret: Buffer | string): string {
 
 beforeAll(async () => {
   server = await startIamServer();
-  const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
   for (const uid of ['reader', 'leaver']) {
     await server.iam.createServiceAccount({ uid, publicKeyPem });
     await server.iam.grant({ uid, rid: 'dcos:secrets:default:/app/*', action: 'read' }, { createAcl: true });
@@ -59,7 +69,10 @@ const read = (headers: Record<string, string>) => call(server.url, '/secrets/v1/
 describe('auth tokens', () => {
   it('positive controls: an issued token and one the test signs with the store key both read the secret', async () => {
     expect((await call(server.url, '/secrets/v1/secret/default/app/db', { token: validToken })).status).toBe(200);
-    const handmade = rs256({ uid: 'reader', iat: nowSeconds(), exp: nowSeconds() + 600, acct: await epochOf('reader') }, storeKey);
+    const handmade = rs256(
+      { uid: 'reader', iat: nowSeconds(), exp: nowSeconds() + 600, acct: await epochOf('reader') },
+      storeKey,
+    );
     expect((await call(server.url, '/secrets/v1/secret/default/app/db', { token: handmade })).status).toBe(200);
   });
 
@@ -71,10 +84,16 @@ describe('auth tokens', () => {
   it('publishes a JWKS whose key verifies issued tokens and names their kid', () => {
     const [header, claims, signature] = validToken.split('.') as [string, string, string];
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid });
-    const payload = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { uid: string; iat: number; exp: number };
+    const payload = JSON.parse(Buffer.from(claims, 'base64url').toString()) as {
+      uid: string;
+      iat: number;
+      exp: number;
+    };
     expect(payload.uid).toBe('reader');
     expect(payload.exp - payload.iat).toBe(5 * 24 * 3600);
-    expect(verify('sha256', Buffer.from(`${header}.${claims}`), publishedKey, Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(
+      verify('sha256', Buffer.from(`${header}.${claims}`), publishedKey, Buffer.from(signature, 'base64url')),
+    ).toBe(true);
   });
 
   it('no token -> 401 ERR_AUTH_REQUIRED', async () => {
@@ -86,22 +105,70 @@ describe('auth tokens', () => {
 
   const future = (): number => nowSeconds() + 600;
   const cases: Array<[string, () => Promise<string> | string, 'ERR_AUTH_TOKEN_INVALID' | 'ERR_AUTH_TOKEN_EXPIRED']> = [
-    ['alg none', () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ uid: 'reader', exp: future() })}.`, 'ERR_AUTH_TOKEN_INVALID'],
-    ['HS256 keyed with our public key (PEM from the JWKS)', () => hs256({ uid: 'reader', exp: future() }, publishedKey.export({ type: 'spki', format: 'pem' })), 'ERR_AUTH_TOKEN_INVALID'],
-    ['HS256 keyed with our public key (DER)', () => hs256({ uid: 'reader', exp: future() }, publishedKey.export({ type: 'spki', format: 'der' })), 'ERR_AUTH_TOKEN_INVALID'],
-    ['bad signature (an issued token with another payload)', () => {
-      const [header, , signature] = validToken.split('.');
-      return `${header}.${b64({ uid: 'leaver', iat: nowSeconds(), exp: future() })}.${signature}`;
-    }, 'ERR_AUTH_TOKEN_INVALID'],
-    ['signed by another key', () => rs256({ uid: 'reader', iat: nowSeconds(), exp: future() }, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey), 'ERR_AUTH_TOKEN_INVALID'],
-    ['missing uid (signed with the store key)', async () => rs256({ iat: nowSeconds(), exp: future(), acct: await epochOf('reader') }, storeKey), 'ERR_AUTH_TOKEN_INVALID'],
-    ['unknown account (signed with the store key)', () => rs256({ uid: 'nobody', iat: nowSeconds(), exp: future() }, storeKey), 'ERR_AUTH_TOKEN_INVALID'],
-    ['another account epoch (signed with the store key)', () => rs256({ uid: 'reader', iat: nowSeconds(), exp: future(), acct: 'AAAAAAAAAAAAAAAA' }, storeKey), 'ERR_AUTH_TOKEN_INVALID'],
-    ['expired beyond the 30 s skew (signed with the store key)', async () => rs256({ uid: 'reader', iat: nowSeconds() - 3600, exp: nowSeconds() - 31, acct: await epochOf('reader') }, storeKey), 'ERR_AUTH_TOKEN_EXPIRED'],
-    ['deleted account (a token issued before the delete)', async () => {
-      await server.iam.deleteAccount('leaver');
-      return leaverToken;
-    }, 'ERR_AUTH_TOKEN_INVALID'],
+    [
+      'alg none',
+      () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ uid: 'reader', exp: future() })}.`,
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'HS256 keyed with our public key (PEM from the JWKS)',
+      () => hs256({ uid: 'reader', exp: future() }, publishedKey.export({ type: 'spki', format: 'pem' })),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'HS256 keyed with our public key (DER)',
+      () => hs256({ uid: 'reader', exp: future() }, publishedKey.export({ type: 'spki', format: 'der' })),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'bad signature (an issued token with another payload)',
+      () => {
+        const [header, , signature] = validToken.split('.');
+        return `${header}.${b64({ uid: 'leaver', iat: nowSeconds(), exp: future() })}.${signature}`;
+      },
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'signed by another key',
+      () =>
+        rs256(
+          { uid: 'reader', iat: nowSeconds(), exp: future() },
+          generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+        ),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'missing uid (signed with the store key)',
+      async () => rs256({ iat: nowSeconds(), exp: future(), acct: await epochOf('reader') }, storeKey),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'unknown account (signed with the store key)',
+      () => rs256({ uid: 'nobody', iat: nowSeconds(), exp: future() }, storeKey),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'another account epoch (signed with the store key)',
+      () => rs256({ uid: 'reader', iat: nowSeconds(), exp: future(), acct: 'AAAAAAAAAAAAAAAA' }, storeKey),
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
+    [
+      'expired beyond the 30 s skew (signed with the store key)',
+      async () =>
+        rs256(
+          { uid: 'reader', iat: nowSeconds() - 3600, exp: nowSeconds() - 31, acct: await epochOf('reader') },
+          storeKey,
+        ),
+      'ERR_AUTH_TOKEN_EXPIRED',
+    ],
+    [
+      'deleted account (a token issued before the delete)',
+      async () => {
+        await server.iam.deleteAccount('leaver');
+        return leaverToken;
+      },
+      'ERR_AUTH_TOKEN_INVALID',
+    ],
     ['garbage', () => 'garbage', 'ERR_AUTH_TOKEN_INVALID'],
     ['three garbage parts', () => 'a.b.c', 'ERR_AUTH_TOKEN_INVALID'],
   ];
@@ -116,7 +183,9 @@ describe('auth tokens', () => {
   });
 
   it('a token issued before its uid was deleted and created again stays refused', async () => {
-    const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
     const grant = { uid: 'phoenix', rid: 'dcos:secrets:default:/app/*', action: 'read' } as const;
     await server.iam.createServiceAccount({ uid: 'phoenix', publicKeyPem });
     await server.iam.grant(grant, { createAcl: true });
@@ -126,6 +195,9 @@ describe('auth tokens', () => {
     await server.iam.createServiceAccount({ uid: 'phoenix', publicKeyPem });
     await server.iam.grant(grant);
     expect((await call(server.url, '/secrets/v1/secret/default/app/db', { token: old })).status).toBe(401);
-    expect((await call(server.url, '/secrets/v1/secret/default/app/db', { token: await server.iam.issueToken('phoenix') })).status).toBe(200);
+    expect(
+      (await call(server.url, '/secrets/v1/secret/default/app/db', { token: await server.iam.issueToken('phoenix') }))
+        .status,
+    ).toBe(200);
   });
 });

@@ -34,12 +34,22 @@ describe('IAM records in storage', () => {
     expect(keys.filter((key) => key.startsWith('iam/acls/'))).toHaveLength(1);
     expect(keys.filter((key) => key.startsWith('iam/grants/ann/'))).toHaveLength(1);
     const grant = await server.storage.get(keys.find((key) => key.startsWith('iam/grants/ann/')) ?? '');
-    expect(JSON.parse(Buffer.from(grant?.value ?? []).toString())).toEqual({ format: 1, rid: 'dcos:secrets:default:/ann/*', uid: 'ann', action: 'full' });
+    expect(JSON.parse(Buffer.from(grant?.value ?? []).toString())).toEqual({
+      format: 1,
+      rid: 'dcos:secrets:default:/ann/*',
+      uid: 'ann',
+      action: 'full',
+    });
   });
 
   it('stores scrypt hashes with a salt per user, never the password', async () => {
-    const records = await Promise.all(['ann', 'ben'].map(async (uid) => JSON.parse(Buffer.from((await server.storage.get(`iam/accounts/${uid}`))?.value ?? []).toString())));
-    for (const record of records) expect(record.passwordHash).toMatchObject({ algorithm: 'scrypt', N: 32768, r: 8, p: 3 });
+    const records = await Promise.all(
+      ['ann', 'ben'].map(async (uid) =>
+        JSON.parse(Buffer.from((await server.storage.get(`iam/accounts/${uid}`))?.value ?? []).toString()),
+      ),
+    );
+    for (const record of records)
+      expect(record.passwordHash).toMatchObject({ algorithm: 'scrypt', N: 32768, r: 8, p: 3 });
     expect(records[0].passwordHash.salt).not.toBe(records[1].passwordHash.salt);
     expect(records[0].passwordHash.hash).not.toBe(records[1].passwordHash.hash);
     for (const file of await filesUnder(server.dir ?? '')) {
@@ -76,7 +86,9 @@ describe('two IAM instances sharing one storage', () => {
       const token = await first.issueToken('dora');
       const principal = await second.access.authenticate({ authorization: `token=${token}` });
       expect(principal).toEqual({ uid: 'dora', superuser: false });
-      await expect(second.access.authorize(principal, 'dcos:secrets:default:/d/x', 'read')).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' });
+      await expect(second.access.authorize(principal, 'dcos:secrets:default:/d/x', 'read')).rejects.toMatchObject({
+        code: 'ERR_FORBIDDEN',
+      });
 
       await first.grant({ uid: 'dora', rid: 'dcos:secrets:default:/d/*', action: 'read' }, { createAcl: true });
       await vi.waitFor(() => expect(second.isAllowed('dora', 'dcos:secrets:default:/d/x', 'read')).toBe(true));
@@ -87,7 +99,9 @@ describe('two IAM instances sharing one storage', () => {
 
       await first.deleteAccount('dora');
       await vi.waitFor(() => expect(second.getAccount('dora')).toBeUndefined());
-      await expect(second.access.authenticate({ authorization: `token=${token}` })).rejects.toMatchObject({ code: 'ERR_AUTH_TOKEN_INVALID' });
+      await expect(second.access.authenticate({ authorization: `token=${token}` })).rejects.toMatchObject({
+        code: 'ERR_AUTH_TOKEN_INVALID',
+      });
     } finally {
       await first.close();
       await second.close();
@@ -100,12 +114,20 @@ describe('two IAM instances sharing one storage', () => {
     const { storage } = await openTestStorage();
     const log = createTestLogger();
     const before = await createIam({ storage, log });
-    await before.createServiceAccount({ uid: 'svc', publicKeyPem: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    await before.createServiceAccount({
+      uid: 'svc',
+      publicKeyPem: generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .publicKey.export({ type: 'spki', format: 'pem' })
+        .toString(),
+    });
     const token = await before.issueToken('svc');
     await before.close();
     const after = await createIam({ storage, log });
     expect(after.jwks()).toEqual(before.jwks());
-    await expect(after.access.authenticate({ authorization: `Bearer ${token}` })).resolves.toEqual({ uid: 'svc', superuser: false });
+    await expect(after.access.authenticate({ authorization: `Bearer ${token}` })).resolves.toEqual({
+      uid: 'svc',
+      superuser: false,
+    });
     await after.close();
     await storage.close();
   });
@@ -115,8 +137,17 @@ describe('two IAM instances sharing one storage', () => {
     const log = createTestLogger();
     const iam = await createIam({ storage, log });
     await iam.createUser({ uid: 'eve', password: 'eve-password' });
-    await storage.put('iam/grants/eve/0000-full', Buffer.from('{"format":1,"rid":"dcos:superuser","uid":"eve","action":"sudo"}'));
-    await vi.waitFor(() => expect(capturedLogLines().some((line) => line.includes('IAM record ignored') && line.includes('iam/grants/eve/0000-full'))).toBe(true));
+    await storage.put(
+      'iam/grants/eve/0000-full',
+      Buffer.from('{"format":1,"rid":"dcos:superuser","uid":"eve","action":"sudo"}'),
+    );
+    await vi.waitFor(() =>
+      expect(
+        capturedLogLines().some(
+          (line) => line.includes('IAM record ignored') && line.includes('iam/grants/eve/0000-full'),
+        ),
+      ).toBe(true),
+    );
     expect(iam.isAllowed('eve', 'dcos:superuser', 'full')).toBe(false);
     await iam.close();
     await storage.close();
@@ -128,7 +159,9 @@ describe('createIam options', () => {
     const { storage } = await openTestStorage();
     const iam = await createIam({ storage, log: createTestLogger(), tokenLifetimeSeconds: 3600 });
     await iam.createUser({ uid: 'fay', password: 'fay-password' });
-    const claims = JSON.parse(Buffer.from((await iam.issueToken('fay')).split('.')[1] ?? '', 'base64url').toString()) as { iat: number; exp: number };
+    const claims = JSON.parse(
+      Buffer.from((await iam.issueToken('fay')).split('.')[1] ?? '', 'base64url').toString(),
+    ) as { iat: number; exp: number };
     expect(claims.exp - claims.iat).toBe(3600);
     await iam.close();
     await storage.close();
@@ -136,7 +169,9 @@ describe('createIam options', () => {
 
   it('refuses a bad token lifetime with the option message shape', async () => {
     const { storage } = await openTestStorage();
-    await expect(createIam({ storage, log: createTestLogger(), tokenLifetimeSeconds: -1 })).rejects.toThrow('Expected `tokenLifetimeSeconds` to be a positive integer, got `-1` (number)');
+    await expect(createIam({ storage, log: createTestLogger(), tokenLifetimeSeconds: -1 })).rejects.toThrow(
+      'Expected `tokenLifetimeSeconds` to be a positive integer, got `-1` (number)',
+    );
     await storage.close();
   });
 });

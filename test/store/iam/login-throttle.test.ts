@@ -51,7 +51,9 @@ describe('LoginThrottle (delay maths on a fake clock)', () => {
   it('throttles a peer that sprays many uids, after 20 failures', () => {
     const throttle = new LoginThrottle({ nowMs: () => 0 });
     for (let failure = 0; failure < 20; failure += 1) throttle.recordFailure(`user${failure}`, 'sprayer');
-    expect(() => throttle.assertAllowed('someone-new', 'sprayer')).toThrow(expect.objectContaining({ code: 'ERR_AUTH_THROTTLED' }));
+    expect(() => throttle.assertAllowed('someone-new', 'sprayer')).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTH_THROTTLED' }),
+    );
     expect(() => throttle.assertAllowed('someone-new', 'another-peer')).not.toThrow();
   });
 });
@@ -70,7 +72,8 @@ describe('login throttling over HTTP', () => {
     await server.close();
   });
 
-  const login = (uid: string, password: string) => call(server.url, '/acs/api/v1/auth/login', { method: 'POST', json: { uid, password } });
+  const login = (uid: string, password: string) =>
+    call(server.url, '/acs/api/v1/auth/login', { method: 'POST', json: { uid, password } });
 
   it('a burst of wrong passwords slows that uid; another uid still logs in at once; success resets', async () => {
     const statuses: number[] = [];

@@ -9,7 +9,13 @@ import { startIamServer, type IamTestServer } from './support/iam-server.js';
 type Operation = 'read' | 'create' | 'update' | 'delete' | 'list';
 type Column = 'exact rid' | '/* rid' | 'parent folder rid' | 'sibling folder rid' | 'full' | 'no grant';
 
-const actionOf: Record<Operation, AccessAction> = { read: 'read', create: 'create', update: 'update', delete: 'delete', list: 'read' };
+const actionOf: Record<Operation, AccessAction> = {
+  read: 'read',
+  create: 'create',
+  update: 'update',
+  delete: 'delete',
+  list: 'read',
+};
 const successStatus: Record<Operation, number> = { read: 200, create: 201, update: 204, delete: 204, list: 200 };
 
 // The grant each column gives for an operation on secret `team/app/db` (listing: folder `team/app`).
@@ -26,23 +32,65 @@ function grantFor(operation: Operation, column: Column): { rid: string; action: 
     case 'sibling folder rid':
       return { rid: list ? 'dcos:secrets:list:default:/team/web' : 'dcos:secrets:default:/team/web/*', action };
     case 'full':
-      return { rid: list ? 'dcos:secrets:list:default:/team/app' : 'dcos:secrets:default:/team/app/db', action: 'full' };
+      return {
+        rid: list ? 'dcos:secrets:list:default:/team/app' : 'dcos:secrets:default:/team/app/db',
+        action: 'full',
+      };
     case 'no grant':
       return undefined;
   }
 }
 
 const expected: Record<Operation, Record<Column, 'allow' | 'deny'>> = {
-  read: { 'exact rid': 'allow', '/* rid': 'allow', 'parent folder rid': 'deny', 'sibling folder rid': 'deny', full: 'allow', 'no grant': 'deny' },
-  create: { 'exact rid': 'allow', '/* rid': 'allow', 'parent folder rid': 'deny', 'sibling folder rid': 'deny', full: 'allow', 'no grant': 'deny' },
-  update: { 'exact rid': 'allow', '/* rid': 'allow', 'parent folder rid': 'deny', 'sibling folder rid': 'deny', full: 'allow', 'no grant': 'deny' },
-  delete: { 'exact rid': 'allow', '/* rid': 'allow', 'parent folder rid': 'deny', 'sibling folder rid': 'deny', full: 'allow', 'no grant': 'deny' },
+  read: {
+    'exact rid': 'allow',
+    '/* rid': 'allow',
+    'parent folder rid': 'deny',
+    'sibling folder rid': 'deny',
+    full: 'allow',
+    'no grant': 'deny',
+  },
+  create: {
+    'exact rid': 'allow',
+    '/* rid': 'allow',
+    'parent folder rid': 'deny',
+    'sibling folder rid': 'deny',
+    full: 'allow',
+    'no grant': 'deny',
+  },
+  update: {
+    'exact rid': 'allow',
+    '/* rid': 'allow',
+    'parent folder rid': 'deny',
+    'sibling folder rid': 'deny',
+    full: 'allow',
+    'no grant': 'deny',
+  },
+  delete: {
+    'exact rid': 'allow',
+    '/* rid': 'allow',
+    'parent folder rid': 'deny',
+    'sibling folder rid': 'deny',
+    full: 'allow',
+    'no grant': 'deny',
+  },
   // Listing folder P is allowed by a list rid on P or on any ancestor of P.
-  list: { 'exact rid': 'allow', '/* rid': 'allow', 'parent folder rid': 'allow', 'sibling folder rid': 'deny', full: 'allow', 'no grant': 'deny' },
+  list: {
+    'exact rid': 'allow',
+    '/* rid': 'allow',
+    'parent folder rid': 'allow',
+    'sibling folder rid': 'deny',
+    full: 'allow',
+    'no grant': 'deny',
+  },
 };
 
 const cells = (Object.keys(expected) as Operation[]).flatMap((operation) =>
-  (Object.keys(expected[operation]) as Column[]).map((column) => ({ operation, column, outcome: expected[operation][column] })),
+  (Object.keys(expected[operation]) as Column[]).map((column) => ({
+    operation,
+    column,
+    outcome: expected[operation][column],
+  })),
 );
 
 let server: IamTestServer;
@@ -51,7 +99,9 @@ let accountNumber = 0;
 
 beforeAll(async () => {
   server = await startIamServer();
-  publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  publicKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .publicKey.export({ type: 'spki', format: 'pem' })
+    .toString();
 });
 
 afterAll(async () => {
@@ -65,7 +115,9 @@ beforeEach(async () => {
 });
 
 // A new service account with exactly the given grants, and a token for it.
-async function accountWith(grants: ReadonlyArray<{ rid: string; action: AccessAction }>): Promise<{ uid: string; token: string }> {
+async function accountWith(
+  grants: ReadonlyArray<{ rid: string; action: AccessAction }>,
+): Promise<{ uid: string; token: string }> {
   accountNumber += 1;
   const uid = `matrix-${accountNumber}`;
   await server.iam.createServiceAccount({ uid, publicKeyPem });
@@ -73,7 +125,11 @@ async function accountWith(grants: ReadonlyArray<{ rid: string; action: AccessAc
   return { uid, token: await server.iam.issueToken(uid) };
 }
 
-async function perform(operation: Operation, token: string, path = 'team/app/db'): Promise<{ status: number; body: unknown }> {
+async function perform(
+  operation: Operation,
+  token: string,
+  path = 'team/app/db',
+): Promise<{ status: number; body: unknown }> {
   const url = `/secrets/v1/secret/default/${path}`;
   switch (operation) {
     case 'read':
@@ -86,7 +142,9 @@ async function perform(operation: Operation, token: string, path = 'team/app/db'
     case 'delete':
       return call(server.url, url, { method: 'DELETE', token });
     case 'list':
-      return call(server.url, `/secrets/v1/secret/default/${path.split('/').slice(0, -1).join('/')}?list=true`, { token });
+      return call(server.url, `/secrets/v1/secret/default/${path.split('/').slice(0, -1).join('/')}?list=true`, {
+        token,
+      });
   }
 }
 
@@ -110,21 +168,97 @@ describe('permission matrix over HTTP', () => {
 });
 
 describe('matching details', () => {
-  const cases: Array<{ name: string; grants: Array<{ rid: string; action: AccessAction }>; operation: Operation; path?: string; outcome: 'allow' | 'deny' }> = [
-    { name: 'a `/*` rid on an ancestor folder covers deeper secrets', grants: [{ rid: 'dcos:secrets:default:/team/*', action: 'read' }], operation: 'read', outcome: 'allow' },
-    { name: 'the root `/*` rid covers every secret', grants: [{ rid: 'dcos:secrets:default:/*', action: 'read' }], operation: 'read', outcome: 'allow' },
-    { name: 'the leading `/` after the store is optional', grants: [{ rid: 'dcos:secrets:default:team/app/db', action: 'read' }], operation: 'read', outcome: 'allow' },
-    { name: 'a `/*` rid does not cover the folder path itself', grants: [{ rid: 'dcos:secrets:default:/team/app/db/*', action: 'read' }], operation: 'read', outcome: 'deny' },
-    { name: 'another action on the same rid does not help', grants: [{ rid: 'dcos:secrets:default:/team/app/db', action: 'read' }], operation: 'update', outcome: 'deny' },
-    { name: 'create does not imply read', grants: [{ rid: 'dcos:secrets:default:/team/app/db', action: 'create' }], operation: 'read', outcome: 'deny' },
-    { name: 'another store does not count', grants: [{ rid: 'dcos:secrets:other:/team/app/db', action: 'full' }], operation: 'read', outcome: 'deny' },
-    { name: 'a rid that is a string prefix but not a folder does not count', grants: [{ rid: 'dcos:secrets:default:/team/ap/*', action: 'read' }], operation: 'read', outcome: 'deny' },
-    { name: 'a secret read grant does not allow listing', grants: [{ rid: 'dcos:secrets:default:/team/app/*', action: 'full' }], operation: 'list', outcome: 'deny' },
-    { name: 'a list grant does not allow reading', grants: [{ rid: 'dcos:secrets:list:default:/', action: 'read' }], operation: 'read', outcome: 'deny' },
-    { name: 'the root list rid `/` allows listing any folder', grants: [{ rid: 'dcos:secrets:list:default:/', action: 'read' }], operation: 'list', outcome: 'allow' },
-    { name: 'a list rid on a subfolder does not allow listing its parent', grants: [{ rid: 'dcos:secrets:list:default:/team/app/db', action: 'read' }], operation: 'list', outcome: 'deny' },
-    { name: 'dcos:superuser full allows everything', grants: [{ rid: 'dcos:superuser', action: 'full' }], operation: 'delete', outcome: 'allow' },
-    { name: 'dcos:superuser read is not superuser', grants: [{ rid: 'dcos:superuser', action: 'read' }], operation: 'read', outcome: 'deny' },
+  const cases: Array<{
+    name: string;
+    grants: Array<{ rid: string; action: AccessAction }>;
+    operation: Operation;
+    path?: string;
+    outcome: 'allow' | 'deny';
+  }> = [
+    {
+      name: 'a `/*` rid on an ancestor folder covers deeper secrets',
+      grants: [{ rid: 'dcos:secrets:default:/team/*', action: 'read' }],
+      operation: 'read',
+      outcome: 'allow',
+    },
+    {
+      name: 'the root `/*` rid covers every secret',
+      grants: [{ rid: 'dcos:secrets:default:/*', action: 'read' }],
+      operation: 'read',
+      outcome: 'allow',
+    },
+    {
+      name: 'the leading `/` after the store is optional',
+      grants: [{ rid: 'dcos:secrets:default:team/app/db', action: 'read' }],
+      operation: 'read',
+      outcome: 'allow',
+    },
+    {
+      name: 'a `/*` rid does not cover the folder path itself',
+      grants: [{ rid: 'dcos:secrets:default:/team/app/db/*', action: 'read' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
+    {
+      name: 'another action on the same rid does not help',
+      grants: [{ rid: 'dcos:secrets:default:/team/app/db', action: 'read' }],
+      operation: 'update',
+      outcome: 'deny',
+    },
+    {
+      name: 'create does not imply read',
+      grants: [{ rid: 'dcos:secrets:default:/team/app/db', action: 'create' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
+    {
+      name: 'another store does not count',
+      grants: [{ rid: 'dcos:secrets:other:/team/app/db', action: 'full' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
+    {
+      name: 'a rid that is a string prefix but not a folder does not count',
+      grants: [{ rid: 'dcos:secrets:default:/team/ap/*', action: 'read' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
+    {
+      name: 'a secret read grant does not allow listing',
+      grants: [{ rid: 'dcos:secrets:default:/team/app/*', action: 'full' }],
+      operation: 'list',
+      outcome: 'deny',
+    },
+    {
+      name: 'a list grant does not allow reading',
+      grants: [{ rid: 'dcos:secrets:list:default:/', action: 'read' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
+    {
+      name: 'the root list rid `/` allows listing any folder',
+      grants: [{ rid: 'dcos:secrets:list:default:/', action: 'read' }],
+      operation: 'list',
+      outcome: 'allow',
+    },
+    {
+      name: 'a list rid on a subfolder does not allow listing its parent',
+      grants: [{ rid: 'dcos:secrets:list:default:/team/app/db', action: 'read' }],
+      operation: 'list',
+      outcome: 'deny',
+    },
+    {
+      name: 'dcos:superuser full allows everything',
+      grants: [{ rid: 'dcos:superuser', action: 'full' }],
+      operation: 'delete',
+      outcome: 'allow',
+    },
+    {
+      name: 'dcos:superuser read is not superuser',
+      grants: [{ rid: 'dcos:superuser', action: 'read' }],
+      operation: 'read',
+      outcome: 'deny',
+    },
   ];
 
   it.each(cases)('$name', async ({ grants, operation, path, outcome }) => {

@@ -39,7 +39,11 @@ describe('authenticate: remembered tokens', () => {
       [(token) => `token=${token.slice(0, -1)}`, 'ERR_AUTH_TOKEN_INVALID'],
       [(token) => `token=${token}`, undefined],
     ];
-    const outcome = async (header: string): Promise<string> => authenticate(header).then((principal) => `ok ${principal.uid}`, (error: { code: string }) => error.code);
+    const outcome = async (header: string): Promise<string> =>
+      authenticate(header).then(
+        (principal) => `ok ${principal.uid}`,
+        (error: { code: string }) => error.code,
+      );
     const expected = spellings.map(([, code]) => code ?? 'ok reader');
     // Never remembered: a fresh token (another second, so another iat) for every spelling.
     const fresh: string[] = [];

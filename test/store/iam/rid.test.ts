@@ -30,7 +30,11 @@ describe('coveringRids', () => {
   });
 
   it('a listing is covered by the list rid of the folder and of each ancestor', () => {
-    expect(coveringRids('dcos:secrets:list:default:/a/b')).toEqual(['dcos:secrets:list:default:/', 'dcos:secrets:list:default:/a', 'dcos:secrets:list:default:/a/b']);
+    expect(coveringRids('dcos:secrets:list:default:/a/b')).toEqual([
+      'dcos:secrets:list:default:/',
+      'dcos:secrets:list:default:/a',
+      'dcos:secrets:list:default:/a/b',
+    ]);
   });
 
   it('any other rid is covered only by itself', () => {
@@ -39,7 +43,13 @@ describe('coveringRids', () => {
 });
 
 describe('assertRid', () => {
-  it.each(['', 'dcos:secrets:default:/a b', 'dcos:secrets:default:/a%2Fb', 'x'.repeat(1201), 'dcos:secrets:default:/ä'])('refuses %j', (rid) => {
+  it.each([
+    '',
+    'dcos:secrets:default:/a b',
+    'dcos:secrets:default:/a%2Fb',
+    'x'.repeat(1201),
+    'dcos:secrets:default:/ä',
+  ])('refuses %j', (rid) => {
     expect(() => assertRid(rid)).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
   });
 });

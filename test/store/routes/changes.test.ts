@@ -25,12 +25,15 @@ function createGrantAccess(grants: Set<string>, revoked: Set<string> = new Set()
     async authenticate(headers): Promise<Principal> {
       if (headers.authorization === 'token=root') return { uid: 'root', superuser: true };
       if (headers.authorization === 'token=alice' && !revoked.has('alice')) return { uid: 'alice', superuser: false };
-      if (headers.authorization === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required');
+      if (headers.authorization === undefined)
+        throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required');
       throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'invalid authentication token');
     },
     async authorize(principal: Principal, rid: string, action: AccessAction) {
       if (principal.superuser || grants.has(`${rid} ${action}`)) return;
-      throw new SecretsAgentError('ERR_FORBIDDEN', `permission \`${rid}\` \`${action}\` is required`, { details: { rid, action } });
+      throw new SecretsAgentError('ERR_FORBIDDEN', `permission \`${rid}\` \`${action}\` is required`, {
+        details: { rid, action },
+      });
     },
   };
 }
@@ -60,7 +63,12 @@ describe('change feed over HTTP (bootstrap superuser)', () => {
 
   it('every Secrets API response carries X-Secrets-Index, taken before the request ran', async () => {
     const before = store.server.changes.currentIndex();
-    const created = await store.request({ method: 'PUT', path: `${secrets}/hdr/a`, headers: json, body: '{"value":"v"}' });
+    const created = await store.request({
+      method: 'PUT',
+      path: `${secrets}/hdr/a`,
+      headers: json,
+      body: '{"value":"v"}',
+    });
     expect(created.status).toBe(201);
     expect(created.headers['x-secrets-index']).toBe(before);
     const after = store.server.changes.currentIndex();
@@ -122,7 +130,13 @@ describe('change feed over HTTP (bootstrap superuser)', () => {
     const { index } = await poll('');
     const agent = new Agent({ keepAlive: false });
     const requests = Array.from({ length: 50 }, () => {
-      const req = httpRequest({ host: new URL(store.url).hostname, port: new URL(store.url).port, path: `${changes}?index=${index}&wait=5m`, headers: { authorization: `token=${store.token}` }, agent });
+      const req = httpRequest({
+        host: new URL(store.url).hostname,
+        port: new URL(store.url).port,
+        path: `${changes}?index=${index}&wait=5m`,
+        headers: { authorization: `token=${store.token}` },
+        agent,
+      });
       req.on('error', () => undefined);
       req.end();
       return req;
@@ -157,7 +171,12 @@ describe('change feed authorization', () => {
     return response.json as Answer;
   };
   const write = async (path: string): Promise<void> => {
-    const response = await store.request({ method: 'PUT', path: `${secrets}/${path}`, headers: { ...json, authorization: 'token=root' }, body: '{"value":"v"}' });
+    const response = await store.request({
+      method: 'PUT',
+      path: `${secrets}/${path}`,
+      headers: { ...json, authorization: 'token=root' },
+      body: '{"value":"v"}',
+    });
     expect(response.status).toBe(201);
   };
 
@@ -179,7 +198,13 @@ describe('change feed authorization', () => {
     await write('ops/other');
     await write('top');
     expect((await pollAs('alice', `index=${index}&wait=0`)).paths).toEqual(['ops/db', 'team/a']);
-    expect((await pollAs('root', `index=${index}&wait=0`)).paths).toEqual(['ops/db', 'ops/other', 'team/a', 'team/sub/b', 'top']);
+    expect((await pollAs('root', `index=${index}&wait=0`)).paths).toEqual([
+      'ops/db',
+      'ops/other',
+      'team/a',
+      'team/sub/b',
+      'top',
+    ]);
     // List permission on the prefix covers everything below it.
     expect((await pollAs('alice', `index=${index}&wait=0&path=team`)).paths).toEqual(['team/a', 'team/sub/b']);
     expect((await pollAs('alice', `index=${index}&wait=0&path=ops`)).paths).toEqual(['ops/db']);
@@ -189,7 +214,10 @@ describe('change feed authorization', () => {
     // Regression: the daemon's account was rotated while its poll was parked; the answer was
     // filtered with the old principal and the index moved past the change.
     const { index } = await pollAs('alice', '');
-    const parked = store.request({ path: `${changes}?index=${index}&wait=5m`, headers: { authorization: 'token=alice' } });
+    const parked = store.request({
+      path: `${changes}?index=${index}&wait=5m`,
+      headers: { authorization: 'token=alice' },
+    });
     await until(() => store.server.changes.waiting === 1);
     revoked.add('alice');
     await write('team/while-revoked');
@@ -224,7 +252,13 @@ describe('closing the server', () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 300 });
     try {
       const index = server.changes.currentIndex();
-      const polls = Array.from({ length: 200 }, () => rawRequest(server.url, { path: `${changes}?index=${index}&wait=5m`, headers: { authorization: 'token=root' } }, agent));
+      const polls = Array.from({ length: 200 }, () =>
+        rawRequest(
+          server.url,
+          { path: `${changes}?index=${index}&wait=5m`, headers: { authorization: 'token=root' } },
+          agent,
+        ),
+      );
       await until(() => server.changes.waiting === 200);
       await server.close();
       const answers = await Promise.all(polls);

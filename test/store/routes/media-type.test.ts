@@ -36,7 +36,9 @@ describe('response form from Accept', () => {
     expect(chooseResponseType('application/json;q=0.1, application/octet-stream;q=0.9', 'text', 'p')).toBe('binary');
     expect(chooseResponseType('*/*;q=0.5, application/json;q=0', 'text', 'p')).toBe('binary');
     expect(code(() => chooseResponseType('application/json', 'binary', 'p'))).toBe('ERR_ACCEPT_UNSUPPORTED');
-    expect(code(() => chooseResponseType('application/octet-stream;q=0, */*', 'binary', 'p'))).toBe('ERR_ACCEPT_UNSUPPORTED');
+    expect(code(() => chooseResponseType('application/octet-stream;q=0, */*', 'binary', 'p'))).toBe(
+      'ERR_ACCEPT_UNSUPPORTED',
+    );
     expect(code(() => chooseResponseType('text/html', 'text', 'p'))).toBe('ERR_ACCEPT_UNSUPPORTED');
   });
 });

@@ -26,13 +26,19 @@ function expectError(response: RawResponse, status: number, code: string, descri
 // The documented recovery with stock tools: `xxd -r -p | gpg -d` on keys[0] of GET /init/default.
 function decryptWithStockTools(hex: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', 'xxd -r -p | gpg --batch --quiet --decrypt'], { env: { ...process.env, GNUPGHOME: gpg.dir } });
+    const child = spawn('sh', ['-c', 'xxd -r -p | gpg --batch --quiet --decrypt'], {
+      env: { ...process.env, GNUPGHOME: gpg.dir },
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out).toString('utf8')) : reject(new Error(`gpg exited ${String(code)}: ${Buffer.concat(err).toString('utf8')}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out).toString('utf8'))
+        : reject(new Error(`gpg exited ${String(code)}: ${Buffer.concat(err).toString('utf8')}`)),
+    );
     child.stdin.end(hex);
   });
 }
@@ -54,7 +60,12 @@ describe('bootstrap store: seal, unseal with the gpg-decrypted key, auto-unseal,
     const response = await store.request({ path: '/secrets/v1/seal-status/default' });
     expect(response.status).toBe(200);
     expect(response.json).toEqual(sealStatus(false));
-    expectError(await store.request({ path: '/secrets/v1/seal-status/fake' }), 404, 'ERR_STORE_NOT_FOUND', 'Store `fake` not found');
+    expectError(
+      await store.request({ path: '/secrets/v1/seal-status/fake' }),
+      404,
+      'ERR_STORE_NOT_FOUND',
+      'Store `fake` not found',
+    );
   });
 
   it('GET /init/default: hex of a binary PGP message that gpg (with the stored bootstrap key) opens; that key unseals', async () => {
@@ -75,11 +86,24 @@ describe('bootstrap store: seal, unseal with the gpg-decrypted key, auto-unseal,
     const unsealKey = await decryptWithStockTools(body.keys[0] ?? '');
     expect(unsealKey).toMatch(/^[0-9a-f]{64}$/);
 
-    expect((await store.request({ method: 'PUT', path: `${secretPath}/kept`, headers: json, body: '{"value":"kept across seals"}' })).status).toBe(201);
+    expect(
+      (
+        await store.request({
+          method: 'PUT',
+          path: `${secretPath}/kept`,
+          headers: json,
+          body: '{"value":"kept across seals"}',
+        })
+      ).status,
+    ).toBe(201);
     const sealed = await store.request({ method: 'PUT', path: '/secrets/v1/seal/default' });
     expect(sealed.status).toBe(200);
     expect(sealed.json).toEqual(sealStatus(true));
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/seal/default' }), 409, 'ERR_STORE_ALREADY_SEALED');
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/seal/default' }),
+      409,
+      'ERR_STORE_ALREADY_SEALED',
+    );
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual(sealStatus(true));
 
     // Sealed: every secret operation is 503 ERR_STORE_SEALED and nothing is lost.
@@ -93,13 +117,47 @@ describe('bootstrap store: seal, unseal with the gpg-decrypted key, auto-unseal,
     for (const call of sealedCalls) expectError(await store.request(call), 503, 'ERR_STORE_SEALED', 'store is sealed');
 
     // A wrong key: 400, still sealed.
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: JSON.stringify({ key: 'ab'.repeat(32) }) }), 400, 'ERR_UNSEAL_KEY_INVALID', 'wrong');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '{"key":"zz"}' }), 400, 'ERR_UNSEAL_KEY_INVALID', '64 hex digits');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '{"key":"ab","extra":1}' }), 400, 'ERR_INPUT_INVALID', '/extra');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '' }), 400, 'ERR_INPUT_INVALID');
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/unseal/default',
+        headers: json,
+        body: JSON.stringify({ key: 'ab'.repeat(32) }),
+      }),
+      400,
+      'ERR_UNSEAL_KEY_INVALID',
+      'wrong',
+    );
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '{"key":"zz"}' }),
+      400,
+      'ERR_UNSEAL_KEY_INVALID',
+      '64 hex digits',
+    );
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/unseal/default',
+        headers: json,
+        body: '{"key":"ab","extra":1}',
+      }),
+      400,
+      'ERR_INPUT_INVALID',
+      '/extra',
+    );
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '' }),
+      400,
+      'ERR_INPUT_INVALID',
+    );
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual(sealStatus(true));
 
-    const unsealed = await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: JSON.stringify({ key: unsealKey }) });
+    const unsealed = await store.request({
+      method: 'PUT',
+      path: '/secrets/v1/unseal/default',
+      headers: json,
+      body: JSON.stringify({ key: unsealKey }),
+    });
     expect(unsealed.status).toBe(200);
     expect(unsealed.json).toEqual(sealStatus(false));
     expect((await store.request({ path: `${secretPath}/kept` })).json).toMatchObject({ value: 'kept across seals' });
@@ -111,13 +169,36 @@ describe('bootstrap store: seal, unseal with the gpg-decrypted key, auto-unseal,
     expect(empty.status).toBe(200);
     expect(empty.json).toEqual(sealStatus(false));
     await store.request({ method: 'PUT', path: '/secrets/v1/seal/default' });
-    const withBody = await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default', headers: json, body: '{"key":"c1c0ffee"}' });
+    const withBody = await store.request({
+      method: 'PUT',
+      path: '/secrets/v1/auto-unseal/default',
+      headers: json,
+      body: '{"key":"c1c0ffee"}',
+    });
     expect(withBody.json).toEqual(sealStatus(false));
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default', headers: json, body: '{"nope":1}' }), 400, 'ERR_INPUT_INVALID');
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/auto-unseal/default',
+        headers: json,
+        body: '{"nope":1}',
+      }),
+      400,
+      'ERR_INPUT_INVALID',
+    );
   });
 
   it('a restart keeps data and the seal intent: sealed stays sealed, unsealed auto-unseals', async () => {
-    expect((await store.request({ method: 'PUT', path: `${secretPath}/restart/me`, headers: json, body: '{"value":"persisted"}' })).status).toBe(201);
+    expect(
+      (
+        await store.request({
+          method: 'PUT',
+          path: `${secretPath}/restart/me`,
+          headers: json,
+          body: '{"value":"persisted"}',
+        })
+      ).status,
+    ).toBe(201);
     await store.request({ method: 'PUT', path: '/secrets/v1/seal/default' });
     await store.restart();
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual(sealStatus(true));
@@ -129,7 +210,11 @@ describe('bootstrap store: seal, unseal with the gpg-decrypted key, auto-unseal,
   });
 
   it('refuses a second init with 409', async () => {
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{}' }), 409, 'ERR_STORE_ALREADY_INITIALIZED');
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{}' }),
+      409,
+      'ERR_STORE_ALREADY_INITIALIZED',
+    );
   });
 });
 
@@ -145,17 +230,65 @@ describe('uninitialized store: PUT /init with an operator gpg key', () => {
   });
 
   it('answers GET /init and secret calls before init', async () => {
-    expect((await store.request({ path: '/secrets/v1/init/default' })).json).toEqual({ initialized: false, keys: [], pgp_fingerprints: [] });
-    expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual({ sealed: true, threshold: 0, shares: 0, progress: 0 });
+    expect((await store.request({ path: '/secrets/v1/init/default' })).json).toEqual({
+      initialized: false,
+      keys: [],
+      pgp_fingerprints: [],
+    });
+    expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual({
+      sealed: true,
+      threshold: 0,
+      shares: 0,
+      progress: 0,
+    });
     expectError(await store.request({ path: `${secretPath}/x` }), 503, 'ERR_STORE_NOT_INITIALIZED');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default' }), 503, 'ERR_STORE_NOT_INITIALIZED');
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default' }),
+      503,
+      'ERR_STORE_NOT_INITIALIZED',
+    );
   });
 
   it('refuses bad init requests and changes nothing', async () => {
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{"shares":3,"threshold":2}' }), 400, 'ERR_STORE_INIT_INVALID', '`shares` to be 1');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{"pgp_keys":["bm90IGEga2V5"]}' }), 400, 'ERR_STORE_INIT_INVALID', '/pgp_keys/0');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{"pgp_keys":[1]}' }), 400, 'ERR_INPUT_INVALID', '/pgp_keys/0');
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{"root_token":"x"}' }), 400, 'ERR_INPUT_INVALID', '/root_token');
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/init/default',
+        headers: json,
+        body: '{"shares":3,"threshold":2}',
+      }),
+      400,
+      'ERR_STORE_INIT_INVALID',
+      '`shares` to be 1',
+    );
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/init/default',
+        headers: json,
+        body: '{"pgp_keys":["bm90IGEga2V5"]}',
+      }),
+      400,
+      'ERR_STORE_INIT_INVALID',
+      '/pgp_keys/0',
+    );
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: '{"pgp_keys":[1]}' }),
+      400,
+      'ERR_INPUT_INVALID',
+      '/pgp_keys/0',
+    );
+    expectError(
+      await store.request({
+        method: 'PUT',
+        path: '/secrets/v1/init/default',
+        headers: json,
+        body: '{"root_token":"x"}',
+      }),
+      400,
+      'ERR_INPUT_INVALID',
+      '/root_token',
+    );
     expect((await store.request({ path: '/secrets/v1/init/default' })).json).toMatchObject({ initialized: false });
   });
 
@@ -163,25 +296,63 @@ describe('uninitialized store: PUT /init with an operator gpg key', () => {
     const email = await gpg.generateRsaKey('operator');
     const exported = await gpg.gpg(['--export', email]);
     const pgpKey = exported.stdout.toString('base64');
-    const init = await store.request({ method: 'PUT', path: '/secrets/v1/init/default', headers: json, body: JSON.stringify({ shares: 1, threshold: 1, pgp_keys: [pgpKey] }) });
+    const init = await store.request({
+      method: 'PUT',
+      path: '/secrets/v1/init/default',
+      headers: json,
+      body: JSON.stringify({ shares: 1, threshold: 1, pgp_keys: [pgpKey] }),
+    });
     expect(init.status, init.body.toString('utf8')).toBe(200);
     const body = init.json as { initialized: boolean; keys: string[]; pgp_fingerprints: string[] };
-    const fingerprint = /^fpr:::::::::([0-9A-F]+):/m.exec((await gpg.gpg(['--with-colons', '--fingerprint', email])).stdout.toString('utf8'))?.[1];
+    const fingerprint = /^fpr:::::::::([0-9A-F]+):/m.exec(
+      (await gpg.gpg(['--with-colons', '--fingerprint', email])).stdout.toString('utf8'),
+    )?.[1];
     expect(body.pgp_fingerprints).toEqual([fingerprint?.toLowerCase()]);
     expect(body.initialized).toBe(true);
     expect(await store.storage.list('store/default')).toEqual(['store/default/init']);
 
     // Like Vault and DC/OS: after init with an operator key the store waits for the unseal key.
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual(sealStatus(true));
-    expectError(await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default' }), 400, 'ERR_UNSEAL_NO_STORED_KEY');
+    expectError(
+      await store.request({ method: 'PUT', path: '/secrets/v1/auto-unseal/default' }),
+      400,
+      'ERR_UNSEAL_NO_STORED_KEY',
+    );
     const unsealKey = await decryptWithStockTools(body.keys[0] ?? '');
-    expect((await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: JSON.stringify({ key: unsealKey }) })).json).toEqual(sealStatus(false));
-    expect((await store.request({ method: 'PUT', path: `${secretPath}/op/secret`, headers: json, body: '{"value":"operator"}' })).status).toBe(201);
+    expect(
+      (
+        await store.request({
+          method: 'PUT',
+          path: '/secrets/v1/unseal/default',
+          headers: json,
+          body: JSON.stringify({ key: unsealKey }),
+        })
+      ).json,
+    ).toEqual(sealStatus(false));
+    expect(
+      (
+        await store.request({
+          method: 'PUT',
+          path: `${secretPath}/op/secret`,
+          headers: json,
+          body: '{"value":"operator"}',
+        })
+      ).status,
+    ).toBe(201);
 
     await store.restart();
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).json).toEqual(sealStatus(true));
     expect((await store.request({ path: '/secrets/v1/init/default' })).json).toEqual(body);
-    expect((await store.request({ method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: JSON.stringify({ key: unsealKey }) })).status).toBe(200);
+    expect(
+      (
+        await store.request({
+          method: 'PUT',
+          path: '/secrets/v1/unseal/default',
+          headers: json,
+          body: JSON.stringify({ key: unsealKey }),
+        })
+      ).status,
+    ).toBe(200);
     expect((await store.request({ path: `${secretPath}/op/secret` })).json).toMatchObject({ value: 'operator' });
   });
 });
@@ -210,10 +381,20 @@ describe('authorization of seal routes', () => {
       { method: 'PUT', path: '/secrets/v1/unseal/default', headers: json, body: '{"key":"00"}' },
       { method: 'PUT', path: '/secrets/v1/auto-unseal/default' },
     ]) {
-      expectError(await store.request({ ...call, headers: { ...alice, ...call.headers } }), 403, 'ERR_FORBIDDEN', 'dcos:superuser');
+      expectError(
+        await store.request({ ...call, headers: { ...alice, ...call.headers } }),
+        403,
+        'ERR_FORBIDDEN',
+        'dcos:superuser',
+      );
     }
     expect(new Set(access.calls)).toEqual(new Set(['dcos:superuser full']));
-    expect((await store.request({ path: '/secrets/v1/seal-status/default', headers: alice })).json).toEqual(sealStatus(false));
-    expect((await store.request({ path: '/secrets/v1/seal-status/default', headers: { authorization: 'token=nobody' } })).status).toBe(401);
+    expect((await store.request({ path: '/secrets/v1/seal-status/default', headers: alice })).json).toEqual(
+      sealStatus(false),
+    );
+    expect(
+      (await store.request({ path: '/secrets/v1/seal-status/default', headers: { authorization: 'token=nobody' } }))
+        .status,
+    ).toBe(401);
   });
 });

@@ -120,12 +120,20 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
       });
 
       it('lets exactly one of many concurrent creates of one key win', async () => {
-        const results = await Promise.allSettled(Array.from({ length: 8 }, (_, index) => storage.create('contract/race', bytes(`c${index}`))));
-        const winners = results.flatMap((result, index) => (result.status === 'fulfilled' ? [{ index, version: result.value }] : []));
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, index) => storage.create('contract/race', bytes(`c${index}`))),
+        );
+        const winners = results.flatMap((result, index) =>
+          result.status === 'fulfilled' ? [{ index, version: result.value }] : [],
+        );
         expect(winners).toHaveLength(1);
-        for (const result of results) if (result.status === 'rejected') expect(codeOf(result.reason)).toBe('ERR_STORAGE_CONFLICT');
+        for (const result of results)
+          if (result.status === 'rejected') expect(codeOf(result.reason)).toBe('ERR_STORAGE_CONFLICT');
         const [winner] = winners;
-        expect(await read(storage, 'contract/race')).toEqual({ value: bytes(`c${winner?.index ?? -1}`), version: winner?.version });
+        expect(await read(storage, 'contract/race')).toEqual({
+          value: bytes(`c${winner?.index ?? -1}`),
+          version: winner?.version,
+        });
       });
 
       it('acknowledges every one of many concurrent puts to one key; the final value is one of them, at its version', async () => {
@@ -161,7 +169,18 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
 
       it('lists every key strictly below a folder, recursively, sorted by UTF-16 code units', async () => {
         // UTF-16 order puts U+1F600 (a surrogate pair, 0xD83D...) before U+FFFD, unlike code-point order.
-        expect(await storage.list('l')).toEqual(['l/B', 'l/a', 'l/a/b', 'l/a/b-c', 'l/a/b/c', 'l/a/bc', 'l/z/y/x/w', 'l/\u00e9', 'l/\u{1F600}', 'l/\uFFFD']);
+        expect(await storage.list('l')).toEqual([
+          'l/B',
+          'l/a',
+          'l/a/b',
+          'l/a/b-c',
+          'l/a/b/c',
+          'l/a/bc',
+          'l/z/y/x/w',
+          'l/\u00e9',
+          'l/\u{1F600}',
+          'l/\uFFFD',
+        ]);
         expect(await storage.list('l/a')).toEqual(['l/a/b', 'l/a/b-c', 'l/a/b/c', 'l/a/bc']);
         expect(await storage.list('l/a/b')).toEqual(['l/a/b/c']);
         expect(await storage.list('l/z')).toEqual(['l/z/y/x/w']);
@@ -330,7 +349,13 @@ function collect(storage: StorageBackend): Collector {
     stop,
     until: (predicate) =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`watch events did not arrive within ${watchTimeoutMs} ms; got ${JSON.stringify(changes)}`)), watchTimeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`watch events did not arrive within ${watchTimeoutMs} ms; got ${JSON.stringify(changes)}`),
+            ),
+          watchTimeoutMs,
+        );
         wake = () => {
           if (!predicate(changes)) return;
           clearTimeout(timer);

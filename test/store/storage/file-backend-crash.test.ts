@@ -47,7 +47,8 @@ async function runWriterUntilKilled(dir: string, acks: number, firstSeq: number)
   let acksSeen = 0;
   let linesCounted = 0;
   await writer.waitUntil((lines) => {
-    for (; linesCounted < lines.length; linesCounted += 1) if (lines[linesCounted]?.includes('"event":"ack"')) acksSeen += 1;
+    for (; linesCounted < lines.length; linesCounted += 1)
+      if (lines[linesCounted]?.includes('"event":"ack"')) acksSeen += 1;
     return acks === 0 ? lines.some((line) => line.includes('"event":"ready"')) : acksSeen >= acks;
   });
   writer.child.kill('SIGKILL');
@@ -91,7 +92,9 @@ async function verifyStorage(dir: string, keys: Map<string, KeyState>): Promise<
       if (seq === undefined) continue;
       expect(state.issued.has(seq)).toBe(true);
       expect(seq).toBeGreaterThanOrEqual(state.floor.seq);
-      expect(Buffer.from(entry.value).equals(Buffer.from(crashValue(key, seq))), `value of ${key}#${seq} differs`).toBe(true);
+      expect(Buffer.from(entry.value).equals(Buffer.from(crashValue(key, seq))), `value of ${key}#${seq} differs`).toBe(
+        true,
+      );
       if (seq === state.acked?.seq) expect(entry.version).toBe(state.acked.version);
       expect(entry.version).toBeGreaterThanOrEqual(state.floor.version);
       state.floor = { seq, version: entry.version };
@@ -104,5 +107,7 @@ async function verifyStorage(dir: string, keys: Map<string, KeyState>): Promise<
 
 async function findTempFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.name.startsWith('.tmp-') || entry.name.startsWith('LOCK.')).map((entry) => join(entry.parentPath, entry.name));
+  return entries
+    .filter((entry) => entry.name.startsWith('.tmp-') || entry.name.startsWith('LOCK.'))
+    .map((entry) => join(entry.parentPath, entry.name));
 }

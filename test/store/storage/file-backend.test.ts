@@ -14,7 +14,8 @@ import { startFixture, type FixtureProcess } from '../../fixtures/storage/run-fi
 import { describeStorageContract } from './contract.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (value: Uint8Array | undefined): string | undefined => (value === undefined ? undefined : new TextDecoder().decode(value));
+const text = (value: Uint8Array | undefined): string | undefined =>
+  value === undefined ? undefined : new TextDecoder().decode(value);
 
 async function makeBase(): Promise<string> {
   return mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'file-backend-'));
@@ -53,7 +54,10 @@ async function open(dir: string): Promise<StorageBackend> {
 async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode | 'none' | 'foreign'; message: string }> {
   return promise.then(
     () => ({ code: 'none' as const, message: '' }),
-    (error: unknown) => ({ code: isSecretsAgentError(error) ? error.code : ('foreign' as const), message: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) => ({
+      code: isSecretsAgentError(error) ? error.code : ('foreign' as const),
+      message: error instanceof Error ? error.message : String(error),
+    }),
   );
 }
 
@@ -85,14 +89,25 @@ describe('file backend: files on disk', () => {
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     const entries = await walk(dir);
     expect(entries.filter((entry) => entry.isDirectory).length).toBeGreaterThanOrEqual(4);
-    for (const entry of entries) expect([entry.path, entry.mode.toString(8)]).toEqual([entry.path, entry.isDirectory ? '700' : '600']);
+    for (const entry of entries)
+      expect([entry.path, entry.mode.toString(8)]).toEqual([entry.path, entry.isDirectory ? '700' : '600']);
   });
 
   it('keeps every file inside its directory whatever the segments, one record file per key', async () => {
     const base = await makeBase();
     const dir = join(base, 'storage');
     const storage = await open(dir);
-    const keys = ['..a/b', '...', 'x/%2e%2e', 'x/%2F..%2F..', 'x/..%2F', 'x/~', 'x/.a', 'x/a\\..\\..', `x/${'.'.repeat(300)}`];
+    const keys = [
+      '..a/b',
+      '...',
+      'x/%2e%2e',
+      'x/%2F..%2F..',
+      'x/..%2F',
+      'x/~',
+      'x/.a',
+      'x/a\\..\\..',
+      `x/${'.'.repeat(300)}`,
+    ];
     for (const key of keys) await storage.put(key, bytes(key));
     expect(await readdir(base)).toEqual(['storage']);
     const files = (await walk(dir)).filter((entry) => !entry.isDirectory).map((entry) => entry.path);
@@ -104,7 +119,19 @@ describe('file backend: files on disk', () => {
     const dir = join(await makeBase(), 'storage');
     const first = await open(dir);
     const versions = new Map<string, number>();
-    const keys = ['r/a', 'r/a/b', 'r/c/d/e', `r/${'z'.repeat(400)}`, `r/${'z'.repeat(400)}/child`, 'r/\u00e9', 'r/%C3%A9', 'r/%25', 'r/%', 'r/..%2F', 'r/gone'];
+    const keys = [
+      'r/a',
+      'r/a/b',
+      'r/c/d/e',
+      `r/${'z'.repeat(400)}`,
+      `r/${'z'.repeat(400)}/child`,
+      'r/\u00e9',
+      'r/%C3%A9',
+      'r/%25',
+      'r/%',
+      'r/..%2F',
+      'r/gone',
+    ];
     for (const key of keys) versions.set(key, await first.put(key, bytes(`v:${key}`)));
     const goneVersion = versions.get('r/gone') ?? -1;
     await first.delete('r/gone');
@@ -146,7 +173,9 @@ describe('file backend: files on disk', () => {
     await first.delete('p/q/r');
     await first.close();
     await open(dir);
-    const folders = (await walk(dir)).filter((entry) => entry.isDirectory).map((entry) => entry.path.slice(dir.length + 1));
+    const folders = (await walk(dir))
+      .filter((entry) => entry.isDirectory)
+      .map((entry) => entry.path.slice(dir.length + 1));
     expect(folders).toEqual([encodeKeyPath('p/x').folders.join('/')]);
   });
 
@@ -188,7 +217,8 @@ describe('file backend: integrity', () => {
     const dir = join(await makeBase(), 'storage');
     const longKey = `c/${'\u00e9'.repeat(150)}`;
     const first = await open(dir);
-    for (const key of ['c/ok', 'c/flipped', 'c/torn', 'c/moved-from', 'c/moved-to', longKey]) await first.put(key, bytes(`${canaryValue}:${key}`));
+    for (const key of ['c/ok', 'c/flipped', 'c/torn', 'c/moved-from', 'c/moved-to', longKey])
+      await first.put(key, bytes(`${canaryValue}:${key}`));
     await first.close();
 
     const flipped = await readFile(recordFile(dir, 'c/flipped'));
@@ -212,7 +242,9 @@ describe('file backend: integrity', () => {
     }
     expect(await second.list('c')).toEqual(['c/flipped', 'c/ok', 'c/torn', 'c/moved-to'].sort());
     expect((await codeOf(second.create('c/flipped', bytes('new')))).code).toBe('ERR_STORAGE_CONFLICT');
-    expect((await codeOf(second.put('c/flipped', bytes('new'), { expectedVersion: 1 }))).code).toBe('ERR_STORE_CORRUPT');
+    expect((await codeOf(second.put('c/flipped', bytes('new'), { expectedVersion: 1 }))).code).toBe(
+      'ERR_STORE_CORRUPT',
+    );
     // An unconditional write or delete repairs the key.
     await second.put('c/flipped', bytes('repaired'));
     await second.put(longKey, bytes('repaired too'));
@@ -240,7 +272,10 @@ describe('file backend: directory lock', () => {
     const dir = join(await makeBase(), 'storage');
     const holder = startFixture('hold-file-backend.ts', [dir]);
     opened.push(holder);
-    const ready = JSON.parse(await holder.waitForLine((line) => line.includes('"event"'))) as { event: string; pid: number };
+    const ready = JSON.parse(await holder.waitForLine((line) => line.includes('"event"'))) as {
+      event: string;
+      pid: number;
+    };
     expect(ready.event).toBe('ready');
     const refused = await codeOf(openFileBackend({ dir, log: createTestLogger('warn') }));
     expect(refused.code).toBe('ERR_STORE_LOCKED');
@@ -253,7 +288,11 @@ describe('file backend: directory lock', () => {
     expect(text((await storage.get('held/by-child'))?.value)).toBe(String(ready.pid));
     const contender = startFixture('hold-file-backend.ts', [dir]);
     opened.push(contender);
-    const answer = JSON.parse(await contender.waitForLine((line) => line.includes('"event"'))) as { event: string; code: string; message: string };
+    const answer = JSON.parse(await contender.waitForLine((line) => line.includes('"event"'))) as {
+      event: string;
+      code: string;
+      message: string;
+    };
     expect(answer).toMatchObject({ event: 'error', code: 'ERR_STORE_LOCKED' });
     expect(answer.message).toContain(`process ${process.pid}`);
     expect((await contender.exited).code).toBe(3);
@@ -263,7 +302,10 @@ describe('file backend: directory lock', () => {
     const dir = join(await makeBase(), 'storage');
     const holder = startFixture('hold-file-backend.ts', [dir]);
     opened.push(holder);
-    const ready = JSON.parse(await holder.waitForLine((line) => line.includes('"event"'))) as { event: string; pid: number };
+    const ready = JSON.parse(await holder.waitForLine((line) => line.includes('"event"'))) as {
+      event: string;
+      pid: number;
+    };
     expect(ready.event).toBe('ready');
     holder.child.kill('SIGKILL');
     await holder.exited;
@@ -278,7 +320,13 @@ describe('file backend: directory lock', () => {
   it('takes over a lock whose pid now belongs to a process started at another time (pid reuse)', async () => {
     const dir = join(await makeBase(), 'storage');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const reused = { pid: process.pid, startTicks: '1', hostname: hostname(), nonce: 'old', acquiredAt: '2020-01-01T00:00:00.000Z' };
+    const reused = {
+      pid: process.pid,
+      startTicks: '1',
+      hostname: hostname(),
+      nonce: 'old',
+      acquiredAt: '2020-01-01T00:00:00.000Z',
+    };
     await writeFile(join(dir, 'LOCK'), JSON.stringify(reused), { mode: 0o600 });
     const storage = await open(dir);
     await storage.ping();
@@ -287,7 +335,13 @@ describe('file backend: directory lock', () => {
   it('never takes over a lock held from another host, nor an unreadable one', async () => {
     const dir = join(await makeBase(), 'storage');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const remote = { pid: 1, startTicks: null, hostname: 'elsewhere.example', nonce: 'n', acquiredAt: '2020-01-01T00:00:00.000Z' };
+    const remote = {
+      pid: 1,
+      startTicks: null,
+      hostname: 'elsewhere.example',
+      nonce: 'n',
+      acquiredAt: '2020-01-01T00:00:00.000Z',
+    };
     await writeFile(join(dir, 'LOCK'), JSON.stringify(remote), { mode: 0o600 });
     const refused = await codeOf(open(dir));
     expect(refused.code).toBe('ERR_STORE_LOCKED');
@@ -333,7 +387,9 @@ describe('openStorage', () => {
   });
 
   it('rejects unknown schemes naming the value (without credentials) and a missing dataDir', async () => {
-    const unknown = await codeOf(openStorage({ dataDir: '/nonexistent', storage: 's3://admin:hunter2@127.0.0.1:2181/secrets' }));
+    const unknown = await codeOf(
+      openStorage({ dataDir: '/nonexistent', storage: 's3://admin:hunter2@127.0.0.1:2181/secrets' }),
+    );
     expect(unknown.code).toBe('ERR_CONFIG_INVALID');
     expect(unknown.message).toContain('s3://***@127.0.0.1:2181/secrets');
     expect(unknown.message).not.toContain('hunter2');

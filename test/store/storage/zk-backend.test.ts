@@ -38,7 +38,10 @@ function nextRoot(): string {
   return `/secrets-agent-test-${rootCounter}`;
 }
 
-async function openBackend(rootPath: string, overrides: Partial<ZooKeeperBackendOptions> = {}): Promise<StorageBackend> {
+async function openBackend(
+  rootPath: string,
+  overrides: Partial<ZooKeeperBackendOptions> = {},
+): Promise<StorageBackend> {
   const backend = await openZooKeeperBackend({
     connectionString: ensemble.connectionString,
     rootPath,
@@ -108,7 +111,7 @@ describeStorageContract('zookeeper', async () => {
 });
 
 describe('zookeeper backend', () => {
-  it('shows a write through one instance to another, driven by the second one\'s watch', async () => {
+  it("shows a write through one instance to another, driven by the second one's watch", async () => {
     const rootPath = nextRoot();
     const [a, b] = [await openBackend(rootPath), await openBackend(rootPath)];
 
@@ -149,7 +152,7 @@ describe('zookeeper backend', () => {
     let acknowledged = 0;
     let conflicts = 0;
     const increment = async (backend: StorageBackend, times: number): Promise<void> => {
-      for (let done = 0; done < times; ) {
+      for (let done = 0; done < times;) {
         const entry = await backend.get('counter');
         if (entry === undefined) throw new Error('counter vanished');
         const next = Number(new TextDecoder().decode(entry.value)) + 1;
@@ -203,7 +206,10 @@ describe('zookeeper backend', () => {
     expect(await anonymous.getData(valuePath, false)).toEqual({ ok: false, error: 'NO_AUTH' });
     expect(await anonymous.getData(`${rootPath}/data`, false)).toEqual({ ok: false, error: 'NO_AUTH' });
     expect(await anonymous.getData(rootPath, false)).toEqual({ ok: false, error: 'NO_AUTH' });
-    expect(await anonymous.multi([{ type: 'setData', path: valuePath, data: Buffer.from('x'), version: -1 }])).toEqual({ ok: false, error: 'NO_AUTH' });
+    expect(await anonymous.multi([{ type: 'setData', path: valuePath, data: Buffer.from('x'), version: -1 }])).toEqual({
+      ok: false,
+      error: 'NO_AUTH',
+    });
     const intruder = await connectRaw('intruder:guess');
     expect(await intruder.getData(valuePath, false)).toEqual({ ok: false, error: 'NO_AUTH' });
     // The same credentials do read it (so the NO_AUTH above is the ACL, not a wrong path).
@@ -215,7 +221,9 @@ describe('zookeeper backend', () => {
   it('fails to open a root owned by other credentials, without echoing the password', async () => {
     const rootPath = nextRoot();
     await openBackend(rootPath);
-    const error = await errorOf(openBackend(rootPath, { auth: 'intruder:not-the-password', operationTimeoutMs: 5_000 }));
+    const error = await errorOf(
+      openBackend(rootPath, { auth: 'intruder:not-the-password', operationTimeoutMs: 5_000 }),
+    );
     expect(codeOf(error)).toBe('ERR_STORAGE_UNAVAILABLE');
     expect(isSecretsAgentError(error) && error.details?.['zkError']).toBe('NO_AUTH');
     expect(String((error as Error).message)).not.toContain('not-the-password');
@@ -226,7 +234,13 @@ describe('zookeeper backend', () => {
     const backend = await openBackend(rootPath);
     await backend.put('c/k', bytes('good'));
     const changed = nextChange(backend, (change) => change.key === 'c/k');
-    expect((await admin.multi([{ type: 'setData', path: `${rootPath}/data/c/k`, data: Buffer.from([7, 7, 7]), version: -1 }])).ok).toBe(true);
+    expect(
+      (
+        await admin.multi([
+          { type: 'setData', path: `${rootPath}/data/c/k`, data: Buffer.from([7, 7, 7]), version: -1 },
+        ])
+      ).ok,
+    ).toBe(true);
     await changed;
     expect(codeOf(await errorOf(backend.get('c/k')))).toBe('ERR_STORE_CORRUPT');
     expect(await backend.list('c')).toEqual(['c/k']);
@@ -238,7 +252,9 @@ describe('zookeeper backend', () => {
     const rootPath = nextRoot();
     const backend = await openBackend(rootPath);
     await backend.put('n/ok', bytes('1'));
-    expect((await admin.multi([{ type: 'create', path: `${rootPath}/data/n/bad%zz`, data: Buffer.from([1]) }])).ok).toBe(true);
+    expect(
+      (await admin.multi([{ type: 'create', path: `${rootPath}/data/n/bad%zz`, data: Buffer.from([1]) }])).ok,
+    ).toBe(true);
     const marker = nextChange(backend, (change) => change.key === 'n/marker');
     await backend.put('n/marker', bytes('m'));
     await marker;
@@ -264,7 +280,9 @@ describe('zookeeper backend', () => {
   });
 
   it('fails to open with ERR_STORAGE_UNAVAILABLE when no server answers', async () => {
-    const error = await errorOf(openBackend(nextRoot(), { connectionString: '127.0.0.1:1', operationTimeoutMs: 1_000 }));
+    const error = await errorOf(
+      openBackend(nextRoot(), { connectionString: '127.0.0.1:1', operationTimeoutMs: 1_000 }),
+    );
     expect(codeOf(error)).toBe('ERR_STORAGE_UNAVAILABLE');
   });
 
@@ -280,9 +298,16 @@ describe('zookeeper backend', () => {
 
 describe('zk:// storage locations', () => {
   it('parses hosts, root path, credentials and timeouts', () => {
-    expect(parseZkStorageUrl('zk://h1:2181,h2:2181/secrets-agent')).toEqual({ connectionString: 'h1:2181,h2:2181', rootPath: '/secrets-agent' });
+    expect(parseZkStorageUrl('zk://h1:2181,h2:2181/secrets-agent')).toEqual({
+      connectionString: 'h1:2181,h2:2181',
+      rootPath: '/secrets-agent',
+    });
     expect(parseZkStorageUrl('zk://h1:2181')).toEqual({ connectionString: 'h1:2181', rootPath: '/secrets-agent' });
-    expect(parseZkStorageUrl('zk://user:p%40ss@h1:2181/a/b?sessionTimeoutMs=30000&operationTimeoutMs=5000&juteMaxBufferBytes=4194304')).toEqual({
+    expect(
+      parseZkStorageUrl(
+        'zk://user:p%40ss@h1:2181/a/b?sessionTimeoutMs=30000&operationTimeoutMs=5000&juteMaxBufferBytes=4194304',
+      ),
+    ).toEqual({
       connectionString: 'h1:2181',
       rootPath: '/a/b',
       auth: 'user:p@ss',
@@ -294,7 +319,13 @@ describe('zk:// storage locations', () => {
   });
 
   it('rejects malformed locations with ERR_CONFIG_INVALID, never echoing the password', () => {
-    for (const location of ['zk://', 'zk:///root', 'zk://u:hunter2@h:1/r?nope=1', 'zk://u:hunter2@h:1/r?sessionTimeoutMs=-5', 'zk://u:%zzhunter2@h:1/r']) {
+    for (const location of [
+      'zk://',
+      'zk:///root',
+      'zk://u:hunter2@h:1/r?nope=1',
+      'zk://u:hunter2@h:1/r?sessionTimeoutMs=-5',
+      'zk://u:%zzhunter2@h:1/r',
+    ]) {
       let error: unknown;
       try {
         parseZkStorageUrl(location);

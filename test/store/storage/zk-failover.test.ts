@@ -6,11 +6,16 @@ import { isSecretsAgentError } from '../../../src/core/errors.js';
 import type { StorageBackend, StorageChange } from '../../../src/store/storage/backend.js';
 import { openZooKeeperBackend, type ZooKeeperBackendOptions } from '../../../src/store/storage/zk-backend.js';
 import { capturedLogLines, createTestLogger } from '../../helpers/log-capture.js';
-import { startZooKeeperEnsemble, type ZooKeeperEnsemble, type ZooKeeperMember } from '../../helpers/zookeeper-ensemble.js';
+import {
+  startZooKeeperEnsemble,
+  type ZooKeeperEnsemble,
+  type ZooKeeperMember,
+} from '../../helpers/zookeeper-ensemble.js';
 
 const auth = 'secrets-agent:zk-failover-password';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const text = (value: Uint8Array | undefined): string | undefined => (value === undefined ? undefined : new TextDecoder().decode(value));
+const text = (value: Uint8Array | undefined): string | undefined =>
+  value === undefined ? undefined : new TextDecoder().decode(value);
 
 let ensemble: ZooKeeperEnsemble;
 const opened: StorageBackend[] = [];
@@ -24,7 +29,10 @@ afterAll(async () => {
   await ensemble?.stop();
 });
 
-async function openBackend(rootPath: string, overrides: Partial<ZooKeeperBackendOptions> = {}): Promise<StorageBackend> {
+async function openBackend(
+  rootPath: string,
+  overrides: Partial<ZooKeeperBackendOptions> = {},
+): Promise<StorageBackend> {
   const backend = await openZooKeeperBackend({
     connectionString: ensemble.connectionString,
     rootPath,
@@ -77,7 +85,10 @@ async function eventually(probe: () => Promise<unknown>, timeoutMs = 30_000): Pr
 
 // Puts and reads back through `backend` from several workers until stopped; every put that
 // resolved is recorded as acknowledged (key -> value). Any error ends the stream and fails the test.
-function startStream(backend: StorageBackend, workers: number): {
+function startStream(
+  backend: StorageBackend,
+  workers: number,
+): {
   acknowledged: Map<string, string>;
   reachOps(count: number): Promise<void>;
   stop(): Promise<void>;
@@ -139,7 +150,11 @@ describe('zookeeper backend on a 3-member ensemble', () => {
     await stream.stop();
 
     // The kills really cut this client off (else the test would prove nothing).
-    expect(capturedLogLines().slice(linesBefore).some((line) => line.includes('zookeeper storage: disconnected'))).toBe(true);
+    expect(
+      capturedLogLines()
+        .slice(linesBefore)
+        .some((line) => line.includes('zookeeper storage: disconnected')),
+    ).toBe(true);
     // A new instance loads the tree from the servers: every acknowledged write is there.
     const fresh = await openBackend('/failover-stream');
     for (const [key, value] of stream.acknowledged) expect(text((await fresh.get(key))?.value), key).toBe(value);
@@ -162,13 +177,21 @@ describe('zookeeper backend on a 3-member ensemble', () => {
     expect(await errorCodeOf(backend.delete('q/before'))).toBe('ERR_STORAGE_UNAVAILABLE');
     expect(await errorCodeOf(backend.ping())).toBe('ERR_STORAGE_UNAVAILABLE');
     // Reads come from the local copy while it can still be current, then fail: never a wrong value.
-    const read = await backend.get('q/before').then((entry) => text(entry?.value), (error: unknown) => (isSecretsAgentError(error) ? error.code : error));
+    const read = await backend.get('q/before').then(
+      (entry) => text(entry?.value),
+      (error: unknown) => (isSecretsAgentError(error) ? error.code : error),
+    );
     expect(['kept', 'ERR_STORAGE_UNAVAILABLE']).toContain(read);
 
     // Past the session timeout the backend gives up on its session and opens a new one (its watches
     // died with the old one); wait for that before quorum returns, so the test covers it every time.
     await eventually(async () => {
-      if (!capturedLogLines().slice(linesBefore).some((line) => line.includes('zookeeper storage: starting a new session'))) throw new Error('still on the old session');
+      if (
+        !capturedLogLines()
+          .slice(linesBefore)
+          .some((line) => line.includes('zookeeper storage: starting a new session'))
+      )
+        throw new Error('still on the old session');
     });
     await Promise.all(followers.map((member) => member.start()));
     await ensemble.waitServing();
@@ -188,6 +211,7 @@ describe('zookeeper backend on a 3-member ensemble', () => {
     const fresh = await openBackend('/failover-quorum');
     const keys = await fresh.list('q');
     expect(keys.filter((key) => !key.startsWith('q/during'))).toEqual(['q/after', 'q/before', 'q/from-observer']);
-    for (const key of keys.filter((name) => name.startsWith('q/during'))) expect(text((await fresh.get(key))?.value)).toBe('lost');
+    for (const key of keys.filter((name) => name.startsWith('q/during')))
+      expect(text((await fresh.get(key))?.value)).toBe('lost');
   });
 });

@@ -32,23 +32,29 @@ export interface RawRequest {
 export function rawRequest(baseUrl: string, request: RawRequest, agent?: Agent): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      method: request.method ?? 'GET',
-      path: request.path,
-      headers: request.headers,
-      ...(agent === undefined ? {} : { agent }),
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const json = res.headers['content-type'] === 'application/json' && body.length > 0 ? JSON.parse(body.toString('utf8')) as unknown : undefined;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
-      });
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method: request.method ?? 'GET',
+        path: request.path,
+        headers: request.headers,
+        ...(agent === undefined ? {} : { agent }),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const json =
+            res.headers['content-type'] === 'application/json' && body.length > 0
+              ? (JSON.parse(body.toString('utf8')) as unknown)
+              : undefined;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(request.body);
   });
@@ -150,13 +156,18 @@ export function createRecordingAccess(): RecordingAccess {
     calls,
     deny,
     async authenticate(headers): Promise<Principal> {
-      if (headers.authorization === undefined) throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required');
-      if (headers.authorization !== 'token=alice') throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'invalid authentication token');
+      if (headers.authorization === undefined)
+        throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required');
+      if (headers.authorization !== 'token=alice')
+        throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'invalid authentication token');
       return { uid: 'alice', superuser: false };
     },
     async authorize(_principal: Principal, rid: string, action: AccessAction) {
       calls.push(`${rid} ${action}`);
-      if (deny.has(`${rid} ${action}`)) throw new SecretsAgentError('ERR_FORBIDDEN', `permission \`${rid}\` \`${action}\` is required`, { details: { rid, action } });
+      if (deny.has(`${rid} ${action}`))
+        throw new SecretsAgentError('ERR_FORBIDDEN', `permission \`${rid}\` \`${action}\` is required`, {
+          details: { rid, action },
+        });
     },
   };
 }

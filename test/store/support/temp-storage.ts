@@ -11,6 +11,6 @@ export async function makeDataDir(prefix = 'store-'): Promise<string> {
 
 // Real file storage in a fresh data directory (`<dataDir>/storage`).
 export async function openTempStorage(dataDir?: string): Promise<{ storage: StorageBackend; dataDir: string }> {
-  const dir = dataDir ?? await makeDataDir();
+  const dir = dataDir ?? (await makeDataDir());
   return { storage: await openStorage({ dataDir: dir }), dataDir: dir };
 }

@@ -36,18 +36,30 @@ export interface RunFixtureOptions {
 
 // Spawns `node [--import tsx] <fixture> ...args` with pipes for stdin/stdout/stderr.
 export function runFixture(name: string, args: readonly string[], options: RunFixtureOptions = {}): ChildRun {
-  const nodeArgs = name.endsWith('.ts') ? ['--import', 'tsx', fixturePath(name), ...args] : [fixturePath(name), ...args];
-  const outputDir = options.fileStdio === true ? mkdtempSync(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'stdio-')) : undefined;
+  const nodeArgs = name.endsWith('.ts')
+    ? ['--import', 'tsx', fixturePath(name), ...args]
+    : [fixturePath(name), ...args];
+  const outputDir =
+    options.fileStdio === true
+      ? mkdtempSync(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'stdio-'))
+      : undefined;
   const stdoutFile = outputDir === undefined ? undefined : join(outputDir, 'stdout');
   const stderrFile = outputDir === undefined ? undefined : join(outputDir, 'stderr');
-  const stdio = stdoutFile === undefined || stderrFile === undefined
-    ? (['pipe', 'pipe', 'pipe'] as const)
-    : (['ignore', openSync(stdoutFile, 'w'), openSync(stderrFile, 'w')] as const);
-  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...nodeArgs] as [string, ...string[]];
+  const stdio =
+    stdoutFile === undefined || stderrFile === undefined
+      ? (['pipe', 'pipe', 'pipe'] as const)
+      : (['ignore', openSync(stdoutFile, 'w'), openSync(stderrFile, 'w')] as const);
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, ...nodeArgs] as [
+    string,
+    ...string[],
+  ];
   const child = spawn(command, commandArgs, { env: options.env ?? process.env, stdio: [...stdio] });
   for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
   const lines: unknown[] = [];
-  const waiters: { predicate: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    predicate: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
   let stdoutBuffer = '';
   let stderrText = '';
   const onStdout = (chunk: string): void => {
@@ -98,7 +110,11 @@ export function runFixture(name: string, args: readonly string[], options: RunFi
       return new Promise((resolve, reject) => {
         waiters.push({ predicate, resolve });
         void exited.then(({ code, signal }) =>
-          reject(new Error(`child exited (code ${String(code)}, signal ${String(signal)}) before the awaited line; stderr: ${stderrText}`)),
+          reject(
+            new Error(
+              `child exited (code ${String(code)}, signal ${String(signal)}) before the awaited line; stderr: ${stderrText}`,
+            ),
+          ),
         );
       });
     },

@@ -121,7 +121,9 @@ export async function startStoreCluster(options: StoreClusterOptions): Promise<S
 }
 
 // The leader and followers as `srvr` reports them now.
-export async function membersByMode(ensemble: ZooKeeperEnsemble): Promise<{ leader: ZooKeeperMember; followers: ZooKeeperMember[] }> {
+export async function membersByMode(
+  ensemble: ZooKeeperEnsemble,
+): Promise<{ leader: ZooKeeperMember; followers: ZooKeeperMember[] }> {
   const modes = await Promise.all(ensemble.members.map(async (member) => ({ member, mode: await member.mode() })));
   const leader = modes.find((entry) => entry.mode === 'leader')?.member;
   if (leader === undefined) throw new Error(`no leader: ${JSON.stringify(modes.map((entry) => entry.mode))}`);

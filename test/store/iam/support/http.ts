@@ -25,7 +25,8 @@ export async function call(baseUrl: string, path: string, request: TestRequest =
   });
   const text = await response.text();
   let body: unknown = undefined;
-  if (text !== '' && (response.headers.get('content-type') ?? '').startsWith('application/json')) body = JSON.parse(text);
+  if (text !== '' && (response.headers.get('content-type') ?? '').startsWith('application/json'))
+    body = JSON.parse(text);
   return { status: response.status, headers: response.headers, body, text };
 }
 

@@ -45,10 +45,16 @@ export interface IamTestServerOptions {
 
 // The product's pipeline: the real createStoreServer on 127.0.0.1:0 over real file storage, with the
 // IAM's access control and routes, initialized and unsealed with the shared test keypair.
-export async function startIamServer(options: Partial<IamOptions> = {}, serverOptions: IamTestServerOptions = {}): Promise<IamTestServer> {
+export async function startIamServer(
+  options: Partial<IamOptions> = {},
+  serverOptions: IamTestServerOptions = {},
+): Promise<IamTestServer> {
   const log = options.log ?? createTestLogger();
-  const ownDir = options.storage === undefined ? await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'iam-store-')) : undefined;
-  const storage = options.storage ?? await openStorage({ dataDir: ownDir as string, log });
+  const ownDir =
+    options.storage === undefined
+      ? await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'iam-store-'))
+      : undefined;
+  const storage = options.storage ?? (await openStorage({ dataDir: ownDir as string, log }));
   const iam = await createIam({ ...options, storage, log });
   const server = await createStoreServer({
     storage,
