@@ -174,8 +174,8 @@ export function createGroupOperations(options: GroupOperationsOptions): GroupOpe
         // Taken: by a current membership (a duplicate), or by one left over from a deleted group or account.
         const entry = await storage.get(key, { fresh: true });
         if (entry !== undefined) {
-          const existing = parseMembershipRecord(entry.value, key);
-          if (existing.groupEpoch === group.epoch && existing.accountEpoch === account.epoch) {
+          const existing = readMembership(entry.value, key);
+          if (existing?.groupEpoch === group.epoch && existing.accountEpoch === account.epoch) {
             mirror.applyWritten(key, entry.value);
             throw memberExists(gid, uid);
           }
@@ -229,6 +229,15 @@ export function createGroupOperations(options: GroupOperationsOptions): GroupOpe
       return [...(mirror.groupGrantsOf(gid).get(normalizeRid(rawRid)) ?? [])].sort();
     },
   };
+}
+
+// A stored membership, or undefined when it is unreadable (a corrupt record counts as stale and is replaced).
+function readMembership(bytes: Uint8Array, key: string): MembershipRecord | undefined {
+  try {
+    return parseMembershipRecord(bytes, key);
+  } catch {
+    return undefined;
+  }
 }
 
 function newEpoch(): string {
