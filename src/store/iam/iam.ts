@@ -372,15 +372,13 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       if (mirror.account(uid) === undefined) throw notFound(uid);
       return {
         direct: byRid(mirror.grantRecordsOf(uid)),
-        groups: mirror
-          .groupsOf(uid)
-          .flatMap((group) =>
-            byRid(mirror.groupGrantRecordsOf(group.gid)).map((entry) => ({
-              rid: entry.rid,
-              gid: group.gid,
-              actions: entry.actions,
-            })),
-          ),
+        groups: mirror.groupsOf(uid).flatMap((group) =>
+          byRid(mirror.groupGrantRecordsOf(group.gid)).map((entry) => ({
+            rid: entry.rid,
+            gid: group.gid,
+            actions: entry.actions,
+          })),
+        ),
       };
     },
 
