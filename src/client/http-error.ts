@@ -8,7 +8,7 @@ import { replaceControlCharacters } from '../core/control-characters.js';
 import type { HttpResponse } from './http-transport.js';
 
 /** What the request was about; picks the code for a bare status (404 on a secret vs. on an account). */
-export type ApiArea = 'secret' | 'store' | 'login' | 'iam-account' | 'iam-acl';
+export type ApiArea = 'secret' | 'store' | 'login' | 'iam-account' | 'iam-acl' | 'iam-group';
 
 export interface HttpErrorContext {
   readonly area: ApiArea;
@@ -29,6 +29,7 @@ const byArea: Readonly<Record<ApiArea, { notFound: ErrorCode; conflict: ErrorCod
   login: { notFound: 'ERR_HTTP_UNEXPECTED', conflict: 'ERR_HTTP_UNEXPECTED' },
   'iam-account': { notFound: 'ERR_IAM_ACCOUNT_NOT_FOUND', conflict: 'ERR_IAM_ACCOUNT_EXISTS' },
   'iam-acl': { notFound: 'ERR_IAM_ACL_NOT_FOUND', conflict: 'ERR_IAM_ACL_EXISTS' },
+  'iam-group': { notFound: 'ERR_IAM_GROUP_NOT_FOUND', conflict: 'ERR_IAM_GROUP_EXISTS' },
 };
 
 // Turns an error response into a SecretsAgentError whose details carry status, method, URL path,

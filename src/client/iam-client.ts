@@ -1,10 +1,10 @@
 // The IAM API (`/acs/api/v1`, reference.md §2): login, and the administration calls a superuser
-// makes (accounts, ACLs, grants). Rids go into URLs with `/` written as `%252F`, as DC/OS expects.
+// makes (accounts, groups, memberships, ACLs, grants). Rids go into URLs with `/` written as `%252F`, as DC/OS expects.
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createApiCaller, type ApiCaller } from './api-caller.js';
 import { parseBaseUrl } from './client-options.js';
-import { unexpectedResponse } from './http-error.js';
+import { unexpectedResponse, type ApiArea } from './http-error.js';
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.js';
 import { parseObject } from './response-body.js';
 import type { TokenProvider } from './token-provider.js';
@@ -21,6 +21,28 @@ export interface IamAccount {
   readonly uid: string;
   readonly description: string;
   readonly isService: boolean;
+}
+
+export interface IamGroup {
+  readonly gid: string;
+  readonly description: string;
+}
+
+/** Actions granted on one rid. */
+export interface IamRidActions {
+  readonly rid: string;
+  readonly actions: string[];
+}
+
+export interface IamAccountPermissions {
+  readonly direct: IamRidActions[];
+  readonly groups: Array<IamRidActions & { readonly gid: string }>;
+}
+
+export interface IamGroupGrant {
+  readonly gid: string;
+  readonly rid: string;
+  readonly action: IamAction;
 }
 
 export interface IamClientOptions extends HttpTransportOptions {
@@ -41,6 +63,23 @@ export interface IamClient {
   /** `GET /users/{uid}`; service accounts carry their registered public key. */
   getAccount(uid: string): Promise<IamAccount & { readonly publicKeyPem?: string }>;
   deleteAccount(uid: string): Promise<void>;
+  /** `PATCH /users/{uid}` with the fields given. */
+  updateAccount(uid: string, changes: { description?: string; password?: string }): Promise<void>;
+  /** `GET /users/{uid}/permissions`: direct grants and grants through groups. */
+  accountPermissions(uid: string): Promise<IamAccountPermissions>;
+  listGroups(): Promise<IamGroup[]>;
+  getGroup(gid: string): Promise<IamGroup>;
+  createGroup(gid: string, description?: string): Promise<void>;
+  updateGroup(gid: string, description: string): Promise<void>;
+  deleteGroup(gid: string): Promise<void>;
+  addMember(gid: string, uid: string): Promise<void>;
+  removeMember(gid: string, uid: string): Promise<void>;
+  /** `GET /groups/{gid}/users`. */
+  listMembers(gid: string): Promise<IamAccount[]>;
+  /** `GET /groups/{gid}/permissions`. */
+  groupPermissions(gid: string): Promise<IamRidActions[]>;
+  grantGroup(input: IamGroupGrant): Promise<void>;
+  revokeGroup(input: IamGroupGrant): Promise<void>;
   createAcl(rid: string, description?: string): Promise<void>;
   grant(input: { uid: string; rid: string; action: IamAction }): Promise<void>;
   revoke(input: { uid: string; rid: string; action: IamAction }): Promise<void>;
@@ -69,6 +108,16 @@ export function createIamClient(options: IamClientOptions): IamClient {
   });
   const grantPath = (input: { uid: string; rid: string; action: IamAction }): string =>
     `${base}/acls/${encodeRid(input.rid)}/users/${encodeUid(input.uid)}/${encodeAction(input.action)}`;
+  const groupGrantPath = (input: IamGroupGrant): string =>
+    `${base}/acls/${encodeRid(input.rid)}/groups/${encodeUid(input.gid, 'gid')}/${encodeAction(input.action)}`;
+  const groupPath = (gid: string): string => `${base}/groups/${encodeUid(gid, 'gid')}`;
+  const getJson = async (path: string, area: ApiArea): Promise<{ body: Record<string, unknown>; fail: Fail }> => {
+    const { response, context } = await call({ method: 'GET', path, area, headers: { accept: jsonType } });
+    return {
+      body: parseObject(response, context),
+      fail: (detail) => unexpectedResponse(context, response.status, detail),
+    };
+  };
 
   return {
     async login(request, loginEndpoint) {
@@ -159,6 +208,72 @@ export function createIamClient(options: IamClientOptions): IamClient {
     async deleteAccount(uid) {
       await call({ method: 'DELETE', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account' });
     },
+    async updateAccount(uid, changes) {
+      const body = {
+        ...(changes.description === undefined ? {} : { description: changes.description }),
+        ...(changes.password === undefined ? {} : { password: changes.password }),
+      };
+      await call({ method: 'PATCH', path: `${base}/users/${encodeUid(uid)}`, area: 'iam-account', ...jsonBody(body) });
+    },
+    async accountPermissions(uid) {
+      const { body, fail } = await getJson(`${base}/users/${encodeUid(uid)}/permissions`, 'iam-account');
+      const direct = parseRidActions(body['direct'], '/direct', fail);
+      const groups = asArray(body['groups'], '/groups', fail).map((item, index) => {
+        const entry = parseRidActionsItem(item, `/groups/${index}`, fail);
+        const gid = (item as Record<string, unknown>)['gid'];
+        if (typeof gid !== 'string') throw fail(`/groups/${index}/gid is not a string`);
+        return { ...entry, gid };
+      });
+      return { direct, groups };
+    },
+    async listGroups() {
+      const { body, fail } = await getJson(`${base}/groups`, 'iam-group');
+      return asArray(body['array'], '/array', fail).map((item, index) => parseGroup(item, `/array/${index}`, fail));
+    },
+    async getGroup(gid) {
+      const { body, fail } = await getJson(groupPath(gid), 'iam-group');
+      return parseGroup(body, '', fail);
+    },
+    async createGroup(gid, description) {
+      await call({
+        method: 'PUT',
+        path: groupPath(gid),
+        area: 'iam-group',
+        ...jsonBody(description === undefined ? {} : { description }),
+      });
+    },
+    async updateGroup(gid, description) {
+      await call({ method: 'PATCH', path: groupPath(gid), area: 'iam-group', ...jsonBody({ description }) });
+    },
+    async deleteGroup(gid) {
+      await call({ method: 'DELETE', path: groupPath(gid), area: 'iam-group' });
+    },
+    async addMember(gid, uid) {
+      await call({ method: 'PUT', path: `${groupPath(gid)}/users/${encodeUid(uid)}`, area: 'iam-group' });
+    },
+    async removeMember(gid, uid) {
+      await call({ method: 'DELETE', path: `${groupPath(gid)}/users/${encodeUid(uid)}`, area: 'iam-group' });
+    },
+    async listMembers(gid) {
+      const { body, fail } = await getJson(`${groupPath(gid)}/users`, 'iam-group');
+      return asArray(body['array'], '/array', fail).map((item, index) => {
+        const user = typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['user'] : undefined;
+        if (typeof user !== 'object' || user === null) throw fail(`/array/${index}/user is not an object`);
+        const { uid, description, is_service: isService } = user as Record<string, unknown>;
+        if (typeof uid !== 'string') throw fail(`/array/${index}/user/uid is not a string`);
+        return { uid, description: typeof description === 'string' ? description : '', isService: isService === true };
+      });
+    },
+    async groupPermissions(gid) {
+      const { body, fail } = await getJson(`${groupPath(gid)}/permissions`, 'iam-group');
+      return parseRidActions(body['array'], '/array', fail);
+    },
+    async grantGroup(input) {
+      await call({ method: 'PUT', path: groupGrantPath(input), area: 'iam-acl' });
+    },
+    async revokeGroup(input) {
+      await call({ method: 'DELETE', path: groupGrantPath(input), area: 'iam-acl' });
+    },
     async createAcl(rid, description) {
       await call({
         method: 'PUT',
@@ -201,10 +316,41 @@ export function encodeRid(rid: string): string {
     .join('%252F');
 }
 
-function encodeUid(uid: string): string {
+function encodeUid(uid: string, what = 'uid'): string {
   if (typeof uid !== 'string' || uid === '' || uid === '.' || uid === '..')
-    throw new SecretsAgentError('ERR_USAGE', 'Expected `uid` to be a non-empty string');
+    throw new SecretsAgentError('ERR_USAGE', `Expected \`${what}\` to be a non-empty string`);
   return encodeURIComponent(uid);
+}
+
+type Fail = (detail: string) => SecretsAgentError;
+
+function asArray(value: unknown, pointer: string, fail: Fail): unknown[] {
+  if (!Array.isArray(value)) throw fail(`${pointer} is not an array`);
+  return value;
+}
+
+function parseGroup(item: unknown, pointer: string, fail: Fail): IamGroup {
+  if (typeof item !== 'object' || item === null) throw fail(`${pointer} is not an object`);
+  const { gid, description } = item as Record<string, unknown>;
+  if (typeof gid !== 'string') throw fail(`${pointer}/gid is not a string`);
+  return { gid, description: typeof description === 'string' ? description : '' };
+}
+
+// `[{"rid", "actions": [{"name", "url"}]}]` → rid and action names.
+function parseRidActions(value: unknown, pointer: string, fail: Fail): IamRidActions[] {
+  return asArray(value, pointer, fail).map((item, index) => parseRidActionsItem(item, `${pointer}/${index}`, fail));
+}
+
+function parseRidActionsItem(item: unknown, at: string, fail: Fail): IamRidActions {
+  if (typeof item !== 'object' || item === null) throw fail(`${at} is not an object`);
+  const { rid, actions } = item as Record<string, unknown>;
+  if (typeof rid !== 'string') throw fail(`${at}/rid is not a string`);
+  const names = asArray(actions, `${at}/actions`, fail).map((action, actionIndex) => {
+    const name = typeof action === 'object' && action !== null ? (action as Record<string, unknown>)['name'] : action;
+    if (typeof name !== 'string') throw fail(`${at}/actions/${actionIndex}/name is not a string`);
+    return name;
+  });
+  return { rid, actions: names };
 }
 
 function encodeAction(action: string): string {

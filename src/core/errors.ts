@@ -208,6 +208,20 @@ const table = {
   },
   ERR_IAM_ACL_EXISTS: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'ACL already exists' },
   ERR_IAM_ACL_NOT_FOUND: { exitCode: 65, httpStatus: 404, retryable: false, summary: 'ACL or grant does not exist' },
+  ERR_IAM_GROUP_EXISTS: { exitCode: 65, httpStatus: 409, retryable: false, summary: 'group already exists' },
+  ERR_IAM_GROUP_NOT_FOUND: { exitCode: 65, httpStatus: 404, retryable: false, summary: 'group does not exist' },
+  ERR_IAM_MEMBER_EXISTS: {
+    exitCode: 65,
+    httpStatus: 409,
+    retryable: false,
+    summary: 'account is already a member of the group',
+  },
+  ERR_IAM_MEMBER_NOT_FOUND: {
+    exitCode: 65,
+    httpStatus: 404,
+    retryable: false,
+    summary: 'account is not a member of the group',
+  },
 
   ERR_HTTP_UNEXPECTED: {
     exitCode: 69,

@@ -1,12 +1,12 @@
-// `secrets-agent iam ...`: users, service accounts and permissions on a store server, through the
-// IAM API (reference.md §2) as a superuser; the DC/OS CLI's `security org` commands in one group.
+// `secrets-agent iam ...`: users, service accounts, groups and permissions on a store server, through
+// the IAM API (reference.md §2) as a superuser; the DC/OS CLI's `security org` commands in one group.
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { chooseLoginEndpoint } from '../../auth/login-endpoint.js';
 import { parsePrivateKey } from '../../auth/credential.js';
-import type { IamAccount, IamAction } from '../../client/iam-client.js';
+import type { IamAccount, IamAccountPermissions, IamAction, IamClient } from '../../client/iam-client.js';
 import { SecretsAgentError, isSecretsAgentError } from '../../core/errors.js';
 import { createLogger } from '../../core/log.js';
 import { buildServiceAccountCredential, generateServiceAccountKeyPair } from '../../store/iam/bootstrap.js';
@@ -93,7 +93,40 @@ export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _
                 writeLine(io.stdout, `Deleted user \`${argv.uid as string}\`.`);
               },
             )
-            .demandCommand(1, 'Name a user command: create, list or delete.'),
+            .command(
+              'update <uid>',
+              "Change a user's --description and/or its password (from --password-file FILE, or `-` for stdin)",
+              (command: Argv) =>
+                command
+                  .positional('uid', { type: 'string', demandOption: true })
+                  .options({
+                    'password-file': {
+                      type: 'string',
+                      describe:
+                        "The user's new password: a file, or `-` for stdin (never an argument, where `ps` would show it)",
+                    },
+                    description: { type: 'string', describe: 'New description of the account' },
+                  })
+                  .strict(false)
+                  .strictOptions(),
+              async (argv) => {
+                await updateUser(argv, io);
+              },
+            )
+            .command(
+              'permissions <uid>',
+              "List an account's grants: its own and those it has through groups",
+              (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }).options(jsonOption),
+              async (argv) => {
+                const uid = argv.uid as string;
+                printPermissions(
+                  io,
+                  await withIam(argv, io, (connection) => connection.iam.accountPermissions(uid)),
+                  argv.json,
+                );
+              },
+            )
+            .demandCommand(1, 'Name a user command: create, list, update, permissions or delete.'),
         )
         .command('service-account', 'Service accounts (uid + RSA public key)', (account: Argv) =>
           account
@@ -140,6 +173,7 @@ export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _
             )
             .demandCommand(1, 'Name a service-account command: create, list or delete.'),
         )
+        .command('group', 'Groups: their members get their grants', (group: Argv) => registerGroupCommands(group, io))
         .command(
           'grant <uid> <rid> <action>',
           'Grant ACTION (create, read, update, delete, full) on RID to UID; creates the ACL when missing',
@@ -194,6 +228,208 @@ export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _
         )
         .demandCommand(1, 'Name an iam command; see `secrets-agent iam --help`.'),
   );
+
+// `dcos security org groups ...` as `iam group ...` (add_user/del_user become add-member/remove-member).
+function registerGroupCommands(group: Argv, io: CliIo): Argv {
+  const gid = (command: Argv): Argv => command.positional('gid', { type: 'string', demandOption: true });
+  const member = (command: Argv): Argv => gid(command).positional('uid', { type: 'string', demandOption: true });
+  return group
+    .command(
+      'create <gid>',
+      'Create a group',
+      (command: Argv) =>
+        gid(command).options({ description: { type: 'string', describe: 'Description of the group' } }),
+      async (argv) => {
+        const name = argv.gid as string;
+        const description = text(argv, 'description');
+        await withIam(argv, io, (connection) => connection.iam.createGroup(name, description));
+        writeLine(io.stdout, `Created group \`${name}\`.`);
+      },
+    )
+    .command(
+      'list',
+      'List groups',
+      (command: Argv) => command.options(jsonOption),
+      async (argv) => {
+        const groups = await withIam(argv, io, (connection) => connection.iam.listGroups());
+        const sorted = [...groups].sort((a, b) => compare(a.gid, b.gid));
+        if (argv.json === true) {
+          writeLine(
+            io.stdout,
+            JSON.stringify(sorted.map((entry) => ({ gid: entry.gid, description: entry.description }))),
+          );
+          return;
+        }
+        printTable(
+          io,
+          ['GID', 'DESCRIPTION'],
+          sorted.map((entry) => [entry.gid, entry.description]),
+        );
+      },
+    )
+    .command(
+      'show <gid>',
+      'Print a group: description, members and grants',
+      (command: Argv) => gid(command).options(jsonOption),
+      async (argv) => {
+        const name = argv.gid as string;
+        const shown = await withIam(argv, io, (connection) => describeGroup(connection.iam, name));
+        if (argv.json === true) {
+          writeLine(io.stdout, JSON.stringify(shown));
+          return;
+        }
+        writeLine(io.stdout, `GID          ${shown.gid}`);
+        writeLine(io.stdout, `DESCRIPTION  ${shown.description}`);
+        writeLine(io.stdout, `MEMBERS      ${shown.members.map((account) => account.uid).join(', ')}`);
+        writeLine(io.stdout, 'PERMISSIONS');
+        for (const grant of shown.permissions) writeLine(io.stdout, `  ${grant.rid}  ${grant.actions.join(',')}`);
+      },
+    )
+    .command(
+      'delete <gid>',
+      'Delete a group, its memberships and its grants',
+      (command: Argv) => gid(command),
+      async (argv) => {
+        await withIam(argv, io, (connection) => connection.iam.deleteGroup(argv.gid as string));
+        writeLine(io.stdout, `Deleted group \`${argv.gid as string}\`.`);
+      },
+    )
+    .command(
+      'add-member <gid> <uid>',
+      'Add the user or service account UID to group GID',
+      (command: Argv) => member(command),
+      async (argv) => {
+        await withIam(argv, io, (connection) => connection.iam.addMember(argv.gid as string, argv.uid as string));
+        writeLine(io.stdout, `Added \`${argv.uid as string}\` to group \`${argv.gid as string}\`.`);
+      },
+    )
+    .command(
+      'remove-member <gid> <uid>',
+      'Remove UID from group GID',
+      (command: Argv) => member(command),
+      async (argv) => {
+        await withIam(argv, io, (connection) => connection.iam.removeMember(argv.gid as string, argv.uid as string));
+        writeLine(io.stdout, `Removed \`${argv.uid as string}\` from group \`${argv.gid as string}\`.`);
+      },
+    )
+    .command(
+      'grant <gid> <rid> <action>',
+      'Grant ACTION (create, read, update, delete, full) on RID to group GID; creates the ACL when missing',
+      (command: Argv) =>
+        ridActionPositionals(gid(command)).options({
+          description: { type: 'string', describe: 'Description of the ACL when it has to be created' },
+        }),
+      async (argv) => {
+        const grant = { gid: argv.gid as string, rid: argv.rid as string, action: argv.action as IamAction };
+        const description = text(argv, 'description');
+        await withIam(argv, io, async (connection) => {
+          try {
+            await connection.iam.grantGroup(grant);
+          } catch (error) {
+            if (!isSecretsAgentError(error, 'ERR_IAM_ACL_NOT_FOUND')) throw error;
+            // As `dcos security org groups grant` does: create the missing ACL (an existing one keeps
+            // its description), then grant again.
+            await connection.iam.createAcl(grant.rid, description).catch((createError: unknown) => {
+              if (!isSecretsAgentError(createError, 'ERR_IAM_ACL_EXISTS')) throw createError;
+            });
+            await connection.iam.grantGroup(grant);
+          }
+        });
+        writeLine(io.stdout, `Granted \`${grant.action}\` on \`${grant.rid}\` to group \`${grant.gid}\`.`);
+      },
+    )
+    .command(
+      'revoke <gid> <rid> <action>',
+      'Revoke ACTION on RID from group GID',
+      (command: Argv) => ridActionPositionals(gid(command)),
+      async (argv) => {
+        const grant = { gid: argv.gid as string, rid: argv.rid as string, action: argv.action as IamAction };
+        await withIam(argv, io, (connection) => connection.iam.revokeGroup(grant));
+        writeLine(io.stdout, `Revoked \`${grant.action}\` on \`${grant.rid}\` from group \`${grant.gid}\`.`);
+      },
+    )
+    .demandCommand(1, 'Name a group command: create, list, show, delete, add-member, remove-member, grant or revoke.');
+}
+
+async function describeGroup(
+  iam: IamClient,
+  gid: string,
+): Promise<{
+  gid: string;
+  description: string;
+  members: Array<{ uid: string; description: string; is_service: boolean }>;
+  permissions: Array<{ rid: string; actions: string[] }>;
+}> {
+  const group = await iam.getGroup(gid);
+  const [members, permissions] = await Promise.all([iam.listMembers(gid), iam.groupPermissions(gid)]);
+  return {
+    gid: group.gid,
+    description: group.description,
+    members: [...members]
+      .sort((a, b) => compare(a.uid, b.uid))
+      .map((account) => ({ uid: account.uid, description: account.description, is_service: account.isService })),
+    permissions: permissions.map((entry) => ({ rid: entry.rid, actions: [...entry.actions].sort() })),
+  };
+}
+
+// `iam user update`: the password only from a file or stdin, the description from its flag.
+async function updateUser(argv: Argv_, io: CliIo): Promise<void> {
+  const uid = argv['uid'] as string;
+  const passwordFile = passwordFileFlag(argv, 3);
+  const description = typeof argv['description'] === 'string' ? argv['description'] : undefined;
+  if (passwordFile === undefined && description === undefined)
+    throw new SecretsAgentError(
+      'ERR_USAGE',
+      'give --description TEXT, --password-file FILE (or `-` for stdin), or both',
+    );
+  const password =
+    passwordFile === undefined
+      ? undefined
+      : await readPasswordInput({ file: passwordFile, who: `user \`${uid}\`` }, io);
+  // --password-file is the user's new password here, not the caller's login password.
+  await withIam({ ...argv, 'password-file': undefined }, io, (connection) =>
+    connection.iam.updateAccount(uid, {
+      ...(description === undefined ? {} : { description }),
+      ...(password === undefined ? {} : { password }),
+    }),
+  );
+  const changed = [
+    ...(description === undefined ? [] : ['description']),
+    ...(password === undefined ? [] : ['password']),
+  ];
+  writeLine(io.stdout, `Updated the ${changed.join(' and ')} of user \`${uid}\`.`);
+}
+
+function printPermissions(io: CliIo, permissions: IamAccountPermissions, json: unknown): void {
+  if (json === true) {
+    writeLine(io.stdout, JSON.stringify({ direct: permissions.direct, groups: permissions.groups }));
+    return;
+  }
+  printTable(
+    io,
+    ['RID', 'ACTIONS', 'VIA'],
+    [
+      ...permissions.direct.map((entry) => [entry.rid, entry.actions.join(','), '(direct)']),
+      ...permissions.groups.map((entry) => [entry.rid, entry.actions.join(','), `group ${entry.gid}`]),
+    ],
+  );
+}
+
+// Left-aligned columns two spaces apart, the last one unpadded; nothing for no rows.
+function printTable(io: CliIo, header: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
+  if (rows.length === 0) return;
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  for (const row of [header, ...rows]) {
+    const cells = row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)));
+    writeLine(io.stdout, cells.join('  '));
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
   const uid = argv['uid'] as string;
@@ -269,8 +505,11 @@ async function createServiceAccountSecret(argv: Argv_, io: CliIo): Promise<void>
 }
 
 function grantPositionals(command: Argv): Argv {
+  return ridActionPositionals(command.positional('uid', { type: 'string', demandOption: true }));
+}
+
+function ridActionPositionals(command: Argv): Argv {
   return command
-    .positional('uid', { type: 'string', demandOption: true })
     .positional('rid', {
       type: 'string',
       demandOption: true,

@@ -3,8 +3,13 @@
 //   iam/accounts/<uid>                      users and service accounts
 //   iam/acls/<sha256(rid)>                  ACLs (rid + description)
 //   iam/grants/<uid>/<sha256(rid)>-<action> one record per granted action
+//   iam/groups/<gid>                        groups (gid + description)
+//   iam/members/<gid>/<uid>                 one record per group membership
+//   iam/group-grants/<gid>/<sha256(rid)>-<action> one record per action granted to a group
 //   iam/signing-key                         the store's RSA key for auth tokens
 // Rids are hashed in keys because they contain `/` and may be longer than a file name.
+// Memberships and group grants carry the epochs of the group (and account) they were made for, so
+// records left behind by an interrupted delete never pass to a group or account re-created later.
 import { createHash } from 'node:crypto';
 import { SecretsAgentError } from '../../core/errors.js';
 import { accessActions, type AccessAction } from '../http/access.js';
@@ -14,6 +19,9 @@ export const iamPrefix = 'iam/';
 const accountsFolder = 'iam/accounts/';
 const aclsFolder = 'iam/acls/';
 const grantsFolder = 'iam/grants/';
+const groupsFolder = 'iam/groups/';
+const membersFolder = 'iam/members/';
+const groupGrantsFolder = 'iam/group-grants/';
 export const signingKeyKey = 'iam/signing-key';
 
 const uidPattern = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,95}$/;
@@ -55,6 +63,28 @@ export interface GrantRecord {
   readonly action: AccessAction;
 }
 
+export interface GroupRecord {
+  readonly gid: string;
+  /** Random per group creation; memberships and group grants name it. */
+  readonly epoch: string;
+  readonly description: string;
+  readonly createdAt: string;
+}
+
+export interface MembershipRecord {
+  readonly gid: string;
+  readonly uid: string;
+  readonly groupEpoch: string;
+  readonly accountEpoch: string;
+}
+
+export interface GroupGrantRecord {
+  readonly rid: string;
+  readonly gid: string;
+  readonly action: AccessAction;
+  readonly groupEpoch: string;
+}
+
 export interface SigningKeyRecord {
   /** PKCS#8 PEM of the RSA private key that signs auth tokens. */
   readonly privateKeyPem: string;
@@ -65,6 +95,9 @@ export type IamRecordKey =
   | { readonly type: 'account'; readonly uid: string }
   | { readonly type: 'acl'; readonly ridHash: string }
   | { readonly type: 'grant'; readonly uid: string; readonly name: string }
+  | { readonly type: 'group'; readonly gid: string }
+  | { readonly type: 'member'; readonly gid: string; readonly uid: string }
+  | { readonly type: 'group-grant'; readonly gid: string; readonly name: string }
   | { readonly type: 'signing-key' };
 
 // Throws ERR_INPUT_INVALID unless `uid` is 1–96 characters of [A-Za-z0-9_.@-] starting with a letter or digit.
@@ -74,6 +107,17 @@ export function assertUid(uid: unknown): asserts uid is string {
     throw new SecretsAgentError(
       'ERR_INPUT_INVALID',
       `Expected uid to be 1-96 characters of [A-Za-z0-9_.@-] starting with a letter or digit, got ${shown}`,
+    );
+  }
+}
+
+// Throws ERR_INPUT_INVALID unless `gid` follows the same rules as a uid.
+export function assertGid(gid: unknown): asserts gid is string {
+  if (typeof gid !== 'string' || !uidPattern.test(gid)) {
+    const shown = typeof gid === 'string' ? `\`${gid.slice(0, 100)}\`` : `a ${typeof gid}`;
+    throw new SecretsAgentError(
+      'ERR_INPUT_INVALID',
+      `Expected gid to be 1-96 characters of [A-Za-z0-9_.@-] starting with a letter or digit, got ${shown}`,
     );
   }
 }
@@ -120,6 +164,31 @@ export function grantKey(uid: string, rid: string, action: AccessAction): string
   return `${grantsFolder}${uid}/${hashRid(rid)}-${action}`;
 }
 
+// Storage key of a group record.
+export function groupKey(gid: string): string {
+  return `${groupsFolder}${gid}`;
+}
+
+// Storage folder holding every membership of group `gid`.
+export function membersFolderOf(gid: string): string {
+  return `${membersFolder}${gid}`;
+}
+
+// Storage key of one membership.
+export function memberKey(gid: string, uid: string): string {
+  return `${membersFolder}${gid}/${uid}`;
+}
+
+// Storage folder holding every grant of group `gid`.
+export function groupGrantsFolderOf(gid: string): string {
+  return `${groupGrantsFolder}${gid}`;
+}
+
+// Storage key of one action granted to a group (`rid` normalized).
+export function groupGrantKey(gid: string, rid: string, action: AccessAction): string {
+  return `${groupGrantsFolder}${gid}/${hashRid(rid)}-${action}`;
+}
+
 // Which kind of IAM record a storage key names (undefined: not ours).
 export function classifyKey(key: string): IamRecordKey | undefined {
   if (key === signingKeyKey) return { type: 'signing-key' };
@@ -128,11 +197,18 @@ export function classifyKey(key: string): IamRecordKey | undefined {
   if (key.startsWith(aclsFolder) && parts.length === 3) return { type: 'acl', ridHash: parts[2] ?? '' };
   if (key.startsWith(grantsFolder) && parts.length === 4)
     return { type: 'grant', uid: parts[2] ?? '', name: parts[3] ?? '' };
+  if (key.startsWith(groupsFolder) && parts.length === 3) return { type: 'group', gid: parts[2] ?? '' };
+  if (key.startsWith(membersFolder) && parts.length === 4)
+    return { type: 'member', gid: parts[2] ?? '', uid: parts[3] ?? '' };
+  if (key.startsWith(groupGrantsFolder) && parts.length === 4)
+    return { type: 'group-grant', gid: parts[2] ?? '', name: parts[3] ?? '' };
   return undefined;
 }
 
 // Serializes a record as versioned JSON.
-export function encodeRecord(record: Account | AclRecord | GrantRecord | SigningKeyRecord): Uint8Array {
+export function encodeRecord(
+  record: Account | AclRecord | GrantRecord | GroupRecord | MembershipRecord | GroupGrantRecord | SigningKeyRecord,
+): Uint8Array {
   return Buffer.from(JSON.stringify({ format: 1, ...record }), 'utf8');
 }
 
@@ -185,6 +261,42 @@ export function parseGrantRecord(bytes: Uint8Array, key: string): GrantRecord {
     rid: requireString(object, 'rid', key),
     uid: requireString(object, 'uid', key),
     action: action as AccessAction,
+  };
+}
+
+// Parses a stored group; ERR_STORE_CORRUPT when unreadable.
+export function parseGroupRecord(bytes: Uint8Array, key: string): GroupRecord {
+  const object = parseObject(bytes, key);
+  return {
+    gid: requireString(object, 'gid', key),
+    epoch: requireString(object, 'epoch', key),
+    description: requireString(object, 'description', key),
+    createdAt: requireString(object, 'createdAt', key),
+  };
+}
+
+// Parses a stored membership; ERR_STORE_CORRUPT when unreadable.
+export function parseMembershipRecord(bytes: Uint8Array, key: string): MembershipRecord {
+  const object = parseObject(bytes, key);
+  return {
+    gid: requireString(object, 'gid', key),
+    uid: requireString(object, 'uid', key),
+    groupEpoch: requireString(object, 'groupEpoch', key),
+    accountEpoch: requireString(object, 'accountEpoch', key),
+  };
+}
+
+// Parses a stored group grant; ERR_STORE_CORRUPT when unreadable or naming an unknown action.
+export function parseGroupGrantRecord(bytes: Uint8Array, key: string): GroupGrantRecord {
+  const object = parseObject(bytes, key);
+  const action = object['action'];
+  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action))
+    throw corrupt(key, '`action` is not a known action');
+  return {
+    rid: requireString(object, 'rid', key),
+    gid: requireString(object, 'gid', key),
+    action: action as AccessAction,
+    groupEpoch: requireString(object, 'groupEpoch', key),
   };
 }
 

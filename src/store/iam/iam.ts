@@ -12,6 +12,7 @@ import { createIamRoutes } from '../routes/iam.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { AuthTokenVerifier, type VerifiedToken } from './auth-token-verifier.js';
 import { isAllowed, isSuperuser } from './decide-access.js';
+import { createGroupOperations, groupNotFound, type GroupOperations } from './iam-groups.js';
 import { IamMirror } from './iam-mirror.js';
 import {
   accountKey,
@@ -20,6 +21,8 @@ import {
   encodeRecord,
   grantKey,
   grantsFolderOf,
+  groupGrantKey,
+  parseAccountRecord,
   parseDescription,
   type Account,
   type AccountKind,
@@ -33,6 +36,8 @@ import { assertRid, normalizeRid } from './rid.js';
 import { loadOrCreateSigningKey, parseSigningKey, type SigningKey } from './signing-key.js';
 
 export const defaultTokenLifetimeSeconds = 5 * 24 * 60 * 60;
+// A conditional account update lost to a concurrent one is retried this often before giving up.
+const maxUpdateAttempts = 5;
 const minServiceKeyBits = 2048;
 
 export interface IamOptions {
@@ -73,7 +78,24 @@ export interface LoginResult {
   readonly expiresInSeconds: number;
 }
 
-export interface Iam {
+export interface AccountChanges {
+  readonly description?: string;
+  /** Users only. */
+  readonly password?: string;
+}
+
+/** One rid and the actions granted on it (`groups` entries also name the group). */
+export interface RidActions {
+  readonly rid: string;
+  readonly actions: AccessAction[];
+}
+
+export interface AccountPermissions {
+  readonly direct: RidActions[];
+  readonly groups: Array<RidActions & { readonly gid: string }>;
+}
+
+export interface Iam extends GroupOperations {
   readonly access: AccessControl;
   readonly routes: readonly Route[];
   /** Checks credentials (throttled) and issues an auth token. */
@@ -85,6 +107,12 @@ export interface Iam {
   createUser(input: CreateUserInput): Promise<void>;
   createServiceAccount(input: CreateServiceAccountInput): Promise<void>;
   getAccount(uid: string): Account | undefined;
+  /** Changes the description and/or a user's password; tokens already issued stay valid. */
+  updateAccount(uid: string, changes: AccountChanges): Promise<void>;
+  /** Grants of an existing account: its own and, per group, those it has through membership. */
+  permissionsOf(uid: string): AccountPermissions;
+  /** Grants of an existing group. */
+  groupPermissions(gid: string): RidActions[];
   listAccounts(kind: AccountKind): Account[];
   /** Removes the account and all its grants; its tokens are refused from the next request on. */
   deleteAccount(uid: string): Promise<void>;
@@ -96,9 +124,11 @@ export interface Iam {
   /** Grants `action` on `rid`; `createAcl` (default false) creates a missing ACL instead of failing. */
   grant(input: GrantInput, options?: { createAcl?: boolean }): Promise<void>;
   revoke(input: GrantInput): Promise<void>;
-  /** Actions granted to `uid` on exactly this ACL (no wildcard matching). */
+  /** Actions granted to `uid` itself on exactly this ACL (no wildcard matching, no groups). */
   grantedActions(uid: string, rid: string): AccessAction[];
-  /** The full decision authorize() makes (superuser, wildcards, `full`). */
+  /** Actions granted on exactly this ACL to `uid` itself or to one of its groups. */
+  effectiveActions(uid: string, rid: string): AccessAction[];
+  /** The full decision authorize() makes (superuser, groups, wildcards, `full`). */
   isAllowed(uid: string, rid: string, action: AccessAction): boolean;
   /** Re-reads every IAM record from storage. */
   reload(): Promise<void>;
@@ -180,11 +210,14 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       if (account === undefined || verified.acct !== account.epoch) {
         throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'token names an account that does not exist');
       }
-      const principal: Principal = { uid: verified.uid, superuser: isSuperuser(mirror.grantsOf(verified.uid)) };
+      const principal: Principal = {
+        uid: verified.uid,
+        superuser: isSuperuser(mirror.effectiveGrantsOf(verified.uid)),
+      };
       return principal;
     },
     async authorize(principal, rid, action) {
-      if (isAllowed(mirror.grantsOf(principal.uid), rid, action)) return;
+      if (isAllowed(mirror.effectiveGrantsOf(principal.uid), rid, action)) return;
       throw new SecretsAgentError(
         'ERR_FORBIDDEN',
         `Forbidden: \`${principal.uid}\` lacks permission \`${rid}\` \`${action}\``,
@@ -223,9 +256,24 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     }
   };
 
+  const groups = createGroupOperations({
+    storage,
+    mirror,
+    log,
+    isoNow,
+    async ensureAcl(rid, create) {
+      if (mirror.acl(aclKey(rid)) !== undefined) return;
+      if (!create) throw aclNotFound(rid);
+      await iam.createAcl(rid).catch((error: unknown) => {
+        if (!isSecretsAgentError(error, 'ERR_IAM_ACL_EXISTS')) throw error;
+      });
+    },
+  });
+
   let closed = false;
   const routes: Route[] = [];
   const iam: Iam = {
+    ...groups,
     access,
     routes,
     async login(request, peer) {
@@ -274,6 +322,70 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     },
 
     getAccount: (uid) => mirror.account(uid),
+
+    async updateAccount(uid, changes) {
+      assertUid(uid);
+      const description =
+        changes.description === undefined ? undefined : parseDescription(changes.description, '/description');
+      if (description === undefined && changes.password === undefined)
+        throw new SecretsAgentError('ERR_INPUT_INVALID', 'account: send /description, /password or both');
+      if (changes.password !== undefined) assertPassword(changes.password);
+      const key = accountKey(uid);
+      let passwordHash: Awaited<ReturnType<typeof hashPassword>> | undefined;
+      for (let attempt = 1; ; attempt += 1) {
+        // Fresh: a record another instance just changed must not be overwritten with an old copy.
+        const entry = await storage.get(key, { fresh: true });
+        if (entry === undefined) throw notFound(uid);
+        const current = parseAccountRecord(entry.value, key);
+        if (changes.password !== undefined && current.kind !== 'user') {
+          throw new SecretsAgentError(
+            'ERR_INPUT_INVALID',
+            `/password: \`${uid}\` is a service account, which logs in with its key and has no password`,
+            { details: { uid } },
+          );
+        }
+        if (changes.password !== undefined) passwordHash ??= await hashPassword(changes.password);
+        const next: Account =
+          current.kind === 'user'
+            ? {
+                ...current,
+                ...(description === undefined ? {} : { description }),
+                ...(passwordHash ? { passwordHash } : {}),
+              }
+            : { ...current, ...(description === undefined ? {} : { description }) };
+        const value = encodeRecord(next);
+        try {
+          await storage.put(key, value, { expectedVersion: entry.version });
+        } catch (error) {
+          if (isSecretsAgentError(error, 'ERR_STORAGE_CONFLICT') && attempt < maxUpdateAttempts) continue;
+          throw error;
+        }
+        mirror.applyWritten(key, value);
+        const fields = [...(description === undefined ? [] : ['description']), ...(passwordHash ? ['password'] : [])];
+        log.info({ uid, fields }, 'IAM account updated');
+        return;
+      }
+    },
+
+    permissionsOf(uid) {
+      assertUid(uid);
+      if (mirror.account(uid) === undefined) throw notFound(uid);
+      return {
+        direct: byRid(mirror.grantRecordsOf(uid)),
+        groups: mirror.groupsOf(uid).flatMap((group) =>
+          byRid(mirror.groupGrantRecordsOf(group.gid)).map((entry) => ({
+            rid: entry.rid,
+            gid: group.gid,
+            actions: entry.actions,
+          })),
+        ),
+      };
+    },
+
+    groupPermissions(gid) {
+      if (iam.getGroup(gid) === undefined) throw groupNotFound(gid);
+      return byRid(mirror.groupGrantRecordsOf(gid));
+    },
     listAccounts: (kind) => mirror.accounts().filter((account) => account.kind === kind),
 
     async deleteAccount(uid) {
@@ -285,6 +397,10 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       await storage.delete(key);
       mirror.applyWritten(key, undefined);
       await deleteGrants(mirror.grantRecordsOf(uid));
+      for (const membership of mirror.membershipKeysOf(uid)) {
+        await storage.delete(membership);
+        mirror.applyWritten(membership, undefined);
+      }
       log.info({ uid }, 'IAM account deleted');
     },
 
@@ -318,6 +434,11 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       if (!(await storage.delete(key))) throw aclNotFound(rid);
       mirror.applyWritten(key, undefined);
       await deleteGrants(mirror.allGrantRecords().filter((grant) => normalizeRid(grant.rid) === rid));
+      for (const grant of mirror.allGroupGrantRecords().filter((record) => normalizeRid(record.rid) === rid)) {
+        const grantKeyOfGroup = groupGrantKey(grant.gid, rid, grant.action);
+        await storage.delete(grantKeyOfGroup);
+        mirror.applyWritten(grantKeyOfGroup, undefined);
+      }
       log.info({ rid }, 'IAM ACL deleted');
     },
 
@@ -360,7 +481,10 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       const rid = normalizeRid(rawRid);
       return [...(mirror.grantsOf(uid)?.get(rid) ?? [])].sort();
     },
-    isAllowed: (uid, rid, action) => isAllowed(mirror.grantsOf(uid), rid, action),
+    effectiveActions(uid, rawRid) {
+      return [...(mirror.effectiveGrantsOf(uid)?.get(normalizeRid(rawRid)) ?? [])].sort();
+    },
+    isAllowed: (uid, rid, action) => isAllowed(mirror.effectiveGrantsOf(uid), rid, action),
     reload: () => mirror.reload(),
     async close() {
       if (closed) return;
@@ -421,6 +545,20 @@ function requirePresentedToken(headers: { authorization?: string | undefined; co
   if (token === undefined)
     throw new SecretsAgentError('ERR_AUTH_REQUIRED', 'authentication required: send `Authorization: token=<token>`');
   return token;
+}
+
+// Grant records folded into one entry per rid, actions sorted, rids sorted.
+function byRid(grants: ReadonlyArray<{ readonly rid: string; readonly action: AccessAction }>): RidActions[] {
+  const actions = new Map<string, Set<AccessAction>>();
+  for (const grant of grants) {
+    const rid = normalizeRid(grant.rid);
+    const set = actions.get(rid) ?? new Set<AccessAction>();
+    set.add(grant.action);
+    actions.set(rid, set);
+  }
+  return [...actions]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([rid, set]) => ({ rid, actions: [...set].sort() }));
 }
 
 function newEpoch(): string {

@@ -1,5 +1,6 @@
-// The IAM HTTP API (`/acs/api/v1`, reference.md §2.1, §2.2, §2.6): login and JWKS are open,
-// everything else needs `dcos:superuser` `full`. Rids in paths arrive percent-encoded once
+// The IAM HTTP API (`/acs/api/v1`, reference.md §2.1, §2.2, §2.6, and the groups section): login
+// and JWKS are open, everything else needs `dcos:superuser` `full` (DC/OS guards its whole IAM API
+// with one admin permission, so there is no self-service path, not even for one's own password). Rids in paths arrive percent-encoded once
 // (`%2F`) or twice (`%252F`, as the DC/OS docs' curl commands write them); both decode to `/`.
 import type { TLSSocket } from 'node:tls';
 import { SecretsAgentError } from '../../core/errors.js';
@@ -7,7 +8,16 @@ import { parseJsonBody, readBody } from '../http/read-body.js';
 import { sendEmpty, sendJson } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
 import type { Iam } from '../iam/iam.js';
-import { assertUid, parseAction, parseDescription, type Account, type AclRecord } from '../iam/iam-records.js';
+import { groupNotFound } from '../iam/iam-groups.js';
+import {
+  assertGid,
+  assertUid,
+  parseAction,
+  parseDescription,
+  type Account,
+  type AclRecord,
+  type GroupRecord,
+} from '../iam/iam-records.js';
 import { parseLoginRequest } from '../iam/login.js';
 import { assertRid, superuserRid } from '../iam/rid.js';
 
@@ -94,10 +104,148 @@ export function createIamRoutes(iam: Iam): Route[] {
       }),
     },
     {
+      method: 'PATCH',
+      pattern: `${base}/users/:uid`,
+      handler: asSuperuser(async ({ req, params, res }) => {
+        const uid = decodeUidParam(params['uid']);
+        const body = parseObject(parseJsonBody(await readBody(req, maxIamBodyBytes), 'account'), 'account');
+        if (body['public_key'] !== undefined && body['public_key'] !== null)
+          throw new SecretsAgentError(
+            'ERR_INPUT_INVALID',
+            'account: /public_key cannot be changed; delete the service account and create it again with the new key',
+          );
+        const { description, password } = body;
+        await iam.updateAccount(uid, {
+          ...(description === undefined || description === null
+            ? {}
+            : { description: parseDescription(description, '/description') }),
+          ...(password === undefined || password === null ? {} : { password: requireString(password, '/password') }),
+        });
+        sendEmpty(res, 204);
+      }),
+    },
+    {
       method: 'DELETE',
       pattern: `${base}/users/:uid`,
       handler: asSuperuser(async ({ params, res }) => {
         await iam.deleteAccount(decodeUidParam(params['uid']));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/users/:uid/groups`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const uid = decodeUidParam(params['uid']);
+        const array = iam
+          .listGroupsOf(uid)
+          .map((group) => ({ membershipurl: membershipUrl(group.gid, uid), group: formatGroup(group) }));
+        sendJson(res, 200, { array });
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/users/:uid/permissions`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const uid = decodeUidParam(params['uid']);
+        const { direct, groups } = iam.permissionsOf(uid);
+        sendJson(res, 200, {
+          direct: direct.map(({ rid, actions }) => ({
+            rid,
+            actions: actions.map((name) => ({ name, url: `${aclUrl(rid)}/users/${uid}/${name}` })),
+          })),
+          groups: groups.map(({ rid, gid, actions }) => ({
+            rid,
+            gid,
+            actions: actions.map((name) => ({ name, url: `${aclUrl(rid)}/groups/${gid}/${name}` })),
+          })),
+        });
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/groups`,
+      handler: asSuperuser(async ({ res }) => {
+        sendJson(res, 200, { array: iam.listGroups().map(formatGroup) });
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/groups/:gid`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const gid = decodeGidParam(params['gid']);
+        const group = iam.getGroup(gid);
+        if (group === undefined) throw groupNotFound(gid);
+        sendJson(res, 200, formatGroup(group));
+      }),
+    },
+    {
+      method: 'PUT',
+      pattern: `${base}/groups/:gid`,
+      handler: asSuperuser(async ({ req, params, res }) => {
+        const gid = decodeGidParam(params['gid']);
+        const parsed = parseJsonBody(await readBody(req, maxIamBodyBytes), 'group');
+        const body = parsed === undefined ? {} : parseObject(parsed, 'group');
+        await iam.createGroup(gid, parseDescription(body['description'], '/description'));
+        sendEmpty(res, 201);
+      }),
+    },
+    {
+      method: 'PATCH',
+      pattern: `${base}/groups/:gid`,
+      handler: asSuperuser(async ({ req, params, res }) => {
+        const gid = decodeGidParam(params['gid']);
+        const body = parseObject(parseJsonBody(await readBody(req, maxIamBodyBytes), 'group'), 'group');
+        if (typeof body['description'] !== 'string')
+          throw new SecretsAgentError('ERR_INPUT_INVALID', 'group: /description must be a string');
+        await iam.updateGroup(gid, parseDescription(body['description'], '/description'));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'DELETE',
+      pattern: `${base}/groups/:gid`,
+      handler: asSuperuser(async ({ params, res }) => {
+        await iam.deleteGroup(decodeGidParam(params['gid']));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/groups/:gid/users`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const gid = decodeGidParam(params['gid']);
+        const array = iam
+          .listMembers(gid)
+          .map((account) => ({ membershipurl: membershipUrl(gid, account.uid), user: formatMember(account) }));
+        sendJson(res, 200, { array });
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/groups/:gid/permissions`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const gid = decodeGidParam(params['gid']);
+        const array = iam.groupPermissions(gid).map(({ rid, actions }) => ({
+          rid,
+          actions: actions.map((name) => ({ name, url: `${aclUrl(rid)}/groups/${gid}/${name}` })),
+        }));
+        sendJson(res, 200, { array });
+      }),
+    },
+    {
+      method: 'PUT',
+      pattern: `${base}/groups/:gid/users/:uid`,
+      handler: asSuperuser(async ({ params, res }) => {
+        await iam.addMember(decodeGidParam(params['gid']), decodeUidParam(params['uid']));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'DELETE',
+      pattern: `${base}/groups/:gid/users/:uid`,
+      handler: asSuperuser(async ({ params, res }) => {
+        await iam.removeMember(decodeGidParam(params['gid']), decodeUidParam(params['uid']));
         sendEmpty(res, 204);
       }),
     },
@@ -163,7 +311,8 @@ export function createIamRoutes(iam: Iam): Route[] {
       pattern: `${base}/acls/:rid/users/:uid/:action`,
       handler: asSuperuser(async ({ params, res }) => {
         const { uid, rid, action } = decodeGrantParams(params);
-        const actions = iam.grantedActions(uid, rid);
+        // A user's permissions are its own grants plus its groups'.
+        const actions = iam.effectiveActions(uid, rid);
         sendJson(res, 200, { allowed: actions.includes(action) || actions.includes('full') });
       }),
     },
@@ -172,6 +321,43 @@ export function createIamRoutes(iam: Iam): Route[] {
       pattern: `${base}/acls/:rid/users/:uid/:action`,
       handler: asSuperuser(async ({ params, res }) => {
         await iam.revoke(decodeGrantParams(params));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/acls/:rid/groups/:gid`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const rid = decodeRidParam(params['rid']);
+        const gid = decodeGidParam(params['gid']);
+        const actions = iam
+          .groupGrantedActions(gid, rid)
+          .map((name) => ({ name, url: `${aclUrl(rid)}/groups/${gid}/${name}` }));
+        sendJson(res, 200, { actions });
+      }),
+    },
+    {
+      method: 'PUT',
+      pattern: `${base}/acls/:rid/groups/:gid/:action`,
+      handler: asSuperuser(async ({ params, res }) => {
+        await iam.grantGroup(decodeGroupGrantParams(params));
+        sendEmpty(res, 204);
+      }),
+    },
+    {
+      method: 'GET',
+      pattern: `${base}/acls/:rid/groups/:gid/:action`,
+      handler: asSuperuser(async ({ params, res }) => {
+        const { gid, rid, action } = decodeGroupGrantParams(params);
+        const actions = iam.groupGrantedActions(gid, rid);
+        sendJson(res, 200, { allowed: actions.includes(action) || actions.includes('full') });
+      }),
+    },
+    {
+      method: 'DELETE',
+      pattern: `${base}/acls/:rid/groups/:gid/:action`,
+      handler: asSuperuser(async ({ params, res }) => {
+        await iam.revokeGroup(decodeGroupGrantParams(params));
         sendEmpty(res, 204);
       }),
     },
@@ -191,6 +377,24 @@ function decodeUidParam(raw: string | undefined): string {
   const uid = decodeComponent(raw ?? '', 'uid');
   assertUid(uid);
   return uid;
+}
+
+function decodeGidParam(raw: string | undefined): string {
+  const gid = decodeComponent(raw ?? '', 'gid');
+  assertGid(gid);
+  return gid;
+}
+
+function decodeGroupGrantParams(params: Readonly<Record<string, string>>): {
+  gid: string;
+  rid: string;
+  action: ReturnType<typeof parseAction>;
+} {
+  return {
+    rid: decodeRidParam(params['rid']),
+    gid: decodeGidParam(params['gid']),
+    action: parseAction(decodeComponent(params['action'] ?? '', 'action')),
+  };
 }
 
 function decodeGrantParams(params: Readonly<Record<string, string>>): {
@@ -238,6 +442,20 @@ function formatAccount(account: Account): Record<string, unknown> {
     provider_id: '',
   };
   return account.kind === 'service' ? { ...common, public_key: account.publicKeyPem } : common;
+}
+
+// A member as DC/OS lists it under a group: the account without its public key.
+function formatMember(account: Account): Record<string, unknown> {
+  const { public_key: _publicKey, ...member } = formatAccount(account);
+  return member;
+}
+
+function formatGroup(group: GroupRecord): Record<string, unknown> {
+  return { gid: group.gid, url: `${base}/groups/${group.gid}`, description: group.description };
+}
+
+function membershipUrl(gid: string, uid: string): string {
+  return `${base}/groups/${gid}/users/${uid}`;
 }
 
 function formatAcl(acl: AclRecord): Record<string, unknown> {
