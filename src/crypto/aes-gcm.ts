@@ -35,7 +35,13 @@ export function decryptAesGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   decipher.setAuthTag(tag);
   const plain = decipher.update(body);
   try {
-    return Buffer.concat([plain, decipher.final()]);
+    // GCM is a stream mode: final() only checks the tag and adds no bytes.
+    const last = decipher.final();
+    if (last.length === 0) return plain;
+    const whole = Buffer.concat([plain, last]);
+    plain.fill(0);
+    last.fill(0);
+    return whole;
   } catch {
     plain.fill(0);
     return undefined;

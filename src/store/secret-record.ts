@@ -72,9 +72,9 @@ export function decryptSecretRecord(keyring: Keyring, store: string, path: strin
     if (4 + metaLength > plain.length) throw corrupt('truncated payload');
     const meta = parseMeta(plain.subarray(4, 4 + metaLength).toString('utf8'), corrupt);
     return { ...meta, bytes: new Uint8Array(plain.subarray(4 + metaLength)) };
-  } catch (error) {
+  } finally {
+    // The value leaves as its own copy, which the caller zeroes; this one goes now.
     plain.fill(0);
-    throw error;
   }
 }
 

@@ -1,0 +1,32 @@
+import type { IncomingMessage } from 'node:http';
+import { SecretsAgentError } from '../../core/errors.js';
+
+// Reads a body that carries a secret (a value, an unseal key) like readBody, with the same cap and
+// ERR_BODY_TOO_LARGE, but zeroes every chunk it received once they are joined (and on failure),
+// so the only copy left is the one returned, which the caller zeroes when done (issue 12.3).
+export async function readSensitiveBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+    }
+    // Always a fresh allocation (never Node's shared pool), even for one chunk.
+    const body = Buffer.alloc(total);
+    let at = 0;
+    for (const chunk of chunks) at += chunk.copy(body, at);
+    return body;
+  } finally {
+    for (const chunk of chunks) chunk.fill(0);
+  }
+}
+
+function tooLarge(maxBytes: number): SecretsAgentError {
+  return new SecretsAgentError('ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, {
+    details: { maxBytes },
+  });
+}
