@@ -113,13 +113,12 @@ function needlesOf(keys: Keys, textCanary: Buffer, binaryCanary: Buffer): Record
     ['text value', textCanary],
     ['binary value', binaryCanary],
   ] as const) {
-    // In halves too: a copy split across two buffers still counts.
-    needles[`${name} (raw)`] = canary;
-    needles[`${name} (raw, first half)`] = canary.subarray(0, canary.length / 2);
-    needles[`${name} (raw, second half)`] = canary.subarray(canary.length / 2);
+    // By halves: a whole copy shows as both, and a copy split across two buffers still shows.
+    needles[`${name} (first half)`] = canary.subarray(0, canary.length / 2);
+    needles[`${name} (second half)`] = canary.subarray(canary.length / 2);
     needles[`${name} (base64)`] = Buffer.from(canary.toString('base64'), 'ascii');
-    needles[`${name} (base64url)`] = Buffer.from(canary.toString('base64url'), 'ascii');
   }
+  needles['binary value (base64url)'] = Buffer.from(binaryCanary.toString('base64url'), 'ascii');
   return needles;
 }
 
@@ -173,7 +172,9 @@ describe.each(['bootstrap', 'operator'] as const)('issue 12.3: seal forgets (%s 
     await store?.stop();
   });
 
-  it('after PUT /seal a core dump holds no unseal key, data key or secret value', async () => {
+  // Two core dumps of a ~700 MB process and their searches take ~10 s on an idle 2-core machine; the
+  // bound leaves room for a loaded one.
+  it('after PUT /seal a core dump holds no unseal key, data key or secret value', { timeout: 150_000 }, async () => {
     const dataDir = await makeDataDir('seal-forget-');
     const keys = await initializeDataDir(dataDir, mode);
     // Letters and digits only, so the text value's JSON form is the value itself.
@@ -195,9 +196,9 @@ describe.each(['bootstrap', 'operator'] as const)('issue 12.3: seal forgets (%s 
     // Control: while unsealed the values are there to be found (the cache holds them), so the search works.
     const before = await dumpCore(store.pid);
     try {
-      const counts = await before.count(needles);
-      expect(counts['text value (raw)']).toBeGreaterThan(0);
-      expect(counts['binary value (raw)']).toBeGreaterThan(0);
+      const counts = await before.count({ text: textCanary, binary: binaryCanary });
+      expect(counts['text']).toBeGreaterThan(0);
+      expect(counts['binary']).toBeGreaterThan(0);
     } finally {
       await before.remove();
     }
@@ -208,8 +209,7 @@ describe.each(['bootstrap', 'operator'] as const)('issue 12.3: seal forgets (%s 
     try {
       expect(hits(await after.count(needles))).toEqual({});
     } finally {
-      if (process.env['KEEP_CORE'] !== undefined) console.log('CORE', after.file, textCanary.toString('latin1'));
-      else await after.remove();
+      await after.remove();
     }
   });
 });
