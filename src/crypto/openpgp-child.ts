@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { SecretsAgentError } from '../core/errors.js';
+import { allocSecretBuffer } from './secret-buffer.js';
 
 // The child: stdin is `op (1 byte) | length of part 1 (u32 BE) | part 1 | part 2`; stdout the result.
 // op 1: decrypt binary message (part 2) with armored private key (part 1);
@@ -93,7 +94,7 @@ function runChild(op: number, first: Uint8Array, second: Uint8Array): Promise<Bu
         reject(new Error(`openpgp child exited ${String(code ?? signal)}: ${err.trim()}`));
         return;
       }
-      const result = Buffer.alloc(outBytes);
+      const result = allocSecretBuffer(outBytes);
       let at = 0;
       for (const chunk of out) at += chunk.copy(result, at);
       wipe();

@@ -1,6 +1,7 @@
 // Base64 (RFC 4648, with padding) between Buffers, never through a JS string: Node's
 // Buffer.from(text, 'base64') and buf.toString('base64') take or make a string, and a string of
 // key material or of a secret value cannot be zeroed.
+import { allocSecretBuffer } from '../crypto/secret-buffer.js';
 
 const alphabet = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'ascii');
 const values = new Int16Array(256).fill(-1);
@@ -36,7 +37,7 @@ export function writeBase64(bytes: Uint8Array, out: Buffer, at: number): number 
 
 // A new Buffer with the base64 form of `bytes` (zero it when done).
 export function encodeBase64(bytes: Uint8Array): Buffer {
-  const out = Buffer.alloc(base64Length(bytes.length));
+  const out = allocSecretBuffer(base64Length(bytes.length));
   writeBase64(bytes, out, 0);
   return out;
 }
@@ -46,7 +47,7 @@ export function decodeBase64(text: Uint8Array): Buffer | undefined {
   let end = text.length;
   while (end > 0 && text[end - 1] === 0x3d && text.length - end < 2) end -= 1;
   if (end % 4 === 1) return undefined;
-  const out = Buffer.alloc(Math.floor((end * 3) / 4));
+  const out = allocSecretBuffer(Math.floor((end * 3) / 4));
   let bits = 0;
   let count = 0;
   let position = 0;

@@ -1,11 +1,12 @@
 // Hex between Buffers, never through a JS string, for the unseal key (`gpg -d` prints it as hex and
 // `PUT /unseal` takes it so): a string of it could not be zeroed.
+import { allocSecretBuffer } from '../crypto/secret-buffer.js';
 
 const digits = Buffer.from('0123456789abcdef', 'ascii');
 
 // Lower-case hex of `bytes` in a new Buffer the caller zeroes.
 export function encodeHex(bytes: Uint8Array): Buffer {
-  const out = Buffer.alloc(bytes.length * 2);
+  const out = allocSecretBuffer(bytes.length * 2);
   for (const [index, byte] of bytes.entries()) {
     out[index * 2] = digits[byte >> 4] as number;
     out[index * 2 + 1] = digits[byte & 0x0f] as number;
@@ -21,7 +22,7 @@ export function decodeHexBytes(text: Uint8Array, byteLength: number): Buffer | u
   while (start < end && isSpace(text[start])) start += 1;
   while (end > start && isSpace(text[end - 1])) end -= 1;
   if (end - start !== byteLength * 2) return undefined;
-  const out = Buffer.alloc(byteLength);
+  const out = allocSecretBuffer(byteLength);
   for (let index = 0; index < byteLength; index += 1) {
     const high = hexValue(text[start + index * 2]);
     const low = hexValue(text[start + index * 2 + 1]);

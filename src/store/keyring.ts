@@ -5,6 +5,7 @@ import { SecretsAgentError } from '../core/errors.js';
 import { aesKeyBytes, decryptAesGcm, encryptAesGcm, generateAesKey } from '../crypto/aes-gcm.js';
 import { decodeBase64, encodeBase64 } from './base64-bytes.js';
 import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from './parse-json-bytes.js';
+import { allocSecretBuffer } from '../crypto/secret-buffer.js';
 
 const keyringFormatVersion = 1;
 const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -68,7 +69,7 @@ export function sealKeyring(keyring: Keyring, unsealKey: Uint8Array, store: stri
     pieces.push(Buffer.from('"'));
   }
   pieces.push(Buffer.from('}}'));
-  const plain = Buffer.alloc(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  const plain = allocSecretBuffer(pieces.reduce((sum, piece) => sum + piece.length, 0));
   let at = 0;
   for (const piece of pieces) {
     at += piece.copy(plain, at);

@@ -9,6 +9,7 @@
 // sent), never from the rendering itself, so zeroing it cannot garble an answer in flight.
 import type { StoredSecret } from './secret-record.js';
 import type { Keyring } from './keyring.js';
+import { copySecretBuffer } from '../crypto/secret-buffer.js';
 
 const maxEntries = 4096;
 const maxTotalBytes = 16 * 1024 * 1024;
@@ -90,9 +91,9 @@ class OpenedRecordCache {
   // Hands out copies: the caller owns (and may wipe) what it gets back.
   open(path: string, blob: Uint8Array, decrypt: () => StoredSecret): StoredSecret {
     const hit = this.#lookup(path, blob);
-    if (hit !== undefined) return { ...hit.secret, bytes: new Uint8Array(hit.secret.bytes) };
+    if (hit !== undefined) return { ...hit.secret, bytes: copySecretBuffer(hit.secret.bytes) };
     const secret = decrypt();
-    this.#remember(path, blob, { ...secret, bytes: new Uint8Array(secret.bytes) });
+    this.#remember(path, blob, { ...secret, bytes: copySecretBuffer(secret.bytes) });
     return secret;
   }
 

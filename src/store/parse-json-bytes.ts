@@ -7,6 +7,7 @@
 // would turn into U+FFFD) are refused with ERR_INPUT_ENCODING naming the field; duplicate keys are
 // refused too (the dropped copy of a value could not be zeroed).
 import { SecretsAgentError } from '../core/errors.js';
+import { allocSecretBuffer } from '../crypto/secret-buffer.js';
 
 export type JsonBytesValue = null | boolean | number | string | Buffer | JsonBytesArray | JsonBytesObject;
 export type JsonBytesArray = JsonBytesValue[];
@@ -181,7 +182,7 @@ class JsonBytesReader {
     let end = start;
     while (end < input.length && input[end] !== 0x22) end += input[end] === 0x5c ? 2 : 1;
     if (end >= input.length) throw this.#syntax('unterminated string', 0, this.#at);
-    const out = Buffer.alloc(end - start);
+    const out = allocSecretBuffer(end - start);
     if (asBytes) this.#made.push(out);
     let length = 0;
     let at = start;

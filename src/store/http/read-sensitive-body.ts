@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { SecretsAgentError } from '../../core/errors.js';
+import { allocSecretBuffer } from '../../crypto/secret-buffer.js';
 
 // Reads a body that carries a secret (a value, an unseal key) like readBody, with the same cap and
 // ERR_BODY_TOO_LARGE, but zeroes every chunk it received once they are joined (and on failure),
@@ -15,8 +16,8 @@ export async function readSensitiveBody(req: IncomingMessage, maxBytes: number):
       total += chunk.length;
       if (total > maxBytes) throw tooLarge(maxBytes);
     }
-    // Always a fresh allocation (never Node's shared pool), even for one chunk.
-    const body = Buffer.alloc(total);
+    // Outside the JS heap, where the garbage collector cannot leave copies (secret-buffer.ts).
+    const body = allocSecretBuffer(total);
     let at = 0;
     for (const chunk of chunks) at += chunk.copy(body, at);
     return body;

@@ -10,6 +10,7 @@ import { jsonStringLength, writeJsonString } from '../json-string-bytes.js';
 import type { OpenedRecord } from '../opened-record-cache.js';
 import type { StoredSecret } from '../secret-record.js';
 import { binaryMediaType, chooseResponseType } from './media-type.js';
+import { allocSecretBuffer, copySecretBuffer } from '../../crypto/secret-buffer.js';
 
 export interface SecretAnswer {
   /** `text`: `body` is the JSON document; `binary`: `body` is the raw value. */
@@ -21,7 +22,7 @@ export interface SecretAnswer {
 // Picks the form the Accept header asks for (ERR_ACCEPT_UNSUPPORTED as chooseResponseType) and copies its bytes.
 export function answerSecret(opened: OpenedRecord, accept: string | undefined, path: string): SecretAnswer {
   const form = chooseResponseType(accept, opened.secret.type, path);
-  return { form, body: Buffer.from(form === 'binary' ? opened.secret.bytes : opened.rendered(renderSecretJson)) };
+  return { form, body: copySecretBuffer(form === 'binary' ? opened.secret.bytes : opened.rendered(renderSecretJson)) };
 }
 
 // Sends an answer and zeroes its body once the socket is done with it (sent, or the connection gone).
@@ -53,7 +54,7 @@ export function renderSecretJson(secret: StoredSecret): Buffer {
     }),
   );
   const head = '{"value":';
-  const out = Buffer.alloc(head.length + jsonStringLength(secret.bytes) + metadata.length);
+  const out = allocSecretBuffer(head.length + jsonStringLength(secret.bytes) + metadata.length);
   let at = out.write(head, 0, 'latin1');
   at = writeJsonString(secret.bytes, out, at);
   // `{"created":...}` becomes `,"created":...}` after the value.

@@ -5,6 +5,7 @@
 // the caller zeroes it once the record is encrypted.
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from '../parse-json-bytes.js';
+import { allocSecretBuffer } from '../../crypto/secret-buffer.js';
 
 export interface SecretJsonBody {
   /** The value's UTF-8 bytes; absent or null `value` is empty (Portworx sends `{}` for an empty value). */
@@ -57,7 +58,7 @@ function narrowSecretBody(parsed: JsonBytesValue | undefined): SecretJsonBody {
     }
   }
   return {
-    value: secretValue ?? Buffer.alloc(0),
+    value: secretValue ?? allocSecretBuffer(0),
     ...(description === undefined ? {} : { description }),
     ...(labels === undefined ? {} : { labels: labels as string[] }),
   };
