@@ -145,6 +145,16 @@ async function exerciseSecrets(store: RunningStore, textCanary: Buffer, binaryCa
     body: Buffer.concat([Buffer.from('{"value":"'), textCanary, Buffer.from('"}')]),
   });
   expect(patched.status, patched.body.toString()).toBe(204);
+  // Writes refused before their body is read (wrong token): the bodies must not linger either.
+  for (const path of ['/secrets/v1/secret/default/forget/refused', '/secrets/v1/unseal/default']) {
+    const refused = await rawRequest(store.url, {
+      method: path.includes('unseal') ? 'PUT' : 'PATCH',
+      path,
+      headers: { ...json, authorization: 'token=wrong' },
+      body: Buffer.concat([Buffer.from('{"value":"'), textCanary, Buffer.from('"}')]),
+    });
+    expect(refused.status).toBe(401);
+  }
   for (let round = 0; round < 3; round += 1) {
     const readText = await store.request({ path: '/secrets/v1/secret/default/forget/text' });
     expect(readText.status).toBe(200);

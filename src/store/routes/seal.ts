@@ -2,7 +2,7 @@
 // init"). Everything but seal-status needs `dcos:superuser` `full`; seal-status needs a caller.
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBody, readBody } from '../http/read-body.js';
-import { readSensitiveBody } from '../http/read-sensitive-body.js';
+import { discardSensitiveBody, readSensitiveBody } from '../http/read-sensitive-body.js';
 import { sendJson } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
 import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from '../parse-json-bytes.js';
@@ -50,7 +50,11 @@ export function createSealRoutes(options: SealRoutesOptions): Route[] {
       method: 'PUT',
       pattern: '/secrets/v1/unseal/:store',
       async handler(context) {
-        const { seal } = await superuserStore(context);
+        const { seal } = await superuserStore(context).catch(async (error: unknown) => {
+          // Refused before reading the key: zero it as it arrives instead of leaving it to Node.
+          await discardSensitiveBody(context.req, context.res, maxSealBodyBytes);
+          throw error;
+        });
         // The key never becomes a JS string: the body and the parsed hex are Buffers, zeroed here.
         const raw = await readSensitiveBody(context.req, maxSealBodyBytes);
         let body: JsonBytesValue | undefined;

@@ -1,9 +1,10 @@
 // `/secrets/v1/secret/{store}/{path}`: GET (or `?list=true`), PUT 201/409, PATCH 204/404,
 // DELETE 204/404, with DC/OS rids: `dcos:secrets:<store>:/<path>` (read/create/update/delete)
 // and `dcos:secrets:list:<store>:/<path>` (read) for listings.
+import type { IncomingMessage } from 'node:http';
 import { isSecretsAgentError } from '../../core/errors.js';
 import type { SecretInput } from '../../core/secrets-api.js';
-import { readSensitiveBody } from '../http/read-sensitive-body.js';
+import { discardSensitiveBody, readSensitiveBody } from '../http/read-sensitive-body.js';
 import { sendEmpty, sendJson } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
 import type { SecretStore } from '../secret-store.js';
@@ -19,6 +20,8 @@ export const maxSecretBodyBytes = 2 * 1024 * 1024;
 const pattern = '/secrets/v1/secret/:store/*path';
 const prefix = '/secrets/v1/secret/';
 const noStore = { 'cache-control': 'no-store' };
+/** Requests whose body a write route has started to read (the rest is not discardSensitiveBody's). */
+const bodyRead = new WeakSet<IncomingMessage>();
 
 export interface SecretRoutesOptions {
   readonly store: SecretStore;
@@ -49,11 +52,22 @@ export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
   }
 
   async function handleWrite(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
+    try {
+      await writeSecret(context, mode);
+    } catch (error) {
+      // Refused before the body was read (401, 403, bad path or Content-Type): zero it as it arrives.
+      if (!bodyRead.has(context.req)) await discardSensitiveBody(context.req, context.res, maxBodyBytes);
+      throw error;
+    }
+  }
+
+  async function writeSecret(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
     const principal = await context.principal();
     const { secrets, name } = resolveStore(store, context.params['store']);
     const path = parseSecretPathParam(rawSecretPath(context));
     await context.authorize(`dcos:secrets:${name}:/${path}`, mode);
     const type = parseRequestContentType(context.req.headers['content-type']);
+    bodyRead.add(context.req);
     const body = await readSensitiveBody(context.req, maxBodyBytes).catch((error: unknown) => {
       // The rest of the body stays unread: tell the client the connection ends with this answer.
       if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) context.res.setHeader('connection', 'close');
