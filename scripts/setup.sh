@@ -19,6 +19,8 @@ command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 # The operator-flow test types the DC/OS docs' commands: curl, and xxd to hex-decode the unseal key.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v xxd >/dev/null 2>&1 || missing+=(xxd)
+# The seal test dumps the running store's memory with gdb's gcore and searches it for secrets.
+command -v gcore >/dev/null 2>&1 || missing+=(gdb)
 # Tests of the daemon's status API: a real unix datagram receiver for sd_notify and Prometheus'
 # own text-format parser both run under Debian's python3.
 [ -x /usr/bin/python3 ] || missing+=(python3)

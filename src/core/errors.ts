@@ -29,6 +29,13 @@ const table = {
     retryable: false,
     summary: 'input is malformed (JSON, field, type)',
   },
+  ERR_INPUT_ENCODING: {
+    exitCode: 65,
+    httpStatus: 400,
+    retryable: false,
+    summary:
+      'text in a JSON body is not valid UTF-8 (invalid bytes or a lone `\\uD800`-style surrogate escape); the message names the field',
+  },
   ERR_APPDEF_INVALID: {
     exitCode: 65,
     httpStatus: 422,

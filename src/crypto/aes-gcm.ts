@@ -1,8 +1,9 @@
 // AES-256-GCM with node:crypto. Every encryption draws a fresh random 96-bit nonce; the sealed
 // form is `nonce (12) | ciphertext | tag (16)`. Additional authenticated data (AAD) binds a
 // ciphertext to its context (store, path, key id), so a blob moved elsewhere fails to open.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import { SecretsAgentError } from '../core/errors.js';
+import { allocSecretBuffer } from './secret-buffer.js';
 
 export const aesKeyBytes = 32;
 export const aesNonceBytes = 12;
@@ -35,7 +36,13 @@ export function decryptAesGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   decipher.setAuthTag(tag);
   const plain = decipher.update(body);
   try {
-    return Buffer.concat([plain, decipher.final()]);
+    // GCM is a stream mode: final() only checks the tag and adds no bytes.
+    const last = decipher.final();
+    if (last.length === 0) return plain;
+    const whole = Buffer.concat([plain, last]);
+    plain.fill(0);
+    last.fill(0);
+    return whole;
   } catch {
     plain.fill(0);
     return undefined;
@@ -44,7 +51,8 @@ export function decryptAesGcm(key: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
 
 // A fresh random 32-byte key.
 export function generateAesKey(): Buffer {
-  return randomBytes(aesKeyBytes);
+  // Outside the JS heap (secret-buffer.ts): randomBytes(32) would make it a movable heap object.
+  return randomFillSync(allocSecretBuffer(aesKeyBytes));
 }
 
 function assertAesKey(key: Uint8Array): void {

@@ -3,6 +3,9 @@
 // key holds only ciphertext. Records name the key id they were written with, so keys can rotate.
 import { SecretsAgentError } from '../core/errors.js';
 import { aesKeyBytes, decryptAesGcm, encryptAesGcm, generateAesKey } from '../crypto/aes-gcm.js';
+import { decodeBase64, encodeBase64 } from './base64-bytes.js';
+import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from './parse-json-bytes.js';
+import { allocSecretBuffer } from '../crypto/secret-buffer.js';
 
 const keyringFormatVersion = 1;
 const keyIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -51,14 +54,27 @@ export function createKeyring(): Keyring {
   return new Keyring('k1', new Map([['k1', generateAesKey()]]));
 }
 
-// Encrypts the keyring under the unseal key: version byte | nonce | ciphertext | tag.
+// Encrypts the keyring under the unseal key: version byte | nonce | ciphertext | tag. The plaintext
+// is `{"version":1,"active":"k1","keys":{"k1":"<base64>"}}`, written into one Buffer (no string
+// of a key is ever made) and zeroed after.
 export function sealKeyring(keyring: Keyring, unsealKey: Uint8Array, store: string): Buffer {
-  const keys: Record<string, string> = {};
-  for (const id of keyring.keyIds) keys[id] = (keyring.key(id) as Buffer).toString('base64');
-  const plain = Buffer.from(
-    JSON.stringify({ version: keyringFormatVersion, active: keyring.activeKeyId, keys }),
-    'utf8',
-  );
+  const pieces: Buffer[] = [
+    Buffer.from(`{"version":${keyringFormatVersion},"active":${JSON.stringify(keyring.activeKeyId)},"keys":{`),
+  ];
+  for (const [index, id] of keyring.keyIds.entries()) {
+    pieces.push(
+      Buffer.from(`${index === 0 ? '' : ','}${JSON.stringify(id)}:"`),
+      encodeBase64(keyring.key(id) as Buffer),
+    );
+    pieces.push(Buffer.from('"'));
+  }
+  pieces.push(Buffer.from('}}'));
+  const plain = allocSecretBuffer(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    at += piece.copy(plain, at);
+    piece.fill(0);
+  }
   try {
     return Buffer.concat([Buffer.of(keyringFormatVersion), encryptAesGcm(unsealKey, plain, keyringAad(store))]);
   } finally {
@@ -74,30 +90,51 @@ export function openKeyring(blob: Uint8Array, unsealKey: Uint8Array, store: stri
   }
   const plain = decryptAesGcm(unsealKey, blob.subarray(1), keyringAad(store));
   if (plain === undefined) return undefined;
+  let parsed: JsonBytesValue | undefined;
   try {
-    return parseKeyring(JSON.parse(plain.toString('utf8')) as unknown, store);
+    // The keys' base64 comes back as Buffers, zeroed below: never a string.
+    parsed = parseJsonBytes(plain, { what: 'keyring', bytesAt: (pointer) => pointer.startsWith('/keys/') });
+    return parseKeyring(parsed, store);
   } catch (error) {
+    if (error instanceof SecretsAgentError && error.code === 'ERR_STORE_CORRUPT') throw error;
     throw new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\` is malformed`, { cause: error });
   } finally {
+    wipeJsonBytes(parsed);
     plain.fill(0);
   }
 }
 
-function parseKeyring(value: unknown, store: string): Keyring {
+function parseKeyring(value: JsonBytesValue | undefined, store: string): Keyring {
   const corrupt = (what: string): SecretsAgentError =>
     new SecretsAgentError('ERR_STORE_CORRUPT', `keyring of store \`${store}\`: ${what}`);
-  if (typeof value !== 'object' || value === null) throw corrupt('not an object');
-  const { version, active, keys } = value as { version?: unknown; active?: unknown; keys?: unknown };
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value))
+    throw corrupt('not an object');
+  const { version, active, keys } = value;
   if (version !== keyringFormatVersion) throw corrupt('unknown version');
-  if (typeof active !== 'string' || typeof keys !== 'object' || keys === null) throw corrupt('missing fields');
+  if (
+    typeof active !== 'string' ||
+    typeof keys !== 'object' ||
+    keys === null ||
+    Array.isArray(keys) ||
+    Buffer.isBuffer(keys)
+  )
+    throw corrupt('missing fields');
   const map = new Map<string, Buffer>();
-  for (const [id, encoded] of Object.entries(keys)) {
-    if (!keyIdPattern.test(id) || typeof encoded !== 'string') throw corrupt('bad key entry');
-    const key = Buffer.from(encoded, 'base64');
-    if (key.length !== aesKeyBytes) throw corrupt(`key \`${id}\` has the wrong length`);
-    map.set(id, key);
+  try {
+    for (const [id, encoded] of Object.entries(keys)) {
+      if (!keyIdPattern.test(id) || !Buffer.isBuffer(encoded)) throw corrupt('bad key entry');
+      const key = decodeBase64(encoded);
+      if (key === undefined || key.length !== aesKeyBytes) {
+        key?.fill(0);
+        throw corrupt(`key \`${id}\` has the wrong length`);
+      }
+      map.set(id, key);
+    }
+    if (!map.has(active)) throw corrupt(`active key \`${active}\` is missing`);
+  } catch (error) {
+    for (const key of map.values()) key.fill(0);
+    throw error;
   }
-  if (!map.has(active)) throw corrupt(`active key \`${active}\` is missing`);
   return new Keyring(active, map);
 }
 

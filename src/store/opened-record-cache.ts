@@ -2,15 +2,14 @@
 // instead of one per GET (decrypt and metadata parse were ~40% of a GET's CPU; see the store-get
 // bench). An entry is served only while the ciphertext in storage is byte-for-byte the one it was
 // opened from (every write draws a fresh nonce, so any write changes it) and under the keyring it
-// was opened with; the cache belongs to that keyring and is wiped with it on seal. The plaintext
-// sits in the heap that already holds the data keys, so this widens no exposure a heap dump has.
+// was opened with; the cache belongs to that keyring and is wiped with it on seal: every plaintext
+// it holds, and every rendering, is zeroed then (issue 12.3: a sealed store keeps no value).
 // An entry also keeps what the GET route renders from it (the JSON answer), so a hot secret is
-// serialized once per change too. A rendering is sent as it is, so it is never changed: when its
-// entry goes it is dropped, not zeroed, since a socket may still be writing it (zeroing would turn
-// an answer in flight into garbage). It is the one plaintext copy answers are sent from; before,
-// every answer left its own, also unzeroed, copy in the heap.
+// serialized once per change too. Answers are sent from copies of a rendering (each zeroed once
+// sent), never from the rendering itself, so zeroing it cannot garble an answer in flight.
 import type { StoredSecret } from './secret-record.js';
 import type { Keyring } from './keyring.js';
+import { copySecretBuffer } from '../crypto/secret-buffer.js';
 
 const maxEntries = 4096;
 const maxTotalBytes = 16 * 1024 * 1024;
@@ -20,8 +19,8 @@ const maxEntryBytes = maxTotalBytes / 16;
 /** An opened record as the cache holds it: shared, so read `secret` during `use` and copy what you keep. */
 export interface OpenedRecord {
   readonly secret: StoredSecret;
-  /** `render(secret)`, computed once per opened record (for the last `render` given). Never changed
-   * afterwards by anyone, so it may be kept and sent as it is; never modify it. */
+  /** `render(secret)`, computed once per opened record (for the last `render` given). Valid only
+   * during `use`: copy what you keep; never modify it. */
   rendered(render: (secret: StoredSecret) => Buffer): Buffer;
 }
 
@@ -45,15 +44,19 @@ class CachedRecord implements OpenedRecord {
     // Kept only while it at most doubles the entry, so the cache stays within 2 x maxTotalBytes
     // (JSON escaping can make a rendering several times the size of the value).
     if (output.byteLength <= this.sizeBytes) {
+      this.#rendered?.fill(0);
       this.#render = render;
       this.#rendered = output;
+    } else {
+      scratch.push(output);
     }
     return output;
   }
 
-  // Zeroes the plaintext; drops (see the top of the file) the rendering.
+  // Zeroes the plaintext and the rendering.
   wipe(): void {
     this.secret.bytes.fill(0);
+    this.#rendered?.fill(0);
     this.#rendered = undefined;
     this.#render = undefined;
   }
@@ -68,8 +71,17 @@ class TransientRecord implements OpenedRecord {
   }
 
   rendered(render: (secret: StoredSecret) => Buffer): Buffer {
-    return render(this.secret);
+    const output = render(this.secret);
+    scratch.push(output);
+    return output;
   }
+}
+
+// Renderings made during a `use` and kept by nobody: zeroed when it returns.
+const scratch: Buffer[] = [];
+
+function wipeScratch(): void {
+  for (const buffer of scratch.splice(0)) buffer.fill(0);
 }
 
 class OpenedRecordCache {
@@ -79,24 +91,28 @@ class OpenedRecordCache {
   // Hands out copies: the caller owns (and may wipe) what it gets back.
   open(path: string, blob: Uint8Array, decrypt: () => StoredSecret): StoredSecret {
     const hit = this.#lookup(path, blob);
-    if (hit !== undefined) return { ...hit.secret, bytes: new Uint8Array(hit.secret.bytes) };
+    if (hit !== undefined) return { ...hit.secret, bytes: copySecretBuffer(hit.secret.bytes) };
     const secret = decrypt();
-    this.#remember(path, blob, { ...secret, bytes: new Uint8Array(secret.bytes) });
+    this.#remember(path, blob, { ...secret, bytes: copySecretBuffer(secret.bytes) });
     return secret;
   }
 
   // Hands `use` the shared entry, synchronously, so nothing (a seal, an eviction) can wipe it in between.
   use<T>(path: string, blob: Uint8Array, decrypt: () => StoredSecret, use: (opened: OpenedRecord) => T): T {
-    const hit = this.#lookup(path, blob);
-    if (hit !== undefined) return use(hit);
-    // Freshly decrypted and not handed to anyone: the cache can keep this very object.
-    const secret = decrypt();
-    const entry = this.#remember(path, blob, secret);
-    if (entry !== undefined) return use(entry);
     try {
-      return use(new TransientRecord(secret));
+      const hit = this.#lookup(path, blob);
+      if (hit !== undefined) return use(hit);
+      // Freshly decrypted and not handed to anyone: the cache can keep this very object.
+      const secret = decrypt();
+      const entry = this.#remember(path, blob, secret);
+      if (entry !== undefined) return use(entry);
+      try {
+        return use(new TransientRecord(secret));
+      } finally {
+        secret.bytes.fill(0);
+      }
     } finally {
-      secret.bytes.fill(0);
+      wipeScratch();
     }
   }
 

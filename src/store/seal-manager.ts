@@ -7,9 +7,8 @@ import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { SealStatus } from '../core/secrets-api.js';
 import { aesKeyBytes, generateAesKey } from '../crypto/aes-gcm.js';
+import { decryptPgpMessageInChild, encryptToPgpKeyInChild } from '../crypto/openpgp-child.js';
 import {
-  decryptPgpMessage,
-  encryptToPgpKeys,
   generatePgpKeyPair,
   readPgpPrivateKey,
   readPgpPublicKey,
@@ -17,6 +16,8 @@ import {
   type PgpPublicKey,
 } from '../crypto/openpgp.js';
 import type { StorageBackend } from './storage/backend.js';
+import { forgetReleasedSecrets } from './forget-released-secrets.js';
+import { decodeHexBytes, encodeHex } from './hex-bytes.js';
 import { encodeInitRecord, parseInitRecord, type InitRecord } from './init-record.js';
 import { createKeyring, openKeyring, sealKeyring, type Keyring } from './keyring.js';
 import { readSealIntent, writeSealIntent } from './seal-intent.js';
@@ -72,8 +73,9 @@ export interface SealManager {
   initialize(options?: InitializeOptions): Promise<InitInfo>;
   /** Seals and records the intent; ERR_STORE_ALREADY_SEALED when already sealed on purpose. */
   seal(): Promise<SealStatus>;
-  /** Unseals with the hex unseal key; ERR_UNSEAL_KEY_INVALID (nothing changes) when wrong. */
-  unseal(keyHex: string): Promise<SealStatus>;
+  /** Unseals with the hex unseal key (text, or its bytes, which the caller zeroes); ERR_UNSEAL_KEY_INVALID
+   * (nothing changes) when wrong. */
+  unseal(keyHex: string | Uint8Array): Promise<SealStatus>;
   /** Unseals with the stored bootstrap key; ERR_UNSEAL_NO_STORED_KEY when there is none. */
   autoUnseal(): Promise<SealStatus>;
   /** The persisted intent of this instance (true: sealed on purpose). */
@@ -185,6 +187,7 @@ class StoreSealManager implements SealManager {
       const wasSealed = this.sealed;
       // Keys leave memory first: a failing intent write must not leave the store unsealed.
       this.#dropKeyring();
+      await forgetReleasedSecrets();
       const intended = await readSealIntent(this.#storage, this.store, this.instanceId);
       if (wasSealed && intended)
         throw new SecretsAgentError('ERR_STORE_ALREADY_SEALED', `store \`${this.store}\` is already sealed`);
@@ -194,14 +197,13 @@ class StoreSealManager implements SealManager {
     });
   }
 
-  unseal(keyHex: string): Promise<SealStatus> {
+  unseal(keyHex: string | Uint8Array): Promise<SealStatus> {
     return this.#serially(async () => {
       const record = this.#requireInitialized();
-      const candidate = typeof keyHex === 'string' ? keyHex.trim() : '';
-      if (!unsealKeyHexPattern.test(candidate)) {
+      const unsealKey = parseUnsealKey(keyHex);
+      if (unsealKey === undefined) {
         throw new SecretsAgentError('ERR_UNSEAL_KEY_INVALID', `unseal key must be ${aesKeyBytes * 2} hex digits`);
       }
-      const unsealKey = Buffer.from(candidate, 'hex');
       let keyring: Keyring | undefined;
       try {
         keyring = openKeyring(record.sealedKeyring, unsealKey, this.store);
@@ -278,13 +280,14 @@ class StoreSealManager implements SealManager {
     const unsealKey = generateAesKey();
     const keyring = createKeyring();
     // The PGP message holds the key as hex text, as Vault does: `gpg -d` prints what /unseal takes.
-    const unsealKeyHex = Buffer.from(unsealKey.toString('hex'), 'ascii');
+    // openpgp.js sees it only in a child process (openpgp-child.ts).
+    const unsealKeyHex = encodeHex(unsealKey);
     let record: InitRecord;
     try {
       record = {
         initializedAt: this.#now().toISOString(),
         keySource,
-        encryptedUnsealKeys: [await encryptToPgpKeys(unsealKeyHex, [publicKey])],
+        encryptedUnsealKeys: [new Uint8Array(await encryptToPgpKeyInChild(publicKey.toBinary(), unsealKeyHex))],
         pgpFingerprints: [publicKey.fingerprint],
         sealedKeyring: sealKeyring(keyring, unsealKey, this.store),
       };
@@ -330,16 +333,12 @@ class StoreSealManager implements SealManager {
       const stored = await this.#storage.get(bootstrapPrivateKeyKey(this.store, fingerprint));
       const message = record.encryptedUnsealKeys[index];
       if (stored === undefined || message === undefined) continue;
-      const privateKey = await readPgpPrivateKey(
-        Buffer.from(stored.value).toString('utf8'),
-        `stored bootstrap key ${fingerprint}`,
-      );
-      const hex = await decryptPgpMessage(message, privateKey);
-      const unsealKey = Buffer.from(Buffer.from(hex).toString('ascii').trim(), 'hex');
+      // In a child process: openpgp.js leaves copies of what it decrypts in memory it never clears.
+      const hex = await decryptPgpMessageInChild(stored.value, message, `stored bootstrap key ${fingerprint}`);
+      const unsealKey = decodeHexBytes(hex, aesKeyBytes);
       hex.fill(0);
       try {
-        const keyring =
-          unsealKey.length === aesKeyBytes ? openKeyring(record.sealedKeyring, unsealKey, this.store) : undefined;
+        const keyring = unsealKey === undefined ? undefined : openKeyring(record.sealedKeyring, unsealKey, this.store);
         if (keyring === undefined)
           throw new SecretsAgentError(
             'ERR_STORE_CORRUPT',
@@ -347,7 +346,7 @@ class StoreSealManager implements SealManager {
           );
         return keyring;
       } finally {
-        unsealKey.fill(0);
+        unsealKey?.fill(0);
       }
     }
     throw new SecretsAgentError(
@@ -389,6 +388,15 @@ class StoreSealManager implements SealManager {
     this.#queue = next.catch(() => undefined);
     return next;
   }
+}
+
+// The 32-byte unseal key from its hex (a string from the CLI, bytes from the HTTP route); undefined when malformed.
+function parseUnsealKey(keyHex: string | Uint8Array): Buffer | undefined {
+  if (typeof keyHex === 'string') {
+    const candidate = keyHex.trim();
+    return unsealKeyHexPattern.test(candidate) ? Buffer.from(candidate, 'hex') : undefined;
+  }
+  return keyHex instanceof Uint8Array ? decodeHexBytes(keyHex, aesKeyBytes) : undefined;
 }
 
 function assertOneShare(options: InitializeOptions): void {

@@ -11,6 +11,7 @@ import { SecretsAgentError } from '../core/errors.js';
 import type { SecretType } from '../core/secrets-api.js';
 import { decryptAesGcm, encryptAesGcm } from '../crypto/aes-gcm.js';
 import type { Keyring } from './keyring.js';
+import { copySecretBuffer } from '../crypto/secret-buffer.js';
 
 export const recordFormatVersion = 1;
 
@@ -71,10 +72,10 @@ export function decryptSecretRecord(keyring: Keyring, store: string, path: strin
     const metaLength = plain.readUInt32BE(0);
     if (4 + metaLength > plain.length) throw corrupt('truncated payload');
     const meta = parseMeta(plain.subarray(4, 4 + metaLength).toString('utf8'), corrupt);
-    return { ...meta, bytes: new Uint8Array(plain.subarray(4 + metaLength)) };
-  } catch (error) {
+    return { ...meta, bytes: copySecretBuffer(plain.subarray(4 + metaLength)) };
+  } finally {
+    // The value leaves as its own copy, which the caller zeroes; this one goes now.
     plain.fill(0);
-    throw error;
   }
 }
 

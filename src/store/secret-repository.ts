@@ -106,6 +106,8 @@ export function createSecretRepository(options: SecretRepositoryOptions): Secret
       if (entry === undefined && attempt === 1) entry = await storage.get(key, { fresh: true });
       if (entry === undefined) throw notFound(path);
       const previous = decryptSecretRecord(keyring, store, path, entry.value);
+      // Only its metadata is carried over: its value goes at once.
+      previous.bytes.fill(0);
       const secret: StoredSecret = {
         type: input.type,
         bytes: input.bytes,

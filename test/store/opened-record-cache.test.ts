@@ -106,23 +106,26 @@ describe('useCachedRecord (the GET route: shared record, memoised rendering)', (
     expect(counts).toEqual({ decrypts: 2, renders: 2 });
   });
 
-  it('a seal (keyring wipe) zeroes the cached plaintext; an earlier rendering stays intact for an answer in flight', () => {
+  it("issue 12.3: a seal (keyring wipe) zeroes the cached plaintext and rendering; an answer's own copy stays intact", () => {
     const keyring = createKeyring();
     const blob = randomBytes(64);
     let shared: StoredSecret | undefined;
-    const rendered = useCachedRecord(
+    let cachedRendering: Buffer | undefined;
+    const answer = useCachedRecord(
       keyring,
       'default/a',
       blob,
       () => secret(canaryValue),
       (opened) => {
         shared = opened.secret;
-        return opened.rendered(render);
+        cachedRendering = opened.rendered(render);
+        return Buffer.from(cachedRendering);
       },
     );
     keyring.wipe();
     expect(shared?.bytes.every((byte) => byte === 0)).toBe(true);
-    expect(JSON.parse(rendered.toString())).toEqual({ value: canaryValue });
+    expect(cachedRendering?.every((byte) => byte === 0)).toBe(true);
+    expect(JSON.parse(answer.toString())).toEqual({ value: canaryValue });
     // Nothing survives the seal: the next keyring decrypts and renders afresh.
     const { counts, read } = counter(canaryValue);
     read(createKeyring(), blob);

@@ -2,8 +2,10 @@
 // init"). Everything but seal-status needs `dcos:superuser` `full`; seal-status needs a caller.
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBody, readBody } from '../http/read-body.js';
+import { discardSensitiveBody, readSensitiveBody } from '../http/read-sensitive-body.js';
 import { sendJson } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
+import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from '../parse-json-bytes.js';
 import type { InitInfo, InitializeOptions } from '../seal-manager.js';
 import type { SecretStore } from '../secret-store.js';
 import { assertJsonContentType } from './media-type.js';
@@ -48,10 +50,24 @@ export function createSealRoutes(options: SealRoutesOptions): Route[] {
       method: 'PUT',
       pattern: '/secrets/v1/unseal/:store',
       async handler(context) {
-        const { seal } = await superuserStore(context);
-        const body = await readObjectBody(context, 'unseal request', ['key']);
-        if (typeof body['key'] !== 'string') throw invalid('unseal request /key: expected a string of hex digits');
-        sendJson(context.res, 200, await seal.unseal(body['key']));
+        const { seal } = await superuserStore(context).catch(async (error: unknown) => {
+          // Refused before reading the key: zero it as it arrives instead of leaving it to Node.
+          await discardSensitiveBody(context.req, context.res, maxSealBodyBytes);
+          throw error;
+        });
+        // The key never becomes a JS string: the body and the parsed hex are Buffers, zeroed here.
+        const raw = await readSensitiveBody(context.req, maxSealBodyBytes);
+        let body: JsonBytesValue | undefined;
+        try {
+          assertJsonContentType(context.req.headers['content-type']);
+          body = parseJsonBytes(raw, { what: 'unseal request', bytesAt: (pointer) => pointer === '/key' });
+          const key = narrowObject(body, 'unseal request', ['key'])['key'];
+          if (!Buffer.isBuffer(key)) throw invalid('unseal request /key: expected a string of hex digits');
+          sendJson(context.res, 200, await seal.unseal(key));
+        } finally {
+          wipeJsonBytes(body);
+          raw.fill(0);
+        }
       },
     },
     {
@@ -59,10 +75,21 @@ export function createSealRoutes(options: SealRoutesOptions): Route[] {
       pattern: '/secrets/v1/auto-unseal/:store',
       async handler(context) {
         const { seal } = await superuserStore(context);
-        // The docs send no body; SW2 describes an UnsealRequest. Accept both, ignore `key`.
-        const body = await readObjectBody(context, 'auto-unseal request', ['key'], { allowEmpty: true });
-        if (body['key'] !== undefined && typeof body['key'] !== 'string')
-          throw invalid('auto-unseal request /key: expected a string');
+        // The docs send no body; SW2 describes an UnsealRequest. Accept both, ignore `key` (read as bytes, zeroed).
+        const raw = await readSensitiveBody(context.req, maxSealBodyBytes);
+        let body: JsonBytesValue | undefined;
+        try {
+          if (raw.length > 0) {
+            assertJsonContentType(context.req.headers['content-type']);
+            body = parseJsonBytes(raw, { what: 'auto-unseal request', bytesAt: (pointer) => pointer === '/key' });
+            const key = narrowObject(body, 'auto-unseal request', ['key'])['key'];
+            if (key !== undefined && !Buffer.isBuffer(key))
+              throw invalid('auto-unseal request /key: expected a string');
+          }
+        } finally {
+          wipeJsonBytes(body);
+          raw.fill(0);
+        }
         sendJson(context.res, 200, await seal.autoUnseal());
       },
     },
@@ -130,8 +157,11 @@ async function readObjectBody(
   const raw = await readBody(context.req, maxSealBodyBytes);
   if (raw.length === 0 && options.allowEmpty === true) return {};
   assertJsonContentType(context.req.headers['content-type']);
-  const value = parseJsonBody(raw, what);
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
+  return narrowObject(parseJsonBody(raw, what), what, fields);
+}
+
+function narrowObject(value: unknown, what: string, fields: readonly string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Buffer.isBuffer(value))
     throw invalid(`${what}: expected a JSON object`);
   for (const name of Object.keys(value)) {
     if (!fields.includes(name))

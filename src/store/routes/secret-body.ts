@@ -1,30 +1,48 @@
-// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema of reference.md §1.2): `value`
-// plus the optional `author`, `description`, `labels`, `created`. Unknown fields are refused.
+// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema of the DC/OS API): `value` plus
+// the optional `author`, `description`, `labels`, `created`. JSON `null` in any of them means
+// absent (SDKs that serialise unset fields send `"created": null`). Unknown fields are refused.
+// The value comes back as a Buffer of its UTF-8 bytes, never as a JS string (see parse-json-bytes.ts):
+// the caller zeroes it once the record is encrypted.
 import { SecretsAgentError } from '../../core/errors.js';
-import { parseJsonBody } from '../http/read-body.js';
+import { parseJsonBytes, wipeJsonBytes, type JsonBytesValue } from '../parse-json-bytes.js';
+import { allocSecretBuffer } from '../../crypto/secret-buffer.js';
 
 export interface SecretJsonBody {
-  /** Absent `value` is '' (Portworx sends `{}` for an empty value). */
-  readonly value: string;
+  /** The value's UTF-8 bytes; absent or null `value` is empty (Portworx sends `{}` for an empty value). */
+  readonly value: Buffer;
   readonly description?: string;
   readonly labels?: readonly string[];
 }
 
 const knownFields = new Set(['value', 'author', 'description', 'labels', 'created']);
+const isValuePointer = (pointer: string): boolean => pointer === '/value';
 
-// Narrows an untrusted body to a SecretJsonBody; ERR_INPUT_INVALID naming the JSON pointer.
-export function parseSecretJsonBody(body: Buffer): SecretJsonBody {
-  const value: unknown = parseJsonBody(body, 'secret');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid('', `expected a JSON object like {"value": "..."}, got ${describe(value)}`);
+// Narrows an untrusted body to a SecretJsonBody; ERR_INPUT_INVALID (ERR_INPUT_ENCODING for text
+// that is not UTF-8) naming the JSON pointer. Nothing of the value is left unzeroed on failure.
+export function parseSecretJsonBody(body: Uint8Array): SecretJsonBody {
+  const parsed = parseJsonBytes(body, { what: 'secret body', bytesAt: isValuePointer });
+  try {
+    return narrowSecretBody(parsed);
+  } catch (error) {
+    wipeJsonBytes(parsed);
+    throw error;
   }
-  const fields = value as Record<string, unknown>;
-  for (const name of Object.keys(fields)) {
+}
+
+function narrowSecretBody(parsed: JsonBytesValue | undefined): SecretJsonBody {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Buffer.isBuffer(parsed)) {
+    throw invalid('', `expected a JSON object like {"value": "..."}, got ${describe(parsed)}`);
+  }
+  for (const name of Object.keys(parsed)) {
     if (!knownFields.has(name))
       throw invalid(`/${escapePointer(name)}`, 'unknown field (allowed: value, author, description, labels, created)');
   }
-  const { value: secretValue, author, description, labels, created } = fields;
-  if (secretValue !== undefined && typeof secretValue !== 'string')
+  const secretValue = orAbsent(parsed['value']);
+  const author = orAbsent(parsed['author']);
+  const created = orAbsent(parsed['created']);
+  const description = orAbsent(parsed['description']);
+  const labels = orAbsent(parsed['labels']);
+  if (secretValue !== undefined && !Buffer.isBuffer(secretValue))
     throw invalid('/value', `expected a string, got ${describe(secretValue)}`);
   // `author` and `created` are accepted (the SDK sends them) but the store sets them itself.
   if (author !== undefined && typeof author !== 'string')
@@ -40,10 +58,14 @@ export function parseSecretJsonBody(body: Buffer): SecretJsonBody {
     }
   }
   return {
-    value: secretValue ?? '',
+    value: secretValue ?? allocSecretBuffer(0),
     ...(description === undefined ? {} : { description }),
     ...(labels === undefined ? {} : { labels: labels as string[] }),
   };
+}
+
+function orAbsent(value: JsonBytesValue | undefined): JsonBytesValue | undefined {
+  return value === null ? undefined : value;
 }
 
 function invalid(pointer: string, message: string): SecretsAgentError {
@@ -53,10 +75,11 @@ function invalid(pointer: string, message: string): SecretsAgentError {
 }
 
 // Type only: a misplaced value could be a secret.
-function describe(value: unknown): string {
+function describe(value: JsonBytesValue | undefined): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (value === undefined) return 'an empty body';
+  if (Buffer.isBuffer(value)) return 'a string';
   return `a ${typeof value}`;
 }
 

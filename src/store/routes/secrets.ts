@@ -1,15 +1,16 @@
 // `/secrets/v1/secret/{store}/{path}`: GET (or `?list=true`), PUT 201/409, PATCH 204/404,
 // DELETE 204/404, with DC/OS rids: `dcos:secrets:<store>:/<path>` (read/create/update/delete)
 // and `dcos:secrets:list:<store>:/<path>` (read) for listings.
+import type { IncomingMessage } from 'node:http';
 import { isSecretsAgentError } from '../../core/errors.js';
 import type { SecretInput } from '../../core/secrets-api.js';
-import { readBody } from '../http/read-body.js';
-import { sendBytes, sendEmpty, sendJson, sendJsonPayload } from '../http/respond.js';
+import { discardSensitiveBody, readSensitiveBody } from '../http/read-sensitive-body.js';
+import { sendEmpty, sendJson } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/router.js';
 import type { SecretStore } from '../secret-store.js';
 import { parseSecretPathParam } from '../secret-path.js';
-import { binaryMediaType, parseRequestContentType } from './media-type.js';
-import { answerSecret } from './secret-answer.js';
+import { parseRequestContentType } from './media-type.js';
+import { answerSecret, sendSecretAnswer } from './secret-answer.js';
 import { parseSecretJsonBody } from './secret-body.js';
 import { resolveStore } from './store-name.js';
 
@@ -19,6 +20,8 @@ export const maxSecretBodyBytes = 2 * 1024 * 1024;
 const pattern = '/secrets/v1/secret/:store/*path';
 const prefix = '/secrets/v1/secret/';
 const noStore = { 'cache-control': 'no-store' };
+/** Requests whose body a write route has started to read (the rest is not discardSensitiveBody's). */
+const bodyRead = new WeakSet<IncomingMessage>();
 
 export interface SecretRoutesOptions {
   readonly store: SecretStore;
@@ -43,33 +46,48 @@ export function createSecretRoutes(options: SecretRoutesOptions): Route[] {
     const path = parseSecretPathParam(rawSecretPath(context));
     await context.authorize(`dcos:secrets:${name}:/${path}`, 'read');
     const accept = context.req.headers.accept;
-    // Straight from the decrypted-record cache: no copy of the record, JSON rendered once per change.
+    // Straight from the decrypted-record cache: JSON rendered once per change, one copy per answer (zeroed once sent).
     const answer = await secrets.read(path, (opened) => answerSecret(opened, accept, path));
-    if (answer.form === 'binary') sendBytes(context.res, 200, answer.body, binaryMediaType, noStore);
-    else sendJsonPayload(context.res, 200, answer.body, noStore);
+    sendSecretAnswer(context.res, answer, noStore);
   }
 
   async function handleWrite(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
+    try {
+      await writeSecret(context, mode);
+    } catch (error) {
+      // Refused before the body was read (401, 403, bad path or Content-Type): zero it as it arrives.
+      if (!bodyRead.has(context.req)) await discardSensitiveBody(context.req, context.res, maxBodyBytes);
+      throw error;
+    }
+  }
+
+  async function writeSecret(context: RouteContext, mode: 'create' | 'update'): Promise<void> {
     const principal = await context.principal();
     const { secrets, name } = resolveStore(store, context.params['store']);
     const path = parseSecretPathParam(rawSecretPath(context));
     await context.authorize(`dcos:secrets:${name}:/${path}`, mode);
     const type = parseRequestContentType(context.req.headers['content-type']);
-    const body = await readBody(context.req, maxBodyBytes).catch((error: unknown) => {
+    bodyRead.add(context.req);
+    const body = await readSensitiveBody(context.req, maxBodyBytes).catch((error: unknown) => {
       // The rest of the body stays unread: tell the client the connection ends with this answer.
       if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) context.res.setHeader('connection', 'close');
       throw error;
     });
-    const input = toSecretInput(type, body);
-    if (mode === 'create') {
-      await secrets.create(path, input, principal.uid);
-      context.log.info({ path, store: name, uid: principal.uid, type }, 'secret created');
-      sendEmpty(context.res, 201);
-    } else {
-      await secrets.update(path, input, principal.uid);
-      context.log.info({ path, store: name, uid: principal.uid, type }, 'secret updated');
-      sendEmpty(context.res, 204);
+    // The body and the value parsed from it are zeroed once the record is encrypted (issue 12.3).
+    let input: SecretInput | undefined;
+    try {
+      input = toSecretInput(type, body);
+      if (mode === 'create') await secrets.create(path, input, principal.uid);
+      else await secrets.update(path, input, principal.uid);
+    } finally {
+      input?.bytes.fill(0);
+      body.fill(0);
     }
+    context.log.info(
+      { path, store: name, uid: principal.uid, type },
+      mode === 'create' ? 'secret created' : 'secret updated',
+    );
+    sendEmpty(context.res, mode === 'create' ? 201 : 204);
   }
 
   async function handleDelete(context: RouteContext): Promise<void> {
@@ -107,7 +125,7 @@ function toSecretInput(type: 'text' | 'binary', body: Buffer): SecretInput {
   const parsed = parseSecretJsonBody(body);
   return {
     type,
-    bytes: new Uint8Array(Buffer.from(parsed.value, 'utf8')),
+    bytes: parsed.value,
     ...(parsed.description === undefined ? {} : { description: parsed.description }),
     ...(parsed.labels === undefined ? {} : { labels: parsed.labels }),
   };

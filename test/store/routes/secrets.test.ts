@@ -398,6 +398,62 @@ describe('real client request shapes', () => {
   });
 });
 
+describe('issue 12.10: the Java SDK sends unset fields as null', () => {
+  it('treats null in value, author, created, description and labels as absent (201/204), keeping stored metadata on PATCH', async () => {
+    const create = '{"value":"java","author":"x","created":null,"description":"from java","labels":null}';
+    expect((await put('java/secret', create)).status).toBe(201);
+    const got = (await store.request({ path: `${base}/java/secret` })).json as Record<string, unknown>;
+    expect(got).toMatchObject({ value: 'java', description: 'from java' });
+    expect(got).not.toHaveProperty('labels');
+    const patch = '{"value":"java2","author":null,"created":null,"description":null,"labels":null}';
+    expect(
+      (await store.request({ method: 'PATCH', path: `${base}/java/secret`, headers: json, body: patch })).status,
+    ).toBe(204);
+    expect((await store.request({ path: `${base}/java/secret` })).json).toMatchObject({
+      value: 'java2',
+      description: 'from java',
+    });
+    expect((await put('java/empty', '{"value":null}')).status).toBe(201);
+    expect((await store.request({ path: `${base}/java/empty` })).json).toMatchObject({ value: '' });
+    // Still refused: a truly unknown field, null or not.
+    expectError(
+      await put('java/bad', '{"value":"x","colour":null}'),
+      400,
+      'ERR_INPUT_INVALID',
+      '/colour: unknown field',
+    );
+  });
+});
+
+describe('issue 12.7: text that is not UTF-8 is refused, not rewritten to U+FFFD', () => {
+  it('400 ERR_INPUT_ENCODING naming /value for raw invalid bytes and lone surrogate escapes; nothing stored', async () => {
+    const cases: Array<[string, Uint8Array | string]> = [
+      ['raw 0xff', Buffer.concat([Buffer.from('{"value":"ab'), Buffer.of(0xff), Buffer.from('cd"}')])],
+      ['overlong', Buffer.concat([Buffer.from('{"value":"'), Buffer.of(0xc0, 0xaf), Buffer.from('"}')])],
+      ['encoded surrogate', Buffer.concat([Buffer.from('{"value":"'), Buffer.of(0xed, 0xa0, 0x80), Buffer.from('"}')])],
+      ['truncated sequence', Buffer.concat([Buffer.from('{"value":"'), Buffer.of(0xe2, 0x82), Buffer.from('"}')])],
+      ['lone high surrogate', '{"value":"\\ud800"}'],
+      ['lone low surrogate', '{"value":"x\\udc00y"}'],
+      ['high surrogate then a letter', '{"value":"\\ud83d\\u0041"}'],
+    ];
+    for (const [name, body] of cases) {
+      const response = await put('utf8-bad/a', body);
+      expect(response.status, name).toBe(400);
+      expect((response.json as { code: string }).code, name).toBe('ERR_INPUT_ENCODING');
+      expect((response.json as { description: string }).description, name).toContain('secret body /value: ');
+    }
+    const labelled = await put(
+      'utf8-bad/a',
+      Buffer.concat([Buffer.from('{"value":"ok","labels":["a","'), Buffer.of(0xff), Buffer.from('"]}')]),
+    );
+    expectError(labelled, 400, 'ERR_INPUT_ENCODING', 'secret body /labels/1: ');
+    expect((await store.request({ path: `${base}/utf8-bad/a` })).status).toBe(404);
+    // A proper surrogate pair and 4-byte UTF-8 are fine, and escapes decode to the same bytes.
+    expect((await put('utf8-good/a', '{"value":"\\ud83d\\udd11 \\u00e4\\n\\"\\\\ \u{1F511}"}')).status).toBe(201);
+    expect((await store.request({ path: `${base}/utf8-good/a` })).json).toMatchObject({ value: '🔑 ä\n"\\ 🔑' });
+  });
+});
+
 describe('bad input', () => {
   it('400 for malformed JSON, non-objects, unknown fields and wrong types, naming the JSON pointer', async () => {
     expectError(await put('bad/a', '{"value":', json), 400, 'ERR_INPUT_INVALID', 'not valid JSON');
