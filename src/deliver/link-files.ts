@@ -25,7 +25,7 @@ export interface LinkSecretFilesOptions {
   uid?: number;
   gid?: number;
   /**
-   * Record each link (and each directory made for it) in `<secretDir>.links` before making it, so a
+   * Record each link (and each directory made for it) in `.<secretDir name>.links` beside it before making it, so a
    * sweep after a crash can remove them (link-manifest.ts). Default false.
    */
   recordLinks?: boolean;

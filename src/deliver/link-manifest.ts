@@ -1,19 +1,25 @@
-// The sandbox links of a secret directory, recorded beside it (`<secretDir>.links`, JSON lines,
+// The sandbox links of a secret directory, recorded beside it (`.<dir name>.links`, JSON lines,
 // 0600, owned by the agent) before each is made. An agent killed by SIGKILL cannot remove its
 // links; the next agent's sweep reads the record and removes those that still point into the dead
 // directory (issue 12.5). Beside, not inside: the secret directory belongs to the workload's user,
 // who must not be able to steer what the agent (maybe root) unlinks.
 import { constants } from 'node:fs';
 import { open, readFile, readlink, rmdir, unlink } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import type { Logger } from '../core/log.js';
 
-export const linkManifestSuffix = '.links';
+const manifestSuffix = '.links';
 
 export type LinkRecord = { readonly link: string; readonly target: string } | { readonly dir: string };
 
+// Hidden, so whoever lists the secret root for directories (`secrets-agent.*`) does not see it.
 export function linkManifestPath(secretDir: string): string {
-  return `${secretDir}${linkManifestSuffix}`;
+  return join(dirname(secretDir), `.${basename(secretDir)}${manifestSuffix}`);
+}
+
+// The secret directory name a manifest name belongs to, or undefined for other names.
+export function parseLinkManifestName(name: string): string | undefined {
+  return name.startsWith('.') && name.endsWith(manifestSuffix) ? name.slice(1, -manifestSuffix.length) : undefined;
 }
 
 // Appends records to the manifest of `secretDir` (created 0600, never through a symlink).
@@ -31,7 +37,7 @@ export async function recordLinks(secretDir: string, records: readonly LinkRecor
 // Removes the recorded links that still point into the manifest's own secret directory, then the
 // directories made for them (when empty), then the manifest. Returns how many links it removed.
 export async function removeRecordedLinks(manifestPath: string, log?: Logger): Promise<number> {
-  const secretDir = manifestPath.slice(0, -linkManifestSuffix.length);
+  const secretDir = join(dirname(manifestPath), parseLinkManifestName(basename(manifestPath)) ?? '');
   let text: string;
   try {
     text = await readFile(manifestPath, 'utf8');

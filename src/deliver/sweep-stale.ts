@@ -3,7 +3,7 @@
 import { lstat, readdir, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../core/log.js';
-import { linkManifestSuffix, removeRecordedLinks } from './link-manifest.js';
+import { parseLinkManifestName, removeRecordedLinks } from './link-manifest.js';
 import { isOwnerAlive, parseSecretDirName } from './owner-process.js';
 import { emptyDirectory } from './remove-tree.js';
 import { isMountPoint, unmountTmpfs } from './tmpfs-mount.js';
@@ -28,11 +28,11 @@ export async function sweepStaleSecretDirs(rootDir: string, options: SweepOption
   const euid = process.geteuid?.();
   const removed: string[] = [];
   for (const name of names) {
-    const isManifest = name.endsWith(linkManifestSuffix);
-    const owner = parseSecretDirName(isManifest ? name.slice(0, -linkManifestSuffix.length) : name);
+    const manifestOf = parseLinkManifestName(name);
+    const owner = parseSecretDirName(manifestOf ?? name);
     if (owner === undefined || isOwnerAlive(owner)) continue;
     const path = join(root, name);
-    if (isManifest) {
+    if (manifestOf !== undefined) {
       await sweepLinks(path, euid, owner.pid, log);
       continue;
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestLogger } from '../helpers/log-capture.js';
 import { linkSecretFiles } from '../../src/deliver/link-files.js';
+import { linkManifestPath } from '../../src/deliver/link-manifest.js';
 import { createSecretDir } from '../../src/deliver/secret-dir.js';
 import { sweepStaleSecretDirs } from '../../src/deliver/sweep-stale.js';
 import { diskScratch, isRoot, mountInfo, shmScratch } from './support/scratch.js';
@@ -66,14 +67,14 @@ describe('sweepStaleSecretDirs', () => {
       recordLinks: true,
       log,
     });
-    expect(readFileSync(`${stale}.links`, 'utf8')).toContain(join(sandbox, 'nested'));
+    expect(readFileSync(linkManifestPath(stale), 'utf8')).toContain(join(sandbox, 'nested'));
     // Records the sweep must ignore: a link re-pointed meanwhile, and a link outside the dead directory.
     const repointed = join(sandbox, 'repointed');
     const foreign = join(sandbox, 'foreign');
     symlinkSync('/etc/hostname', repointed);
     symlinkSync('/etc/hostname', foreign);
     appendFileSync(
-      `${stale}.links`,
+      linkManifestPath(stale),
       `${JSON.stringify({ link: repointed, target: join(stale, 'x') })}\n${JSON.stringify({ link: foreign, target: '/etc/hostname' })}\nnot json\n`,
     );
 
@@ -82,7 +83,7 @@ describe('sweepStaleSecretDirs', () => {
     expect(existsSync(join(sandbox, 'nested'))).toBe(false);
     expect(lstatSync(repointed).isSymbolicLink()).toBe(true);
     expect(lstatSync(foreign).isSymbolicLink()).toBe(true);
-    expect(existsSync(`${stale}.links`)).toBe(false);
+    expect(existsSync(linkManifestPath(stale))).toBe(false);
   });
 
   it('answers an empty list for a missing root', async () => {
