@@ -50,6 +50,11 @@ export function loadNativeAddon(): NativeProcessControl | undefined {
 export function makeNonDumpable(): boolean {
   const addon = loadNativeAddon();
   if (addon === undefined) return false;
-  addon.setNonDumpable();
-  return true;
+  try {
+    addon.setNonDumpable();
+    return true;
+  } catch {
+    // prctl refused (it does not on Linux >= 2.6.13); the caller warns as for a missing addon.
+    return false;
+  }
 }
