@@ -11,6 +11,9 @@ if [ ! -x node_modules/.bin/vitest ] || [ package.json -nt node_modules/.package
 fi
 
 missing=()
+# The native addon (native/, built by `npm ci` through the install script) needs a C++ toolchain.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v make >/dev/null 2>&1 || missing+=(make)
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 [ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)
 [ -f /usr/share/java/slf4j-simple.jar ] || missing+=(libslf4j-java)
@@ -34,3 +37,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# node_modules made before the addon existed, or a toolchain installed just now: build it here.
+[ -f native/build/Release/secrets_agent_native.node ] || node scripts/build-native.mjs

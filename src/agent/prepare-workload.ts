@@ -38,6 +38,11 @@ export interface PrepareWorkloadOptions {
   readonly removeEnvNames?: readonly string[];
   /** Parent of the per-task secret directory (default: /run/secrets-agent as root, else $XDG_RUNTIME_DIR or /dev/shm). */
   readonly secretRoot?: string;
+  /**
+   * Before the first file: remove secret directories (and their sandbox links) that agents killed
+   * earlier left under the secret root. `run` does; the daemon sweeps once at start-up instead.
+   */
+  readonly sweepStale?: boolean;
   readonly log: Logger;
 }
 
@@ -87,7 +92,16 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
   };
 
   const ensureDir = async (): Promise<SecretDir> => {
-    const { createSecretDir } = await loadFileDelivery();
+    const { createSecretDir, defaultSecretRootDir, sweepStaleSecretDirs } = await loadFileDelivery();
+    if (secretDir === undefined && options.sweepStale === true) {
+      const rootDir = options.secretRoot ?? defaultSecretRootDir();
+      // Leftovers are worth a warning, never a failed delivery.
+      const swept = await sweepStaleSecretDirs(rootDir, { log }).catch((error: unknown) => {
+        log.warn({ rootDir, err: error }, 'could not sweep stale secret directories');
+        return [];
+      });
+      if (swept.length > 0) log.info({ count: swept.length, rootDir }, 'removed secret directories of killed agents');
+    }
     secretDir ??= await createSecretDir({
       ...owner,
       allowDisk: options.allowDisk,
@@ -134,6 +148,7 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
           secretDir: secretDir.path,
           sandboxDir: options.sandbox,
           files: toLink.map((relativePath) => ({ relativePath })),
+          recordLinks: true,
           ...owner,
           log,
         }),

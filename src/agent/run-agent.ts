@@ -7,6 +7,7 @@ import type { Logger } from '../core/log.js';
 // Direct file imports: the supervisor index would load execa (~100 ms), which exec mode never needs.
 import { execWorkload } from '../supervisor/exec-workload.js';
 import { exitCodeOf } from '../supervisor/exit-code.js';
+import { makeNonDumpable } from '../supervisor/native-addon.js';
 import { loadAgentPlan, type AgentPlanOptions } from './load-plan.js';
 import { parseWorkloadUser } from './parse-user.js';
 import { prepareWorkload, type PreparedWorkload } from './prepare-workload.js';
@@ -41,6 +42,10 @@ const stopSignals = ['SIGTERM', 'SIGINT'] as const;
 // Returns the workload's exit code (128+N when signal N ended it); throws the agent's own failures.
 export async function runAgent(options: RunAgentOptions): Promise<number> {
   const { log } = options;
+  // Before any workload exists: a supervised workload of the same user must not read our
+  // credential through /proc/<pid>/environ or mem (issue 12.4). An exec'd workload starts dumpable
+  // again, with only the environment it was given.
+  const nonDumpable = makeNonDumpable();
   const { plan, key } = await loadAgentPlan(options);
   const user = options.user === undefined ? undefined : await parseWorkloadUser(options.user);
 
@@ -82,6 +87,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       allowDisk: options.allowDisk,
       baseEnv: options.baseEnv,
       log,
+      sweepStale: true,
       ...(user === undefined ? {} : { user }),
       ...(options.secretRoot === undefined ? {} : { secretRoot: options.secretRoot }),
     });
@@ -108,6 +114,11 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
     }
   }
   await releaseSource();
+  if (!nonDumpable && user === undefined)
+    log.warn(
+      {},
+      "the native addon is unavailable: the workload, running as our user, can read this agent's environment and memory (see docs/security.md)",
+    );
   return superviseWorkload(options, prepared, workload, user, stop);
 }
 
@@ -133,6 +144,8 @@ async function superviseWorkload(
     const handle = await startWorkload({
       ...workload,
       killTimeoutMs: options.killTimeoutMs,
+      // A workload holding our files must not outlive us, even when we are killed by SIGKILL.
+      parentDeathSignal: 'SIGKILL',
       ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
     });
     const forwarding = forwardSignals(handle, undefined, { log });

@@ -10,6 +10,7 @@ import { isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.js';
 import { exitCodeOf, startWorkload, type WorkloadHandle } from '../supervisor/index.js';
+import { makeNonDumpable } from '../supervisor/native-addon.js';
 import { notifyEnvVars } from '../systemd/sd-notify.js';
 import type { DaemonSettings } from './daemon-config.js';
 import type { RestartBudget } from './restart-budget.js';
@@ -193,12 +194,16 @@ export function createTask(initial: TaskDefinition, context: TaskContext): Task 
         ...(settings.secretRoot === undefined ? {} : { secretRoot: settings.secretRoot }),
         log,
       });
+      // A task of the daemon's own user must not read its credential in /proc (issue 12.4).
+      makeNonDumpable();
       const handle = await startWorkload({
         command: definition.command.command,
         args: definition.command.args,
         env: prepared.env,
         cwd: sandbox(),
         killTimeoutMs: settings.killTimeoutMs,
+        // Tasks holding secret files do not outlive a daemon killed by SIGKILL (issue 12.5).
+        parentDeathSignal: 'SIGKILL',
         ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
         log,
       });

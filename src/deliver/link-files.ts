@@ -4,10 +4,11 @@
 // behind if the agent is killed. The content itself never touches the sandbox's disk.
 import { randomBytes } from 'node:crypto';
 import { lchown, lstat, readlink, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { assertOwnerId } from './atomic-write.js';
+import { recordLinks } from './link-manifest.js';
 import { openDirBeneath, pathBeneath } from './open-beneath.js';
 import { parseRelativePath } from './relative-path.js';
 
@@ -23,6 +24,11 @@ export interface LinkSecretFilesOptions {
   /** Owner of links and of sandbox directories created for them (the workload's user). */
   uid?: number;
   gid?: number;
+  /**
+   * Record each link (and each directory made for it) in `.<secretDir name>.links` beside it before making it, so a
+   * sweep after a crash can remove them (link-manifest.ts). Default false.
+   */
+  recordLinks?: boolean;
   log?: Logger;
 }
 
@@ -83,13 +89,26 @@ async function createLink(
   path: string,
   createdDirs: string[],
 ): Promise<void> {
+  const madeNow: string[] = [];
   const parent = await openDirBeneath(options.sandboxDir, segments.slice(0, -1), {
     create: true,
     dirMode: 0o700,
     ...(options.uid === undefined ? {} : { uid: options.uid }),
     ...(options.gid === undefined ? {} : { gid: options.gid }),
-    onCreated: (dir) => createdDirs.push(dir),
+    onCreated: (dir) => {
+      createdDirs.push(dir);
+      madeNow.push(dir);
+    },
   });
+  if (options.recordLinks === true) {
+    await recordLinks(options.secretDir, [
+      ...madeNow.map((dir) => ({ dir: resolve(dir) })),
+      { link: resolve(path), target },
+    ]).catch(async (error: unknown) => {
+      await parent.close();
+      throw error;
+    });
+  }
   const finalPath = pathBeneath(parent, segments[segments.length - 1] as string);
   const tempPath = pathBeneath(parent, `.tmp-link-${randomBytes(8).toString('hex')}`);
   try {

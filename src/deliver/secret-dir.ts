@@ -7,6 +7,7 @@ import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { assertOwnerId, writeSecretFileAtomic } from './atomic-write.js';
 import { detectFsType, type SecretFsType } from './fs-type.js';
+import { linkManifestPath } from './link-manifest.js';
 import { currentOwner, formatSecretDirPrefix } from './owner-process.js';
 import { emptyDirectory } from './remove-tree.js';
 import { describeCommandError, mountTmpfs, unmountTmpfs } from './tmpfs-mount.js';
@@ -90,6 +91,10 @@ export async function createSecretDir(options: SecretDirOptions = {}): Promise<S
       await emptyDirectory(path);
     }
     await rmdir(path).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
+    // The record of sandbox links (link-manifest.ts): the links themselves went first.
+    await unlink(linkManifestPath(path)).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
   };

@@ -7,6 +7,8 @@ export const agentSecretEnvNames = Object.freeze([
   'DCOS_SECRETS_PASSWORD',
   'DCOS_SECRETS_USERNAME',
   'SECRETS_AGENT_TOKEN',
+  // ZooKeeper digest auth of the embedded store (`run --data-dir zk://...`).
+  'ZK_AUTH',
 ] as const);
 
 export interface BuildWorkloadEnvOptions {

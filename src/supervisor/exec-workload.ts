@@ -1,19 +1,16 @@
 // True exec: the agent's process becomes the workload (same PID, no supervisor left behind), so
 // signals, PID 1 duty and the exit code are the workload's own. Tried in this order:
-//  1. process.execve (Node >= 22.15);
-//  2. the optional @jcoreio/kexec addon. Its 4.0.0 frees the argument strings before calling
-//     execvp (a std::vector scoped inside an `else`), so argv arrives corrupted (we saw it with
-//     arguments over 15 bytes). We only use its one-string form, whose string lives long enough:
-//     `/bin/sh -c "exec '<path>' '<arg>'..."`, every word single-quoted (sh-trampoline.ts). sh
-//     then execs the workload in the same process, so the PID is still ours. The env is passed by
-//     replacing process.env (Node's setenv/unsetenv write the real environ that execvp hands on),
-//     after checking that this shell passes it on unchanged;
+//  1. the vendored native addon (native-addon.ts): execve(2) with the workload's argv and env as
+//     given, after making fds 0-2 blocking again (libuv sets O_NONBLOCK on pipes Node touched,
+//     and a C program inheriting that fails its writes with EAGAIN). No shell, no probe;
+//  2. process.execve (Node >= 22.15). Node cannot clear O_NONBLOCK, so when a stdio pipe has it
+//     the exec goes through `/bin/sh -c "exec ..."`, which reopens the pipe through
+//     /proc/self/fd (a new, blocking open file description) before it execs the workload; that
+//     path first checks that this shell passes the environment on unchanged (sh-trampoline.ts);
 //  3. neither, or the checks fail: return false and let the caller supervise.
-// When Node left a stdio pipe non-blocking, the exec goes through the same sh trampoline with
-// either mechanism, and sh reopens the pipe blocking before it execs the workload.
 import { accessSync, constants } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Logger } from '../core/log.js';
+import { loadNativeAddon } from './native-addon.js';
 import { resolveCommand, spawnError } from './resolve-command.js';
 import { buildTrampolineScript, findEnvChangedByShell, shellPath } from './sh-trampoline.js';
 import { findNonBlockingStdio, isPipe } from './stdio-blocking.js';
@@ -24,7 +21,6 @@ export interface ExecWorkloadOptions extends WorkloadCommandOptions {
 }
 
 type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
-type Kexec = (command: string) => void;
 
 // Replaces this process with the workload. Returns false when that is impossible here (the caller
 // supervises); throws ERR_WORKLOAD_NOT_FOUND / ERR_WORKLOAD_NOT_EXECUTABLE for a bad command.
@@ -32,12 +28,20 @@ export function execWorkload(options: ExecWorkloadOptions): false {
   const { command, args, env, cwd } = parseWorkloadCommand(options);
   // No pino-backed silent logger as a default: loading pino creates process.stderr (see cli/fd-logger.ts).
   const log = options.log;
+  const addon = loadNativeAddon();
   const execve = (process as unknown as { execve?: Execve }).execve;
-  const kexec = typeof execve === 'function' ? undefined : loadKexec();
-  if (typeof execve !== 'function' && (kexec === undefined || !isExecutable(shellPath))) {
-    log?.debug({}, 'exec is unavailable (no process.execve, no usable @jcoreio/kexec); supervising instead');
+  if (addon === undefined && typeof execve !== 'function') {
+    log?.debug({}, 'exec is unavailable (no native addon, no process.execve); supervising instead');
     return false;
   }
+  const path = resolveCommand({ command, cwd, searchPath: env['PATH'] });
+
+  if (addon !== undefined) {
+    log?.info({ command, path, argCount: args.length, via: 'native' }, 'replacing the agent with the workload (exec)');
+    const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    withCwd(cwd, command, () => addon.execve(path, [command, ...args], envp));
+  }
+
   const reopenFds = findNonBlockingStdio();
   if (reopenFds.some((fd) => !isPipe(fd)) || (reopenFds.length > 0 && !isExecutable(shellPath))) {
     log?.warn(
@@ -46,8 +50,7 @@ export function execWorkload(options: ExecWorkloadOptions): false {
     );
     return false;
   }
-  const viaShell = typeof execve !== 'function' || reopenFds.length > 0;
-  const path = resolveCommand({ command, cwd, searchPath: env['PATH'] });
+  const viaShell = reopenFds.length > 0;
   if (viaShell) {
     const changed = findEnvChangedByShell(env, cwd);
     if (changed === undefined || changed.length > 0) {
@@ -58,47 +61,30 @@ export function execWorkload(options: ExecWorkloadOptions): false {
       return false;
     }
   }
-
-  log?.info({ command, path, argCount: args.length, reopenFds }, 'replacing the agent with the workload (exec)');
+  log?.info(
+    { command, path, argCount: args.length, via: viaShell ? 'sh' : 'process.execve', reopenFds },
+    'replacing the agent with the workload (exec)',
+  );
   resetIgnoredSignals();
-  const previousCwd = process.cwd();
-  process.chdir(cwd);
-  if (typeof execve === 'function') {
-    try {
-      if (viaShell) execve(shellPath, [shellPath, '-c', buildTrampolineScript(path, args, env, reopenFds)], env);
-      else execve(path, [command, ...args], env);
-    } catch (error) {
-      process.chdir(previousCwd);
-      throw spawnError((error as NodeJS.ErrnoException).code ?? 'EACCES', command, error);
-    }
-  }
-  const previousEnv = { ...process.env };
-  replaceProcessEnv(env);
-  try {
-    (kexec as Kexec)(buildTrampolineScript(path, args, env, reopenFds));
-  } catch (error) {
-    replaceProcessEnv(previousEnv);
-    process.chdir(previousCwd);
-    // kexec's message carries only "execvp failed with code -1"; the command was checked above.
-    throw spawnError('EACCES', command, error);
-  }
-  // Unreachable: kexec returns only by throwing.
+  withCwd(cwd, command, () => {
+    if (viaShell)
+      (execve as Execve)(shellPath, [shellPath, '-c', buildTrampolineScript(path, args, env, reopenFds)], env);
+    else (execve as Execve)(path, [command, ...args], env);
+  });
+  // Unreachable: both execs return only by throwing.
   return false;
 }
 
-let kexecLoaded: Kexec | null | undefined;
-
-// The optional addon, or undefined when it is not installed or does not load on this Node.
-function loadKexec(): Kexec | undefined {
-  if (kexecLoaded === undefined) {
-    try {
-      const loaded: unknown = createRequire(import.meta.url)('@jcoreio/kexec');
-      kexecLoaded = typeof loaded === 'function' ? (loaded as Kexec) : null;
-    } catch {
-      kexecLoaded = null;
-    }
+// Runs `exec` (which returns only by throwing) in `cwd`; on failure goes back and maps the errno.
+function withCwd(cwd: string, command: string, exec: () => void): void {
+  const previousCwd = process.cwd();
+  process.chdir(cwd);
+  try {
+    exec();
+  } catch (error) {
+    process.chdir(previousCwd);
+    throw spawnError((error as NodeJS.ErrnoException).code ?? 'EACCES', command, error);
   }
-  return kexecLoaded ?? undefined;
 }
 
 function isExecutable(path: string): boolean {
@@ -112,16 +98,12 @@ function isExecutable(path: string): boolean {
 
 // Ignored signals survive exec. Node ignores SIGPIPE and SIGXFSZ; a workload must start with
 // them at their defaults (so `yes | head` ends). libuv restores SIG_DFL when the last listener
-// of a signal goes away, so adding and removing one resets the disposition.
+// of a signal goes away, so adding and removing one resets the disposition. (The native addon
+// resets them itself, just before its execve.)
 function resetIgnoredSignals(): void {
   const noop = (): void => undefined;
   for (const signal of ['SIGPIPE', 'SIGXFSZ'] as const) {
     process.on(signal, noop);
     process.off(signal, noop);
   }
-}
-
-function replaceProcessEnv(env: Readonly<Record<string, string | undefined>>): void {
-  for (const name of Object.keys(process.env)) delete process.env[name];
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) process.env[name] = value;
 }

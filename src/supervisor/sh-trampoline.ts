@@ -1,4 +1,5 @@
-// The kexec fallback reaches the workload through `/bin/sh -c "exec ..."` (see exec-workload.ts).
+// Without the native addon, a non-blocking stdio pipe makes process.execve go through
+// `/bin/sh -c "exec ..."` (see exec-workload.ts).
 // A shell rebuilds the environment it execs with: dash drops names that are not shell
 // identifiers (`my-var`), resets IFS, OPTIND and PPID, and adds PWD; bash adds SHLVL and `_`.
 // Rather than keep a list per shell, we ask the shell actually installed: run the same script

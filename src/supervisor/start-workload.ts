@@ -7,7 +7,8 @@ import { SecretsAgentError } from '../core/errors.js';
 import { createSilentLogger, type Logger } from '../core/log.js';
 import type { WorkloadExit } from './exit-code.js';
 import { warnIfPid1 } from './pid1.js';
-import { spawnError } from './resolve-command.js';
+import { buildParentDeathArgs, hasSetpriv, setprivPath } from './parent-death.js';
+import { resolveCommand, spawnError } from './resolve-command.js';
 import { parseWorkloadCommand, type WorkloadCommandOptions } from './workload-command.js';
 
 /** Grace period between the stop signal and SIGKILL when none is given (Mesos' default is 3 s, Docker's 10 s). */
@@ -20,6 +21,11 @@ export interface StartWorkloadOptions extends WorkloadCommandOptions {
   /** 'inherit' (default) shares the agent's stdio; 'pipe' gives `stdout`/`stderr` streams (stdin is /dev/null). */
   stdio?: 'inherit' | 'pipe';
   killTimeoutMs?: number;
+  /**
+   * Signal the kernel sends the workload when the agent dies, even by SIGKILL (through util-linux
+   * `setpriv --pdeathsig`; see parent-death.ts). Default: none. Without setpriv: a warning, no signal.
+   */
+  parentDeathSignal?: NodeJS.Signals;
   log?: Logger;
 }
 
@@ -70,7 +76,22 @@ export async function startWorkload(options: StartWorkloadOptions): Promise<Work
   }
   warnIfPid1(log);
 
-  const subprocess = execa(command, args, {
+  // Through setpriv the command is resolved here, so "not found" stays 127 and not setpriv's failure.
+  let file = command;
+  let fileArgs: readonly string[] = args;
+  if (options.parentDeathSignal !== undefined) {
+    if (hasSetpriv()) {
+      file = setprivPath;
+      fileArgs = buildParentDeathArgs(
+        options.parentDeathSignal,
+        resolveCommand({ command, cwd, searchPath: env['PATH'] }),
+        args,
+      );
+    } else {
+      log.warn({ setprivPath }, 'setpriv is missing: the workload would outlive an agent killed by SIGKILL');
+    }
+  }
+  const subprocess = execa(file, fileArgs, {
     env,
     extendEnv: false,
     cwd,

@@ -1,6 +1,7 @@
 // Whether fds 0-2 are in non-blocking mode. Once JavaScript touches process.stdout (or stdin) on a
 // pipe, libuv sets O_NONBLOCK on the shared open file description, and an exec'd program inherits
-// it: plain C programs then fail writes with EAGAIN. Node cannot clear the flag (no fcntl); for a
+// it: plain C programs then fail writes with EAGAIN. The native addon clears it before its execve;
+// Node alone cannot (no fcntl): for a
 // pipe the exec goes through sh, which reopens it (a new open file description, blocking; see
 // sh-trampoline.ts); anything else makes the caller supervise instead.
 // /proc/self/fdinfo/<fd> shows `flags:` in octal.

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTestLogger } from '../helpers/log-capture.js';
+import { linkSecretFiles } from '../../src/deliver/link-files.js';
+import { linkManifestPath } from '../../src/deliver/link-manifest.js';
 import { createSecretDir } from '../../src/deliver/secret-dir.js';
 import { sweepStaleSecretDirs } from '../../src/deliver/sweep-stale.js';
 import { diskScratch, isRoot, mountInfo, shmScratch } from './support/scratch.js';
@@ -50,6 +52,38 @@ describe('sweepStaleSecretDirs', () => {
     expect(await sweepStaleSecretDirs(root, { log })).toEqual([stale]);
     expect(mountInfo(stale)).toBeUndefined();
     expect(existsSync(stale)).toBe(false);
+  });
+
+  it("removes a dead owner's recorded sandbox links, and only links that still point into its directory (issue 12.5)", async () => {
+    const root = shmScratch();
+    const sandbox = diskScratch();
+    const stale = join(root, `secrets-agent.${deadPid()}.12345.links0`);
+    mkdirSync(join(stale, 'nested'), { recursive: true });
+    writeFileSync(join(stale, 'nested', 'secret'), 'x');
+    const links = await linkSecretFiles({
+      secretDir: stale,
+      sandboxDir: sandbox,
+      files: [{ relativePath: 'nested/secret' }],
+      recordLinks: true,
+      log,
+    });
+    expect(readFileSync(linkManifestPath(stale), 'utf8')).toContain(join(sandbox, 'nested'));
+    // Records the sweep must ignore: a link re-pointed meanwhile, and a link outside the dead directory.
+    const repointed = join(sandbox, 'repointed');
+    const foreign = join(sandbox, 'foreign');
+    symlinkSync('/etc/hostname', repointed);
+    symlinkSync('/etc/hostname', foreign);
+    appendFileSync(
+      linkManifestPath(stale),
+      `${JSON.stringify({ link: repointed, target: join(stale, 'x') })}\n${JSON.stringify({ link: foreign, target: '/etc/hostname' })}\nnot json\n`,
+    );
+
+    expect(await sweepStaleSecretDirs(root, { log })).toEqual([stale]);
+    expect(existsSync(links.paths[0] as string)).toBe(false);
+    expect(existsSync(join(sandbox, 'nested'))).toBe(false);
+    expect(lstatSync(repointed).isSymbolicLink()).toBe(true);
+    expect(lstatSync(foreign).isSymbolicLink()).toBe(true);
+    expect(existsSync(linkManifestPath(stale))).toBe(false);
   });
 
   it('answers an empty list for a missing root', async () => {

@@ -13,6 +13,7 @@ const agentEnv = {
   DCOS_SECRETS_PASSWORD: canaryValue,
   DCOS_SECRETS_USERNAME: 'agent',
   SECRETS_AGENT_TOKEN: canaryValue,
+  ZK_AUTH: `digest:${canaryValue}`,
   AGENT_EXTRA_SECRET: canaryValue,
   UNSET: undefined,
 };

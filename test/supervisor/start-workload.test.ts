@@ -34,6 +34,24 @@ async function runNode(
 }
 
 describe('startWorkload', () => {
+  it('with a parent-death signal: the same PID runs the workload (setpriv execs it), env exact, 127 for a missing command (issue 12.5)', async () => {
+    const env = { ...baseEnv, DB_PASSWORD: canaryValue };
+    const handle = await startWorkload({
+      command: 'sh',
+      args: ['-c', 'echo "$$ $DB_PASSWORD"'],
+      env,
+      stdio: 'pipe',
+      parentDeathSignal: 'SIGKILL',
+      log,
+    });
+    const [stdout, exit] = await Promise.all([text(handle.stdout!), handle.exited]);
+    expect(exit.exitCode).toBe(0);
+    expect(stdout.split('\n')[0]).toBe(`${handle.pid} ${canaryValue}`);
+    await expect(
+      startWorkload({ command: 'no-such-command-anywhere', env, parentDeathSignal: 'SIGKILL', log }),
+    ).rejects.toMatchObject({ code: 'ERR_WORKLOAD_NOT_FOUND' });
+  });
+
   it.each([0, 1, 42])('passes exit code %i through', async (code) => {
     const { exit } = await runNode('exit-with.mjs', [String(code)]);
     expect(exit).toEqual({ exitCode: code, signal: undefined });

@@ -27,6 +27,8 @@ export interface AgentProcessOptions {
   readonly stdoutFile?: string;
   /** Run this built main.js with plain node instead of src/cli/main.ts under tsx. */
   readonly mainScript?: string;
+  /** Start the agent as this user (the tests run as root). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 export interface RunningAgent {
@@ -52,6 +54,7 @@ export function startAgent(args: readonly string[], options: AgentProcessOptions
       cwd: options.cwd,
       env: options.env ?? agentEnv(),
       stdio: ['ignore', stdoutFd ?? 'pipe', stderrFd ?? 'pipe'],
+      ...(options.user === undefined ? {} : { uid: options.user.uid, gid: options.user.gid }),
     },
   );
   if (stdoutFd !== undefined) closeSync(stdoutFd);

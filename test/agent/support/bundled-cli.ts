@@ -12,6 +12,8 @@ import { repoRoot } from './agent-process.js';
 export async function bundleCli(): Promise<string> {
   const root = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'bundled-cli-'));
   await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
+  // The native addon is found relative to the bundle (<root>/native/build/Release), as in the package.
+  await symlink(join(repoRoot, 'native'), join(root, 'native'), 'dir');
   await copyFile(join(repoRoot, 'package.json'), join(root, 'package.json'));
   const outdir = join(root, 'dist/src/cli');
   await mkdir(outdir, { recursive: true });

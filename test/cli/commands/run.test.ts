@@ -19,6 +19,7 @@ import {
 import { startAgentStore, type AgentStore } from '../../agent/support/agent-store.js';
 import { bundleCli } from '../../agent/support/bundled-cli.js';
 import { isRoot, nobody } from '../../deliver/support/scratch.js';
+import { nativeAddonEnvVar } from '../../../src/supervisor/native-addon.js';
 
 let env: AgentStore;
 const keytab = new Uint8Array(Array.from({ length: 256 }, (_, index) => index));
@@ -134,11 +135,40 @@ describe('run: delivery to the workload', () => {
     expect(report.env).toMatchObject({ API_KEY: 'api-key-value', ROOT_TOKEN: 'root-value' });
   });
 
-  it('supervises an env-only workload when its stdio is already non-blocking (under tsx, whose loader makes the pipes so)', async () => {
+  it('execs an env-only workload even when its stdio pipes are non-blocking (under tsx, whose loader makes them so): blocking for the workload (issue 13.3)', async () => {
     const app = await env.writeApp('env-only-pipe', envApp);
     const result = await run(app, [], ['node', reportFixture, '--exit=1']);
     expect(result.code).toBe(1);
-    expect(parseReport(result).ppid).toBe(result.pid);
+    const report = parseReport(result);
+    expect(report.pid).toBe(result.pid);
+    expect(report.stdio['1']).toEqual({ nonBlocking: false });
+    expect(report.stdio['2']).toEqual({ nonBlocking: false });
+  });
+
+  it('execs an env-only workload when PWD names another directory than --sandbox (issue 12.4)', async () => {
+    const app = await env.writeApp('env-only-pwd', envApp);
+    const stdoutFile = join(env.dir, 'exec-pwd-stdout.txt');
+    const result = await run(app, [], ['node', reportFixture], { stdoutFile, env: agentEnv({ PWD: '/' }) });
+    expect(result.code, result.stderr).toBe(0);
+    const report = parseReport(result);
+    expect(report.pid).toBe(result.pid);
+    expect(report.cwd).toBe(result.sandbox);
+    // The workload gets the environment as the agent got it: PWD is not rewritten.
+    expect(report.env['PWD']).toBe('/');
+  });
+
+  it(`supervises an env-only workload when the native addon is missing on Node 20 (test hook ${nativeAddonEnvVar}=off)`, async () => {
+    const app = await env.writeApp('env-only-no-addon', envApp);
+    const stdoutFile = join(env.dir, 'exec-no-addon-stdout.txt');
+    const result = await run(app, [], ['node', reportFixture, '--exit=5'], {
+      stdoutFile,
+      env: agentEnv({ [nativeAddonEnvVar]: 'off' }),
+    });
+    expect(result.code, result.stderr).toBe(5);
+    const report = parseReport(result);
+    const hasExecve = typeof (process as unknown as { execve?: unknown }).execve === 'function';
+    expect(report.ppid === result.pid).toBe(!hasExecve);
+    expect(report.env).toMatchObject({ API_KEY: 'api-key-value' });
   });
 
   it('the built CLI execs an env-only workload when stdout and stderr are shell pipes: same PID, blocking stdio', async () => {
