@@ -38,6 +38,12 @@ export default tseslint.config(
     },
   },
   {
+    // The web interface runs in the browser (its own tsconfig with the DOM lib).
+    files: ['src/ui/**/*.{ts,tsx}'],
+    ignores: ['src/ui/vite.config.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

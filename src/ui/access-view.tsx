@@ -1,0 +1,297 @@
+// The Access tab (superusers only): users, service accounts (keypair made here, credential
+// downloaded once), groups when the store has them, and per-path secret grants.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiError, describeError, type Api } from './api.js';
+import { GrantsPanel } from './grants-panel.js';
+import { iamUrls } from './iam-urls.js';
+import { saveFile } from './save-file.js';
+import { generateServiceKeyPair } from './service-keypair.js';
+
+export interface Account {
+  readonly uid: string;
+  readonly description?: string;
+}
+
+interface Group {
+  readonly gid: string;
+  readonly description?: string;
+}
+
+export function AccessView(props: { api: Api }) {
+  const { api } = props;
+  const [users, setUsers] = useState<readonly Account[]>([]);
+  const [services, setServices] = useState<readonly Account[]>([]);
+  const [groups, setGroups] = useState<readonly Group[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [status, setStatus] = useState<string | undefined>(undefined);
+
+  const reload = useCallback(async () => {
+    try {
+      setUsers((await api.json<{ array: Account[] }>('GET', iamUrls.users('user'))).array);
+      setServices((await api.json<{ array: Account[] }>('GET', iamUrls.users('service'))).array);
+    } catch (failure) {
+      setError(describeError(failure));
+    }
+    try {
+      setGroups((await api.json<{ array: Group[] }>('GET', iamUrls.groups())).array);
+    } catch (failure) {
+      // A store without the groups API: the section hides itself.
+      if (failure instanceof ApiError && failure.status === 404) setGroups(undefined);
+      else setError(describeError(failure));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const act = async (work: () => Promise<string>): Promise<boolean> => {
+    setError(undefined);
+    setStatus(undefined);
+    try {
+      setStatus(await work());
+      await reload();
+      return true;
+    } catch (failure) {
+      setError(describeError(failure));
+      return false;
+    }
+  };
+
+  const createUser = (fields: Record<string, string>) =>
+    act(async () => {
+      const uid = fields['uid'] ?? '';
+      await api.request('PUT', iamUrls.user(uid), {
+        json: { password: fields['password'] ?? '', ...descriptionOf(fields) },
+      });
+      return `Created user ${uid}.`;
+    });
+
+  const createService = (fields: Record<string, string>) =>
+    act(async () => {
+      const uid = fields['uid'] ?? '';
+      const keys = await generateServiceKeyPair();
+      await api.request('PUT', iamUrls.user(uid), {
+        json: { public_key: keys.publicKeyPem, ...descriptionOf(fields) },
+      });
+      const credential = {
+        login_endpoint: `${location.origin}/acs/api/v1/auth/login`,
+        private_key: keys.privateKeyPem,
+        scheme: 'RS256',
+        uid,
+      };
+      saveFile(
+        new Blob([`${JSON.stringify(credential, null, 2)}\n`], { type: 'application/json' }),
+        `${uid}-credential.json`,
+      );
+      return `Created service account ${uid}. Its credential (${uid}-credential.json) was downloaded: it is the only copy of the private key.`;
+    });
+
+  const createGroup = (fields: Record<string, string>) =>
+    act(async () => {
+      const gid = fields['gid'] ?? '';
+      await api.request('PUT', iamUrls.group(gid), { json: descriptionOf(fields) });
+      return `Created group ${gid}.`;
+    });
+
+  const addMember = (fields: Record<string, string>) =>
+    act(async () => {
+      await api.request('PUT', iamUrls.groupMember(fields['gid'] ?? '', fields['uid'] ?? ''));
+      return `Added ${fields['uid'] ?? ''} to ${fields['gid'] ?? ''}.`;
+    });
+
+  const removeAccount = (uid: string) =>
+    act(async () => {
+      await api.request('DELETE', iamUrls.user(uid));
+      return `Deleted ${uid}.`;
+    });
+
+  const removeGroup = (gid: string) =>
+    act(async () => {
+      await api.request('DELETE', iamUrls.group(gid));
+      return `Deleted group ${gid}.`;
+    });
+
+  return (
+    <main class="access">
+      <h1>Access</h1>
+      {error === undefined ? null : (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {status === undefined ? null : (
+        <p class="notice" role="status">
+          {status}
+        </p>
+      )}
+      <div class="access-grid">
+        <section class="card" aria-labelledby="users-title">
+          <h2 id="users-title">Users</h2>
+          <NameList
+            kind="user"
+            items={users.map((user) => ({ id: user.uid, description: user.description }))}
+            onDelete={removeAccount}
+          />
+          <SmallForm
+            label="New user"
+            fields={[
+              { name: 'uid', label: 'User ID', required: true },
+              { name: 'password', label: 'Password', type: 'password', required: true },
+              { name: 'description', label: 'Description' },
+            ]}
+            submitLabel="Create user"
+            onSubmit={createUser}
+          />
+        </section>
+        <section class="card" aria-labelledby="services-title">
+          <h2 id="services-title">Service accounts</h2>
+          <NameList
+            kind="service account"
+            items={services.map((account) => ({ id: account.uid, description: account.description }))}
+            onDelete={removeAccount}
+          />
+          <SmallForm
+            label="New service account"
+            fields={[
+              { name: 'uid', label: 'Service account ID', required: true },
+              { name: 'description', label: 'Description' },
+            ]}
+            submitLabel="Create and download credential"
+            onSubmit={createService}
+          />
+        </section>
+        {groups === undefined ? null : (
+          <section class="card" aria-labelledby="groups-title">
+            <h2 id="groups-title">Groups</h2>
+            <NameList
+              kind="group"
+              items={groups.map((group) => ({ id: group.gid, description: group.description }))}
+              onDelete={removeGroup}
+            />
+            <SmallForm
+              label="New group"
+              fields={[
+                { name: 'gid', label: 'Group ID', required: true },
+                { name: 'description', label: 'Description' },
+              ]}
+              submitLabel="Create group"
+              onSubmit={createGroup}
+            />
+            <SmallForm
+              label="Add a member"
+              fields={[
+                { name: 'gid', label: 'Group ID', required: true },
+                { name: 'uid', label: 'Member user ID', required: true },
+              ]}
+              submitLabel="Add member"
+              onSubmit={addMember}
+            />
+          </section>
+        )}
+        <GrantsPanel api={api} accounts={[...users, ...services].map((account) => account.uid)} />
+      </div>
+    </main>
+  );
+}
+
+function descriptionOf(fields: Record<string, string>): { description?: string } {
+  const description = fields['description'] ?? '';
+  return description === '' ? {} : { description };
+}
+
+function NameList(props: {
+  kind: string;
+  items: readonly { id: string; description?: string | undefined }[];
+  onDelete(id: string): Promise<boolean>;
+}) {
+  const [confirming, setConfirming] = useState<string | undefined>(undefined);
+  if (props.items.length === 0) return <p class="muted">None.</p>;
+  return (
+    <ul class="names">
+      {props.items.map((item) => (
+        <li key={item.id}>
+          <span class="name">{item.id}</span>
+          {item.description === undefined || item.description === '' ? null : (
+            <span class="muted"> {item.description}</span>
+          )}
+          {confirming === item.id ? (
+            <span class="confirm" role="group" aria-label={`Confirm deleting ${item.id}`}>
+              <button
+                type="button"
+                class="danger"
+                onClick={() => {
+                  void props.onDelete(item.id).then(() => setConfirming(undefined));
+                }}
+              >
+                Delete {item.id}
+              </button>
+              <button type="button" onClick={() => setConfirming(undefined)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
+            <button
+              type="button"
+              class="danger small"
+              aria-label={`Delete ${props.kind} ${item.id}`}
+              onClick={() => setConfirming(item.id)}
+            >
+              Delete
+            </button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+interface FieldSpec {
+  readonly name: string;
+  readonly label: string;
+  readonly type?: string;
+  readonly required?: boolean;
+}
+
+// A labelled form of a few text fields; cleared after a successful submit.
+export function SmallForm(props: {
+  label: string;
+  fields: readonly FieldSpec[];
+  submitLabel: string;
+  onSubmit(values: Record<string, string>): Promise<boolean>;
+}) {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="small-form"
+      aria-label={props.label}
+      onSubmit={(event) => {
+        event.preventDefault();
+        setBusy(true);
+        void props.onSubmit(values).then((ok) => {
+          setBusy(false);
+          if (ok) setValues({});
+        });
+      }}
+    >
+      <h3>{props.label}</h3>
+      {props.fields.map((field) => (
+        <label key={field.name}>
+          {field.label}
+          <input
+            name={field.name}
+            type={field.type ?? 'text'}
+            required={field.required === true}
+            autocomplete={field.type === 'password' ? 'new-password' : 'off'}
+            value={values[field.name] ?? ''}
+            onInput={(e) => setValues({ ...values, [field.name]: e.currentTarget.value })}
+          />
+        </label>
+      ))}
+      <button type="submit" disabled={busy}>
+        {props.submitLabel}
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,17 @@
+// IAM API paths with their parameters percent-encoded (a rid's `/` travels as `%2F`).
+const base = '/acs/api/v1';
+
+export const iamUrls = {
+  users: (type: 'user' | 'service') => `${base}/users?type=${type}`,
+  user: (uid: string) => `${base}/users/${encodeURIComponent(uid)}`,
+  userPermissions: (uid: string) => `${base}/users/${encodeURIComponent(uid)}/permissions`,
+  groups: () => `${base}/groups`,
+  group: (gid: string) => `${base}/groups/${encodeURIComponent(gid)}`,
+  groupMember: (gid: string, uid: string) =>
+    `${base}/groups/${encodeURIComponent(gid)}/users/${encodeURIComponent(uid)}`,
+  acls: () => `${base}/acls`,
+  acl: (rid: string) => `${base}/acls/${encodeURIComponent(rid)}`,
+  aclUser: (rid: string, uid: string) => `${base}/acls/${encodeURIComponent(rid)}/users/${encodeURIComponent(uid)}`,
+  grant: (rid: string, uid: string, action: string) =>
+    `${base}/acls/${encodeURIComponent(rid)}/users/${encodeURIComponent(uid)}/${encodeURIComponent(action)}`,
+};
