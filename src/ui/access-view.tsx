@@ -17,7 +17,7 @@ interface Group {
   readonly description?: string;
 }
 
-export function AccessView(props: { api: Api }) {
+export function AccessView(props: { api: Api; self: string }) {
   const { api } = props;
   const [users, setUsers] = useState<readonly Account[]>([]);
   const [services, setServices] = useState<readonly Account[]>([]);
@@ -203,6 +203,8 @@ function descriptionOf(fields: Record<string, string>): { description?: string }
 function NameList(props: {
   kind: string;
   items: readonly { id: string; description?: string | undefined }[];
+  /** Shown without a delete button (the caller's own account). */
+  keep?: string;
   onDelete(id: string): Promise<boolean>;
 }) {
   const [confirming, setConfirming] = useState<string | undefined>(undefined);
@@ -215,7 +217,9 @@ function NameList(props: {
           {item.description === undefined || item.description === '' ? null : (
             <span class="muted"> {item.description}</span>
           )}
-          {confirming === item.id ? (
+          {item.id === props.keep ? (
+            <span class="muted"> (you)</span>
+          ) : confirming === item.id ? (
             <span class="confirm" role="group" aria-label={`Confirm deleting ${item.id}`}>
               <button
                 type="button"

@@ -131,7 +131,7 @@ export function App() {
       {sealed ? (
         <SealBanner api={api} superuser={session.superuser} onChange={setSeal} />
       ) : view === 'access' && session.superuser ? (
-        <AccessView api={api} />
+        <AccessView api={api} self={session.uid} />
       ) : (
         <SecretsView api={api} session={session} />
       )}

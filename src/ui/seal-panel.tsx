@@ -40,7 +40,7 @@ export function SealBanner(props: { api: Api; superuser: boolean; onChange(statu
       {props.superuser ? (
         <form class="card" aria-label="Unseal" onSubmit={(event) => void unseal(event)}>
           <label>
-            Unseal key (hex, as <code>xxd -r -p | gpg -d | xxd -p -c 256</code> prints it)
+            Unseal key (the hex that <code>xxd -r -p | gpg -d</code> prints from the store's encrypted key)
             <input
               name="unseal-key"
               type="password"

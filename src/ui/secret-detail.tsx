@@ -64,16 +64,18 @@ export function SecretDetail(props: {
   const [status, setStatus] = useState<string | undefined>(undefined);
   const [editing, setEditing] = useState(false);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
+  // Bumped after an edit: the metadata is read again.
+  const [revision, setRevision] = useState(0);
 
+  const canRead = can('read');
   useEffect(() => {
-    if (!can('read')) return;
+    if (!canRead) return;
     // The value comes along with the metadata; only the metadata is kept.
     fetchSecret(api, path).then(
       (answer) => setMeta(answer.meta),
       (failure: unknown) => setError(describeError(failure)),
     );
-    // `can` reads props.actions, fixed for one path (the panel is keyed by path).
-  }, [api, path]);
+  }, [api, path, canRead, revision]);
 
   const run = async (work: () => Promise<void>): Promise<void> => {
     setError(undefined);
@@ -115,6 +117,8 @@ export function SecretDetail(props: {
         mode={{ kind: 'edit', path, ...(meta === undefined ? {} : { meta }), canRead: can('read') }}
         onDone={() => {
           setEditing(false);
+          setValue(undefined);
+          setRevision(revision + 1);
           props.onUpdated();
         }}
         onCancel={() => setEditing(false)}
