@@ -35,7 +35,8 @@ export function SecretForm(props: { api: Api; mode: SecretFormMode; onDone(path:
         await api.request(method, secretUrl(target), { bytes: file });
       } else {
         let text = value;
-        let labels: readonly string[] | undefined;
+        // PATCH replaces the record: labels the form does not show travel along unchanged.
+        let labels: readonly string[] | undefined = mode.kind === 'edit' ? mode.meta?.labels : undefined;
         if (!replaceValue) {
           const current = await fetchSecret(api, target);
           text = current.value ?? '';

@@ -71,6 +71,18 @@ async function openNewSecretForm(page: Page): Promise<void> {
   await page.getByRole('form', { name: 'New secret' }).waitFor();
 }
 
+// Presses Tab until the focused control's accessible name (aria-label, else its text) is `name`.
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let presses = 0; presses < 60; presses += 1) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(
+      "(document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '').trim()",
+    );
+    if (focused === name) return;
+  }
+  throw new Error(`Tab never reached a control named ${name}`);
+}
+
 async function readDownload(download: Download): Promise<Buffer> {
   return readFile(await download.path());
 }
@@ -82,7 +94,13 @@ describe('web interface in chromium (issue 14)', () => {
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await admin.getByRole('form', { name: 'Log in' }).waitFor();
     await captureScreens(admin, 'login');
-    await logIn(admin, 'admin', adminPassword);
+    // Keyboard only: Tab into the form, type, Enter submits.
+    await admin.keyboard.press('Tab');
+    await admin.keyboard.type('admin');
+    await admin.keyboard.press('Tab');
+    await admin.keyboard.type(adminPassword);
+    await admin.keyboard.press('Enter');
+    await admin.getByText('Signed in as').waitFor();
     expect(await admin.getByText('Signed in as').textContent()).toContain('admin (superuser)');
     expect(await browser.context.cookies()).toEqual([]);
     expect(await admin.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
@@ -122,6 +140,18 @@ describe('web interface in chromium (issue 14)', () => {
     await admin.getByRole('button', { name: 'Secret app/db-password' }).waitFor({ state: 'detached' });
     expect(await admin.getByRole('button', { name: 'Secret app/tls.key' }).count()).toBe(1);
     await admin.getByRole('searchbox', { name: 'Search' }).fill('');
+  });
+
+  it('is usable from the keyboard: Tab reaches a secret, Enter opens it and reveals its value', async () => {
+    await tabTo(admin, 'Secret app/db-password');
+    await admin.keyboard.press('Enter');
+    await admin.getByText('primary database').waitFor();
+    await tabTo(admin, 'Reveal value');
+    await admin.keyboard.press('Enter');
+    expect(await admin.getByLabel('Secret value').textContent()).toBe(canaryValue);
+    await tabTo(admin, 'Hide value');
+    await admin.keyboard.press('Enter');
+    await admin.getByLabel('Value hidden').waitFor();
   });
 
   it('shows metadata, reveals the value only on click, copies it, and edits it', async () => {
