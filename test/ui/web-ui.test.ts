@@ -119,6 +119,7 @@ describe('web interface in chromium (issue 14)', () => {
     await openNewSecretForm(admin);
     await admin.getByLabel('ID (path)').fill('app/tls.key');
     await admin.getByLabel('File (stored binary)').check();
+    await captureScreens(admin, 'new-file-secret');
     await admin.getByLabel('File', { exact: true }).setInputFiles({
       name: 'tls.key',
       mimeType: 'application/octet-stream',
