@@ -395,7 +395,7 @@ describe('session expiry (issue 14)', () => {
   let shortLived: IamTestServer;
 
   beforeAll(async () => {
-    shortLived = await startIamServer({ tokenLifetimeSeconds: 3 });
+    shortLived = await startIamServer({ tokenLifetimeSeconds: 5 });
     await shortLived.iam.createUser({ uid: 'carol', password: 'carol-password-1' });
   });
 
