@@ -1,5 +1,6 @@
-// One secret: its metadata, its value only after an explicit click (masked until then, and
-// fetched only then), copy, download for binary secrets, edit, and delete with confirmation.
+// One secret: its metadata, its value only after an explicit click (masked until then: the
+// metadata read carries the value too, and only the metadata is kept), copy, download for binary
+// secrets, edit, and delete with confirmation.
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, secretUrl, type Api } from './api.js';
 import { saveFile } from './save-file.js';

@@ -158,7 +158,7 @@ describe('web interface in chromium (issue 14)', () => {
   it('shows metadata, reveals the value only on click, copies it, and edits it', async () => {
     await admin.getByRole('button', { name: 'Secret app/db-password' }).click();
     await admin.getByText('primary database').waitFor();
-    // Masked and not even fetched into the page until the click.
+    // Masked: the value is nowhere in the page until the click.
     expect(await admin.content()).not.toContain(canaryValue);
     expect(await admin.getByLabel('Value hidden').count()).toBe(1);
     await captureScreens(admin, 'secret-detail');
