@@ -40,7 +40,6 @@ export default tseslint.config(
   {
     // The web interface runs in the browser (its own tsconfig with the DOM lib).
     files: ['src/ui/**/*.{ts,tsx}'],
-    ignores: ['src/ui/vite.config.ts'],
     languageOptions: { globals: globals.browser },
   },
   {

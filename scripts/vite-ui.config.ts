@@ -4,16 +4,16 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+const uiSource = fileURLToPath(new URL('../src/ui', import.meta.url));
 
 export default defineConfig({
-  root: here,
+  root: uiSource,
   base: '/ui/',
   publicDir: false,
   logLevel: 'warn',
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: fileURLToPath(new URL('../../dist/ui', import.meta.url)),
+    outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),
     emptyOutDir: true,
     target: 'es2022',
     modulePreload: { polyfill: false },
