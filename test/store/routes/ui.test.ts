@@ -1,11 +1,19 @@
 // The web interface's route (issue 14): security headers, content types, no way out of dist/ui,
 // the redirect to /ui/, and the caller-introspection answers.
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uiContentSecurityPolicy } from '../../../src/store/routes/ui.js';
+import { createBootstrapAccess } from '../../../src/store/http/bootstrap-access.js';
+import { createRouter } from '../../../src/store/http/router.js';
+import { createUiRoutes, uiContentSecurityPolicy } from '../../../src/store/routes/ui.js';
+import { createTestLogger } from '../../helpers/log-capture.js';
 import { call, loginWithPassword } from '../iam/support/http.js';
 import { startIamServer, type IamTestServer } from '../iam/support/iam-server.js';
 import { ensureUiBuilt } from '../../ui/support/ui-build.js';
-import { rawRequest } from '../support/store-server.js';
+import { rawRequest, startTestStore } from '../support/store-server.js';
 
 let server: IamTestServer;
 let adminToken: string;
@@ -133,5 +141,37 @@ describe('web interface route (issue 14)', () => {
     const bad = await call(server.url, `/ui/api/access?path=${encodeURIComponent('../etc')}`, { token: aliceToken });
     expect(bad.status).toBe(400);
     expect((bad.body as { code: string }).code).toBe('ERR_SECRET_PATH_INVALID');
+  });
+});
+
+describe('web interface route without the IAM or without a build (issue 14)', () => {
+  it('with the bootstrap token only: the session is the superuser `bootstrap` with no grants to list', async () => {
+    const store = await startTestStore();
+    try {
+      const session = await store.request({ path: '/ui/api/session' });
+      expect(session.status).toBe(200);
+      expect(session.json).toEqual({ uid: 'bootstrap', superuser: true, grants: [] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a package built without the interface answers 404 saying to run npm run build', async () => {
+    const empty = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'no-ui-'));
+    const router = createRouter({
+      routes: createUiRoutes({ access: createBootstrapAccess('unused-token'), dir: empty }),
+      access: createBootstrapAccess('unused-token'),
+      log: createTestLogger(),
+    });
+    const http = createServer(router);
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await rawRequest(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { path: '/ui/' });
+      expect(response.status).toBe(404);
+      expect((response.json as { description: string }).description).toContain('run `npm run build`');
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 });
