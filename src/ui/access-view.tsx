@@ -189,7 +189,11 @@ export function AccessView(props: { api: Api; self: string }) {
             />
           </section>
         )}
-        <GrantsPanel api={api} accounts={[...users, ...services].map((account) => account.uid)} />
+        <GrantsPanel
+          api={api}
+          accounts={[...users, ...services].map((account) => account.uid)}
+          groups={(groups ?? []).map((group) => group.gid)}
+        />
       </div>
     </main>
   );

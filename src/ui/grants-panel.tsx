@@ -1,8 +1,8 @@
-// Secret grants of one account: what it holds (with revoke), and a form granting actions on a path
-// (`dcos:secrets:default:/path` or `/path/*` for everything below) plus, optionally, listing it.
+// Secret grants of one account or group: what it holds (with revoke), and a form granting actions
+// on a path (`dcos:secrets:default:/path` or `/path/*` for everything below) plus, optionally, listing it.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, describeError, type Api } from './api.js';
-import { iamUrls } from './iam-urls.js';
+import { iamUrls, type GrantHolder } from './iam-urls.js';
 
 const actionNames = ['read', 'create', 'update', 'delete', 'full'] as const;
 
@@ -11,8 +11,17 @@ interface HeldGrant {
   readonly actions: readonly string[];
 }
 
-// The account's own grants: its permissions answer when the store has one, else every ACL asked in turn.
-async function loadGrants(api: Api, uid: string): Promise<HeldGrant[]> {
+// A group's grants (its permissions answer); an account's own grants: its permissions answer when
+// the store has one, else every ACL asked in turn.
+async function loadGrants(api: Api, holder: GrantHolder): Promise<HeldGrant[]> {
+  if (holder.kind === 'group') {
+    const answer = await api.json<{ array: { rid: string; actions: { name: string }[] }[] }>(
+      'GET',
+      iamUrls.groupPermissions(holder.id),
+    );
+    return answer.array.map((grant) => ({ rid: grant.rid, actions: grant.actions.map((action) => action.name) }));
+  }
+  const uid = holder.id;
   try {
     const answer = await api.json<{ direct?: { rid: string; actions: { name: string }[] }[] }>(
       'GET',
@@ -32,9 +41,12 @@ async function loadGrants(api: Api, uid: string): Promise<HeldGrant[]> {
   return held;
 }
 
-export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
+export function GrantsPanel(props: { api: Api; accounts: readonly string[]; groups: readonly string[] }) {
   const { api } = props;
-  const [uid, setUid] = useState('');
+  // `account:<uid>` or `group:<gid>`, as the select's value.
+  const [choice, setChoice] = useState('');
+  const holder = parseChoice(choice);
+  const who = holder === undefined ? '' : holder.kind === 'group' ? `group ${holder.id}` : holder.id;
   const [grants, setGrants] = useState<readonly HeldGrant[]>([]);
   const [path, setPath] = useState('');
   const [below, setBelow] = useState(true);
@@ -44,13 +56,14 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
   const [status, setStatus] = useState<string | undefined>(undefined);
 
   const reload = useCallback(async () => {
-    if (uid === '') return;
+    const current = parseChoice(choice);
+    if (current === undefined) return;
     try {
-      setGrants(await loadGrants(api, uid));
+      setGrants(await loadGrants(api, current));
     } catch (failure) {
       setError(describeError(failure));
     }
-  }, [api, uid]);
+  }, [api, choice]);
 
   useEffect(() => {
     setGrants([]);
@@ -65,6 +78,7 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
 
   const grant = async (event: Event): Promise<void> => {
     event.preventDefault();
+    if (holder === undefined) return;
     setError(undefined);
     setStatus(undefined);
     try {
@@ -72,9 +86,9 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
       if (listing) wanted.push({ rid: listRid, action: 'read' });
       for (const { rid, action } of wanted) {
         await ensureAcl(api, rid);
-        await api.request('PUT', iamUrls.grant(rid, uid, action));
+        await api.request('PUT', iamUrls.grant(rid, holder, action));
       }
-      setStatus(`Granted ${wanted.map((entry) => `${entry.rid} ${entry.action}`).join(', ')} to ${uid}.`);
+      setStatus(`Granted ${wanted.map((entry) => `${entry.rid} ${entry.action}`).join(', ')} to ${who}.`);
       await reload();
     } catch (failure) {
       setError(describeError(failure));
@@ -82,10 +96,11 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
   };
 
   const revoke = async (rid: string, action: string): Promise<void> => {
+    if (holder === undefined) return;
     setError(undefined);
     try {
-      await api.request('DELETE', iamUrls.grant(rid, uid, action));
-      setStatus(`Revoked ${rid} ${action} from ${uid}.`);
+      await api.request('DELETE', iamUrls.grant(rid, holder, action));
+      setStatus(`Revoked ${rid} ${action} from ${who}.`);
       await reload();
     } catch (failure) {
       setError(describeError(failure));
@@ -96,12 +111,17 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
     <section class="card grants" aria-labelledby="grants-title">
       <h2 id="grants-title">Grants</h2>
       <label>
-        Account
-        <select value={uid} onChange={(e) => setUid(e.currentTarget.value)}>
-          <option value="">Choose an account…</option>
+        {props.groups.length === 0 ? 'Account' : 'Account or group'}
+        <select value={choice} onChange={(e) => setChoice(e.currentTarget.value)}>
+          <option value="">Choose…</option>
           {props.accounts.map((account) => (
-            <option key={account} value={account}>
+            <option key={`account:${account}`} value={`account:${account}`}>
               {account}
+            </option>
+          ))}
+          {props.groups.map((group) => (
+            <option key={`group:${group}`} value={`group:${group}`}>
+              group {group}
             </option>
           ))}
         </select>
@@ -116,10 +136,10 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
           {status}
         </p>
       )}
-      {uid === '' ? null : (
+      {holder === undefined ? null : (
         <>
           {grants.length === 0 ? (
-            <p class="muted">{uid} holds no grants.</p>
+            <p class="muted">{who} holds no grants.</p>
           ) : (
             <ul class="names">
               {grants.flatMap((held) =>
@@ -129,7 +149,7 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
                     <button
                       type="button"
                       class="danger small"
-                      aria-label={`Revoke ${action} on ${held.rid} from ${uid}`}
+                      aria-label={`Revoke ${action} on ${held.rid} from ${who}`}
                       onClick={() => void revoke(held.rid, action)}
                     >
                       Revoke
@@ -193,6 +213,12 @@ export function GrantsPanel(props: { api: Api; accounts: readonly string[] }) {
       )}
     </section>
   );
+}
+
+function parseChoice(choice: string): GrantHolder | undefined {
+  if (choice.startsWith('account:')) return { kind: 'account', id: choice.slice('account:'.length) };
+  if (choice.startsWith('group:')) return { kind: 'group', id: choice.slice('group:'.length) };
+  return undefined;
 }
 
 // Grants need their ACL; an existing one (409) is fine.
