@@ -25,20 +25,23 @@ export function AccessView(props: { api: Api; self: string }) {
   const [error, setError] = useState<string | undefined>(undefined);
   const [status, setStatus] = useState<string | undefined>(undefined);
 
+  // All three lists land together, so the page never shows users before it knows about groups.
   const reload = useCallback(async () => {
-    try {
-      setUsers((await api.json<{ array: Account[] }>('GET', iamUrls.users('user'))).array);
-      setServices((await api.json<{ array: Account[] }>('GET', iamUrls.users('service'))).array);
-    } catch (failure) {
-      setError(describeError(failure));
-    }
-    try {
-      setGroups((await api.json<{ array: Group[] }>('GET', iamUrls.groups())).array);
-    } catch (failure) {
-      // A store without the groups API: the section hides itself.
-      if (failure instanceof ApiError && failure.status === 404) setGroups(undefined);
-      else setError(describeError(failure));
-    }
+    const [userList, serviceList, groupList] = await Promise.allSettled([
+      api.json<{ array: Account[] }>('GET', iamUrls.users('user')),
+      api.json<{ array: Account[] }>('GET', iamUrls.users('service')),
+      api.json<{ array: Group[] }>('GET', iamUrls.groups()),
+    ]);
+    const failures: string[] = [];
+    if (userList.status === 'fulfilled') setUsers(userList.value.array);
+    else failures.push(describeError(userList.reason));
+    if (serviceList.status === 'fulfilled') setServices(serviceList.value.array);
+    else failures.push(describeError(serviceList.reason));
+    if (groupList.status === 'fulfilled') setGroups(groupList.value.array);
+    // A store without the groups API: the section hides itself.
+    else if (groupList.reason instanceof ApiError && groupList.reason.status === 404) setGroups(undefined);
+    else failures.push(describeError(groupList.reason));
+    if (failures.length > 0) setError(failures.join('\n'));
   }, [api]);
 
   useEffect(() => {

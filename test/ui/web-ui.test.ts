@@ -296,6 +296,8 @@ describe('web interface in chromium (issue 14)', () => {
   it('Access: creates a user, a service account whose credential downloads once and logs in, and grants a path', async () => {
     await admin.getByRole('button', { name: 'Access' }).click();
     await admin.getByRole('heading', { name: 'Users' }).waitFor();
+    // The lists arrive together: once admin is listed, the Groups section is there or not for good.
+    await admin.getByText('(you)').waitFor();
     const groupsAnswer = await call(server.url, '/acs/api/v1/groups', { token: adminToken });
     expect(await admin.getByRole('heading', { name: 'Groups' }).count()).toBe(groupsAnswer.status === 404 ? 0 : 1);
 
