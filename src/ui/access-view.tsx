@@ -134,6 +134,7 @@ export function AccessView(props: { api: Api; self: string }) {
           <NameList
             kind="user"
             items={users.map((user) => ({ id: user.uid, description: user.description }))}
+            keep={props.self}
             onDelete={removeAccount}
           />
           <SmallForm

@@ -298,6 +298,8 @@ describe('web interface in chromium (issue 14)', () => {
     await admin.getByRole('heading', { name: 'Users' }).waitFor();
     // The lists arrive together: once admin is listed, the Groups section is there or not for good.
     await admin.getByText('(you)').waitFor();
+    expect(await admin.getByRole('button', { name: 'Delete user admin' }).count()).toBe(0);
+    expect(await admin.getByRole('button', { name: 'Delete user alice' }).count()).toBe(1);
     const groupsAnswer = await call(server.url, '/acs/api/v1/groups', { token: adminToken });
     expect(await admin.getByRole('heading', { name: 'Groups' }).count()).toBe(groupsAnswer.status === 404 ? 0 : 1);
 
