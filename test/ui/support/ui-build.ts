@@ -28,7 +28,13 @@ export function ensureUiBuilt(): void {
     }
   }
   try {
-    if (!isFresh()) execFileSync('npm', ['run', '--silent', 'build:ui'], { cwd: repo, stdio: 'pipe' });
+    // vitest sets NODE_ENV=test, which would make Vite emit a development bundle: build what ships.
+    if (!isFresh())
+      execFileSync('npm', ['run', '--silent', 'build:ui'], {
+        cwd: repo,
+        stdio: 'pipe',
+        env: { ...process.env, NODE_ENV: 'production' },
+      });
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
   }
