@@ -5,7 +5,9 @@ import { ApiError, describeError, type Api } from './api.js';
 import { GrantsPanel } from './grants-panel.js';
 import { iamUrls } from './iam-urls.js';
 import { saveFile } from './save-file.js';
+import { NameList } from './name-list.js';
 import { generateServiceKeyPair } from './service-keypair.js';
+import { SmallForm } from './small-form.js';
 
 export interface Account {
   readonly uid: string;
@@ -206,104 +208,4 @@ export function AccessView(props: { api: Api; self: string }) {
 function descriptionOf(fields: Record<string, string>): { description?: string } {
   const description = fields['description'] ?? '';
   return description === '' ? {} : { description };
-}
-
-function NameList(props: {
-  kind: string;
-  items: readonly { id: string; description?: string | undefined }[];
-  /** Shown without a delete button (the caller's own account). */
-  keep?: string;
-  onDelete(id: string): Promise<boolean>;
-}) {
-  const [confirming, setConfirming] = useState<string | undefined>(undefined);
-  if (props.items.length === 0) return <p class="muted">None.</p>;
-  return (
-    <ul class="names">
-      {props.items.map((item) => (
-        <li key={item.id}>
-          <span class="name">{item.id}</span>
-          {item.description === undefined || item.description === '' ? null : (
-            <span class="muted"> {item.description}</span>
-          )}
-          {item.id === props.keep ? (
-            <span class="muted"> (you)</span>
-          ) : confirming === item.id ? (
-            <span class="confirm" role="group" aria-label={`Confirm deleting ${item.id}`}>
-              <button
-                type="button"
-                class="danger"
-                onClick={() => {
-                  void props.onDelete(item.id).then(() => setConfirming(undefined));
-                }}
-              >
-                Delete {item.id}
-              </button>
-              <button type="button" onClick={() => setConfirming(undefined)}>
-                Cancel
-              </button>
-            </span>
-          ) : (
-            <button
-              type="button"
-              class="danger small"
-              aria-label={`Delete ${props.kind} ${item.id}`}
-              onClick={() => setConfirming(item.id)}
-            >
-              Delete
-            </button>
-          )}
-        </li>
-      ))}
-    </ul>
-  );
-}
-
-interface FieldSpec {
-  readonly name: string;
-  readonly label: string;
-  readonly type?: string;
-  readonly required?: boolean;
-}
-
-// A labelled form of a few text fields; cleared after a successful submit.
-export function SmallForm(props: {
-  label: string;
-  fields: readonly FieldSpec[];
-  submitLabel: string;
-  onSubmit(values: Record<string, string>): Promise<boolean>;
-}) {
-  const [values, setValues] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  return (
-    <form
-      class="small-form"
-      aria-label={props.label}
-      onSubmit={(event) => {
-        event.preventDefault();
-        setBusy(true);
-        void props.onSubmit(values).then((ok) => {
-          setBusy(false);
-          if (ok) setValues({});
-        });
-      }}
-    >
-      <h3>{props.label}</h3>
-      {props.fields.map((field) => (
-        <label key={field.name}>
-          {field.label}
-          <input
-            name={field.name}
-            type={field.type ?? 'text'}
-            required={field.required === true}
-            autocomplete={field.type === 'password' ? 'new-password' : 'off'}
-            value={values[field.name] ?? ''}
-            onInput={(e) => setValues({ ...values, [field.name]: e.currentTarget.value })}
-          />
-        </label>
-      ))}
-      <button type="submit" disabled={busy}>
-        {props.submitLabel}
-      </button>
-    </form>
-  );
 }

@@ -2,7 +2,7 @@
 // An edit that keeps the text value sends the current value back (PATCH replaces the record).
 import { useState } from 'preact/hooks';
 import { describeError, secretUrl, type Api } from './api.js';
-import { fetchSecret, type SecretMetadata } from './secret-detail.js';
+import { fetchSecret, type SecretMetadata } from './read-secret.js';
 
 export type SecretFormMode =
   | { readonly kind: 'create'; readonly prefixes: readonly string[] }
