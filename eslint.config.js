@@ -38,6 +38,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web interface runs in the browser (its own tsconfig with the DOM lib).
+    files: ['src/ui/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

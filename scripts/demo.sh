@@ -2,10 +2,20 @@
 # `npm run demo`: the quickstart end to end on this machine. Installs and builds if needed, starts a
 # Secret Store on 127.0.0.1 (a temp data directory), stores three secrets, and runs
 # examples/app-env-and-file.json through `secrets-agent run` with a small workload that reports what
-# it received (names, sizes and modes; never a value). Everything it made is removed at the end.
+# it received (names, sizes and modes; never a value). Everything it made is removed at the end,
+# unless `--keep` (`npm run demo -- --keep`): then the store keeps running for a person to try the
+# web interface, and the script prints its URL, the admin login, and how to stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+
+keep=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) keep=1 ;;
+    *) echo "usage: scripts/demo.sh [--keep]  (unknown argument: $arg)" >&2; exit 64 ;;
+  esac
+done
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -13,7 +23,7 @@ if [ ! -d node_modules ]; then
   step "installing dependencies"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 fi
-if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src -newer dist/src/cli/main.js -name '*.ts' -print -quit)" ]; then
+if [ ! -f dist/src/cli/main.js ] || [ ! -f dist/ui/index.html ] || [ -n "$(find src -newer dist/src/cli/main.js \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' \) -print -quit)" ]; then
   step "building"
   npm run --silent build
 fi
@@ -21,7 +31,10 @@ agent() { node "$repo/dist/src/cli/main.js" "$@"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/secrets-agent-demo.XXXXXX")
 server_pid=""
+finished=0
 cleanup() {
+  # --keep leaves a demo that got to its end running; a failed one is always cleaned up.
+  if [ "$keep" -eq 1 ] && [ "$finished" -eq 1 ]; then return; fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -86,4 +99,14 @@ set -e
 if [ -e "$work/sandbox/secrets" ]; then echo "demo: secret files were left behind" >&2; exit 70; fi
 echo "run exited 0; the secret files are gone from the sandbox"
 
-step "done: the store was stopped and $work removed"
+finished=1
+if [ "$keep" -eq 1 ]; then
+  step "done: the store keeps running (--keep)"
+  echo "web interface: $url/ui/"
+  echo "log in as:     admin / $(cat "$work/admin-password")   (a random demo password, also in $work/admin-password)"
+  echo "stop it with:  kill $server_pid && rm -rf $work"
+else
+  echo
+  echo "(the web interface was at $url/ui/ while the store ran; \`npm run demo -- --keep\` leaves it running)"
+  step "done: the store was stopped and $work removed"
+fi

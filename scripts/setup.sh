@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine: npm packages, and from Debian's
 # packages gpg (interop tests), ZooKeeper + Java (storage backend tests), systemd-analyze (unit checks),
-# curl and xxd (the docs' operator commands).
+# curl and xxd (the docs' operator commands), chromium (the web interface's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +28,8 @@ command -v gcore >/dev/null 2>&1 || missing+=(gdb)
 # own text-format parser both run under Debian's python3.
 [ -x /usr/bin/python3 ] || missing+=(python3)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || missing+=(python3-prometheus-client)
+# The web interface's end-to-end tests drive Debian's chromium through playwright-core.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing Debian packages: ${missing[*]} (run as root, or install them)" >&2

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p src/ui/tsconfig.json
 npm run --silent lint
 npx vitest run "$@"

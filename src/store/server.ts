@@ -19,6 +19,7 @@ import { createPingRoutes } from './routes/ping.js';
 import { createSealRoutes } from './routes/seal.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createStoreRoutes } from './routes/stores.js';
+import { createUiRoutes } from './routes/ui.js';
 
 /** On every Secrets API response: the change feed index as of the start of the request. */
 export { secretsIndexHeader };
@@ -85,6 +86,7 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
     }),
     ...createStoreRoutes({ store }),
     ...(options.routes ?? []),
+    ...createUiRoutes({ access: options.access }),
   ];
   const router = createRouter({ routes, access: options.access, log: options.log });
   // Taken before the handler runs: a client that watches from this index misses no change made

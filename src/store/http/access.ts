@@ -16,4 +16,11 @@ export interface AccessControl {
   authenticate(headers: { authorization?: string | undefined; cookie?: string | undefined }): Promise<Principal>;
   /** Throws ERR_FORBIDDEN naming `rid` and `action` when the principal lacks the permission. */
   authorize(principal: Principal, rid: string, action: AccessAction): Promise<void>;
+  /** The principal's own grants (the web interface finds the folders it may show); absent: none known. */
+  listGrants?(principal: Principal): readonly PrincipalGrant[];
+}
+
+export interface PrincipalGrant {
+  readonly rid: string;
+  readonly actions: readonly AccessAction[];
 }

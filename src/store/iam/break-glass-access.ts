@@ -25,5 +25,6 @@ export function createBreakGlassAccess(token: string, iamAccess: AccessControl):
       if (bootstrapPrincipals.has(principal)) return;
       await iamAccess.authorize(principal, rid, action);
     },
+    listGrants: (principal) => (bootstrapPrincipals.has(principal) ? [] : (iamAccess.listGrants?.(principal) ?? [])),
   };
 }

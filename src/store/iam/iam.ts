@@ -224,6 +224,8 @@ export async function createIam(options: IamOptions): Promise<Iam> {
         { details: { rid, action, uid: principal.uid } },
       );
     },
+    listGrants: (principal) =>
+      [...(mirror.grantsOf(principal.uid) ?? [])].map(([rid, actions]) => ({ rid, actions: [...actions].sort() })),
   };
 
   const createAccount = async (account: Account): Promise<void> => {
