@@ -1,4 +1,4 @@
-// Which credential the agent authenticates with, picked in the order of decisions.md "Agent":
+// Which credential the agent authenticates with, picked in the order of docs/decisions.md#agent:
 // 1. --credential-file, else DCOS_SERVICE_ACCOUNT_CREDENTIAL (inline JSON or a path);
 // 2. --token-file; 3. username + password (flags, else DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD).
 // The first one present wins; the others are not read, so a stray variable cannot break a login.
@@ -25,7 +25,7 @@ export const credentialEnvVar = 'DCOS_SERVICE_ACCOUNT_CREDENTIAL';
 export const usernameEnvVar = 'DCOS_SECRETS_USERNAME';
 export const passwordEnvVar = 'DCOS_SECRETS_PASSWORD';
 
-// The first credential present in decisions.md order, or undefined when there is none.
+// The first credential present in the order of docs/decisions.md#agent, or undefined when there is none.
 export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   const env = inputs.env ?? {};
   if (present(inputs.credentialFile)) {

@@ -1,6 +1,6 @@
-// The DC/OS service-account credential (reference.md §2.5): `{"login_endpoint", "private_key",
-// "scheme": "RS256", "uid"}`, given inline (the DCOS_SERVICE_ACCOUNT_CREDENTIAL env var holds the
-// JSON itself) or as a file path. Errors name the field and the source, never the key.
+// The DC/OS service-account credential (docs/wire-formats.md#service-account-credential): `{"login_endpoint",
+// "private_key", "scheme": "RS256", "uid"}`, given inline (the DCOS_SERVICE_ACCOUNT_CREDENTIAL env var holds the JSON
+// itself) or as a file path. Errors name the field and the source, never the key.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SecretsAgentError } from '../core/errors.js';

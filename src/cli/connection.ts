@@ -1,5 +1,5 @@
 // How a CLI command reaches a store: over HTTP (`--url`, or DCOS_CLUSTER_URL, or the URL of the
-// session `secrets-agent login` saved) with the credential of decisions.md "Agent", or, with
+// session `secrets-agent login` saved) with the credential of docs/decisions.md#agent, or, with
 // `--data-dir` and no URL, the embedded store opened in-process. Every command that talks to a
 // store takes its options from here, so flags, environment and session behave the same everywhere.
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
-// The IAM API (`/acs/api/v1`, reference.md §2): login, and the administration calls a superuser
-// makes (accounts, ACLs, grants). Rids go into URLs with `/` written as `%252F`, as DC/OS expects.
+// The IAM API (`/acs/api/v1`, docs/wire-formats.md#iam-login): login, and the administration calls a superuser makes
+// (accounts, ACLs, grants). Rids go into URLs with `/` written as `%252F`, as DC/OS expects.
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { createApiCaller, type ApiCaller } from './api-caller.js';
@@ -191,7 +191,8 @@ export function createIamClient(options: IamClientOptions): IamClient {
   };
 }
 
-// `dcos:secrets:default:/a/b` → `dcos:secrets:default:%252Fa%252Fb` (reference.md §2.6). Colons stay.
+// `dcos:secrets:default:/a/b` → `dcos:secrets:default:%252Fa%252Fb` (docs/wire-formats.md#iam-administration). Colons
+// stay.
 export function encodeRid(rid: string): string {
   if (typeof rid !== 'string' || rid === '')
     throw new SecretsAgentError('ERR_USAGE', 'Expected `rid` to be a non-empty string');

@@ -33,7 +33,7 @@ export function parseTextSecret(response: HttpResponse, context: HttpErrorContex
   };
 }
 
-// `{"array": ["key", "folder/key", ...]}` (reference.md §1.4).
+// `{"array": ["key", "folder/key", ...]}` (docs/wire-formats.md#listing).
 export function parseSecretList(response: HttpResponse, context: HttpErrorContext): string[] {
   const { array } = parseObject(response, context);
   if (!Array.isArray(array)) throw unexpectedResponse(context, response.status, '/array is not an array');

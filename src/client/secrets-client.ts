@@ -26,7 +26,10 @@ export interface SecretsClientOptions {
   url: string;
   /** PEM CA bundle the store's certificate must chain to. TLS is always verified. */
   caFile?: string;
-  /** Service-account credential (reference.md §2.5): the object, its JSON text, or a file path. */
+  /**
+   * Service-account credential (docs/wire-formats.md#service-account-credential): the object, its JSON text,
+   * or a file path.
+   */
   credential?: ServiceAccountCredential | string;
   /** Local user login, as Portworx does (DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD). */
   username?: string;
@@ -35,7 +38,10 @@ export interface SecretsClientOptions {
   token?: string;
   /** A file holding an auth token; re-read when its token is refused or near expiry. */
   tokenFile?: string;
-  /** A credential already resolved (resolveAuthMethod: flags and env in decisions.md order); instead of the four above. */
+  /**
+   * A credential already resolved (resolveAuthMethod: flags and env in the order of docs/decisions.md#agent);
+   * instead of the four above.
+   */
   auth?: AuthMethod;
   /** Full login URL; default `<url>/acs/api/v1/auth/login` (see src/auth/login-endpoint.ts). */
   loginEndpoint?: string;
@@ -207,7 +213,7 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
   return client;
 }
 
-// The credential to use, in decisions.md order: credential, token file, username + password, token.
+// The credential to use, in the order of docs/decisions.md#agent: credential, token file, username + password, token.
 function selectAuthMethod(options: SecretsClientOptions): AuthMethod {
   const { credential, tokenFile, username, password, token, auth } = options;
   if (token !== undefined && (typeof token !== 'string' || token === ''))

@@ -1,4 +1,4 @@
-// SecretsApi over HTTP: the DC/OS Secrets API (`/secrets/v1`, reference.md §1) as real clients
+// SecretsApi over HTTP: the DC/OS Secrets API (`/secrets/v1`, docs/wire-formats.md#secrets-api-routes) as real clients
 // use it. Text secrets travel as JSON `{"value"}`, binary ones as application/octet-stream both
 // ways; GET sends `Accept: */*` so the server answers in the stored form (as dcos-migrate does).
 import { SecretsAgentError } from '../core/errors.js';

@@ -1,5 +1,5 @@
-// `secrets-agent iam ...`: users, service accounts and permissions on a store server, through the
-// IAM API (reference.md §2) as a superuser; the DC/OS CLI's `security org` commands in one group.
+// `secrets-agent iam ...`: users, service accounts and permissions on a store server, through the IAM API
+// (docs/wire-formats.md#iam-administration) as a superuser; the DC/OS CLI's `security org` commands in one group.
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -233,8 +233,8 @@ async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
   writeLine(io.stdout, `Created service account \`${uid}\`; its credential is in ${file} (mode 0600).`);
 }
 
-// `dcos security secrets create-sa-secret` (reference.md §2.5): the credential JSON as a text secret.
-// The key must belong to UID: a credential with someone else's key would only fail at login time.
+// `dcos security secrets create-sa-secret` (docs/wire-formats.md#service-account-credential): the credential JSON as
+// a text secret. The key must belong to UID: a credential with someone else's key would only fail at login time.
 async function createServiceAccountSecret(argv: Argv_, io: CliIo): Promise<void> {
   const keyFile = resolve(io.cwd, argv['key'] as string);
   const uid = argv['uid'] as string;

@@ -1,6 +1,6 @@
-// The IAM HTTP API (`/acs/api/v1`, reference.md §2.1, §2.2, §2.6): login and JWKS are open,
-// everything else needs `dcos:superuser` `full`. Rids in paths arrive percent-encoded once
-// (`%2F`) or twice (`%252F`, as the DC/OS docs' curl commands write them); both decode to `/`.
+// The IAM HTTP API (`/acs/api/v1`, docs/wire-formats.md#iam-login, docs/wire-formats.md#iam-administration): login
+// and JWKS are open, everything else needs `dcos:superuser` `full`. Rids in paths arrive percent-encoded once (`%2F`)
+// or twice (`%252F`, as the DC/OS docs' curl commands write them); both decode to `/`.
 import type { TLSSocket } from 'node:tls';
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBody, readBody } from '../http/read-body.js';

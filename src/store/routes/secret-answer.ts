@@ -1,5 +1,5 @@
 // The answer of `GET /secrets/v1/secret/{store}/{path}` built from an opened record: the raw bytes
-// or the `Secret` JSON (reference.md §1.2). The JSON is rendered once per opened record and sent
+// or the `Secret` JSON (docs/wire-formats.md#secret-json). The JSON is rendered once per opened record and sent
 // as the cache holds it (the cache never changes a rendering, see opened-record-cache.ts); the raw
 // bytes are copied, because the cache zeroes its plaintext on eviction and on seal.
 import type { SecretType } from '../../core/secrets-api.js';

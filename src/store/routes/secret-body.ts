@@ -1,4 +1,4 @@
-// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema of reference.md §1.2): `value`
+// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema, docs/wire-formats.md#secret-json): `value`
 // plus the optional `author`, `description`, `labels`, `created`. Unknown fields are refused.
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBody } from '../http/read-body.js';
