@@ -14,7 +14,7 @@ export interface ServiceLoginTokenOptions {
   readonly lifetimeSeconds?: number;
 }
 
-// Signs `{"uid", "exp"}` with header `{"alg":"RS256","typ":"JWT"}`; returns the compact form.
+/** Signs `{"uid", "exp"}` with header `{"alg":"RS256","typ":"JWT"}`; returns the compact form. */
 export function createServiceLoginToken(options: ServiceLoginTokenOptions): string {
   if (options.privateKey.type !== 'private' || options.privateKey.asymmetricKeyType !== 'rsa') {
     throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', 'a service login token needs an RSA private key');

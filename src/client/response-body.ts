@@ -4,6 +4,7 @@ import type { SealStatus, SecretRecord } from '../core/secrets-api.js';
 import { unexpectedResponse, type HttpErrorContext } from './http-error.js';
 import type { HttpResponse } from './http-transport.js';
 
+/** The answer of `GET /secrets/v1/init/default`: hex-encoded encrypted unseal keys and their key fingerprints. */
 export interface InitStatus {
   readonly initialized: boolean;
   /** Hex of each OpenPGP-encrypted unseal key (decode with `xxd -r -p | gpg -d`). */

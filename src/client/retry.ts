@@ -5,6 +5,7 @@ import { fullJitterDelayMs, resolveBackoff, type BackoffOptions } from '../core/
 import { errorCodes, isSecretsAgentError } from '../core/errors.js';
 import { assertOptionalPositiveInteger } from './client-options.js';
 
+/** How `retryWithBackoff` retries: attempts, deadline, backoff, and hooks for tests and logs. */
 export interface RetryOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 5. */
   maxAttempts?: number;
@@ -21,6 +22,7 @@ export interface RetryOptions extends BackoffOptions {
   onRetry?: (event: RetryEvent) => void;
 }
 
+/** What `onRetry` receives before each wait. */
 export interface RetryEvent {
   /** The attempt that failed, from 1. */
   readonly attempt: number;
@@ -28,6 +30,7 @@ export interface RetryEvent {
   readonly error: unknown;
 }
 
+/** What each attempt receives: its number and the time left before the deadline. */
 export interface AttemptInfo {
   /** From 1. */
   readonly attempt: number;
@@ -35,8 +38,10 @@ export interface AttemptInfo {
   readonly remainingMs: number;
 }
 
-// Whether a failure may succeed when repeated: the code table says so (unreachable, sealed,
-// timeout, throttled, storage unavailable), or the server failed with a 5xx without a code of ours.
+/**
+ * Whether a failure may succeed when repeated: the code table says so (unreachable, sealed,
+ * timeout, throttled, storage unavailable), or the server failed with a 5xx without a code of ours.
+ */
 export function isRetryableError(error: unknown): boolean {
   if (!isSecretsAgentError(error)) return false;
   if (errorCodes[error.code].retryable) return true;
@@ -48,8 +53,22 @@ export function isRetryableError(error: unknown): boolean {
   );
 }
 
-// Runs `attempt` until it succeeds, fails for good, runs out of attempts or would pass the deadline;
-// then rethrows the last error unchanged.
+/**
+ * Runs `attempt` until it succeeds, fails for good, runs out of attempts or would pass the deadline;
+ * then rethrows the last error unchanged.
+ *
+ * @example
+ * ```ts
+ * import { createSecretsHttpApi, retryWithBackoff } from 'secrets-agent';
+ *
+ * declare const api: ReturnType<typeof createSecretsHttpApi>;
+ * const record = await retryWithBackoff(() => api.getSecret('billing/db-password'), {
+ *   maxAttempts: 5,
+ *   deadlineMs: 30_000,
+ *   onRetry: ({ attempt, delayMs, error }) => console.warn({ attempt, delayMs, error }, 'retrying'),
+ * });
+ * ```
+ */
 export async function retryWithBackoff<T>(
   attempt: (info: AttemptInfo) => Promise<T>,
   options: RetryOptions = {},

@@ -21,6 +21,7 @@ import { createIamClient } from './iam-client.js';
 import { retryWithBackoff, type RetryOptions } from './retry.js';
 import { createSecretsHttpApi } from './secrets-http-api.js';
 
+/** What `createSecretsClient` takes: where the store is, how to verify it, and one way to log in. */
 export interface SecretsClientOptions {
   /** Store base URL, e.g. `https://master.mesos`. */
   url: string;
@@ -62,12 +63,14 @@ export interface SecretsClientOptions {
 /** A value to store: a string is a text secret, bytes a binary one, an object is stored as JSON text (Portworx). */
 export type SecretValue = string | Uint8Array | Readonly<Record<string, unknown>>;
 
+/** Metadata stored with a text secret on create or update. */
 export interface SecretWriteOptions {
   /** Text secrets only. */
   description?: string;
   labels?: readonly string[];
 }
 
+/** A Secrets API client that logs in, renews its token and retries reads as configured. */
 export interface SecretsClient {
   /** A text secret's value. A binary secret that is not UTF-8 → ERR_ACCEPT_UNSUPPORTED (use getSecretBytes). */
   getSecret(path: string): Promise<string>;
@@ -96,7 +99,31 @@ export interface SecretsClient {
   close(): Promise<void>;
 }
 
-// Creates a client. Credentials are checked now (a malformed credential fails here, not on first use).
+/**
+ * Creates a client. Credentials are checked now (a malformed credential fails here, not on first use).
+ *
+ * @example
+ * ```ts
+ * import { createSecretsClient, isSecretsAgentError } from 'secrets-agent';
+ *
+ * const client = createSecretsClient({
+ *   url: 'https://master.mesos',
+ *   caFile: '/etc/ssl/dcos-ca.crt',
+ *   credential: '/etc/secrets-agent/credential.json', // the JSON itself, its text, or a file path
+ *   retry: { maxAttempts: 3 },
+ * });
+ * try {
+ *   const password = await client.getSecret('billing/db-password'); // a text secret's value
+ *   connectToDatabase(password);
+ *   await client.putSecret('billing/last-rotation', new Date().toISOString());
+ * } catch (error) {
+ *   if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND')) console.error(error.message);
+ *   else throw error;
+ * } finally {
+ *   await client.close();
+ * }
+ * ```
+ */
 export function createSecretsClient(options: SecretsClientOptions): SecretsClient {
   if (typeof options !== 'object' || options === null)
     throw new SecretsAgentError('ERR_USAGE', `Expected options to be an object, got ${describeValue(options)}`);
