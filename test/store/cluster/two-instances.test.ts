@@ -1,8 +1,8 @@
 // Issue 7: two store instances on one real 3-member ZooKeeper ensemble, over real HTTP. They share
 // secrets, the keyring and the IAM; seal state is per instance; the change feed works across them.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { canaryValue } from '../../helpers/canary.js';
-import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../../helpers/zookeeper-ensemble.js';
+import { useZooKeeperEnsemble } from '../../helpers/zookeeper-fixture.js';
 import {
   eventually,
   jsonHeaders,
@@ -13,20 +13,16 @@ import {
   type StoreInstance,
 } from './support/cluster.js';
 
-let ensemble: ZooKeeperEnsemble;
+const zk = useZooKeeperEnsemble({ members: 3 });
 let cluster: StoreCluster;
 let a: StoreInstance;
 let b: StoreInstance;
 
 beforeAll(async () => {
-  ensemble = await startZooKeeperEnsemble({ members: 3 });
-  cluster = await startStoreCluster({ ensemble, rootPath: '/two-instances', instanceIds: ['m1', 'm2'] });
+  cluster = zk.track(
+    await startStoreCluster({ ensemble: zk.ensemble, rootPath: '/two-instances', instanceIds: ['m1', 'm2'] }),
+  );
   [a, b] = cluster.instances as [StoreInstance, StoreInstance];
-});
-
-afterAll(async () => {
-  await cluster?.close();
-  await ensemble?.stop();
 });
 
 const put = (instance: StoreInstance, path: string, body: unknown): ReturnType<StoreInstance['request']> =>
@@ -53,7 +49,7 @@ describe('two store instances on one ensemble', () => {
   it('serves reads from its local mirror: with every ZooKeeper member frozen, GETs still answer at once', async () => {
     expect((await put(a, 'mirror/key', { value: 'from-mirror' })).status).toBe(201);
     await eventually(async () => valueOf(await b.request({ path: secretUrl('mirror/key') })));
-    await Promise.all(ensemble.members.map((member) => member.kill('SIGSTOP')));
+    await Promise.all(zk.ensemble.members.map((member) => member.kill('SIGSTOP')));
     try {
       // A ZooKeeper round trip could not complete now; these can only come from memory.
       for (let round = 0; round < 20; round += 1) {
@@ -61,9 +57,9 @@ describe('two store instances on one ensemble', () => {
         expect(valueOf(await a.request({ path: secretUrl('mirror/key') }))).toBe('from-mirror');
       }
     } finally {
-      await Promise.all(ensemble.members.map((member) => member.kill('SIGCONT')));
+      await Promise.all(zk.ensemble.members.map((member) => member.kill('SIGCONT')));
     }
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
   });
 
   it('a second create of one path gets 409 on every instance, also when both race', async () => {
