@@ -2,6 +2,7 @@
 // and a watch loop that owns its retries (backoff with full jitter, Retry-After as a floor).
 // A store without the endpoint (a real DC/OS store, an older secrets-agent) answers 404; the
 // loop then ends with `unsupported` so the caller can fall back to polling the secrets.
+import { setTimeout as delay } from 'node:timers/promises';
 import { fullJitterDelayMs, resolveBackoff, type BackoffOptions } from '../core/backoff.js';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -222,19 +223,5 @@ function assertWaitMs(waitMs: unknown): void {
 
 // Resolves true after `ms`, false at once when `signal` aborts first.
 function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return delay(ms, true, { signal }).catch(() => false);
 }

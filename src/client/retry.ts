@@ -1,6 +1,7 @@
 // The retry owner for one flow (Vault Agent style: the HTTP client makes single attempts).
 // Bounded attempts, full-jitter exponential backoff, only for retryable failures (network, 5xx,
 // timeouts, 429), `Retry-After` honoured, and a total deadline no attempt or wait may pass.
+import { setTimeout as delay } from 'node:timers/promises';
 import { fullJitterDelayMs, resolveBackoff, type BackoffOptions } from '../core/backoff.js';
 import { errorCodes, isSecretsAgentError } from '../core/errors.js';
 import { assertOptionalPositiveInteger } from './client-options.js';
@@ -100,20 +101,12 @@ export async function retryWithBackoff<T>(
   }
 }
 
-function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+// Rejects with the signal's own reason (not Node's AbortError wrapping it), as callers match on it.
+async function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
 }
