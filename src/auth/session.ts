@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { SecretsAgentError } from '../core/errors.js';
 import { parseServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
 import { writePrivateFileAtomic } from './private-file.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 /** The session file's name inside the state directory. */
 export const sessionFileName = 'session.json';
@@ -94,11 +95,7 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', file, error, { file });
   }
   return parseSession(text, file);
 }

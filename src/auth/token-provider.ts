@@ -9,6 +9,7 @@ import type { AuthMethod } from './auth-method.js';
 import { parsePrivateKey } from './credential.js';
 import { createServiceLoginToken } from './service-login-token.js';
 import { readTokenTimes } from './token-claims.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export type LoginRequest =
   { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
@@ -136,11 +137,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       text = content.toString('utf8').trim();
     } catch (error) {
       if (isSecretsAgentError(error)) throw error;
-      throw new SecretsAgentError(
-        'ERR_AUTH_CREDENTIAL_INVALID',
-        `--token-file ${method.file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        { cause: error },
-      );
+      throw fileReadError('ERR_AUTH_CREDENTIAL_INVALID', `--token-file ${method.file}`, error);
     }
     if (text === '' || /\s/.test(text))
       throw new SecretsAgentError(

@@ -16,6 +16,7 @@ import { createIamClient, type IamClient } from '../client/iam-client.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export const urlEnvVar = 'DCOS_CLUSTER_URL';
 export const caFileEnvVar = 'DCOS_SECRETS_CA_CERT_FILE';
@@ -276,11 +277,7 @@ export async function readPasswordFile(file: string): Promise<string> {
     text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', file, error, { file });
   }
   const password = text.replace(/\r?\n$/, '');
   if (password === '')

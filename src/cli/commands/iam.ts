@@ -16,6 +16,7 @@ import type { CliIo, CommandResult } from '../io.js';
 import { writeLine } from '../io.js';
 import { passwordFileFlag, readPasswordInput } from '../password-input.js';
 import type { RegisterCommands } from './index.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 const maxKeyFileBytes = 64 * 1024;
 const actions: readonly IamAction[] = ['create', 'read', 'update', 'delete', 'full'];
@@ -324,11 +325,7 @@ async function readPemFile(file: string, what: string): Promise<string> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_INPUT_INVALID',
-      `${what} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_INPUT_INVALID', `${what} ${file}`, error, { file });
   }
   if (bytes.length > maxKeyFileBytes)
     throw new SecretsAgentError(
