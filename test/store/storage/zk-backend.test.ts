@@ -79,16 +79,16 @@ describe('zookeeper backend', () => {
     const rootPath = nextRoot();
     const [a, b] = [await openBackend(rootPath), await openBackend(rootPath)];
 
-    const seenByB = nextChange(b, (change) => change.key === 'shared/deep/k');
-    const version = await a.put('shared/deep/k', bytes('from a'));
-    expect(await seenByB).toEqual({ key: 'shared/deep/k', kind: 'put' });
-    expect(await b.get('shared/deep/k')).toEqual({ value: bytes('from a'), version });
-    expect(await b.list('shared')).toEqual(['shared/deep/k']);
+    const seenByB = nextChange(b, (change) => change.key === 'common/deep/k');
+    const version = await a.put('common/deep/k', bytes('from a'));
+    expect(await seenByB).toEqual({ key: 'common/deep/k', kind: 'put' });
+    expect(await b.get('common/deep/k')).toEqual({ value: bytes('from a'), version });
+    expect(await b.list('common')).toEqual(['common/deep/k']);
 
-    const seenByA = nextChange(a, (change) => change.key === 'shared/deep/k');
-    expect(await b.delete('shared/deep/k', { expectedVersion: version })).toBe(true);
-    expect(await seenByA).toEqual({ key: 'shared/deep/k', kind: 'delete' });
-    expect(await a.get('shared/deep/k')).toBeUndefined();
+    const seenByA = nextChange(a, (change) => change.key === 'common/deep/k');
+    expect(await b.delete('common/deep/k', { expectedVersion: version })).toBe(true);
+    expect(await seenByA).toEqual({ key: 'common/deep/k', kind: 'delete' });
+    expect(await a.get('common/deep/k')).toBeUndefined();
     expect(await a.list('')).toEqual([]);
   });
 
