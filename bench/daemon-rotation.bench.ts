@@ -2,6 +2,7 @@
 // (through its sandbox link), 100 updates with the change feed (median, p99; target p99 < 1 s),
 // and a few in poll mode (--no-change-feed, 1 s interval) for comparison. Baseline: the store
 // write itself (PATCH round trip), measured in the same loop.
+import { setTimeout as delay } from 'node:timers/promises';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -40,7 +41,7 @@ async function measure(
       for (;;) {
         const content = await readFile(file, 'utf8').catch(() => '');
         if (content === value) break;
-        await new Promise((resolve) => setTimeout(resolve, 2));
+        await delay(2);
       }
       latencies.push(performance.now() - started);
     }

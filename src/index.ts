@@ -1,6 +1,11 @@
-// secrets-agent as a library: a DC/OS Secrets API client with authentication, the lower-level
-// HTTP and IAM clients it is made of, credential and session helpers, and the error type.
-// Explicit named exports only: what is not listed here is internal.
+/**
+ * secrets-agent as a library: a DC/OS Secrets API client with authentication, the lower-level
+ * HTTP and IAM clients it is made of, credential and session helpers, and the error type.
+ * Start with {@link createSecretsClient}; errors are {@link SecretsAgentError}s to match on `code`
+ * (docs/errors.md). Explicit named exports only: what is not listed here is internal.
+ *
+ * @packageDocumentation
+ */
 
 // The client most callers want.
 export { createSecretsClient } from './client/secrets-client.js';
@@ -43,7 +48,7 @@ export { clearSession, loadSession, saveSession, sessionFileName } from './auth/
 export type { SaveSessionOptions, Session } from './auth/session.js';
 export { defaultStateDir } from './auth/state-dir.js';
 
-// Errors: match on `code` (see the README's error-code table).
+// Errors: match on `code` (see the table in docs/errors.md).
 export { SecretsAgentError, errorCodes, isErrorCode, isSecretsAgentError } from './core/errors.js';
 export type { ErrorCode, ErrorCodeInfo, SecretsAgentErrorOptions } from './core/errors.js';
 

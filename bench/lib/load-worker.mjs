@@ -1,5 +1,6 @@
 // Load generator run in its own process (so it does not share an event loop with the server):
 // keeps `connections` requests in flight against one URL for `durationMs`, then prints one JSON line.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 
 const {
@@ -36,10 +37,10 @@ async function loop() {
 }
 
 const loops = Array.from({ length: connections }, loop);
-await new Promise((resolve) => setTimeout(resolve, warmupMs));
+await delay(warmupMs);
 counting = true;
 const started = performance.now();
-await new Promise((resolve) => setTimeout(resolve, durationMs));
+await delay(durationMs);
 counting = false;
 const elapsedMs = performance.now() - started;
 stopped = true;

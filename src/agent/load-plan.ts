@@ -12,7 +12,7 @@ import { readNodePgpKey, type NodePgpKey } from './pgp-value.js';
 export interface PlanOptions {
   /** Pod container (`--container`); required for pods with more than one. */
   readonly containerName?: string;
-  /** Refuse secrets outside the app's space (reference.md §2.8). Default true; `--no-spaces` turns it off. */
+  /** Refuse secrets outside the app's space (docs/wire-formats.md#spaces). Default true; `--no-spaces` turns it off. */
   readonly enforceSpaces?: boolean;
 }
 

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { SecretsAgentError } from '../core/errors.js';
 import type { WorkloadUser } from './prepare-workload.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export interface ParseUserOptions {
   readonly passwdFile?: string;
@@ -53,11 +54,7 @@ async function readColonFile(file: string): Promise<string[][]> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', file, error);
   }
   return text
     .split('\n')

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { SecretRecord } from '../core/secrets-api.js';
 import type { PgpPrivateKey } from '../crypto/openpgp.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export type NodePgpKey = PgpPrivateKey;
 
@@ -18,14 +19,7 @@ export async function readNodePgpKey(file: string, passphrase?: string): Promise
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_PGP_KEY_INVALID',
-      `--pgp-key-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      {
-        details: { file },
-        cause: error,
-      },
-    );
+    throw fileReadError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}`, error, { file });
   }
   if (bytes.length > maxKeyFileBytes)
     throw new SecretsAgentError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}: larger than ${maxKeyFileBytes} bytes`);

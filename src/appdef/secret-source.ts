@@ -1,4 +1,4 @@
-// Secret `source` paths as decisions.md "Paths" defines them: `/`-separated segments of
+// Secret `source` paths as docs/decisions.md#paths defines them: `/`-separated segments of
 // [A-Za-z0-9._-]+, never `.` or `..`, no empty segment, at most 64 segments and 1024 bytes.
 // The same rule as the store's (src/store/secret-path.ts), restated here because domain folders do
 // not import each other, and phrased as an issue rather than a thrown error.

@@ -1,4 +1,4 @@
-// Spaces (reference.md §2.8, decisions.md "IAM"): a secret in folder D may go to the app with id S
+// Spaces (docs/wire-formats.md#spaces, docs/decisions.md#spaces): a secret in folder D may go to the app with id S
 // only if D is empty or D's segments are a leading prefix of S's (`hdfs/secret` -> `/hdfs`: yes;
 // `group/secret` -> `/marathon-user/service`: no). Segments, not characters: `hdfs` is no prefix of `/hdfs2`.
 import { SecretsAgentError } from '../core/errors.js';

@@ -1,16 +1,18 @@
-// Which credential the agent authenticates with, picked in the order of decisions.md "Agent":
+// Which credential the agent authenticates with, picked in the order of docs/decisions.md#agent:
 // 1. --credential-file, else DCOS_SERVICE_ACCOUNT_CREDENTIAL (inline JSON or a path);
 // 2. --token-file; 3. username + password (flags, else DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD).
 // The first one present wins; the others are not read, so a stray variable cannot break a login.
 import { SecretsAgentError } from '../core/errors.js';
 import { loadServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
 
+/** One resolved way to authenticate: a service-account credential, a password, a token file or a token. */
 export type AuthMethod =
   | { readonly kind: 'service-account'; readonly credential: ServiceAccountCredential; readonly source: string }
   | { readonly kind: 'password'; readonly uid: string; readonly password: string; readonly source: string }
   | { readonly kind: 'token-file'; readonly file: string }
   | { readonly kind: 'token'; readonly token: string; readonly source: string };
 
+/** The flags and environment `resolveAuthMethod` chooses from. */
 export interface AuthInputs {
   /** `--credential-file`: a path, or inline JSON. */
   readonly credentialFile?: string | undefined;
@@ -21,11 +23,25 @@ export interface AuthInputs {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** The environment variable DC/OS tasks receive their service-account credential in. */
 export const credentialEnvVar = 'DCOS_SERVICE_ACCOUNT_CREDENTIAL';
+/** The environment variable Portworx reads the login uid from. */
 export const usernameEnvVar = 'DCOS_SECRETS_USERNAME';
+/** The environment variable Portworx reads the login password from. */
 export const passwordEnvVar = 'DCOS_SECRETS_PASSWORD';
 
-// The first credential present in decisions.md order, or undefined when there is none.
+/**
+ * The first credential present in the order of docs/decisions.md#agent, or undefined when there is none.
+ *
+ * @example
+ * ```ts
+ * import { createSecretsClient, resolveAuthMethod } from 'secrets-agent';
+ *
+ * const auth = resolveAuthMethod({ env: process.env }); // DCOS_SERVICE_ACCOUNT_CREDENTIAL, or username + password
+ * if (auth === undefined) throw new Error('no credential configured');
+ * const client = createSecretsClient({ url: 'https://master.mesos', auth });
+ * ```
+ */
 export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   const env = inputs.env ?? {};
   if (present(inputs.credentialFile)) {

@@ -1,10 +1,11 @@
-// The DC/OS service-account credential (reference.md §2.5): `{"login_endpoint", "private_key",
-// "scheme": "RS256", "uid"}`, given inline (the DCOS_SERVICE_ACCOUNT_CREDENTIAL env var holds the
-// JSON itself) or as a file path. Errors name the field and the source, never the key.
+// The DC/OS service-account credential (docs/wire-formats.md#service-account-credential): `{"login_endpoint",
+// "private_key", "scheme": "RS256", "uid"}`, given inline (the DCOS_SERVICE_ACCOUNT_CREDENTIAL env var holds the JSON
+// itself) or as a file path. Errors name the field and the source, never the key.
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SecretsAgentError } from '../core/errors.js';
 
+/** A DC/OS service-account credential, as `dcos security secrets create-sa-secret` stores it. */
 export interface ServiceAccountCredential {
   readonly login_endpoint: string;
   readonly private_key: string;
@@ -15,8 +16,10 @@ export interface ServiceAccountCredential {
 /** Credential files are small; anything bigger is not one. */
 export const maxCredentialBytes = 64 * 1024;
 
-// Reads a credential from inline JSON (starts with `{`) or from the file it names.
-// `source` says where it came from for messages, e.g. `--credential-file` or `DCOS_SERVICE_ACCOUNT_CREDENTIAL`.
+/**
+ * Reads a credential from inline JSON (starts with `{`) or from the file it names.
+ * `source` says where it came from for messages, e.g. `--credential-file` or `DCOS_SERVICE_ACCOUNT_CREDENTIAL`.
+ */
 export function loadServiceAccountCredential(valueOrPath: string, source: string): ServiceAccountCredential {
   if (typeof valueOrPath !== 'string' || valueOrPath.trim() === '') throw invalid(source, '', 'is empty');
   const trimmed = valueOrPath.trim();
@@ -41,7 +44,7 @@ export function loadServiceAccountCredential(valueOrPath: string, source: string
   return parseServiceAccountCredential(parseJson(text, where), where);
 }
 
-// Narrows an untrusted value to a credential; ERR_AUTH_CREDENTIAL_INVALID naming the JSON pointer.
+/** Narrows an untrusted value to a credential; ERR_AUTH_CREDENTIAL_INVALID naming the JSON pointer. */
 export function parseServiceAccountCredential(value: unknown, source: string): ServiceAccountCredential {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid(source, '', 'must be a JSON object with login_endpoint, private_key, scheme and uid');

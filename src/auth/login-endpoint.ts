@@ -7,6 +7,7 @@
 import { SecretsAgentError } from '../core/errors.js';
 import type { ServiceAccountCredential } from './credential.js';
 
+/** The IAM login path below the store URL. */
 export const loginPath = '/acs/api/v1/auth/login';
 
 export interface LoginEndpointInputs {
@@ -15,15 +16,17 @@ export interface LoginEndpointInputs {
   readonly credential?: ServiceAccountCredential | undefined;
 }
 
-// The full login URL; ERR_USAGE when neither a URL nor a credential says where to go.
+/** The full login URL; ERR_USAGE when neither a URL nor a credential says where to go. */
 export function chooseLoginEndpoint(inputs: LoginEndpointInputs): string {
   if (inputs.url !== undefined && inputs.url !== '') return `${inputs.url.replace(/\/+$/, '')}${loginPath}`;
   if (inputs.credential !== undefined) return inputs.credential.login_endpoint;
   throw new SecretsAgentError('ERR_USAGE', 'no store URL: pass --url or set DCOS_CLUSTER_URL');
 }
 
-// The store URL implied by a credential's login endpoint (`https://leader.mesos/acs/api/v1/auth/login`
-// → `https://leader.mesos`), for when no URL was given.
+/**
+ * The store URL implied by a credential's login endpoint (`https://leader.mesos/acs/api/v1/auth/login`
+ * → `https://leader.mesos`), for when no URL was given.
+ */
 export function storeUrlFromCredential(credential: ServiceAccountCredential): string {
   const url = new URL(credential.login_endpoint);
   const prefix = url.pathname.endsWith(loginPath) ? url.pathname.slice(0, -loginPath.length) : '';

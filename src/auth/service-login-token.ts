@@ -1,4 +1,4 @@
-// The service login token (reference.md §2.2): a short-lived RS256 JWT `{uid, exp}` signed with
+// The service login token (docs/wire-formats.md#service-login-token): a short-lived RS256 JWT `{uid, exp}` signed with
 // the service account's private key, sent once to the login endpoint. node:crypto only.
 import { sign, type KeyObject } from 'node:crypto';
 import { SecretsAgentError } from '../core/errors.js';
@@ -14,7 +14,7 @@ export interface ServiceLoginTokenOptions {
   readonly lifetimeSeconds?: number;
 }
 
-// Signs `{"uid", "exp"}` with header `{"alg":"RS256","typ":"JWT"}`; returns the compact form.
+/** Signs `{"uid", "exp"}` with header `{"alg":"RS256","typ":"JWT"}`; returns the compact form. */
 export function createServiceLoginToken(options: ServiceLoginTokenOptions): string {
   if (options.privateKey.type !== 'private' || options.privateKey.asymmetricKeyType !== 'rsa') {
     throw new SecretsAgentError('ERR_AUTH_CREDENTIAL_INVALID', 'a service login token needs an RSA private key');

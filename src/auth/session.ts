@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { SecretsAgentError } from '../core/errors.js';
 import { parseServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
 import { writePrivateFileAtomic } from './private-file.js';
+import { fileReadError } from '../core/file-read-error.js';
 
+/** The session file's name inside the state directory. */
 export const sessionFileName = 'session.json';
 const sessionVersion = 1;
 const maxSessionBytes = 128 * 1024;
 
+/** What `secrets-agent login` saves: the store URL, the token and what is needed to renew it. */
 export interface Session {
   readonly url: string;
   readonly token: string;
@@ -24,6 +27,7 @@ export interface Session {
   readonly savedAt: string;
 }
 
+/** What `saveSession` writes, and where. */
 export interface SaveSessionOptions {
   readonly stateDir: string;
   readonly url: string;
@@ -35,7 +39,20 @@ export interface SaveSessionOptions {
   readonly savedAt?: Date;
 }
 
-// Writes the session atomically; returns the file path.
+/**
+ * Writes the session atomically; returns the file path.
+ *
+ * @example
+ * ```ts
+ * import { createSecretsClient, defaultStateDir, loadSession, saveSession } from 'secrets-agent';
+ *
+ * const stateDir = defaultStateDir();
+ * const client = createSecretsClient({ url: 'https://master.mesos', username: 'alice', password: 'from-a-prompt' });
+ * await saveSession({ stateDir, url: 'https://master.mesos', token: await client.getToken() });
+ * const session = await loadSession(stateDir); // later: reuse the token
+ * if (session !== undefined) createSecretsClient({ url: session.url, token: session.token });
+ * ```
+ */
 export async function saveSession(options: SaveSessionOptions): Promise<string> {
   if (typeof options.url !== 'string' || options.url === '')
     throw new SecretsAgentError('ERR_USAGE', 'Expected `url` to be a non-empty string');
@@ -55,8 +72,10 @@ export async function saveSession(options: SaveSessionOptions): Promise<string> 
   return file;
 }
 
-// Reads the session, or undefined when there is none. Refuses a file others can read (it holds a
-// token, like ssh refuses a loose private key) and names the field of a malformed one.
+/**
+ * Reads the session, or undefined when there is none. Refuses a file others can read (it holds a
+ * token, like ssh refuses a loose private key) and names the field of a malformed one.
+ */
 export async function loadSession(stateDir: string): Promise<Session | undefined> {
   const file = join(stateDir, sessionFileName);
   let text: string;
@@ -76,16 +95,12 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', file, error, { file });
   }
   return parseSession(text, file);
 }
 
-// Removes the session (logout). True when there was one.
+/** Removes the session (logout). True when there was one. */
 export async function clearSession(stateDir: string): Promise<boolean> {
   const file = join(stateDir, sessionFileName);
   try {

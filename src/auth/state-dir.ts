@@ -11,7 +11,7 @@ export interface StateDirInputs {
   readonly homeDir?: string;
 }
 
-// The default state directory for this user.
+/** The default state directory for this user. */
 export function defaultStateDir(inputs: StateDirInputs = {}): string {
   const uid = inputs.uid ?? process.getuid?.() ?? -1;
   if (uid === 0) return '/var/lib/secrets-agent';

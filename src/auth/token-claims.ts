@@ -8,7 +8,7 @@ export interface TokenTimes {
   readonly uid?: string;
 }
 
-// Decodes the payload of a compact JWS; returns {} for anything that is not one.
+/** Decodes the payload of a compact JWS; returns {} for anything that is not one. */
 export function readTokenTimes(token: string): TokenTimes {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[1] === undefined || parts[1].length > 8192) return {};

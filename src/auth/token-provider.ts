@@ -9,6 +9,7 @@ import type { AuthMethod } from './auth-method.js';
 import { parsePrivateKey } from './credential.js';
 import { createServiceLoginToken } from './service-login-token.js';
 import { readTokenTimes } from './token-claims.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export type LoginRequest =
   { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
@@ -16,6 +17,7 @@ export type LoginRequest =
 /** Performs one login and returns the auth token (the IAM client's `login`). */
 export type LoginFunction = (request: LoginRequest, loginEndpoint: string) => Promise<string>;
 
+/** What `createTokenProvider` takes: the credential, how to log in, and an optional first token. */
 export interface TokenProviderOptions {
   readonly method: AuthMethod;
   /** Needed for `service-account` and `password`. */
@@ -31,6 +33,7 @@ export interface TokenProviderOptions {
   readonly log?: Logger;
 }
 
+/** Hands out a valid auth token, logging in again before expiry or after the store refused one. */
 export interface TokenProvider {
   getToken(): Promise<string>;
   invalidate(rejectedToken?: string, reason?: unknown): void;
@@ -52,7 +55,23 @@ interface HeldToken {
 const expiryMarginMs = 5_000;
 const maxTokenFileBytes = 16 * 1024;
 
-// Creates the provider for one credential.
+/**
+ * Creates the provider for one credential.
+ *
+ * @example
+ * ```ts
+ * import { chooseLoginEndpoint, createIamClient, createTokenProvider, loadServiceAccountCredential } from 'secrets-agent';
+ *
+ * const iam = createIamClient({ url: 'https://master.mesos' });
+ * const credential = loadServiceAccountCredential('/etc/secrets-agent/credential.json', '--credential-file');
+ * const tokens = createTokenProvider({
+ *   method: { kind: 'service-account', credential, source: '--credential-file' },
+ *   login: (request, endpoint) => iam.login(request, endpoint),
+ *   loginEndpoint: chooseLoginEndpoint({ credential }),
+ * });
+ * const token = await tokens.getToken(); // renewed before it expires
+ * ```
+ */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
   const { method, log } = options;
   const now = options.now ?? Date.now;
@@ -118,11 +137,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       text = content.toString('utf8').trim();
     } catch (error) {
       if (isSecretsAgentError(error)) throw error;
-      throw new SecretsAgentError(
-        'ERR_AUTH_CREDENTIAL_INVALID',
-        `--token-file ${method.file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        { cause: error },
-      );
+      throw fileReadError('ERR_AUTH_CREDENTIAL_INVALID', `--token-file ${method.file}`, error);
     }
     if (text === '' || /\s/.test(text))
       throw new SecretsAgentError(

@@ -1,5 +1,5 @@
 // The backup file of `secret export` / `secret import`: the shape dcos-migrate's backup.py writes
-// (reference.md §6): `{"cluster_id"?, "secrets": [{"path", "key", "type", "value"}]}`, where `path`
+// (docs/wire-formats.md#backup-format): `{"cluster_id"?, "secrets": [{"path", "key", "type", "value"}]}`, where `path`
 // is the exported folder, `key` the secret below it, `type` `text` or `binary`, and `value` the
 // bytes in base64 (text too, so a glance at the file shows no value). Text entries may also carry
 // the fields a GET returned (`description`, `labels`, `author`, `created`, `updated`).

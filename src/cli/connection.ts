@@ -1,5 +1,5 @@
 // How a CLI command reaches a store: over HTTP (`--url`, or DCOS_CLUSTER_URL, or the URL of the
-// session `secrets-agent login` saved) with the credential of decisions.md "Agent", or, with
+// session `secrets-agent login` saved) with the credential of docs/decisions.md#agent, or, with
 // `--data-dir` and no URL, the embedded store opened in-process. Every command that talks to a
 // store takes its options from here, so flags, environment and session behave the same everywhere.
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { createIamClient, type IamClient } from '../client/iam-client.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
+import { fileReadError } from '../core/file-read-error.js';
 
 export const urlEnvVar = 'DCOS_CLUSTER_URL';
 export const caFileEnvVar = 'DCOS_SECRETS_CA_CERT_FILE';
@@ -276,11 +277,7 @@ export async function readPasswordFile(file: string): Promise<string> {
     text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', file, error, { file });
   }
   const password = text.replace(/\r?\n$/, '');
   if (password === '')

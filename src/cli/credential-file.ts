@@ -1,10 +1,10 @@
 // The DC/OS service-account credential JSON written by `--credential-out FILE`: mode 0600 from the
-// first byte, complete or absent (temp file, fsync, then a hard link that refuses to replace an
-// existing file), and the parent directory fsynced. The parent directory's own mode is left alone.
-import { randomBytes } from 'node:crypto';
+// first byte, complete or absent, never replacing an existing file (core/durable-write.ts, create-only),
+// and the parent directory fsynced. The parent directory's own mode is left alone.
 import { constants } from 'node:fs';
-import { access, link, open, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { access, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { writeFileDurably } from '../core/durable-write.js';
 import { SecretsAgentError } from '../core/errors.js';
 import type { ServiceAccountCredential } from '../store/iam/bootstrap.js';
 
@@ -31,21 +31,8 @@ export async function probeCredentialOut(file: string): Promise<void> {
 // Writes the credential; never replaces an existing file.
 export async function writeCredentialFile(file: string, credential: ServiceAccountCredential): Promise<void> {
   const content = `${JSON.stringify({ login_endpoint: credential.login_endpoint, private_key: credential.private_key, scheme: credential.scheme, uid: credential.uid }, null, 2)}\n`;
-  const dir = dirname(file);
-  const temp = join(dir, `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const handle = await open(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await link(temp, file);
+    await writeFileDurably(dirname(file), basename(file), content, { createOnly: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
@@ -55,14 +42,6 @@ export async function writeCredentialFile(file: string, credential: ServiceAccou
         { details: { file } },
       );
     throw cannotWrite(file, error as NodeJS.ErrnoException);
-  } finally {
-    await rm(temp, { force: true });
-  }
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
   }
 }
 

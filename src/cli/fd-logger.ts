@@ -6,30 +6,12 @@
 // waits for. The lines must not drift from pino's: test/cli/fd-logger.test.ts compares them.
 import { writeSync } from 'node:fs';
 import type { Logger } from '../core/log.js';
+import { redactedKeys } from '../core/redacted-keys.js';
 
 const levelValues = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 export type FdLoggerLevel = keyof typeof levelValues;
 
-/** Must equal core/log.ts `redactedKeys` (a test checks); core/log.ts cannot be imported here without loading pino. */
-export const fdLoggerRedactedKeys: readonly string[] = [
-  'value',
-  'values',
-  'password',
-  'token',
-  'authorization',
-  'Authorization',
-  'private_key',
-  'privateKey',
-  'secret',
-  'secrets',
-  'unsealKey',
-  'key',
-  'env',
-  'environment',
-  'credential',
-  'cookie',
-];
-const redacted = new Set(fdLoggerRedactedKeys);
+const redacted = new Set<string>(redactedKeys);
 /** pino redacts `key`, `*.key` and `*.*.key`: the top level and two levels below it. */
 const redactDepth = 3;
 const writeAttempts = 100;

@@ -1,6 +1,6 @@
 // One API request as the Secrets and IAM clients make it: URL under the base, the auth token,
 // the answer checked, an error body mapped. A 401 invalidates the token and the request is sent
-// once more with a fresh one (DC/OS tokens expire; a client re-logs in, reference.md §2.3).
+// once more with a fresh one (DC/OS tokens expire; a client re-logs in, docs/wire-formats.md#auth-token).
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { joinUrl } from './client-options.js';

@@ -2,6 +2,7 @@
 // and a watch loop that owns its retries (backoff with full jitter, Retry-After as a floor).
 // A store without the endpoint (a real DC/OS store, an older secrets-agent) answers 404; the
 // loop then ends with `unsupported` so the caller can fall back to polling the secrets.
+import { setTimeout as delay } from 'node:timers/promises';
 import { fullJitterDelayMs, resolveBackoff, type BackoffOptions } from '../core/backoff.js';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -16,6 +17,7 @@ export const defaultChangeWaitMs = 60_000;
 const pollGraceMs = 15_000;
 const defaultWatchBackoff: BackoffOptions = { baseDelayMs: 500, maxDelayMs: 30_000 };
 
+/** Options of the change-feed client: transport, token source and store name. */
 export interface ChangeFeedClientOptions {
   /** Store base URL, as for the Secrets API client. */
   readonly url: string;
@@ -26,6 +28,7 @@ export interface ChangeFeedClientOptions {
   readonly log?: Logger;
 }
 
+/** One long poll: from which index, below which folder, how long to wait. */
 export interface FetchChangesOptions {
   /** The index of the previous answer; without it the store answers at once with a reset. */
   readonly index?: string | undefined;
@@ -36,6 +39,7 @@ export interface FetchChangesOptions {
   readonly signal?: AbortSignal;
 }
 
+/** One change-feed answer: the new index and the paths that changed (or a reset). */
 export interface SecretChanges {
   readonly index: string;
   /** Changed secret paths, sorted; values are never part of the feed. */
@@ -44,12 +48,13 @@ export interface SecretChanges {
   readonly reset: boolean;
 }
 
+/** Single requests to `GET /secrets/v1/changes/{store}`; no retries. */
 export interface ChangeFeedClient {
   /** One long poll; throws ERR_CHANGES_UNSUPPORTED when the store has no change feed. */
   fetchChanges(options: FetchChangesOptions): Promise<SecretChanges>;
 }
 
-// Creates the single-request client (one attempt per call; no retries here).
+/** Creates the single-request client (one attempt per call; no retries here). */
 export function createChangeFeedClient(options: ChangeFeedClientOptions): ChangeFeedClient {
   const call = createApiCaller({
     baseUrl: parseBaseUrl(options.url),
@@ -94,6 +99,7 @@ export function createChangeFeedClient(options: ChangeFeedClientOptions): Change
   };
 }
 
+/** What `watchSecretChanges` takes: the client options, where to start, and the handlers. */
 export interface WatchSecretChangesOptions extends ChangeFeedClientOptions {
   /** Only paths equal to or below this folder. */
   readonly prefix?: string;
@@ -111,6 +117,7 @@ export interface WatchSecretChangesOptions extends ChangeFeedClientOptions {
   readonly signal?: AbortSignal;
 }
 
+/** How a watch ended and the index it reached. */
 export interface WatchResult {
   /** `unsupported`: the store has no change feed (fall back to polling); `stopped`: the signal aborted. */
   readonly outcome: 'stopped' | 'unsupported';
@@ -118,8 +125,26 @@ export interface WatchResult {
   readonly index: string | undefined;
 }
 
-// Long-polls until `signal` aborts or the store turns out to have no change feed; never rejects
-// for store trouble (it backs off and tries again), only for invalid options.
+/**
+ * Long-polls until `signal` aborts or the store turns out to have no change feed; never rejects
+ * for store trouble (it backs off and tries again), only for invalid options.
+ *
+ * @example
+ * ```ts
+ * import { createHttpTransport, createTokenProvider, watchSecretChanges } from 'secrets-agent';
+ *
+ * const controller = new AbortController();
+ * const result = await watchSecretChanges({
+ *   url: 'https://master.mesos',
+ *   transport: createHttpTransport({ caFile: '/etc/ssl/dcos-ca.crt' }),
+ *   tokenProvider: createTokenProvider({ method: { kind: 'token-file', file: '/run/secrets-agent/token' } }),
+ *   prefix: 'billing',
+ *   onChanges: (paths, { reset }) => console.log(reset ? 're-read everything' : paths),
+ *   signal: controller.signal,
+ * });
+ * if (result.outcome === 'unsupported') console.log('no change feed: poll instead');
+ * ```
+ */
 export async function watchSecretChanges(options: WatchSecretChangesOptions): Promise<WatchResult> {
   const waitMs = options.waitMs ?? defaultChangeWaitMs;
   assertWaitMs(waitMs);
@@ -198,19 +223,5 @@ function assertWaitMs(waitMs: unknown): void {
 
 // Resolves true after `ms`, false at once when `signal` aborts first.
 function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve(false);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return delay(ms, true, { signal }).catch(() => false);
 }

@@ -1,4 +1,4 @@
-// Maps a non-2xx answer to our error codes. A JSON body `{title, description, code}` (decisions.md;
+// Maps a non-2xx answer to our error codes. A JSON body `{title, description, code}` (docs/decisions.md#error-bodies;
 // DC/OS services send `{title, description}`) supplies the message and, when `code` is one of
 // ours, the code. Otherwise the status decides, read in the light of what was being done (`area`).
 // Non-JSON bodies (Admin Router's HTML 401/403 pages, proxies) never reach the message.
@@ -70,7 +70,7 @@ function codeForStatus(status: number, area: ApiArea, description: string | unde
     case 404:
       // An HTML 404 is a proxy or Admin Router not knowing the route: the URL is wrong, not the secret.
       if (html) return 'ERR_HTTP_UNEXPECTED';
-      // DC/OS: "store not found" for an unknown store name (reference.md §1.7).
+      // DC/OS: "store not found" for an unknown store name (docs/wire-formats.md#error-bodies).
       if (description !== undefined && /store\b.*\bnot found/i.test(description)) return 'ERR_STORE_NOT_FOUND';
       return byArea[area].notFound;
     case 409:

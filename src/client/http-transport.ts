@@ -10,6 +10,7 @@ import { mapTransportError } from './transport-error.js';
 
 export type HttpMethod = 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE';
 
+/** Where the store is and how to reach it: base URL, CA bundle, timeouts, connection and size limits. */
 export interface HttpTransportOptions {
   /** PEM bundle the server certificate must chain to (replaces the system roots). */
   caFile?: string;
@@ -46,6 +47,7 @@ export interface HttpResponse {
   readonly body: Buffer;
 }
 
+/** One HTTP request at a time against the store, with TLS verified and errors mapped to codes. */
 export interface HttpTransport {
   /** Resolves with any status; rejects only with ERR_STORE_UNREACHABLE, ERR_TIMEOUT, ERR_TLS_CONFIG, ERR_HTTP_UNEXPECTED or the caller's abort reason. */
   request(request: HttpRequest): Promise<HttpResponse>;
@@ -80,7 +82,7 @@ export const defaultTimeoutMs = 30_000;
 export const defaultConnections = 8;
 export const defaultMaxResponseBytes = 4 * 1024 * 1024;
 
-// Creates the transport; reads the CA bundle now so a bad --ca-file fails at start, not on first use.
+/** Creates the transport; reads the CA bundle now so a bad --ca-file fails at start, not on first use. */
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
   assertOptionalPositiveInteger(options.connections, 'connections');
   assertOptionalPositiveInteger(options.pipelining, 'pipelining');

@@ -1,4 +1,4 @@
-// The IAM API (`/acs/api/v1`, reference.md §2): login, and the administration calls a superuser
+// The IAM API (`/acs/api/v1`, docs/wire-formats.md#iam-login): login, and the administration calls a superuser
 // makes (accounts, groups, memberships, ACLs, grants). Rids go into URLs with `/` written as `%252F`, as DC/OS expects.
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -12,11 +12,14 @@ import type { TokenProvider } from './token-provider.js';
 const jsonType = 'application/json';
 const base = '/acs/api/v1';
 
+/** A login body: a user's password, or a service account's signed login token. */
 export type LoginRequest =
   { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
+/** The actions a grant can name; `full` implies the other four. */
 export type IamAction = 'create' | 'read' | 'update' | 'delete' | 'full';
 const actions: readonly IamAction[] = ['create', 'read', 'update', 'delete', 'full'];
 
+/** A user or service account as the IAM lists it. */
 export interface IamAccount {
   readonly uid: string;
   readonly description: string;
@@ -45,6 +48,7 @@ export interface IamGroupGrant {
   readonly action: IamAction;
 }
 
+/** Options of the IAM client: the transport's plus the token source for administration calls. */
 export interface IamClientOptions extends HttpTransportOptions {
   /** Store base URL; the IAM lives at `<url>/acs/api/v1`. */
   url: string;
@@ -54,6 +58,7 @@ export interface IamClientOptions extends HttpTransportOptions {
   log?: Logger;
 }
 
+/** The IAM API: login, and the accounts, ACLs and grants a superuser manages. */
 export interface IamClient {
   /** `POST /auth/login` → the auth token. `loginEndpoint` (a full URL) overrides `<url>/acs/api/v1/auth/login`. */
   login(request: LoginRequest, loginEndpoint?: string): Promise<string>;
@@ -88,7 +93,20 @@ export interface IamClient {
   close(): Promise<void>;
 }
 
-// Creates the IAM client; single attempts, like the Secrets API client.
+/**
+ * Creates the IAM client; single attempts, like the Secrets API client.
+ *
+ * @example
+ * ```ts
+ * import { createIamClient } from 'secrets-agent';
+ *
+ * const iam = createIamClient({ url: 'https://master.mesos' });
+ * const token = await iam.login({ uid: 'admin', password: 'from-a-prompt' });
+ * const admin = createIamClient({ url: 'https://master.mesos', tokenProvider: { getToken: async () => token, invalidate() {} } });
+ * await admin.grant({ uid: 'invoice-api-agent', rid: 'dcos:secrets:default:/billing/*', action: 'read' });
+ * await Promise.all([iam.close(), admin.close()]);
+ * ```
+ */
 export function createIamClient(options: IamClientOptions): IamClient {
   const baseUrl = parseBaseUrl(options.url);
   const ownTransport = options.transport === undefined;
@@ -306,7 +324,10 @@ export function createIamClient(options: IamClientOptions): IamClient {
   };
 }
 
-// `dcos:secrets:default:/a/b` → `dcos:secrets:default:%252Fa%252Fb` (reference.md §2.6). Colons stay.
+/**
+ * `dcos:secrets:default:/a/b` → `dcos:secrets:default:%252Fa%252Fb` (docs/wire-formats.md#iam-administration). Colons
+ * stay.
+ */
 export function encodeRid(rid: string): string {
   if (typeof rid !== 'string' || rid === '')
     throw new SecretsAgentError('ERR_USAGE', 'Expected `rid` to be a non-empty string');

@@ -4,6 +4,7 @@ import type { SealStatus, SecretRecord } from '../core/secrets-api.js';
 import { unexpectedResponse, type HttpErrorContext } from './http-error.js';
 import type { HttpResponse } from './http-transport.js';
 
+/** The answer of `GET /secrets/v1/init/default`: hex-encoded encrypted unseal keys and their key fingerprints. */
 export interface InitStatus {
   readonly initialized: boolean;
   /** Hex of each OpenPGP-encrypted unseal key (decode with `xxd -r -p | gpg -d`). */
@@ -33,7 +34,7 @@ export function parseTextSecret(response: HttpResponse, context: HttpErrorContex
   };
 }
 
-// `{"array": ["key", "folder/key", ...]}` (reference.md §1.4).
+// `{"array": ["key", "folder/key", ...]}` (docs/wire-formats.md#listing).
 export function parseSecretList(response: HttpResponse, context: HttpErrorContext): string[] {
   const { array } = parseObject(response, context);
   if (!Array.isArray(array)) throw unexpectedResponse(context, response.status, '/array is not an array');

@@ -1,10 +1,12 @@
 // The retry owner for one flow (Vault Agent style: the HTTP client makes single attempts).
 // Bounded attempts, full-jitter exponential backoff, only for retryable failures (network, 5xx,
 // timeouts, 429), `Retry-After` honoured, and a total deadline no attempt or wait may pass.
+import { setTimeout as delay } from 'node:timers/promises';
 import { fullJitterDelayMs, resolveBackoff, type BackoffOptions } from '../core/backoff.js';
 import { errorCodes, isSecretsAgentError } from '../core/errors.js';
 import { assertOptionalPositiveInteger } from './client-options.js';
 
+/** How `retryWithBackoff` retries: attempts, deadline, backoff, and hooks for tests and logs. */
 export interface RetryOptions extends BackoffOptions {
   /** Attempts in total, the first included. Default 5. */
   maxAttempts?: number;
@@ -21,6 +23,7 @@ export interface RetryOptions extends BackoffOptions {
   onRetry?: (event: RetryEvent) => void;
 }
 
+/** What `onRetry` receives before each wait. */
 export interface RetryEvent {
   /** The attempt that failed, from 1. */
   readonly attempt: number;
@@ -28,6 +31,7 @@ export interface RetryEvent {
   readonly error: unknown;
 }
 
+/** What each attempt receives: its number and the time left before the deadline. */
 export interface AttemptInfo {
   /** From 1. */
   readonly attempt: number;
@@ -35,8 +39,10 @@ export interface AttemptInfo {
   readonly remainingMs: number;
 }
 
-// Whether a failure may succeed when repeated: the code table says so (unreachable, sealed,
-// timeout, throttled, storage unavailable), or the server failed with a 5xx without a code of ours.
+/**
+ * Whether a failure may succeed when repeated: the code table says so (unreachable, sealed,
+ * timeout, throttled, storage unavailable), or the server failed with a 5xx without a code of ours.
+ */
 export function isRetryableError(error: unknown): boolean {
   if (!isSecretsAgentError(error)) return false;
   if (errorCodes[error.code].retryable) return true;
@@ -48,8 +54,22 @@ export function isRetryableError(error: unknown): boolean {
   );
 }
 
-// Runs `attempt` until it succeeds, fails for good, runs out of attempts or would pass the deadline;
-// then rethrows the last error unchanged.
+/**
+ * Runs `attempt` until it succeeds, fails for good, runs out of attempts or would pass the deadline;
+ * then rethrows the last error unchanged.
+ *
+ * @example
+ * ```ts
+ * import { createSecretsHttpApi, retryWithBackoff } from 'secrets-agent';
+ *
+ * declare const api: ReturnType<typeof createSecretsHttpApi>;
+ * const record = await retryWithBackoff(() => api.getSecret('billing/db-password'), {
+ *   maxAttempts: 5,
+ *   deadlineMs: 30_000,
+ *   onRetry: ({ attempt, delayMs, error }) => console.warn({ attempt, delayMs, error }, 'retrying'),
+ * });
+ * ```
+ */
 export async function retryWithBackoff<T>(
   attempt: (info: AttemptInfo) => Promise<T>,
   options: RetryOptions = {},
@@ -81,20 +101,12 @@ export async function retryWithBackoff<T>(
   }
 }
 
-function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+// Rejects with the signal's own reason (not Node's AbortError wrapping it), as callers match on it.
+async function sleepMs(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  }
 }

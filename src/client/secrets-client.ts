@@ -21,12 +21,16 @@ import { createIamClient } from './iam-client.js';
 import { retryWithBackoff, type RetryOptions } from './retry.js';
 import { createSecretsHttpApi } from './secrets-http-api.js';
 
+/** What `createSecretsClient` takes: where the store is, how to verify it, and one way to log in. */
 export interface SecretsClientOptions {
   /** Store base URL, e.g. `https://master.mesos`. */
   url: string;
   /** PEM CA bundle the store's certificate must chain to. TLS is always verified. */
   caFile?: string;
-  /** Service-account credential (reference.md §2.5): the object, its JSON text, or a file path. */
+  /**
+   * Service-account credential (docs/wire-formats.md#service-account-credential): the object, its JSON text,
+   * or a file path.
+   */
   credential?: ServiceAccountCredential | string;
   /** Local user login, as Portworx does (DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD). */
   username?: string;
@@ -35,7 +39,10 @@ export interface SecretsClientOptions {
   token?: string;
   /** A file holding an auth token; re-read when its token is refused or near expiry. */
   tokenFile?: string;
-  /** A credential already resolved (resolveAuthMethod: flags and env in decisions.md order); instead of the four above. */
+  /**
+   * A credential already resolved (resolveAuthMethod: flags and env in the order of docs/decisions.md#agent);
+   * instead of the four above.
+   */
   auth?: AuthMethod;
   /** Full login URL; default `<url>/acs/api/v1/auth/login` (see src/auth/login-endpoint.ts). */
   loginEndpoint?: string;
@@ -56,12 +63,14 @@ export interface SecretsClientOptions {
 /** A value to store: a string is a text secret, bytes a binary one, an object is stored as JSON text (Portworx). */
 export type SecretValue = string | Uint8Array | Readonly<Record<string, unknown>>;
 
+/** Metadata stored with a text secret on create or update. */
 export interface SecretWriteOptions {
   /** Text secrets only. */
   description?: string;
   labels?: readonly string[];
 }
 
+/** A Secrets API client that logs in, renews its token and retries reads as configured. */
 export interface SecretsClient {
   /** A text secret's value. A binary secret that is not UTF-8 → ERR_ACCEPT_UNSUPPORTED (use getSecretBytes). */
   getSecret(path: string): Promise<string>;
@@ -90,7 +99,31 @@ export interface SecretsClient {
   close(): Promise<void>;
 }
 
-// Creates a client. Credentials are checked now (a malformed credential fails here, not on first use).
+/**
+ * Creates a client. Credentials are checked now (a malformed credential fails here, not on first use).
+ *
+ * @example
+ * ```ts
+ * import { createSecretsClient, isSecretsAgentError } from 'secrets-agent';
+ *
+ * const client = createSecretsClient({
+ *   url: 'https://master.mesos',
+ *   caFile: '/etc/ssl/dcos-ca.crt',
+ *   credential: '/etc/secrets-agent/credential.json', // the JSON itself, its text, or a file path
+ *   retry: { maxAttempts: 3 },
+ * });
+ * try {
+ *   const password = await client.getSecret('billing/db-password'); // a text secret's value
+ *   connectToDatabase(password);
+ *   await client.putSecret('billing/last-rotation', new Date().toISOString());
+ * } catch (error) {
+ *   if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND')) console.error(error.message);
+ *   else throw error;
+ * } finally {
+ *   await client.close();
+ * }
+ * ```
+ */
 export function createSecretsClient(options: SecretsClientOptions): SecretsClient {
   if (typeof options !== 'object' || options === null)
     throw new SecretsAgentError('ERR_USAGE', `Expected options to be an object, got ${describeValue(options)}`);
@@ -207,7 +240,7 @@ export function createSecretsClient(options: SecretsClientOptions): SecretsClien
   return client;
 }
 
-// The credential to use, in decisions.md order: credential, token file, username + password, token.
+// The credential to use, in the order of docs/decisions.md#agent: credential, token file, username + password, token.
 function selectAuthMethod(options: SecretsClientOptions): AuthMethod {
   const { credential, tokenFile, username, password, token, auth } = options;
   if (token !== undefined && (typeof token !== 'string' || token === ''))

@@ -1,4 +1,4 @@
-// SecretsApi over HTTP: the DC/OS Secrets API (`/secrets/v1`, reference.md §1) as real clients
+// SecretsApi over HTTP: the DC/OS Secrets API (`/secrets/v1`, docs/wire-formats.md#secrets-api-routes) as real clients
 // use it. Text secrets travel as JSON `{"value"}`, binary ones as application/octet-stream both
 // ways; GET sends `Accept: */*` so the server answers in the stored form (as dcos-migrate does).
 import { SecretsAgentError } from '../core/errors.js';
@@ -21,6 +21,7 @@ import type { TokenProvider } from './token-provider.js';
 const jsonType = 'application/json';
 const binaryType = 'application/octet-stream';
 
+/** Options of the single-attempt HTTP Secrets API client: the transport's plus the token source. */
 export interface SecretsHttpApiOptions extends HttpTransportOptions {
   /** Store base URL, e.g. `https://master.mesos` (Admin Router) or `https://127.0.0.1:8443`. */
   url: string;
@@ -32,6 +33,7 @@ export interface SecretsHttpApiOptions extends HttpTransportOptions {
   log?: Logger;
 }
 
+/** The Secrets API over HTTP, one request per call, plus the seal and init calls of a superuser. */
 export interface SecretsHttpApi extends SecretsApi {
   /** `PUT /seal/{store}` (superuser). */
   seal(): Promise<SealStatus>;
@@ -45,7 +47,7 @@ export interface SecretsHttpApi extends SecretsApi {
   initialize(options?: { pgpPublicKeys?: readonly string[] }): Promise<InitStatus>;
 }
 
-// Creates the HTTP Secrets API client; one attempt per call (retries are the caller's, see retry.ts).
+/** Creates the HTTP Secrets API client; one attempt per call (retries are the caller's, see retry.ts). */
 export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHttpApi {
   const baseUrl = parseBaseUrl(options.url);
   const store = encodeStoreName(options.store ?? 'default');

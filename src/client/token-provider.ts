@@ -1,5 +1,6 @@
 // What the HTTP clients need from authentication (src/auth implements it; the client does not import auth).
 
+/** Where a client gets its auth token, and how it reports one the store refused. */
 export interface TokenProvider {
   /** A DC/OS auth token, sent as `Authorization: token=<token>`. */
   getToken(): Promise<string>;

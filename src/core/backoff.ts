@@ -2,6 +2,7 @@
 // and `Retry-After` parsing. No timers here; the retry loop in src/client/retry.ts owns those.
 import { SecretsAgentError } from './errors.js';
 
+/** Exponential backoff bounds: the first ceiling and the largest, in ms. */
 export interface BackoffOptions {
   /** Delay ceiling of the first retry; doubles per attempt. Default 200. */
   baseDelayMs?: number;
@@ -16,7 +17,7 @@ export interface ResolvedBackoff {
 
 export const defaultBackoff: ResolvedBackoff = Object.freeze({ baseDelayMs: 200, maxDelayMs: 10_000 });
 
-// Validates and completes backoff options.
+/** Validates and completes backoff options. */
 export function resolveBackoff(options: BackoffOptions = {}): ResolvedBackoff {
   const baseDelayMs = options.baseDelayMs ?? defaultBackoff.baseDelayMs;
   const maxDelayMs = options.maxDelayMs ?? defaultBackoff.maxDelayMs;
@@ -25,7 +26,7 @@ export function resolveBackoff(options: BackoffOptions = {}): ResolvedBackoff {
   return Object.freeze({ baseDelayMs, maxDelayMs });
 }
 
-// The ceiling for retry number `retry` (0 for the first retry): min(max, base * 2^retry).
+/** The ceiling for retry number `retry` (0 for the first retry): min(max, base * 2^retry). */
 export function backoffCeilingMs(retry: number, backoff: ResolvedBackoff = defaultBackoff): number {
   if (!Number.isInteger(retry) || retry < 0) {
     throw new SecretsAgentError(
@@ -37,7 +38,7 @@ export function backoffCeilingMs(retry: number, backoff: ResolvedBackoff = defau
   return Math.min(backoff.maxDelayMs, backoff.baseDelayMs * 2 ** retry);
 }
 
-// Full jitter: a uniformly random delay in [0, ceiling). `random` returns [0, 1) like Math.random.
+/** Full jitter: a uniformly random delay in [0, ceiling). `random` returns [0, 1) like Math.random. */
 export function fullJitterDelayMs(
   retry: number,
   backoff: ResolvedBackoff = defaultBackoff,
@@ -49,8 +50,10 @@ export function fullJitterDelayMs(
   return Math.floor(unit * ceiling);
 }
 
-// Parses a `Retry-After` header (delta-seconds or an HTTP-date) into milliseconds from `nowMs`.
-// Returns undefined for a missing or unreadable header; a date in the past gives 0.
+/**
+ * Parses a `Retry-After` header (delta-seconds or an HTTP-date) into milliseconds from `nowMs`.
+ * Returns undefined for a missing or unreadable header; a date in the past gives 0.
+ */
 export function parseRetryAfterMs(
   header: string | readonly string[] | undefined,
   nowMs: number = Date.now(),

@@ -1,6 +1,7 @@
 // One error type for the whole project. Callers match on `code`, never on the message.
 // Messages name paths, keys, flags and uids; never a secret value or a token.
 
+/** What one error code means: the exit code, the HTTP status, whether a retry may succeed. */
 export interface ErrorCodeInfo {
   /** sysexits code the CLI exits with when this error ends a command. */
   readonly exitCode: number;
@@ -295,16 +296,19 @@ const table = {
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
+/** Every stable error code, `ERR_<AREA>_<REASON>` (the table in docs/errors.md). */
 export type ErrorCode = keyof typeof table;
+/** The code table: each code's exit code, HTTP status, retryability and description. */
 export const errorCodes: Readonly<Record<ErrorCode, ErrorCodeInfo>> = Object.freeze(table);
 
+/** Optional non-secret `details` and the `cause` of a `SecretsAgentError`. */
 export interface SecretsAgentErrorOptions {
   /** Non-secret structured context: paths, pointers, limits, rids. Never values or tokens. */
   details?: Readonly<Record<string, unknown>>;
   cause?: unknown;
 }
 
-// The single error class. `name` and `code` are stable; see docs/errors.md.
+/** The single error class. `name` and `code` are stable; see docs/errors.md. */
 export class SecretsAgentError extends Error {
   override readonly name = 'SecretsAgentError';
   readonly code: ErrorCode;
@@ -329,7 +333,22 @@ export class SecretsAgentError extends Error {
   }
 }
 
-// True for our error type, also across realms/duplicated module copies (matches on name + code).
+/**
+ * True for our error type, also across realms/duplicated module copies (matches on name + code).
+ *
+ * @example
+ * ```ts
+ * import { isSecretsAgentError } from 'secrets-agent';
+ *
+ * try {
+ *   await client.getSecret('billing/db-password');
+ * } catch (error) {
+ *   if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND')) return undefined;
+ *   if (isSecretsAgentError(error) && error.retryable) scheduleRetry();
+ *   throw error;
+ * }
+ * ```
+ */
 export function isSecretsAgentError(error: unknown, code?: ErrorCode): error is SecretsAgentError {
   if (typeof error !== 'object' || error === null) return false;
   const candidate = error as { name?: unknown; code?: unknown };
@@ -344,6 +363,7 @@ export function toSecretsAgentError(error: unknown, fallbackMessage = 'internal 
   return new SecretsAgentError('ERR_INTERNAL', fallbackMessage, { cause: error });
 }
 
+/** Whether `value` is one of our error codes, e.g. the `code` of an error body. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && value in errorCodes;
 }

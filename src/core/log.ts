@@ -1,28 +1,11 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { redactedKeys } from './redacted-keys.js';
 
 export type { Logger } from 'pino';
 
-// Every field name that can carry a secret value, a token, a password or a private key.
-// Redaction is by path (pino `redact`): a value under one of these keys prints as [Redacted].
-// Code must still never put a secret into a message string; this is the second line of defence.
-export const redactedKeys = [
-  'value',
-  'values',
-  'password',
-  'token',
-  'authorization',
-  'Authorization',
-  'private_key',
-  'privateKey',
-  'secret',
-  'secrets',
-  'unsealKey',
-  'key',
-  'env',
-  'environment',
-  'credential',
-  'cookie',
-] as const;
+// Redaction is by path (pino `redact`): a value under one of the keys of core/redacted-keys.ts prints as
+// [Redacted]. Code must still never put a secret into a message string; this is the second line of defence.
+export { redactedKeys };
 
 const redactPaths = redactedKeys.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
 

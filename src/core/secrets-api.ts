@@ -1,8 +1,10 @@
 // The operations on secrets that both the HTTP client (src/client) and the in-process embedded
 // store (src/store/embedded-store.ts) offer. The agent and the CLI depend on this, not on either.
 
+/** `text` (a UTF-8 string) or `binary` (raw bytes). */
 export type SecretType = 'text' | 'binary';
 
+/** A stored secret with its value as bytes and its metadata. */
 export interface SecretRecord {
   readonly path: string;
   /** `text` secrets are UTF-8; `binary` secrets are raw bytes (stored from application/octet-stream). */
@@ -15,6 +17,7 @@ export interface SecretRecord {
   readonly updated?: string;
 }
 
+/** What a create or update stores. */
 export interface SecretInput {
   readonly type: SecretType;
   readonly bytes: Uint8Array;
@@ -22,6 +25,7 @@ export interface SecretInput {
   readonly labels?: readonly string[];
 }
 
+/** The seal state of a store, as `GET /secrets/v1/seal-status/default` answers. */
 export interface SealStatus {
   readonly sealed: boolean;
   readonly threshold: number;
@@ -29,6 +33,7 @@ export interface SealStatus {
   readonly progress: number;
 }
 
+/** The Secrets API operations, whatever carries them (HTTP client or an embedded store). */
 export interface SecretsApi {
   /** ERR_SECRET_NOT_FOUND when absent. */
   getSecret(path: string): Promise<SecretRecord>;

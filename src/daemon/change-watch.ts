@@ -4,6 +4,7 @@
 // backoff until the store answers again; that also clears tasks' last-known-good state. A store
 // without the feed (a real DC/OS store, 404) and the embedded store are polled every
 // `pollIntervalMs`, comparing content hashes.
+import { setTimeout as delay } from 'node:timers/promises';
 import { fullJitterDelayMs, resolveBackoff } from '../core/backoff.js';
 import { toSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -139,18 +140,7 @@ export function startChangeWatch(options: ChangeWatchOptions): ChangeWatch {
   };
 }
 
+// Waits `ms`, or less when `signal` aborts; never rejects.
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

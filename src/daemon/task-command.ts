@@ -1,4 +1,4 @@
-// What a task runs, read from its definition the way Marathon names it (reference.md §3):
+// What a task runs, read from its definition the way Marathon names it (docs/wire-formats.md#task-commands):
 // - app `cmd` (a string): run by `/bin/sh -c`, as Mesos' command executor does;
 // - app `args` (an array of strings, no `cmd`): exec'd directly, args[0] is the program;
 // - pod container `exec.command.shell` (string, via `/bin/sh -c`) or `exec.command.argv` (array).

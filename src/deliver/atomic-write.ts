@@ -1,15 +1,13 @@
 // Writes one secret file so that a reader sees the old content or the new, never a mix:
-// temp file in the same directory, write, chmod/chown, fsync, rename, fsync the directory.
+// core/durable-write.ts (temp file in the same directory, write, chmod/chown, fsync, rename), then
+// fsync the directory through its handle.
 // Standalone on purpose: rotation in the daemon re-renders files through this same function.
-import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { describeValue } from '../config/describe-value.js';
+import { writeFileDurably } from '../core/durable-write.js';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import { openDirBeneath, pathBeneath } from './open-beneath.js';
 import { parseRelativePath } from './relative-path.js';
-
-const tempFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 export interface WriteSecretFileOptions {
   /** The secret directory (tmpfs); nothing is written outside it. */
@@ -39,8 +37,6 @@ export async function writeSecretFileAtomic(options: WriteSecretFileOptions): Pr
   const name = segments[segments.length - 1] as string;
   const displayPath = `${options.dir}/${segments.join('/')}`;
   let parent: FileHandle | undefined;
-  let tempPath: string | undefined;
-  let file: FileHandle | undefined;
   try {
     parent = await openDirBeneath(options.dir, segments.slice(0, -1), {
       create: true,
@@ -48,21 +44,16 @@ export async function writeSecretFileAtomic(options: WriteSecretFileOptions): Pr
       ...(options.uid === undefined ? {} : { uid: options.uid }),
       ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
-    tempPath = pathBeneath(parent, `.tmp-${randomBytes(8).toString('hex')}`);
-    file = await open(tempPath, tempFlags, 0o600);
-    await file.writeFile(options.bytes);
-    await file.chmod(mode);
-    if (options.uid !== undefined || options.gid !== undefined) await file.chown(options.uid ?? -1, options.gid ?? -1);
-    await file.sync();
-    await file.close();
-    file = undefined;
-    await rename(tempPath, pathBeneath(parent, name));
-    tempPath = undefined;
+    // The directory is reached through its handle (no path walk a workload could redirect) and synced by it.
+    await writeFileDurably(pathBeneath(parent, ''), name, options.bytes, {
+      mode,
+      syncDirectory: false,
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
+    });
     await parent.sync();
     return displayPath;
   } catch (error) {
-    await file?.close().catch(() => undefined);
-    if (tempPath !== undefined) await rm(tempPath, { force: true }).catch(() => undefined);
     if (isSecretsAgentError(error)) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new SecretsAgentError(

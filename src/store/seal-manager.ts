@@ -1,5 +1,5 @@
-// Init, seal, unseal and auto-unseal of one store on one instance (decisions.md "Seal, unseal,
-// init"). The keyring lives in memory only while unsealed. The seal intent is persisted per
+// Init, seal, unseal and auto-unseal of one store on one instance (docs/decisions.md#seal-unseal-init).
+// The keyring lives in memory only while unsealed. The seal intent is persisted per
 // instance: a restart keeps a deliberately sealed instance sealed and auto-unseals one that was
 // not, when a bootstrap private key is in storage. With an operator's own PGP key nothing that
 // opens the unseal key is stored, so such a store starts sealed until someone unseals it.

@@ -1,4 +1,4 @@
-// Secret paths (decisions.md "Paths"): `/`-separated segments of [A-Za-z0-9._-]+, never `.` or
+// Secret paths (docs/decisions.md#paths): `/`-separated segments of [A-Za-z0-9._-]+, never `.` or
 // `..`, no empty segment (so no leading, trailing or doubled `/`), at most 64 segments and
 // 1024 bytes. In URLs the path may arrive percent-encoded (terraform sends `a%2Fb`).
 import { SecretsAgentError } from '../core/errors.js';

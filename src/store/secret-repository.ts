@@ -1,6 +1,6 @@
-// Secrets of one store over a storage backend: create/get/update/delete/list with the exact
-// semantics of the DC/OS Secrets API (reference.md §1.3, §1.4). Every operation needs the store
-// unsealed; records are encrypted with the keyring (secret-record.ts).
+// Secrets of one store over a storage backend: create/get/update/delete/list with the exact semantics of the DC/OS
+// Secrets API (docs/wire-formats.md#secrets-api-routes, docs/wire-formats.md#listing). Every operation needs the
+// store unsealed; records are encrypted with the keyring (secret-record.ts).
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { SecretInput, SecretRecord } from '../core/secrets-api.js';
 import type { StorageBackend } from './storage/backend.js';

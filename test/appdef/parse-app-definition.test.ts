@@ -332,7 +332,7 @@ const invalidCases: [string, unknown, AppDefIssue[]][] = [
   ],
   ['empty secret ref', app({ env: { A: { secret: '' } } }), [issue('/env/A/secret', 'must not be empty')]],
 
-  // Secret source paths (decisions.md "Paths").
+  // Secret source paths (docs/decisions.md#paths).
   [
     'source with a leading slash',
     app({ secrets: { db: { source: '/group/db' } } }),

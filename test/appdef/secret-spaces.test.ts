@@ -9,7 +9,7 @@ import {
 import { catchAgentError } from './support/issues.js';
 
 describe('isSecretInSpace', () => {
-  // reference.md §2.8, the docs table, verbatim.
+  // docs/wire-formats.md#spaces: the DC/OS docs table, verbatim.
   it.each([
     ['group/secret', '/marathon-user/service', false],
     ['group/secret', '/group/hdfs/service', true],

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveAuthMethod } from '../../src/auth/auth-method.js';
 import { makeCredential, makeScratchDir } from './support/keys.js';
 
-describe('resolveAuthMethod (decisions.md "Agent" order)', () => {
+describe('resolveAuthMethod (docs/decisions.md#agent order)', () => {
   it('1. --credential-file wins over everything', async () => {
     const dir = await makeScratchDir('auth-method-');
     const file = join(dir, 'credential.json');

@@ -20,7 +20,7 @@ function messageOf(run: () => unknown): string {
 const keyBody = (): string => getServiceKeyPair().privatePem.split('\n')[1] as string;
 
 describe('parseServiceAccountCredential', () => {
-  it('accepts the credential DC/OS stores (reference.md §2.5)', () => {
+  it('accepts the credential DC/OS stores (docs/wire-formats.md#service-account-credential)', () => {
     expect(parseServiceAccountCredential(makeCredential(), 'test')).toEqual(makeCredential());
   });
 

@@ -7,9 +7,10 @@ import { parseServiceAccountCredential } from '../../src/auth/credential.js';
 import { createTokenProvider, type LoginRequest } from '../../src/auth/token-provider.js';
 import { createIamClient, type IamClient } from '../../src/client/iam-client.js';
 import { createSecretsHttpApi } from '../../src/client/secrets-http-api.js';
-import { SecretsAgentError, isSecretsAgentError } from '../../src/core/errors.js';
+import { SecretsAgentError } from '../../src/core/errors.js';
 import { startRealStore, type RealStore } from '../client/support/real-store.js';
 import { getServiceKeyPair, makeCredential, makeScratchDir } from './support/keys.js';
+import { captureRejection, expectRejection } from '../helpers/rejection.js';
 
 // An unsigned JWT-shaped token with the given times (the provider never verifies).
 function fakeToken(name: string, iatSeconds: number, expSeconds: number): string {
@@ -18,15 +19,6 @@ function fakeToken(name: string, iatSeconds: number, expSeconds: number): string
 }
 
 // The SecretsAgentError `promise` rejects with.
-async function failure(promise: Promise<unknown>): Promise<SecretsAgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSecretsAgentError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 const nameOf = (token: string): string =>
   (JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString()) as { uid: string }).uid;
@@ -55,16 +47,6 @@ function createFakeLogin(clock: { ms: number }) {
 
 const passwordMethod: AuthMethod = { kind: 'password', uid: 'px', password: 'pw', source: 'test' };
 const endpoint = 'https://store.example/acs/api/v1/auth/login';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSecretsAgentError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('createTokenProvider with a login credential', () => {
   it('caches the token and de-duplicates concurrent logins', async () => {
@@ -174,9 +156,9 @@ describe('createTokenProvider with a login credential', () => {
     const first = await provider.getToken();
     provider.invalidate(first);
     fake.failNext(new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down'));
-    expect(await codeOf(provider.getToken())).toBe('ERR_STORE_UNREACHABLE');
+    await expectRejection(provider.getToken(), 'ERR_STORE_UNREACHABLE');
     fake.failNext(new SecretsAgentError('ERR_AUTH_LOGIN_FAILED', 'Login failed'));
-    expect(await codeOf(provider.getToken())).toBe('ERR_AUTH_LOGIN_FAILED');
+    await expectRejection(provider.getToken(), 'ERR_AUTH_LOGIN_FAILED');
   });
 
   it('starts from a saved token and renews through the credential', async () => {
@@ -244,7 +226,7 @@ describe('createTokenProvider with a login credential', () => {
     await provider.close();
     await provider.close();
     expect(provider.expiresAt).toBeUndefined();
-    expect(await codeOf(provider.getToken())).toBe('ERR_USAGE');
+    await expectRejection(provider.getToken(), 'ERR_USAGE');
   });
 
   it('validates its options', () => {
@@ -265,7 +247,7 @@ describe('createTokenProvider with a token only', () => {
     expect(provider.renewable).toBe(false);
     expect(nameOf(await provider.getToken())).toBe('static');
     clock.ms += 96_000;
-    const error = await failure(provider.getToken());
+    const error = await captureRejection(provider.getToken());
     expect(error).toMatchObject({ code: 'ERR_AUTH_LOGIN_REQUIRED' });
     expect(error.message).toBe(
       'the token from the saved session expired at 1970-01-01T00:18:20.000Z, and no credential is kept to log in again: run `secrets-agent login`',
@@ -279,7 +261,7 @@ describe('createTokenProvider with a token only', () => {
       token,
       new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'token names an account that does not exist'),
     );
-    const error = await failure(provider.getToken());
+    const error = await captureRejection(provider.getToken());
     expect(error.code).toBe('ERR_AUTH_LOGIN_REQUIRED');
     expect(error.message).toContain('was refused by the store (token names an account that does not exist)');
     expect(error.message).not.toContain('opaque-token');
@@ -295,7 +277,7 @@ describe('createTokenProvider with a token only', () => {
     await writeFile(file, 'second-token\n');
     expect(await provider.getToken()).toBe('second-token');
     provider.invalidate('second-token');
-    expect(await codeOf(provider.getToken())).toBe('ERR_AUTH_LOGIN_REQUIRED');
+    await expectRejection(provider.getToken(), 'ERR_AUTH_LOGIN_REQUIRED');
   });
 
   it('a missing, empty or multi-token file is ERR_AUTH_CREDENTIAL_INVALID naming the file', async () => {

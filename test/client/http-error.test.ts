@@ -7,8 +7,8 @@ import { mapHttpError } from '../../src/client/http-error.js';
 import { hasControlCharacter } from '../../src/core/control-characters.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../../src/client/secrets-http-api.js';
 import type { TokenProvider } from '../../src/client/token-provider.js';
-import { isSecretsAgentError, type SecretsAgentError } from '../../src/core/errors.js';
 import { sendDcosError, startDcosStandIn, type DcosStandIn } from './support/dcos-stand-in.js';
+import { captureRejection } from '../helpers/rejection.js';
 
 const adminRouter401 = readFileSync(new URL('../fixtures/client/adminrouter-401.html', import.meta.url));
 const adminRouter403 = readFileSync(new URL('../fixtures/client/adminrouter-403.html', import.meta.url));
@@ -64,16 +64,6 @@ const tokenProvider: TokenProvider = {
   },
 };
 
-async function failure(promise: Promise<unknown>): Promise<SecretsAgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSecretsAgentError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
-
 beforeAll(async () => {
   standIn = await startDcosStandIn((request, res) => {
     if (request.rawUrl === '/acs/api/v1/auth/login') {
@@ -95,51 +85,53 @@ afterAll(async () => {
 
 describe('mapping DC/OS error answers to our codes', () => {
   it('404 `does not exist` → ERR_SECRET_NOT_FOUND, keeping the description that Portworx matches on', async () => {
-    const error = await failure(api.getSecret('missing'));
+    const error = await captureRejection(api.getSecret('missing'));
     expect(error.code).toBe('ERR_SECRET_NOT_FOUND');
     expect(error.message).toBe('Secret `missing` does not exist');
     expect(error.details).toMatchObject({ status: 404, method: 'GET', path: '/secrets/v1/secret/default/missing' });
   });
 
   it('404 `store not found` → ERR_STORE_NOT_FOUND', async () => {
-    expect((await failure(api.getSecret('unknown-store'))).code).toBe('ERR_STORE_NOT_FOUND');
+    expect((await captureRejection(api.getSecret('unknown-store'))).code).toBe('ERR_STORE_NOT_FOUND');
   });
 
   it('409 → ERR_SECRET_EXISTS with `already exists`', async () => {
-    const error = await failure(api.createSecret('taken', { type: 'text', bytes: new TextEncoder().encode('v') }));
+    const error = await captureRejection(
+      api.createSecret('taken', { type: 'text', bytes: new TextEncoder().encode('v') }),
+    );
     expect(error.code).toBe('ERR_SECRET_EXISTS');
     expect(error.message).toContain('already exists');
   });
 
   it('413 → ERR_SECRET_TOO_LARGE', async () => {
-    expect((await failure(api.createSecret('huge', { type: 'text', bytes: new Uint8Array(1) }))).code).toBe(
+    expect((await captureRejection(api.createSecret('huge', { type: 'text', bytes: new Uint8Array(1) }))).code).toBe(
       'ERR_SECRET_TOO_LARGE',
     );
   });
 
   it('503 saying sealed → ERR_STORE_SEALED; a proxy 503 → ERR_STORE_UNREACHABLE with Retry-After', async () => {
-    expect((await failure(api.getSecret('sealed'))).code).toBe('ERR_STORE_SEALED');
-    const proxy = await failure(api.getSecret('proxy-503'));
+    expect((await captureRejection(api.getSecret('sealed'))).code).toBe('ERR_STORE_SEALED');
+    const proxy = await captureRejection(api.getSecret('proxy-503'));
     expect(proxy.code).toBe('ERR_STORE_UNREACHABLE');
     expect(proxy.details?.['retryAfterMs']).toBe(4000);
     expect(proxy.message).not.toContain('<html');
   });
 
   it('429 → ERR_AUTH_THROTTLED with retryAfterMs', async () => {
-    const error = await failure(api.getSecret('throttled'));
+    const error = await captureRejection(api.getSecret('throttled'));
     expect(error.code).toBe('ERR_AUTH_THROTTLED');
     expect(error.details?.['retryAfterMs']).toBe(2000);
   });
 
   it('an HTML 403 from Admin Router → ERR_FORBIDDEN, no HTML in the message', async () => {
-    const error = await failure(api.getSecret('html-403'));
+    const error = await captureRejection(api.getSecret('html-403'));
     expect(error.code).toBe('ERR_FORBIDDEN');
     expect(error.message).not.toMatch(/<|Access Denied/);
   });
 
   it('an HTML 401 from Admin Router → one retry with a fresh token, then ERR_AUTH_TOKEN_INVALID', async () => {
     const before = standIn.requests.length;
-    const error = await failure(api.getSecret('html-401'));
+    const error = await captureRejection(api.getSecret('html-401'));
     expect(error.code).toBe('ERR_AUTH_TOKEN_INVALID');
     expect(error.message).toContain('Admin Router');
     expect(error.message).not.toContain('<');
@@ -149,32 +141,32 @@ describe('mapping DC/OS error answers to our codes', () => {
   });
 
   it('an HTML 404 means a wrong URL, not a missing secret', async () => {
-    const error = await failure(api.getSecret('html-404'));
+    const error = await captureRejection(api.getSecret('html-404'));
     expect(error.code).toBe('ERR_HTTP_UNEXPECTED');
     expect(error.message).toContain('is the store URL right?');
   });
 
   it('keeps a `code` that is ours, and maps by status when it is not', async () => {
-    expect((await failure(api.getSecret('our-code'))).code).toBe('ERR_SECRET_PATH_INVALID');
-    const foreign = await failure(api.getSecret('foreign-code'));
+    expect((await captureRejection(api.getSecret('our-code'))).code).toBe('ERR_SECRET_PATH_INVALID');
+    const foreign = await captureRejection(api.getSecret('foreign-code'));
     expect(foreign.code).toBe('ERR_INPUT_INVALID');
     expect(foreign.details?.['serverCode']).toBe('ERR_UNKNOWN_USER_ID');
   });
 
   it('a non-JSON 500 → ERR_HTTP_UNEXPECTED without the body text', async () => {
-    const error = await failure(api.getSecret('plain-500'));
+    const error = await captureRejection(api.getSecret('plain-500'));
     expect(error.code).toBe('ERR_HTTP_UNEXPECTED');
     expect(error.message).toBe('Internal Server Error (HTTP 500 from GET /secrets/v1/secret/default/plain-500)');
   });
 
   it('a 200 with an unexpected Content-Type → ERR_HTTP_UNEXPECTED', async () => {
-    expect((await failure(api.getSecret('wrong-type'))).code).toBe('ERR_HTTP_UNEXPECTED');
+    expect((await captureRejection(api.getSecret('wrong-type'))).code).toBe('ERR_HTTP_UNEXPECTED');
   });
 
   it('401 on login → ERR_AUTH_LOGIN_FAILED', async () => {
     const iam = createIamClient({ url: standIn.url });
     try {
-      const error = await failure(iam.login({ uid: 'u', password: 'p' }));
+      const error = await captureRejection(iam.login({ uid: 'u', password: 'p' }));
       expect(error.code).toBe('ERR_AUTH_LOGIN_FAILED');
       expect(error.message).toBe('Login failed');
     } finally {

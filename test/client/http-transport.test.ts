@@ -6,9 +6,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpTransport, type HttpTransport } from '../../src/client/http-transport.js';
-import { isSecretsAgentError, type SecretsAgentError } from '../../src/core/errors.js';
 import { startDcosStandIn } from './support/dcos-stand-in.js';
 import { createTlsFiles, type TlsFiles } from './support/tls-files.js';
+import { captureRejection } from '../helpers/rejection.js';
 
 const transports: HttpTransport[] = [];
 const servers: Server[] = [];
@@ -23,16 +23,6 @@ async function listen(server: Server): Promise<string> {
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function failure(promise: Promise<unknown>): Promise<SecretsAgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSecretsAgentError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 afterEach(async () => {
@@ -99,14 +89,16 @@ describe('createHttpTransport over plain HTTP', () => {
     const address = await listen(server);
     servers.pop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    const error = await failure(transport().request({ method: 'GET', url: new URL(`http://${address}/`) }));
+    const error = await captureRejection(transport().request({ method: 'GET', url: new URL(`http://${address}/`) }));
     expect(error.code).toBe('ERR_STORE_UNREACHABLE');
     expect(error.details?.['networkCode']).toBe('ECONNREFUSED');
     expect(error.retryable).toBe(true);
   });
 
   it('maps an unresolvable host to ERR_STORE_UNREACHABLE', async () => {
-    const error = await failure(transport().request({ method: 'GET', url: new URL('http://no-such-host.invalid/') }));
+    const error = await captureRejection(
+      transport().request({ method: 'GET', url: new URL('http://no-such-host.invalid/') }),
+    );
     expect(error.code).toBe('ERR_STORE_UNREACHABLE');
     expect(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL']).toContain(error.details?.['networkCode']);
   });
@@ -114,7 +106,7 @@ describe('createHttpTransport over plain HTTP', () => {
   it('maps a connection reset mid-request to ERR_STORE_UNREACHABLE', async () => {
     const server = createHttpServer((req) => req.socket.destroy());
     const address = await listen(server);
-    const error = await failure(transport().request({ method: 'GET', url: new URL(`http://${address}/`) }));
+    const error = await captureRejection(transport().request({ method: 'GET', url: new URL(`http://${address}/`) }));
     expect(error.code).toBe('ERR_STORE_UNREACHABLE');
   });
 
@@ -122,7 +114,7 @@ describe('createHttpTransport over plain HTTP', () => {
     const sockets: Socket[] = [];
     const server = createHttpServer((req) => sockets.push(req.socket));
     const address = await listen(server);
-    const error = await failure(
+    const error = await captureRejection(
       transport({ timeoutMs: 200 }).request({ method: 'GET', url: new URL(`http://${address}/`) }),
     );
     expect(error.code).toBe('ERR_TIMEOUT');
@@ -135,7 +127,7 @@ describe('createHttpTransport over plain HTTP', () => {
       res.end(Buffer.alloc(4096, 1));
     });
     try {
-      const error = await failure(
+      const error = await captureRejection(
         transport({ maxResponseBytes: 1024 }).request({ method: 'GET', url: new URL(`${standIn.url}/big`) }),
       );
       expect(error.code).toBe('ERR_HTTP_UNEXPECTED');
@@ -162,7 +154,7 @@ describe('createHttpTransport over plain HTTP', () => {
     const client = createHttpTransport();
     await client.close();
     await client.close();
-    expect((await failure(client.request({ method: 'GET', url: new URL('http://127.0.0.1:1/') }))).code).toBe(
+    expect((await captureRejection(client.request({ method: 'GET', url: new URL('http://127.0.0.1:1/') }))).code).toBe(
       'ERR_USAGE',
     );
   });
@@ -208,14 +200,14 @@ describe('createHttpTransport over TLS', () => {
   });
 
   it('refuses the server without its CA, with ERR_TLS_CONFIG naming the flag', async () => {
-    const error = await failure(transport().request({ method: 'GET', url }));
+    const error = await captureRejection(transport().request({ method: 'GET', url }));
     expect(error.code).toBe('ERR_TLS_CONFIG');
     expect(error.message).toContain('--ca-file');
     expect(error.retryable).toBe(false);
   });
 
   it('refuses the server when the bundle holds a different CA', async () => {
-    expect((await failure(transport({ caFile: otherCa.caFile }).request({ method: 'GET', url }))).code).toBe(
+    expect((await captureRejection(transport({ caFile: otherCa.caFile }).request({ method: 'GET', url }))).code).toBe(
       'ERR_TLS_CONFIG',
     );
   });
@@ -224,7 +216,7 @@ describe('createHttpTransport over TLS', () => {
     const previous = process.env['NODE_TLS_REJECT_UNAUTHORIZED'];
     process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
     try {
-      expect((await failure(transport().request({ method: 'GET', url }))).code).toBe('ERR_TLS_CONFIG');
+      expect((await captureRejection(transport().request({ method: 'GET', url }))).code).toBe('ERR_TLS_CONFIG');
     } finally {
       if (previous === undefined) delete process.env['NODE_TLS_REJECT_UNAUTHORIZED'];
       else process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = previous;
@@ -248,7 +240,7 @@ describe('createHttpTransport request building', () => {
       res.end();
     });
     try {
-      const error = await failure(
+      const error = await captureRejection(
         transport().request({
           method: 'GET',
           url: new URL(`${standIn.url}/`),

@@ -10,12 +10,12 @@ import { loadSession, saveSession } from '../../src/auth/session.js';
 import { createTokenProvider } from '../../src/auth/token-provider.js';
 import { createIamClient } from '../../src/client/iam-client.js';
 import type { ServiceAccountCredential } from '../../src/auth/credential.js';
-import { isSecretsAgentError } from '../../src/core/errors.js';
 import { canaryValue } from '../helpers/canary.js';
 import { createTestLogger } from '../helpers/log-capture.js';
 import { sendDcosError, sendJson, startDcosStandIn } from './support/dcos-stand-in.js';
 import { startRealStore, type RealStore } from './support/real-store.js';
 import { createTlsFiles } from './support/tls-files.js';
+import { captureRejection, expectRejection } from '../helpers/rejection.js';
 
 const binaryBytes = Uint8Array.from([0x76, 0x61, 0x6c, 0x75, 0x65, 0x85, 0xff, 0x33]);
 
@@ -27,16 +27,6 @@ function open(options: Partial<SecretsClientOptions>): SecretsClient {
   const client = createSecretsClient({ url: store.url, log: createTestLogger(), ...options });
   clients.push(client);
   return client;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isSecretsAgentError(error)) return error.code;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {
@@ -84,7 +74,7 @@ describe('createSecretsClient with a service-account credential', () => {
     expect(Buffer.from(bytes).toString('hex')).toBe('76616c756585ff33');
     expect((await client.getSecretRecord('pwx/blob')).type).toBe('binary');
     // Not UTF-8 (0x85, 0xff): getSecret refuses rather than mangling.
-    expect(await codeOf(client.getSecret('pwx/blob'))).toBe('ERR_ACCEPT_UNSUPPORTED');
+    await expectRejection(client.getSecret('pwx/blob'), 'ERR_ACCEPT_UNSUPPORTED');
     await client.updateSecret('pwx/blob', Uint8Array.from([0, 1, 2, 255]));
     expect(Buffer.from(await client.getSecretBytes('pwx/blob')).toString('hex')).toBe('000102ff');
   });
@@ -117,17 +107,17 @@ describe('createSecretsClient with a service-account credential', () => {
       message: expect.stringContaining('already exists'),
     });
     await exists.catch((error: Error) => expect(error.message).not.toContain(canaryValue));
-    expect(await codeOf(client.updateSecret('pwx/not-there', 'x'))).toBe('ERR_SECRET_NOT_FOUND');
-    expect(await codeOf(client.deleteSecret('pwx/not-there'))).toBe('ERR_SECRET_NOT_FOUND');
+    await expectRejection(client.updateSecret('pwx/not-there', 'x'), 'ERR_SECRET_NOT_FOUND');
+    await expectRejection(client.deleteSecret('pwx/not-there'), 'ERR_SECRET_NOT_FOUND');
     const forbidden = client.getSecret('other/secret');
     await expect(forbidden).rejects.toMatchObject({
       code: 'ERR_FORBIDDEN',
       message: expect.stringContaining('dcos:secrets:default:/other/secret'),
     });
-    expect(await codeOf(client.createSecret('pwx/too-large', 'x'.repeat(1_047_553)))).toBe('ERR_SECRET_TOO_LARGE');
-    expect(await codeOf(client.getSecret('pwx/bad name'))).toBe('ERR_SECRET_PATH_INVALID');
-    expect(await codeOf(client.getSecret('/pwx/abs'))).toBe('ERR_SECRET_PATH_INVALID');
-    expect(await codeOf(client.getSecret('pwx/../other'))).toBe('ERR_SECRET_PATH_INVALID');
+    await expectRejection(client.createSecret('pwx/too-large', 'x'.repeat(1_047_553)), 'ERR_SECRET_TOO_LARGE');
+    await expectRejection(client.getSecret('pwx/bad name'), 'ERR_SECRET_PATH_INVALID');
+    await expectRejection(client.getSecret('/pwx/abs'), 'ERR_SECRET_PATH_INVALID');
+    await expectRejection(client.getSecret('pwx/../other'), 'ERR_SECRET_PATH_INVALID');
     expect(await client.listSecrets('pwx/not/a/folder')).toEqual([]);
   });
 
@@ -145,7 +135,7 @@ describe('createSecretsClient with a service-account credential', () => {
     });
     try {
       expect((await admin.seal()).sealed).toBe(true);
-      expect(await codeOf(client.getSecret('pwx/seal-check'))).toBe('ERR_STORE_SEALED');
+      await expectRejection(client.getSecret('pwx/seal-check'), 'ERR_STORE_SEALED');
       expect((await client.sealStatus()).sealed).toBe(true);
       expect((await admin.autoUnseal()).sealed).toBe(false);
       expect(await client.getSecret('pwx/seal-check')).toBe('v');
@@ -163,7 +153,7 @@ describe('createSecretsClient with other credentials', () => {
     await client.putSecret('user-space/a', 'A');
     expect(await client.getSecret('user-space/a')).toBe('A');
     const wrong = open({ username: user.uid, password: 'wrong-password' });
-    expect(await codeOf(wrong.getSecret('user-space/a'))).toBe('ERR_AUTH_LOGIN_FAILED');
+    await expectRejection(wrong.getSecret('user-space/a'), 'ERR_AUTH_LOGIN_FAILED');
   });
 
   it('confines every path under basePath', async () => {
@@ -173,7 +163,7 @@ describe('createSecretsClient with other credentials', () => {
     expect(await admin.getSecret('pwx/confined/key')).toBe('inside');
     expect(await client.listSecrets()).toEqual(['key']);
     for (const escape of ['../escape', '/pwx/other', 'a/../../b', '..%2Fescape', '%2e%2e/x', 'a//b', 'a\\..\\b', '']) {
-      expect(await codeOf(client.getSecret(escape)), escape).toBe('ERR_SECRET_PATH_INVALID');
+      expect((await captureRejection(client.getSecret(escape))).code, escape).toBe('ERR_SECRET_PATH_INVALID');
     }
   });
 
@@ -211,7 +201,7 @@ describe('createSecretsClient with other credentials', () => {
     await client.putSecret('pwx/closing', 'v');
     await client.close();
     await client.close();
-    expect(await codeOf(client.getSecret('pwx/closing'))).toBe('ERR_USAGE');
+    await expectRejection(client.getSecret('pwx/closing'), 'ERR_USAGE');
   });
 });
 

@@ -6,9 +6,9 @@ import {
   readPgpPrivateKey,
   readPgpPublicKey,
 } from '../../src/crypto/openpgp.js';
-import { isSecretsAgentError } from '../../src/core/errors.js';
 import { getTestPgpKeyPair } from '../helpers/pgp-keypair.js';
 import { createGpgHome, type GpgHome } from '../store/support/gpg-home.js';
+import { expectRejection } from '../helpers/rejection.js';
 
 let gpg: GpgHome;
 
@@ -19,15 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await gpg.close();
 });
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<unknown> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
-  return error;
-}
 
 describe('openpgp wrapper', () => {
   it('generates an "RSA and RSA" 4096-bit keypair that gpg imports and decrypts with', async () => {
@@ -92,8 +83,11 @@ describe('openpgp wrapper', () => {
     ]);
     const privateKey = await readPgpPrivateKey(pair.privateKeyArmored, 'priv', 'correct horse');
     expect(Buffer.from(await decryptPgpMessage(message, privateKey))).toEqual(Buffer.from([1, 2, 3]));
-    await expectCode(readPgpPrivateKey(pair.privateKeyArmored, 'priv', 'wrong'), 'ERR_PGP_KEY_INVALID');
-    const error = await expectCode(readPgpPrivateKey(pair.privateKeyArmored, '--key-file /x'), 'ERR_PGP_KEY_INVALID');
+    await expectRejection(readPgpPrivateKey(pair.privateKeyArmored, 'priv', 'wrong'), 'ERR_PGP_KEY_INVALID');
+    const error = await expectRejection(
+      readPgpPrivateKey(pair.privateKeyArmored, '--key-file /x'),
+      'ERR_PGP_KEY_INVALID',
+    );
     expect((error as Error).message).toContain('--key-file /x');
     expect((error as Error).message).toContain('passphrase');
   });
@@ -102,17 +96,17 @@ describe('openpgp wrapper', () => {
     const pair = await getTestPgpKeyPair();
     const other = await generatePgpKeyPair({ name: 'other', rsaBits: 2048 });
     const message = await encryptToPgpKeys(Buffer.from('x'), [await readPgpPublicKey(pair.publicKeyArmored, 'pub')]);
-    await expectCode(
+    await expectRejection(
       decryptPgpMessage(message, await readPgpPrivateKey(other.privateKeyArmored, 'other')),
       'ERR_SECRET_DECRYPT_FAILED',
     );
   });
 
   it('rejects garbage, naming where the key came from', async () => {
-    const error = await expectCode(readPgpPublicKey('not a key!', '/pgp_keys/0'), 'ERR_PGP_KEY_INVALID');
+    const error = await expectRejection(readPgpPublicKey('not a key!', '/pgp_keys/0'), 'ERR_PGP_KEY_INVALID');
     expect((error as Error).message).toContain('/pgp_keys/0');
-    await expectCode(readPgpPublicKey('QUJDRA==', 'base64 garbage'), 'ERR_PGP_KEY_INVALID');
-    await expectCode(readPgpPublicKey(new Uint8Array([0x99, 0, 1, 2]), 'binary garbage'), 'ERR_PGP_KEY_INVALID');
+    await expectRejection(readPgpPublicKey('QUJDRA==', 'base64 garbage'), 'ERR_PGP_KEY_INVALID');
+    await expectRejection(readPgpPublicKey(new Uint8Array([0x99, 0, 1, 2]), 'binary garbage'), 'ERR_PGP_KEY_INVALID');
   });
 
   it('reduces a private key given as a public key to its public part', async () => {

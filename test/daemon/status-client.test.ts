@@ -5,22 +5,14 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSecretsAgentError, type ErrorCode } from '../../src/core/errors.js';
+import { isSecretsAgentError } from '../../src/core/errors.js';
 import { fetchDaemonMetrics, fetchDaemonStatus } from '../../src/daemon/status-client.js';
 import { parseDaemonStatus } from '../../src/daemon/status-parse.js';
 import { startStatusServer } from '../../src/daemon/status-server.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { createTestLogger } from '../helpers/log-capture.js';
 import { makeStatusDir, sampleStatus } from './status-fixture.js';
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error, code), String(error)).toBe(true);
-  return error as Error;
-}
+import { expectRejection } from '../helpers/rejection.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -56,7 +48,7 @@ describe('fetchDaemonStatus', () => {
 
   it('reports ERR_DAEMON_UNREACHABLE when there is no socket', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
-    const error = await expectCode(fetchDaemonStatus({ socketPath }), 'ERR_DAEMON_UNREACHABLE');
+    const error = await expectRejection(fetchDaemonStatus({ socketPath }), 'ERR_DAEMON_UNREACHABLE');
     expect(error.message).toContain(socketPath);
     expect(error.message).toContain('is the daemon running');
   });
@@ -68,7 +60,7 @@ describe('fetchDaemonStatus', () => {
       'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
       socketPath,
     ]);
-    const error = await expectCode(fetchDaemonStatus({ socketPath }), 'ERR_DAEMON_UNREACHABLE');
+    const error = await expectRejection(fetchDaemonStatus({ socketPath }), 'ERR_DAEMON_UNREACHABLE');
     expect(error.message).toContain('nothing listens');
   });
 
@@ -86,7 +78,7 @@ describe('fetchDaemonStatus', () => {
           silent.close(resolve);
         }),
     );
-    const error = await expectCode(fetchDaemonStatus({ socketPath, timeoutMs: 300 }), 'ERR_DAEMON_UNREACHABLE');
+    const error = await expectRejection(fetchDaemonStatus({ socketPath, timeoutMs: 300 }), 'ERR_DAEMON_UNREACHABLE');
     expect(error.message).toContain('did not answer within 300 ms');
   });
 
@@ -96,13 +88,13 @@ describe('fetchDaemonStatus', () => {
     await startFakeDaemon(join(dir, 'b.sock'), 200, '{"version":');
     await startFakeDaemon(join(dir, 'c.sock'), 200, JSON.stringify({ ...sampleStatus(), pid: 'many' }));
     expect(
-      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'a.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+      (await expectRejection(fetchDaemonStatus({ socketPath: join(dir, 'a.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
     ).toContain('HTTP 500');
     expect(
-      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'b.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+      (await expectRejection(fetchDaemonStatus({ socketPath: join(dir, 'b.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
     ).toContain('invalid JSON');
     expect(
-      (await expectCode(fetchDaemonStatus({ socketPath: join(dir, 'c.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
+      (await expectRejection(fetchDaemonStatus({ socketPath: join(dir, 'c.sock') }), 'ERR_HTTP_UNEXPECTED')).message,
     ).toContain('/pid: must be a non-negative integer');
   });
 

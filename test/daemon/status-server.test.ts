@@ -3,7 +3,7 @@ import { chmod, chown, lstat, mkdir, readFile, stat, writeFile } from 'node:fs/p
 import { request, type RequestOptions } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSecretsAgentError, type ErrorCode } from '../../src/core/errors.js';
+import { isSecretsAgentError } from '../../src/core/errors.js';
 import {
   parseListenAddress,
   startStatusServer,
@@ -15,6 +15,7 @@ import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { capturedLogLines, createTestLogger } from '../helpers/log-capture.js';
 import { parseExposition, sampleValue } from '../metrics/support/parse-exposition.js';
 import { makeStatusDir, sampleStatus } from './status-fixture.js';
+import { expectRejection } from '../helpers/rejection.js';
 
 interface Answer {
   readonly status: number;
@@ -41,15 +42,6 @@ function get(
     req.on('error', reject);
     req.end();
   });
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error, code), String(error)).toBe(true);
-  return error as Error;
 }
 
 const servers: StatusServer[] = [];
@@ -151,7 +143,7 @@ describe('startStatusServer', () => {
   it('refuses to start while another daemon listens on the socket', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     await start({ socketPath });
-    await expectCode(start({ socketPath }), 'ERR_DAEMON_ALREADY_RUNNING');
+    await expectRejection(start({ socketPath }), 'ERR_DAEMON_ALREADY_RUNNING');
     expect((await get({ socketPath }, '/status')).status).toBe(200);
   });
 
@@ -171,7 +163,7 @@ describe('startStatusServer', () => {
   it('never deletes a file that is not a socket', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     await writeFile(socketPath, 'operator notes\n');
-    await expectCode(start({ socketPath }), 'ERR_CONFIG_INVALID');
+    await expectRejection(start({ socketPath }), 'ERR_CONFIG_INVALID');
     expect(await readFile(socketPath, 'utf8')).toBe('operator notes\n');
   });
 
@@ -180,13 +172,14 @@ describe('startStatusServer', () => {
     await mkdir(join(dir, 'open'), { mode: 0o777 });
     await chmod(join(dir, 'open'), 0o777);
     expect(
-      (await expectCode(start({ socketPath: join(dir, 'open', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message,
+      (await expectRejection(start({ socketPath: join(dir, 'open', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message,
     ).toContain('writable by others');
     await mkdir(join(dir, 'theirs'), { mode: 0o700 });
     if (process.getuid?.() === 0) {
       await chown(join(dir, 'theirs'), 65_534, 65_534);
       expect(
-        (await expectCode(start({ socketPath: join(dir, 'theirs', 'daemon.sock') }), 'ERR_CONFIG_INVALID')).message,
+        (await expectRejection(start({ socketPath: join(dir, 'theirs', 'daemon.sock') }), 'ERR_CONFIG_INVALID'))
+          .message,
       ).toContain('belongs to uid 65534');
     }
     // Sticky and world-writable, as /tmp: allowed.
@@ -195,8 +188,8 @@ describe('startStatusServer', () => {
   });
 
   it('refuses relative and over-long socket paths', async () => {
-    await expectCode(start({ socketPath: 'daemon.sock' }), 'ERR_CONFIG_INVALID');
-    await expectCode(start({ socketPath: `/tmp/${'x'.repeat(120)}.sock` }), 'ERR_CONFIG_INVALID');
+    await expectRejection(start({ socketPath: 'daemon.sock' }), 'ERR_CONFIG_INVALID');
+    await expectRejection(start({ socketPath: `/tmp/${'x'.repeat(120)}.sock` }), 'ERR_CONFIG_INVALID');
   });
 
   it('removes its socket on close, and close is safe to call twice', async () => {
@@ -226,7 +219,7 @@ describe('startStatusServer', () => {
   it('fails with ERR_CONFIG_INVALID and leaves no socket when the metrics port is taken', async () => {
     const socketPath = join(await makeStatusDir(), 'daemon.sock');
     const first = await start({ socketPath: join(await makeStatusDir(), 'first.sock'), metricsListen: '127.0.0.1:0' });
-    await expectCode(
+    await expectRejection(
       start({ socketPath, metricsListen: `127.0.0.1:${first.metricsAddress?.port ?? 0}` }),
       'ERR_CONFIG_INVALID',
     );

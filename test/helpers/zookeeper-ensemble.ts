@@ -2,6 +2,7 @@
 // ZooKeeper 3.8 comes from Debian (`apt-get install -y --no-install-recommends zookeeper`, done by
 // scripts/setup.sh); every member is `java ... QuorumPeerMain zoo.cfg`, spawned directly so that
 // `pid` is java's own PID and stop() can wait for exactly that process.
+import { setTimeout as delay } from 'node:timers/promises';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   existsSync,
@@ -297,8 +298,4 @@ function readLogTail(path: string): string {
   } catch {
     return '';
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSecretsAgentError } from '../../src/core/errors.js';
 import { decryptPgpMessage, readPgpPrivateKey } from '../../src/crypto/openpgp.js';
 import type { StorageBackend } from '../../src/store/storage/backend.js';
 import { openSealManager, type SealManager, type SealManagerOptions } from '../../src/store/seal-manager.js';
 import { getTestPgpKeyPair } from '../helpers/pgp-keypair.js';
 import { createTestLogger } from '../helpers/log-capture.js';
 import { openTempStorage } from './support/temp-storage.js';
+import { expectRejection } from '../helpers/rejection.js';
 
 const log = createTestLogger();
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -30,15 +30,6 @@ async function bootstrapOptions(): Promise<Partial<SealManagerOptions>> {
   return { initialize: { keyPair: await getTestPgpKeyPair() } };
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
-  return error as Error;
-}
-
 async function unsealKeyOf(manager: SealManager): Promise<string> {
   const pair = await getTestPgpKeyPair();
   const message = Buffer.from(manager.initInfo().keys[0] ?? '', 'hex');
@@ -53,12 +44,12 @@ describe('seal manager', () => {
     expect(manager.initialized).toBe(false);
     expect(manager.status()).toEqual({ sealed: true, threshold: 0, shares: 0, progress: 0 });
     expect(manager.initInfo()).toEqual({ initialized: false, keys: [], pgpFingerprints: [] });
-    await expectCode(
+    await expectRejection(
       Promise.resolve().then(() => manager.requireKeyring()),
       'ERR_STORE_NOT_INITIALIZED',
     );
-    await expectCode(manager.seal(), 'ERR_STORE_NOT_INITIALIZED');
-    await expectCode(manager.autoUnseal(), 'ERR_STORE_NOT_INITIALIZED');
+    await expectRejection(manager.seal(), 'ERR_STORE_NOT_INITIALIZED');
+    await expectRejection(manager.autoUnseal(), 'ERR_STORE_NOT_INITIALIZED');
   });
 
   it('bootstrap init: unsealed at once, the PGP message holds the hex unseal key, restart auto-unseals', async () => {
@@ -86,8 +77,8 @@ describe('seal manager', () => {
     const first = await open(backend, await bootstrapOptions());
     const unsealKey = await unsealKeyOf(first);
     expect(await first.seal()).toEqual({ sealed: true, threshold: 1, shares: 1, progress: 0 });
-    await expectCode(first.seal(), 'ERR_STORE_ALREADY_SEALED');
-    await expectCode(
+    await expectRejection(first.seal(), 'ERR_STORE_ALREADY_SEALED');
+    await expectRejection(
       Promise.resolve().then(() => first.requireKeyring()),
       'ERR_STORE_SEALED',
     );
@@ -96,8 +87,8 @@ describe('seal manager', () => {
 
     const second = await open(backend);
     expect(second.sealed).toBe(true);
-    await expectCode(second.unseal('00'.repeat(32)), 'ERR_UNSEAL_KEY_INVALID');
-    await expectCode(second.unseal('not hex'), 'ERR_UNSEAL_KEY_INVALID');
+    await expectRejection(second.unseal('00'.repeat(32)), 'ERR_UNSEAL_KEY_INVALID');
+    await expectRejection(second.unseal('not hex'), 'ERR_UNSEAL_KEY_INVALID');
     expect(second.sealed).toBe(true);
     expect(await second.sealIntent()).toBe(true);
     expect(await second.unseal(`${unsealKey.toUpperCase()}\n`)).toEqual({
@@ -119,7 +110,7 @@ describe('seal manager', () => {
     await manager.seal();
     expect((await manager.autoUnseal()).sealed).toBe(false);
     expect(await manager.sealIntent()).toBe(false);
-    await expectCode(manager.unseal('ab'.repeat(32)), 'ERR_UNSEAL_KEY_INVALID');
+    await expectRejection(manager.unseal('ab'.repeat(32)), 'ERR_UNSEAL_KEY_INVALID');
     expect(manager.sealed).toBe(false);
     expect((await manager.unseal(unsealKey)).sealed).toBe(false);
   });
@@ -139,16 +130,16 @@ describe('seal manager', () => {
 
   it('refuses a second init, shares/threshold other than 1, and bad keys', async () => {
     const manager = await open(await storage());
-    await expectCode(manager.initialize({ shares: 3, threshold: 2 }), 'ERR_STORE_INIT_INVALID');
-    await expectCode(manager.initialize({ pgpPublicKeys: ['not a key'] }), 'ERR_STORE_INIT_INVALID');
+    await expectRejection(manager.initialize({ shares: 3, threshold: 2 }), 'ERR_STORE_INIT_INVALID');
+    await expectRejection(manager.initialize({ pgpPublicKeys: ['not a key'] }), 'ERR_STORE_INIT_INVALID');
     const pair = await getTestPgpKeyPair();
-    await expectCode(
+    await expectRejection(
       manager.initialize({ pgpPublicKeys: [pair.publicKeyArmored, pair.publicKeyArmored] }),
       'ERR_STORE_INIT_INVALID',
     );
     expect(manager.initialized).toBe(false);
     await manager.initialize({ keyPair: pair, shares: 1, threshold: 1 });
-    await expectCode(manager.initialize({ keyPair: pair }), 'ERR_STORE_ALREADY_INITIALIZED');
+    await expectRejection(manager.initialize({ keyPair: pair }), 'ERR_STORE_ALREADY_INITIALIZED');
   });
 
   it('operator key: no private key stored, sealed after init and after restart', async () => {
@@ -160,7 +151,7 @@ describe('seal manager', () => {
     expect(manager.sealed).toBe(true);
     expect(manager.canAutoUnseal()).toBe(false);
     expect(await backend.list('store/default')).toEqual(['store/default/init']);
-    await expectCode(manager.autoUnseal(), 'ERR_UNSEAL_NO_STORED_KEY');
+    await expectRejection(manager.autoUnseal(), 'ERR_UNSEAL_NO_STORED_KEY');
     await manager.close();
 
     const restarted = await open(backend);
@@ -170,6 +161,6 @@ describe('seal manager', () => {
   });
 
   it('validates instance ids', async () => {
-    await expectCode(openSealManager({ storage: await storage(), log, instanceId: '../x' }), 'ERR_CONFIG_INVALID');
+    await expectRejection(openSealManager({ storage: await storage(), log, instanceId: '../x' }), 'ERR_CONFIG_INVALID');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretsAgentError, isSecretsAgentError } from '../../src/core/errors.js';
+import { SecretsAgentError } from '../../src/core/errors.js';
 import { createKeyring, type Keyring } from '../../src/store/keyring.js';
 import {
   createSecretRepository,
@@ -8,6 +8,7 @@ import {
 } from '../../src/store/secret-repository.js';
 import type { StorageBackend } from '../../src/store/storage/backend.js';
 import { openTempStorage } from './support/temp-storage.js';
+import { expectRejection } from '../helpers/rejection.js';
 
 let storage: StorageBackend;
 let keyring: Keyring | undefined;
@@ -31,15 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await storage.close();
 });
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error) ? error.code : error).toBe(code);
-  return error as Error;
-}
 
 describe('secret repository', () => {
   it('lists exactly as reference §1.4 says (recursive, sorted, relative; a secret may be a folder too)', async () => {
@@ -86,13 +78,13 @@ describe('secret repository', () => {
 
   it('checks size and metadata before writing', async () => {
     await repository.create('limit', { type: 'binary', bytes: new Uint8Array(maxSecretValueBytes) });
-    const error = await expectCode(
+    const error = await expectRejection(
       repository.create('over', { type: 'binary', bytes: new Uint8Array(maxSecretValueBytes + 1) }),
       'ERR_SECRET_TOO_LARGE',
     );
     expect(error.message).toBe('Secret `over` value is 1047553 bytes; the limit is 1047552 bytes (1 MiB - 1 KiB)');
-    await expectCode(repository.create('d', { ...text('x'), description: 'x'.repeat(4097) }), 'ERR_INPUT_INVALID');
-    await expectCode(
+    await expectRejection(repository.create('d', { ...text('x'), description: 'x'.repeat(4097) }), 'ERR_INPUT_INVALID');
+    await expectRejection(
       repository.create('l', { ...text('x'), labels: Array.from({ length: 65 }, () => 'l') }),
       'ERR_INPUT_INVALID',
     );
@@ -104,11 +96,11 @@ describe('secret repository', () => {
     const held = keyring;
     keyring = undefined;
     try {
-      await expectCode(repository.get('sealed/kept'), 'ERR_STORE_SEALED');
-      await expectCode(repository.list('sealed'), 'ERR_STORE_SEALED');
-      await expectCode(repository.create('sealed/new', text('x')), 'ERR_STORE_SEALED');
-      await expectCode(repository.update('sealed/kept', text('x')), 'ERR_STORE_SEALED');
-      await expectCode(repository.delete('sealed/kept'), 'ERR_STORE_SEALED');
+      await expectRejection(repository.get('sealed/kept'), 'ERR_STORE_SEALED');
+      await expectRejection(repository.list('sealed'), 'ERR_STORE_SEALED');
+      await expectRejection(repository.create('sealed/new', text('x')), 'ERR_STORE_SEALED');
+      await expectRejection(repository.update('sealed/kept', text('x')), 'ERR_STORE_SEALED');
+      await expectRejection(repository.delete('sealed/kept'), 'ERR_STORE_SEALED');
     } finally {
       keyring = held;
     }
@@ -117,11 +109,11 @@ describe('secret repository', () => {
   });
 
   it('read() checks and fails like get(), and hands the current record to `use` after every write', async () => {
-    await expectCode(
+    await expectRejection(
       repository.read('missing/one', () => 'never'),
       'ERR_SECRET_NOT_FOUND',
     );
-    await expectCode(
+    await expectRejection(
       repository.read('a/../b', () => 'never'),
       'ERR_SECRET_PATH_INVALID',
     );
@@ -136,9 +128,9 @@ describe('secret repository', () => {
     expect(await valueOf('readable')).toBe('second d');
     const sealedWith = keyring;
     keyring = undefined;
-    await expectCode(valueOf('readable'), 'ERR_STORE_SEALED');
+    await expectRejection(valueOf('readable'), 'ERR_STORE_SEALED');
     keyring = sealedWith;
     await repository.delete('readable');
-    await expectCode(valueOf('readable'), 'ERR_SECRET_NOT_FOUND');
+    await expectRejection(valueOf('readable'), 'ERR_SECRET_NOT_FOUND');
   });
 });

@@ -8,7 +8,6 @@ import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSecretsAgentError } from '../../src/core/errors.js';
 import { createLogger } from '../../src/core/log.js';
 import { createBootstrapAccess } from '../../src/store/http/bootstrap-access.js';
 import { sendJson } from '../../src/store/http/respond.js';
@@ -18,6 +17,7 @@ import { recordLogText } from '../helpers/log-capture.js';
 import { getTestPgpKeyPair } from '../helpers/pgp-keypair.js';
 import { rawRequest, startTestStore } from './support/store-server.js';
 import { makeDataDir, openTempStorage } from './support/temp-storage.js';
+import { expectRejection } from '../helpers/rejection.js';
 
 const run = promisify(execFile);
 let storage: StorageBackend;
@@ -41,15 +41,6 @@ function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: strin
     },
   });
   return { log: createLogger({ level: 'debug', destination }), lines };
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(isSecretsAgentError(error) ? `${error.code}` : error).toBe(code);
-  return error as Error;
 }
 
 describe('createStoreServer', () => {
@@ -166,7 +157,7 @@ describe('createStoreServer', () => {
     } finally {
       await server.close();
     }
-    const error = await expectCode(
+    const error = await expectRejection(
       createStoreServer({
         storage,
         access: createBootstrapAccess('t'),
@@ -177,7 +168,7 @@ describe('createStoreServer', () => {
       'ERR_TLS_CONFIG',
     );
     expect(error.message).toContain('--tls-cert');
-    await expectCode(
+    await expectRejection(
       createStoreServer({
         storage,
         access: createBootstrapAccess('t'),
@@ -197,7 +188,7 @@ describe('createStoreServer', () => {
       log,
       initialize: { keyPair: await getTestPgpKeyPair() },
     };
-    const error = await expectCode(
+    const error = await expectRejection(
       createStoreServer({ ...base, listen: { host: '127.0.0.1', port: -1 } }),
       'ERR_CONFIG_INVALID',
     );
@@ -207,8 +198,12 @@ describe('createStoreServer', () => {
     try {
       const port = (busy.address() as AddressInfo).port;
       expect(
-        (await expectCode(createStoreServer({ ...base, listen: { host: '127.0.0.1', port } }), 'ERR_CONFIG_INVALID'))
-          .message,
+        (
+          await expectRejection(
+            createStoreServer({ ...base, listen: { host: '127.0.0.1', port } }),
+            'ERR_CONFIG_INVALID',
+          )
+        ).message,
       ).toContain('EADDRINUSE');
     } finally {
       busy.close();

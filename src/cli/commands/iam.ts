@@ -1,5 +1,5 @@
 // `secrets-agent iam ...`: users, service accounts, groups and permissions on a store server, through
-// the IAM API (reference.md §2) as a superuser; the DC/OS CLI's `security org` commands in one group.
+// the IAM API (docs/wire-formats.md#iam-administration) as a superuser; the DC/OS CLI's `security org` commands in one group.
 import { createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -16,6 +16,7 @@ import type { CliIo, CommandResult } from '../io.js';
 import { writeLine } from '../io.js';
 import { passwordFileFlag, readPasswordInput } from '../password-input.js';
 import type { RegisterCommands } from './index.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 const maxKeyFileBytes = 64 * 1024;
 const actions: readonly IamAction[] = ['create', 'read', 'update', 'delete', 'full'];
@@ -469,8 +470,8 @@ async function createServiceAccount(argv: Argv_, io: CliIo): Promise<void> {
   writeLine(io.stdout, `Created service account \`${uid}\`; its credential is in ${file} (mode 0600).`);
 }
 
-// `dcos security secrets create-sa-secret` (reference.md §2.5): the credential JSON as a text secret.
-// The key must belong to UID: a credential with someone else's key would only fail at login time.
+// `dcos security secrets create-sa-secret` (docs/wire-formats.md#service-account-credential): the credential JSON as
+// a text secret. The key must belong to UID: a credential with someone else's key would only fail at login time.
 async function createServiceAccountSecret(argv: Argv_, io: CliIo): Promise<void> {
   const keyFile = resolve(io.cwd, argv['key'] as string);
   const uid = argv['uid'] as string;
@@ -563,11 +564,7 @@ async function readPemFile(file: string, what: string): Promise<string> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_INPUT_INVALID',
-      `${what} ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_INPUT_INVALID', `${what} ${file}`, error, { file });
   }
   if (bytes.length > maxKeyFileBytes)
     throw new SecretsAgentError(

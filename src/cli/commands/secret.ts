@@ -21,6 +21,7 @@ import { importSecrets } from '../secret/import-secrets.js';
 import { readSecretInput } from '../secret/read-input.js';
 import { writeOutputFile } from '../secret/write-output.js';
 import type { RegisterCommands } from './index.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 /** A backup file holds many secrets, each up to 1 MiB as base64: read at most this much. */
 const maxBackupFileBytes = 256 * 1024 * 1024;
@@ -285,11 +286,7 @@ async function readBackupFile(file: string, io: CliIo): Promise<Uint8Array> {
     return new Uint8Array(bytes);
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError(
-      'ERR_INPUT_INVALID',
-      `${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_INPUT_INVALID', file, error, { file });
   }
 }
 

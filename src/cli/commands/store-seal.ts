@@ -14,6 +14,7 @@ import { connectionArgsFrom, openConnection, urlEnvVar, type RemoteConnection } 
 import { applyIamBootstrap, planIamBootstrap, type IamBootstrapFlags } from '../iam-bootstrap.js';
 import type { CliIo } from '../io.js';
 import { readCappedStream, writeLine } from '../io.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 const maxKeyFileBytes = 64 * 1024;
 
@@ -271,11 +272,7 @@ export async function readOperatorKey(file: string): Promise<Uint8Array> {
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_PGP_KEY_INVALID',
-      `--pgp-public-key ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: error },
-    );
+    throw fileReadError('ERR_PGP_KEY_INVALID', `--pgp-public-key ${file}`, error);
   }
   // Checked here so a bad key names the flag, not an API field.
   await readPgpPublicKey(bytes, `--pgp-public-key ${file}`);
@@ -296,11 +293,7 @@ async function readKeyFile(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
-    throw new SecretsAgentError(
-      'ERR_INPUT_INVALID',
-      `--key-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: error },
-    );
+    throw fileReadError('ERR_INPUT_INVALID', `--key-file ${file}`, error);
   }
 }
 

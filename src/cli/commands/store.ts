@@ -19,6 +19,7 @@ import type { CliIo, CommandResult } from '../io.js';
 import { passwordFileFlag } from '../password-input.js';
 import type { RegisterCommands } from './index.js';
 import { readOperatorKey, runInit, runSeal, runSealStatus, runUnseal } from './store-seal.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 export const defaultListen = '127.0.0.1:1337';
 const storageOptions = {
@@ -368,11 +369,7 @@ async function readTokenFile(file: string, log: Logger): Promise<string> {
       );
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_CONFIG_INVALID',
-      `--token-file ${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { cause: error },
-    );
+    throw fileReadError('ERR_CONFIG_INVALID', `--token-file ${file}`, error);
   }
   const token = text.trim();
   if (token === '' || /\s/.test(token))

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { SecretsAgentError } from '../../core/errors.js';
 import type { SecretInput } from '../../core/secrets-api.js';
 import { readCappedStream, type CliIo } from '../io.js';
+import { fileReadError } from '../../core/file-read-error.js';
 
 /** What we read before the store's own limit (1 MiB - 1 KiB) decides: the server's request cap. */
 export const maxInputBytes = 2 * 1024 * 1024;
@@ -59,11 +60,7 @@ async function readSource(source: string, flag: string, io: CliIo): Promise<Uint
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new SecretsAgentError(
-      'ERR_INPUT_INVALID',
-      `${flag} ${source}: cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      { details: { file }, cause: error },
-    );
+    throw fileReadError('ERR_INPUT_INVALID', `${flag} ${source}`, error, { file });
   }
   if (bytes.length > maxInputBytes) throw tooLarge(`${flag} ${source}`, bytes.length);
   return new Uint8Array(bytes);

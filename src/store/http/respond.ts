@@ -54,7 +54,7 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
-// Error body per decisions.md: {"title": reason phrase, "description": message, "code": ERR_...}.
+// Error body per docs/decisions.md#error-bodies: {"title": reason phrase, "description": message, "code": ERR_...}.
 // 401 carries `WWW-Authenticate: acsjwt` like DC/OS Admin Router.
 export function sendError(res: ServerResponse, error: unknown): SecretsAgentError {
   const failure = toSecretsAgentError(error);

@@ -1,5 +1,5 @@
-// What `store init --superuser UID --password-file FILE` and `store service-account create` do
-// with the IAM: the first superuser, and service accounts with a DC/OS credential (reference.md §2.5).
+// What `store init --superuser UID --password-file FILE` and `store service-account create` do with the IAM: the
+// first superuser, and service accounts with a DC/OS credential (docs/wire-formats.md#service-account-credential).
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SecretsAgentError } from '../../core/errors.js';
@@ -75,7 +75,7 @@ export async function generateServiceAccountKeyPair(): Promise<ServiceAccountKey
   };
 }
 
-// The credential JSON (reference.md §2.5) for `uid` holding `privateKeyPem`.
+// The credential JSON (docs/wire-formats.md#service-account-credential) for `uid` holding `privateKeyPem`.
 export function buildServiceAccountCredential(input: {
   uid: string;
   privateKeyPem: string;

@@ -1,5 +1,5 @@
 // `POST /acs/api/v1/auth/login`: checks `{uid, password}` or `{uid, token}` and says only
-// "Login failed" when anything is wrong, whichever part it was (reference.md §2.1).
+// "Login failed" when anything is wrong, whichever part it was (docs/wire-formats.md#iam-login).
 // Unknown uids cost the same work as known ones (a decoy scrypt hash, a decoy RSA check).
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { SecretsAgentError, isSecretsAgentError } from '../../core/errors.js';
@@ -9,7 +9,7 @@ import type { IamMirror } from './iam-mirror.js';
 import { createDecoyPasswordHash, maxPasswordBytes, verifyPassword } from './password-hash.js';
 import type { LoginThrottle } from './login-throttle.js';
 
-/** A service login token may expire at most this far ahead (decisions.md "IAM"). */
+/** A service login token may expire at most this far ahead (docs/decisions.md#iam). */
 export const maxServiceTokenLifetimeSeconds = 600;
 /** Password checks for one uid running at once; more get 429 so a parallel burst cannot dodge the throttle. */
 const maxConcurrentPasswordChecksPerUid = 4;

@@ -1,5 +1,5 @@
 // Resource ids (rids) of the IAM and how a requested rid is matched against granted ones
-// (decisions.md "IAM", Matching):
+// (docs/decisions.md#rid-matching):
 // - `dcos:secrets:<store>:/a/b` covers exactly secret `a/b`; `dcos:secrets:<store>:/a/*` covers every
 //   secret below folder `a` (any depth); `dcos:secrets:<store>:/*` covers every secret.
 // - `dcos:secrets:list:<store>:/Q` covers listing folder Q and every folder below it; `/` is the root.

@@ -1,4 +1,4 @@
-// The IAM HTTP API (`/acs/api/v1`, reference.md §2.1, §2.2, §2.6, and the groups section): login
+// The IAM HTTP API (`/acs/api/v1`, docs/wire-formats.md#iam-login, docs/wire-formats.md#iam-administration): login
 // and JWKS are open, everything else needs `dcos:superuser` `full` (DC/OS guards its whole IAM API
 // with one admin permission, so there is no self-service path, not even for one's own password). Rids in paths arrive percent-encoded once
 // (`%2F`) or twice (`%252F`, as the DC/OS docs' curl commands write them); both decode to `/`.

@@ -1,5 +1,5 @@
-// Content negotiation of the Secrets API (reference.md §1.5, decisions.md "Headers"): the request
-// Content-Type picks text (JSON) or binary (raw bytes); the Accept header picks the answer's form.
+// Content negotiation of the Secrets API (docs/wire-formats.md#text-and-binary-secrets, docs/decisions.md#headers):
+// the request Content-Type picks text (JSON) or binary (raw bytes); the Accept header picks the answer's form.
 import { SecretsAgentError } from '../../core/errors.js';
 import type { SecretType } from '../../core/secrets-api.js';
 

@@ -1,5 +1,6 @@
-// Init, seal, unseal, auto-unseal and seal status (reference.md §1.9, decisions.md "Seal, unseal,
-// init"). Everything but seal-status needs `dcos:superuser` `full`; seal-status needs a caller.
+// Init, seal, unseal, auto-unseal and seal status (docs/wire-formats.md#init-seal-and-unseal,
+// docs/decisions.md#seal-unseal-init). Everything but seal-status needs `dcos:superuser` `full`; seal-status needs a
+// caller.
 import { SecretsAgentError } from '../../core/errors.js';
 import { parseJsonBody, readBody } from '../http/read-body.js';
 import { discardSensitiveBody, readSensitiveBody } from '../http/read-sensitive-body.js';

@@ -1,5 +1,5 @@
 // The answer of `GET /secrets/v1/secret/{store}/{path}` built from an opened record: the raw bytes
-// or the `Secret` JSON (the DC/OS schema). The JSON is written byte by byte (json-string-bytes.ts),
+// or the `Secret` JSON (docs/wire-formats.md#secret-json). The JSON is written byte by byte (json-string-bytes.ts),
 // never through a JS string of the value, so every copy of it is a Buffer someone zeroes: the
 // cache's rendering when its entry goes (eviction, seal), and each answer's own copy once the
 // response is sent (sendSecretAnswer).

@@ -1,4 +1,4 @@
-// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema of the DC/OS API): `value` plus
+// Parses the JSON body of PUT/PATCH /secret (the `Secret` schema, docs/wire-formats.md#secret-json): `value` plus
 // the optional `author`, `description`, `labels`, `created`. JSON `null` in any of them means
 // absent (SDKs that serialise unset fields send `"created": null`). Unknown fields are refused.
 // The value comes back as a Buffer of its UTF-8 bytes, never as a JS string (see parse-json-bytes.ts):

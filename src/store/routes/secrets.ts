@@ -14,7 +14,7 @@ import { answerSecret, sendSecretAnswer } from './secret-answer.js';
 import { parseSecretJsonBody } from './secret-body.js';
 import { resolveStore } from './store-name.js';
 
-/** Request body cap (decisions.md): past it the request gets 413 and the connection closes. */
+/** Request body cap (docs/decisions.md#sizes): past it the request gets 413 and the connection closes. */
 export const maxSecretBodyBytes = 2 * 1024 * 1024;
 
 const pattern = '/secrets/v1/secret/:store/*path';

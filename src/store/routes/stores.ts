@@ -1,5 +1,5 @@
 // `/secrets/v1/store[/{name}]`: the one store we serve, as the `Backend` schema describes it.
-// Creating or deleting stores is not supported (decisions.md "Stores").
+// Creating or deleting stores is not supported (docs/decisions.md#stores).
 import { SecretsAgentError } from '../../core/errors.js';
 import { sendJson } from '../http/respond.js';
 import type { Route } from '../http/router.js';

@@ -1,6 +1,6 @@
-// Stand-ins for a *real DC/OS cluster*: node:http servers on 127.0.0.1:0 that answer the way
-// Admin Router, the Secrets service and the IAM do (reference.md §1.7, §2), for the cases our own
-// store never produces (HTML 401 pages, bare `{title, description}` bodies, 503 from a proxy).
+// Stand-ins for a *real DC/OS cluster*: node:http servers on 127.0.0.1:0 that answer the way Admin Router, the
+// Secrets service and the IAM do (docs/wire-formats.md#error-bodies, docs/wire-formats.md#iam-login), for the cases
+// our own store never produces (HTML 401 pages, bare `{title, description}` bodies, 503 from a proxy).
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -1,5 +1,6 @@
 // Runs the daemon in-process against a DaemonStore, in fresh directories: apps, sandboxes, secret
 // root (on /dev/shm), status socket, reports. Tasks are real child processes (the fixture task).
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -129,7 +130,7 @@ export async function waitFor<T>(
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    await delay(50);
   }
 }
 

@@ -3,10 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canaryValue } from '../../helpers/canary.js';
 import { recordLogText } from '../../helpers/log-capture.js';
-import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../../helpers/zookeeper-ensemble.js';
+import { useZooKeeperEnsemble } from '../../helpers/zookeeper-fixture.js';
 import { rawRequest } from '../support/store-server.js';
 import { makeDataDir } from '../support/temp-storage.js';
 import { runBufferedCli } from '../../cli/commands/support/buffered-cli.js';
@@ -15,15 +15,7 @@ import { eventually, valueOf } from './support/cluster.js';
 const zkPassword = 'zk-cli-password-5e1b';
 const token = 'cluster-cli-token';
 const headers = { authorization: `token=${token}`, 'content-type': 'application/json' };
-let ensemble: ZooKeeperEnsemble;
-
-beforeAll(async () => {
-  ensemble = await startZooKeeperEnsemble({ members: 3 });
-});
-
-afterAll(async () => {
-  await ensemble?.stop();
-});
+const zk = useZooKeeperEnsemble({ members: 3 });
 
 interface Served {
   readonly url: string;
@@ -36,7 +28,7 @@ async function serve(instanceId: string, authVia: 'env' | 'flag'): Promise<Serve
   const dataDir = await makeDataDir(`cli-zk-${instanceId}-`);
   const tokenFile = join(dataDir, 'token');
   await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
-  const storage = `zk://${ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`;
+  const storage = `zk://${zk.ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${zk.ensemble.juteMaxBufferBytes}`;
   const auth = `secrets-agent:${zkPassword}`;
   const args = [
     '--import',
@@ -131,7 +123,7 @@ describe('store serve on ZooKeeper (child processes)', () => {
       });
       expect(put.status, put.body.toString('utf8')).toBe(201);
       const dataDir = await makeDataDir('cli-zk-local-');
-      const storage = `zk://${ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`;
+      const storage = `zk://${zk.ensemble.connectionString}/cli-cluster?juteMaxBufferBytes=${zk.ensemble.juteMaxBufferBytes}`;
       const local = ['--data-dir', dataDir, '--storage', storage];
       const viaEnv = await runBufferedCli(['secret', 'get', 'cli/local', ...local, '--base-path', '/'], {
         env: { ZK_AUTH: `secrets-agent:${zkPassword}` },

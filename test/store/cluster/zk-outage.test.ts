@@ -1,13 +1,10 @@
 // Issue 7: the store over HTTP while ZooKeeper members die. One member of three down changes
 // nothing for clients; a lost quorum gives 503 ERR_STORAGE_UNAVAILABLE (no crash, nothing stale
 // acknowledged), and the instances serve again by themselves when the members are back.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturedLogLines } from '../../helpers/log-capture.js';
-import {
-  startZooKeeperEnsemble,
-  type ZooKeeperEnsemble,
-  type ZooKeeperMember,
-} from '../../helpers/zookeeper-ensemble.js';
+import type { ZooKeeperMember } from '../../helpers/zookeeper-ensemble.js';
+import { useZooKeeperEnsemble } from '../../helpers/zookeeper-fixture.js';
 import type { RawResponse } from '../support/store-server.js';
 import {
   eventually,
@@ -16,28 +13,18 @@ import {
   secretUrl,
   startStoreCluster,
   valueOf,
-  type StoreCluster,
   type StoreInstance,
 } from './support/cluster.js';
 
-let ensemble: ZooKeeperEnsemble;
-const clusters: StoreCluster[] = [];
-
-beforeAll(async () => {
-  ensemble = await startZooKeeperEnsemble({ members: 3 });
-});
-
-afterAll(async () => {
-  await Promise.allSettled(clusters.map((cluster) => cluster.close()));
-  await ensemble?.stop();
-});
+const zk = useZooKeeperEnsemble({ members: 3 });
 
 async function startCluster(
   rootPath: string,
   zkParameters: Record<string, number> = {},
 ): Promise<[StoreInstance, StoreInstance]> {
-  const cluster = await startStoreCluster({ ensemble, rootPath, instanceIds: ['m1', 'm2'], zkParameters });
-  clusters.push(cluster);
+  const cluster = zk.track(
+    await startStoreCluster({ ensemble: zk.ensemble, rootPath, instanceIds: ['m1', 'm2'], zkParameters }),
+  );
   return cluster.instances as [StoreInstance, StoreInstance];
 }
 
@@ -119,17 +106,17 @@ describe('store instances while ZooKeeper members die', () => {
     const linesBefore = capturedLogLines().length;
     const stream = startHttpStream([a, b], 4);
     await stream.reachOps(40);
-    const { leader } = await membersByMode(ensemble);
+    const { leader } = await membersByMode(zk.ensemble);
     await leader.kill('SIGKILL');
     await stream.reachOps(60);
     await leader.start();
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     await stream.reachOps(40);
-    const follower = (await membersByMode(ensemble)).followers[0] as ZooKeeperMember;
+    const follower = (await membersByMode(zk.ensemble)).followers[0] as ZooKeeperMember;
     await follower.kill('SIGKILL');
     await stream.reachOps(60);
     await follower.start();
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     await stream.reachOps(40);
     await stream.stop();
 
@@ -163,7 +150,7 @@ describe('store instances while ZooKeeper members die', () => {
     await eventually(async () => valueOf(await b.request({ path: secretUrl('q/before') })));
     const feedStart = ((await b.request({ path: '/secrets/v1/changes/default' })).json as { index: string }).index;
 
-    const { followers } = await membersByMode(ensemble);
+    const { followers } = await membersByMode(zk.ensemble);
     await Promise.all(followers.map((member) => member.kill('SIGKILL')));
 
     const failedWrites = [
@@ -200,7 +187,7 @@ describe('store instances while ZooKeeper members die', () => {
     expect((await b.request({ path: '/secrets/v1/seal-status/default' })).json).toMatchObject({ sealed: false });
 
     await Promise.all(followers.map((member) => member.start()));
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     // No restart of either instance: they serve again on their own.
     await eventually(async () => {
       const response = await a.request({

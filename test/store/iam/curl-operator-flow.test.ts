@@ -1,7 +1,7 @@
-// The operator flow typed the way the DC/OS docs type it: real `curl`, `xxd`, `gpg` and `sh`
-// against the real server (reference.md §1.9, issue 3 "the seed flow works as a user would type it").
-// Log in, initialize with the operator's own gpg key, decrypt the unseal key with stock gpg, unseal,
-// create a secret with the docs' curl line, seal, see 503, unseal again, read the secret back.
+// The operator flow typed the way the DC/OS docs type it: real `curl`, `xxd`, `gpg` and `sh` against the real server
+// (docs/wire-formats.md#init-seal-and-unseal, issue 3 "the seed flow works as a user would type it"). Log in,
+// initialize with the operator's own gpg key, decrypt the unseal key with stock gpg, unseal, create a secret with the
+// docs' curl line, seal, see 503, unseal again, read the secret back.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

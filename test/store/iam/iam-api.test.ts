@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, loginWithPassword } from './support/http.js';
 import { startIamServer, type IamTestServer } from './support/iam-server.js';
 
-// The IAM administration API (reference.md §2.2, §2.6) over real HTTP, as the DC/OS docs' curl commands use it.
+// The IAM administration API (docs/wire-formats.md#iam-administration) over real HTTP, as the DC/OS docs' curl
+// commands use it.
 let server: IamTestServer;
 let admin: string;
 const publicKeyPem = (bits = 2048): string =>

@@ -5,7 +5,7 @@ import { canaryValue } from '../../helpers/canary.js';
 import { call } from './support/http.js';
 import { startIamServer, type IamTestServer } from './support/iam-server.js';
 
-// decisions.md "IAM" Matching, checked over real HTTP: one fresh account per cell, holding one grant.
+// docs/decisions.md#rid-matching, checked over real HTTP: one fresh account per cell, holding one grant.
 type Operation = 'read' | 'create' | 'update' | 'delete' | 'list';
 type Column = 'exact rid' | '/* rid' | 'parent folder rid' | 'sibling folder rid' | 'full' | 'no grant';
 

@@ -2,8 +2,9 @@
 // through the StorageBackend interface; backend-specific checks live in each backend's own test.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSecretsAgentError, type ErrorCode } from '../../../src/core/errors.js';
+import { isSecretsAgentError } from '../../../src/core/errors.js';
 import { maxValueBytes, type StorageBackend, type StorageChange } from '../../../src/store/storage/backend.js';
+import { expectRejection } from '../../helpers/rejection.js';
 
 export interface OpenedStorage {
   readonly backend: StorageBackend;
@@ -44,7 +45,7 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
       it('creates a key once; a second create conflicts and leaves the value alone', async () => {
         const version = await storage.create('contract/a', bytes('first'));
         expect(await read(storage, 'contract/a')).toEqual({ value: bytes('first'), version });
-        await expectCode(storage.create('contract/a', bytes('second')), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.create('contract/a', bytes('second')), 'ERR_STORAGE_CONFLICT');
         expect(await read(storage, 'contract/a')).toEqual({ value: bytes('first'), version });
       });
 
@@ -97,23 +98,26 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
         const v1 = await storage.create('contract/v', bytes('1'));
         const v2 = await storage.put('contract/v', bytes('2'), { expectedVersion: v1 });
         expect(v2).not.toBe(v1);
-        await expectCode(storage.put('contract/v', bytes('stale'), { expectedVersion: v1 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(
+          storage.put('contract/v', bytes('stale'), { expectedVersion: v1 }),
+          'ERR_STORAGE_CONFLICT',
+        );
         expect(await read(storage, 'contract/v')).toEqual({ value: bytes('2'), version: v2 });
         const v3 = await storage.put('contract/v', bytes('3'), { expectedVersion: v2 });
         expect(await read(storage, 'contract/v')).toEqual({ value: bytes('3'), version: v3 });
       });
 
       it('conflicts when expectedVersion is given for a missing key, and creates nothing', async () => {
-        await expectCode(storage.put('contract/none', bytes('x'), { expectedVersion: 0 }), 'ERR_STORAGE_CONFLICT');
-        await expectCode(storage.put('contract/none', bytes('x'), { expectedVersion: 1 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.put('contract/none', bytes('x'), { expectedVersion: 0 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.put('contract/none', bytes('x'), { expectedVersion: 1 }), 'ERR_STORAGE_CONFLICT');
         expect(await read(storage, 'contract/none')).toBeUndefined();
-        await expectCode(storage.delete('contract/none', { expectedVersion: 1 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.delete('contract/none', { expectedVersion: 1 }), 'ERR_STORAGE_CONFLICT');
       });
 
       it('deletes conditionally: a stale version conflicts and keeps the key', async () => {
         const v1 = await storage.put('contract/cd', bytes('1'));
         const v2 = await storage.put('contract/cd', bytes('2'));
-        await expectCode(storage.delete('contract/cd', { expectedVersion: v1 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.delete('contract/cd', { expectedVersion: v1 }), 'ERR_STORAGE_CONFLICT');
         expect(await read(storage, 'contract/cd')).toEqual({ value: bytes('2'), version: v2 });
         expect(await storage.delete('contract/cd', { expectedVersion: v2 })).toBe(true);
         expect(await read(storage, 'contract/cd')).toBeUndefined();
@@ -265,10 +269,10 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
 
       it('rejects keys and prefixes that break the key rules', async () => {
         for (const bad of ['', '/a', 'a/', 'a//b', '.', '..', 'a/..', 'a/./b', '../x', 'a\0b', 'a/\uD800']) {
-          await expectCode(storage.put(bad, bytes('x')), 'ERR_USAGE');
-          await expectCode(storage.get(bad), 'ERR_USAGE');
+          await expectRejection(storage.put(bad, bytes('x')), 'ERR_USAGE');
+          await expectRejection(storage.get(bad), 'ERR_USAGE');
         }
-        for (const bad of ['/', 'a/', '/a', 'a//b', '..']) await expectCode(storage.list(bad), 'ERR_USAGE');
+        for (const bad of ['/', 'a/', '/a', 'a//b', '..']) await expectRejection(storage.list(bad), 'ERR_USAGE');
         expect(await storage.list('')).toEqual([]);
       });
     });
@@ -291,8 +295,11 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
       it('reports no change for writes that failed or deleted nothing', async () => {
         const version = await storage.put('watch/b', bytes('1'));
         const seen = collect(storage);
-        await expectCode(storage.create('watch/b', bytes('2')), 'ERR_STORAGE_CONFLICT');
-        await expectCode(storage.put('watch/b', bytes('3'), { expectedVersion: version + 1 }), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(storage.create('watch/b', bytes('2')), 'ERR_STORAGE_CONFLICT');
+        await expectRejection(
+          storage.put('watch/b', bytes('3'), { expectedVersion: version + 1 }),
+          'ERR_STORAGE_CONFLICT',
+        );
         expect(await storage.delete('watch/none')).toBe(false);
         await storage.put('watch/marker', bytes('m'));
         await seen.until((changes) => changes.some((change) => change.key === 'watch/marker'));
@@ -316,9 +323,9 @@ export function describeStorageContract(name: string, open: () => Promise<Opened
         await storage.put('close/a', bytes('1'));
         await Promise.all([storage.close(), storage.close()]);
         await expect(storage.close()).resolves.toBeUndefined();
-        await expectCode(storage.ping(), 'ERR_STORAGE_UNAVAILABLE');
-        await expectCode(storage.get('close/a'), 'ERR_STORAGE_UNAVAILABLE');
-        await expectCode(storage.put('close/b', bytes('2')), 'ERR_STORAGE_UNAVAILABLE');
+        await expectRejection(storage.ping(), 'ERR_STORAGE_UNAVAILABLE');
+        await expectRejection(storage.get('close/a'), 'ERR_STORAGE_UNAVAILABLE');
+        await expectRejection(storage.put('close/b', bytes('2')), 'ERR_STORAGE_UNAVAILABLE');
       });
 
       it('finishes writes already in flight before closing', async () => {
@@ -375,13 +382,4 @@ async function read(storage: StorageBackend, key: string): Promise<{ value: Uint
 
 function codeOf(error: unknown): unknown {
   return isSecretsAgentError(error) ? error.code : error;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error, `expected a rejection with ${code}`).toBeDefined();
-  expect(codeOf(error)).toBe(code);
 }

@@ -3,7 +3,6 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isSecretsAgentError, type ErrorCode } from '../../../src/core/errors.js';
 import { maxValueBytes, type StorageBackend } from '../../../src/store/storage/backend.js';
 import { openFileBackend } from '../../../src/store/storage/file-backend.js';
 import { encodeKeyPath } from '../../../src/store/storage/key-codec.js';
@@ -12,6 +11,7 @@ import { canaryValue } from '../../helpers/canary.js';
 import { createTestLogger } from '../../helpers/log-capture.js';
 import { startFixture, type FixtureProcess } from '../../fixtures/storage/run-fixture.js';
 import { describeStorageContract } from './contract.js';
+import { captureRejection } from '../../helpers/rejection.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined): string | undefined =>
@@ -49,16 +49,6 @@ async function open(dir: string): Promise<StorageBackend> {
   const backend = await openFileBackend({ dir, log: createTestLogger('warn') });
   opened.push(backend);
   return backend;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<{ code: ErrorCode | 'none' | 'foreign'; message: string }> {
-  return promise.then(
-    () => ({ code: 'none' as const, message: '' }),
-    (error: unknown) => ({
-      code: isSecretsAgentError(error) ? error.code : ('foreign' as const),
-      message: error instanceof Error ? error.message : String(error),
-    }),
-  );
 }
 
 function recordFile(dir: string, key: string): string {
@@ -185,7 +175,7 @@ describe('file backend: files on disk', () => {
     await storage.put('f/ok', bytes('ok'));
     // A directory where the record file should go makes the rename fail (EISDIR), even for root.
     await mkdir(recordFile(dir, 'f/blocked'));
-    const failed = await codeOf(storage.put('f/blocked', bytes('x')));
+    const failed = await captureRejection(storage.put('f/blocked', bytes('x')));
     expect(failed.code).toBe('ERR_STORAGE_UNAVAILABLE');
     expect(failed.message).toContain('f/blocked');
     expect(await storage.get('f/blocked')).toBeUndefined();
@@ -206,8 +196,8 @@ describe('file backend: files on disk', () => {
 
   it('rejects values above maxValueBytes and bad expectedVersion options', async () => {
     const storage = await open(join(await makeBase(), 'storage'));
-    expect((await codeOf(storage.put('big', new Uint8Array(maxValueBytes + 1)))).code).toBe('ERR_USAGE');
-    expect((await codeOf(storage.put('v', bytes('x'), { expectedVersion: -1 }))).code).toBe('ERR_USAGE');
+    expect((await captureRejection(storage.put('big', new Uint8Array(maxValueBytes + 1)))).code).toBe('ERR_USAGE');
+    expect((await captureRejection(storage.put('v', bytes('x'), { expectedVersion: -1 }))).code).toBe('ERR_USAGE');
     expect(await storage.get('big')).toBeUndefined();
   });
 });
@@ -235,14 +225,14 @@ describe('file backend: integrity', () => {
     opened.push(second);
     expect(text((await second.get('c/ok'))?.value)).toBe(`${canaryValue}:c/ok`);
     for (const key of ['c/flipped', 'c/torn', 'c/moved-to', longKey]) {
-      const failure = await codeOf(second.get(key));
+      const failure = await captureRejection(second.get(key));
       expect(failure.code).toBe('ERR_STORE_CORRUPT');
       expect(failure.message).toContain(JSON.stringify(key));
       expect(failure.message).not.toContain(canaryValue);
     }
     expect(await second.list('c')).toEqual(['c/flipped', 'c/ok', 'c/torn', 'c/moved-to'].sort());
-    expect((await codeOf(second.create('c/flipped', bytes('new')))).code).toBe('ERR_STORAGE_CONFLICT');
-    expect((await codeOf(second.put('c/flipped', bytes('new'), { expectedVersion: 1 }))).code).toBe(
+    expect((await captureRejection(second.create('c/flipped', bytes('new')))).code).toBe('ERR_STORAGE_CONFLICT');
+    expect((await captureRejection(second.put('c/flipped', bytes('new'), { expectedVersion: 1 }))).code).toBe(
       'ERR_STORE_CORRUPT',
     );
     // An unconditional write or delete repairs the key.
@@ -259,7 +249,7 @@ describe('file backend: directory lock', () => {
   it('refuses a second open in the same process, naming the directory and pid, until the first closes', async () => {
     const dir = join(await makeBase(), 'storage');
     const first = await open(dir);
-    const refused = await codeOf(open(dir));
+    const refused = await captureRejection(open(dir));
     expect(refused.code).toBe('ERR_STORE_LOCKED');
     expect(refused.message).toContain(dir);
     expect(refused.message).toContain(`process ${process.pid}`);
@@ -277,7 +267,7 @@ describe('file backend: directory lock', () => {
       pid: number;
     };
     expect(ready.event).toBe('ready');
-    const refused = await codeOf(openFileBackend({ dir, log: createTestLogger('warn') }));
+    const refused = await captureRejection(openFileBackend({ dir, log: createTestLogger('warn') }));
     expect(refused.code).toBe('ERR_STORE_LOCKED');
     expect(refused.message).toContain(`process ${ready.pid}`);
     holder.child.stdin?.end();
@@ -343,11 +333,11 @@ describe('file backend: directory lock', () => {
       acquiredAt: '2020-01-01T00:00:00.000Z',
     };
     await writeFile(join(dir, 'LOCK'), JSON.stringify(remote), { mode: 0o600 });
-    const refused = await codeOf(open(dir));
+    const refused = await captureRejection(open(dir));
     expect(refused.code).toBe('ERR_STORE_LOCKED');
     expect(refused.message).toContain('elsewhere.example');
     await writeFile(join(dir, 'LOCK'), 'garbage', { mode: 0o600 });
-    const unreadable = await codeOf(open(dir));
+    const unreadable = await captureRejection(open(dir));
     expect(unreadable.code).toBe('ERR_STORE_LOCKED');
     expect(unreadable.message).toContain(dir);
   });
@@ -357,7 +347,7 @@ describe('file backend: directory lock', () => {
     const storage = await open(dir);
     await storage.ping();
     await rm(join(dir, 'LOCK'));
-    expect((await codeOf(storage.ping())).code).toBe('ERR_STORAGE_UNAVAILABLE');
+    expect((await captureRejection(storage.ping())).code).toBe('ERR_STORAGE_UNAVAILABLE');
     await writeFile(join(dir, 'LOCK'), 'someone else', { mode: 0o600 });
     await storage.close();
     expect(await readFile(join(dir, 'LOCK'), 'utf8')).toBe('someone else');
@@ -387,14 +377,14 @@ describe('openStorage', () => {
   });
 
   it('rejects unknown schemes naming the value (without credentials) and a missing dataDir', async () => {
-    const unknown = await codeOf(
+    const unknown = await captureRejection(
       openStorage({ dataDir: '/nonexistent', storage: 's3://admin:hunter2@127.0.0.1:2181/secrets' }),
     );
     expect(unknown.code).toBe('ERR_CONFIG_INVALID');
     expect(unknown.message).toContain('s3://***@127.0.0.1:2181/secrets');
     expect(unknown.message).not.toContain('hunter2');
-    expect((await codeOf(openStorage({ storage: 'nonsense' }))).code).toBe('ERR_CONFIG_INVALID');
-    const missing = await codeOf(openStorage({}));
+    expect((await captureRejection(openStorage({ storage: 'nonsense' }))).code).toBe('ERR_CONFIG_INVALID');
+    const missing = await captureRejection(openStorage({}));
     expect(missing.code).toBe('ERR_CONFIG_INVALID');
     expect(missing.message).toContain('dataDir');
   });

@@ -1,36 +1,29 @@
 // The ZooKeeper backend against a real single-member ZooKeeper: the shared storage contract, then
 // what only a shared, networked backend has (other instances, ACLs, the record format on the wire).
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { isSecretsAgentError, type ErrorCode } from '../../../src/core/errors.js';
-import { maxValueBytes, type StorageBackend, type StorageChange } from '../../../src/store/storage/backend.js';
-import { openZooKeeperBackend, type ZooKeeperBackendOptions } from '../../../src/store/storage/zk-backend.js';
+import { maxValueBytes, type StorageBackend } from '../../../src/store/storage/backend.js';
+import { type ZooKeeperBackendOptions } from '../../../src/store/storage/zk-backend.js';
 import { createZkSession, type ZkSession } from '../../../src/store/storage/zk-client.js';
 import { openStorage } from '../../../src/store/storage/open-storage.js';
 import { parseZkStorageUrl } from '../../../src/store/storage/zk-url.js';
 import { canaryValue } from '../../helpers/canary.js';
 import { capturedLogLines, createTestLogger } from '../../helpers/log-capture.js';
-import { startZooKeeperEnsemble, type ZooKeeperEnsemble } from '../../helpers/zookeeper-ensemble.js';
+import { useZooKeeperEnsemble } from '../../helpers/zookeeper-fixture.js';
+import { nextChange, openZkBackend } from './support/zk-backends.js';
 import { describeStorageContract } from './contract.js';
+import { captureRejection } from '../../helpers/rejection.js';
 
 const auth = 'secrets-agent:zk-test-password';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
-let ensemble: ZooKeeperEnsemble;
+const zk = useZooKeeperEnsemble({ members: 1 });
 let admin: ZkSession;
 let rootCounter = 0;
-const opened: StorageBackend[] = [];
-const sessions: ZkSession[] = [];
 
 beforeAll(async () => {
-  ensemble = await startZooKeeperEnsemble({ members: 1 });
   admin = await connectRaw(auth);
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((backend) => backend.close()));
-  await Promise.allSettled(sessions.map((session) => session.close()));
-  await ensemble?.stop();
 });
 
 function nextRoot(): string {
@@ -38,34 +31,22 @@ function nextRoot(): string {
   return `/secrets-agent-test-${rootCounter}`;
 }
 
-async function openBackend(
-  rootPath: string,
-  overrides: Partial<ZooKeeperBackendOptions> = {},
-): Promise<StorageBackend> {
-  const backend = await openZooKeeperBackend({
-    connectionString: ensemble.connectionString,
-    rootPath,
-    auth,
-    juteMaxBufferBytes: ensemble.juteMaxBufferBytes,
-    log: createTestLogger(),
-    ...overrides,
-  });
-  opened.push(backend);
-  return backend;
+function openBackend(rootPath: string, overrides: Partial<ZooKeeperBackendOptions> = {}): Promise<StorageBackend> {
+  return openZkBackend(zk, auth, rootPath, overrides);
 }
 
 // A plain ZooKeeper client (not the backend), as another program on the ensemble would be.
 async function connectRaw(credentials: string | undefined): Promise<ZkSession> {
   return new Promise((resolve) => {
     const session: ZkSession = createZkSession({
-      connectionString: ensemble.connectionString,
+      connectionString: zk.ensemble.connectionString,
       sessionTimeoutMs: 20_000,
       auth: credentials,
       onState: (state) => {
         if (state === 'connected') resolve(session);
       },
     });
-    sessions.push(session);
+    zk.track(session);
   });
 }
 
@@ -77,23 +58,6 @@ async function removeTree(session: ZkSession, path: string): Promise<void> {
 }
 
 // Resolves with the first change matching `predicate` (no sleeping: the watch drives it).
-function nextChange(backend: StorageBackend, predicate: (change: StorageChange) => boolean): Promise<StorageChange> {
-  return new Promise((resolve) => {
-    const stop = backend.watch((change) => {
-      if (!predicate(change)) return;
-      stop();
-      resolve(change);
-    });
-  });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-}
-
 function codeOf(error: unknown): ErrorCode | undefined {
   return isSecretsAgentError(error) ? error.code : undefined;
 }
@@ -115,16 +79,16 @@ describe('zookeeper backend', () => {
     const rootPath = nextRoot();
     const [a, b] = [await openBackend(rootPath), await openBackend(rootPath)];
 
-    const seenByB = nextChange(b, (change) => change.key === 'shared/deep/k');
-    const version = await a.put('shared/deep/k', bytes('from a'));
-    expect(await seenByB).toEqual({ key: 'shared/deep/k', kind: 'put' });
-    expect(await b.get('shared/deep/k')).toEqual({ value: bytes('from a'), version });
-    expect(await b.list('shared')).toEqual(['shared/deep/k']);
+    const seenByB = nextChange(b, (change) => change.key === 'common/deep/k');
+    const version = await a.put('common/deep/k', bytes('from a'));
+    expect(await seenByB).toEqual({ key: 'common/deep/k', kind: 'put' });
+    expect(await b.get('common/deep/k')).toEqual({ value: bytes('from a'), version });
+    expect(await b.list('common')).toEqual(['common/deep/k']);
 
-    const seenByA = nextChange(a, (change) => change.key === 'shared/deep/k');
-    expect(await b.delete('shared/deep/k', { expectedVersion: version })).toBe(true);
-    expect(await seenByA).toEqual({ key: 'shared/deep/k', kind: 'delete' });
-    expect(await a.get('shared/deep/k')).toBeUndefined();
+    const seenByA = nextChange(a, (change) => change.key === 'common/deep/k');
+    expect(await b.delete('common/deep/k', { expectedVersion: version })).toBe(true);
+    expect(await seenByA).toEqual({ key: 'common/deep/k', kind: 'delete' });
+    expect(await a.get('common/deep/k')).toBeUndefined();
     expect(await a.list('')).toEqual([]);
   });
 
@@ -187,11 +151,11 @@ describe('zookeeper backend', () => {
     const entry = await b.get('big');
     expect(entry?.version).toBe(version);
     expect(Buffer.from(entry?.value ?? []).equals(Buffer.from(large))).toBe(true);
-    expect(codeOf(await errorOf(a.put('bigger', new Uint8Array(maxValueBytes + 1))))).toBe('ERR_USAGE');
+    expect((await captureRejection(a.put('bigger', new Uint8Array(maxValueBytes + 1)))).code).toBe('ERR_USAGE');
   });
 
   it('refuses a juteMaxBufferBytes too small for the largest value', async () => {
-    const error = await errorOf(openBackend(nextRoot(), { juteMaxBufferBytes: 1024 * 1024 }));
+    const error = await captureRejection(openBackend(nextRoot(), { juteMaxBufferBytes: 1024 * 1024 }));
     expect(codeOf(error)).toBe('ERR_CONFIG_INVALID');
     expect(String((error as Error).message)).toContain('jute.maxbuffer');
   });
@@ -221,7 +185,7 @@ describe('zookeeper backend', () => {
   it('fails to open a root owned by other credentials, without echoing the password', async () => {
     const rootPath = nextRoot();
     await openBackend(rootPath);
-    const error = await errorOf(
+    const error = await captureRejection(
       openBackend(rootPath, { auth: 'intruder:not-the-password', operationTimeoutMs: 5_000 }),
     );
     expect(codeOf(error)).toBe('ERR_STORAGE_UNAVAILABLE');
@@ -242,7 +206,7 @@ describe('zookeeper backend', () => {
       ).ok,
     ).toBe(true);
     await changed;
-    expect(codeOf(await errorOf(backend.get('c/k')))).toBe('ERR_STORE_CORRUPT');
+    expect((await captureRejection(backend.get('c/k'))).code).toBe('ERR_STORE_CORRUPT');
     expect(await backend.list('c')).toEqual(['c/k']);
     await backend.put('c/k', bytes('fixed'));
     expect((await backend.get('c/k'))?.value).toEqual(bytes('fixed'));
@@ -273,14 +237,14 @@ describe('zookeeper backend', () => {
       [{ operationTimeoutMs: 1.5 }, '`operationTimeoutMs`'],
     ];
     for (const [overrides, named] of cases) {
-      const error = await errorOf(openBackend('/valid', overrides));
+      const error = await captureRejection(openBackend('/valid', overrides));
       expect(codeOf(error), named).toBe('ERR_CONFIG_INVALID');
       expect(String((error as Error).message)).toContain(named);
     }
   });
 
   it('fails to open with ERR_STORAGE_UNAVAILABLE when no server answers', async () => {
-    const error = await errorOf(
+    const error = await captureRejection(
       openBackend(nextRoot(), { connectionString: '127.0.0.1:1', operationTimeoutMs: 1_000 }),
     );
     expect(codeOf(error)).toBe('ERR_STORAGE_UNAVAILABLE');
@@ -341,14 +305,17 @@ describe('zk:// storage locations', () => {
     const rootPath = nextRoot();
     const [user, password] = auth.split(':') as [string, string];
     const first = await openStorage({
-      storage: `zk://${user}:${encodeURIComponent(password)}@${ensemble.connectionString}${rootPath}?juteMaxBufferBytes=${ensemble.juteMaxBufferBytes}`,
+      storage: `zk://${user}:${encodeURIComponent(password)}@${zk.ensemble.connectionString}${rootPath}?juteMaxBufferBytes=${zk.ensemble.juteMaxBufferBytes}`,
       log: createTestLogger(),
     });
-    opened.push(first);
+    zk.track(first);
     expect(first.driver).toBe('zookeeper');
     await first.put('via/url', bytes('1'));
-    const second = await openStorage({ storage: `zk://${ensemble.connectionString}${rootPath}`, zookeeperAuth: auth });
-    opened.push(second);
+    const second = await openStorage({
+      storage: `zk://${zk.ensemble.connectionString}${rootPath}`,
+      zookeeperAuth: auth,
+    });
+    zk.track(second);
     expect((await second.get('via/url'))?.value).toEqual(bytes('1'));
   });
 });

@@ -1,72 +1,26 @@
 // The ZooKeeper backend on a real 3-member ensemble while members die: one member down is invisible
 // to callers; a lost quorum makes calls fail with ERR_STORAGE_UNAVAILABLE in bounded time; the
 // backend comes back by itself; nothing acknowledged is ever lost.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { isSecretsAgentError } from '../../../src/core/errors.js';
-import type { StorageBackend, StorageChange } from '../../../src/store/storage/backend.js';
-import { openZooKeeperBackend, type ZooKeeperBackendOptions } from '../../../src/store/storage/zk-backend.js';
-import { capturedLogLines, createTestLogger } from '../../helpers/log-capture.js';
-import {
-  startZooKeeperEnsemble,
-  type ZooKeeperEnsemble,
-  type ZooKeeperMember,
-} from '../../helpers/zookeeper-ensemble.js';
+import type { StorageBackend } from '../../../src/store/storage/backend.js';
+import type { ZooKeeperBackendOptions } from '../../../src/store/storage/zk-backend.js';
+import { capturedLogLines } from '../../helpers/log-capture.js';
+import type { ZooKeeperMember } from '../../helpers/zookeeper-ensemble.js';
+import { membersByMode, useZooKeeperEnsemble } from '../../helpers/zookeeper-fixture.js';
+import { nextChange, openZkBackend } from './support/zk-backends.js';
+import { expectRejection } from '../../helpers/rejection.js';
 
 const auth = 'secrets-agent:zk-failover-password';
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined): string | undefined =>
   value === undefined ? undefined : new TextDecoder().decode(value);
 
-let ensemble: ZooKeeperEnsemble;
-const opened: StorageBackend[] = [];
+const zk = useZooKeeperEnsemble({ members: 3 });
 
-beforeAll(async () => {
-  ensemble = await startZooKeeperEnsemble({ members: 3 });
-});
-
-afterAll(async () => {
-  await Promise.allSettled(opened.map((backend) => backend.close()));
-  await ensemble?.stop();
-});
-
-async function openBackend(
-  rootPath: string,
-  overrides: Partial<ZooKeeperBackendOptions> = {},
-): Promise<StorageBackend> {
-  const backend = await openZooKeeperBackend({
-    connectionString: ensemble.connectionString,
-    rootPath,
-    auth,
-    juteMaxBufferBytes: ensemble.juteMaxBufferBytes,
-    log: createTestLogger(),
-    ...overrides,
-  });
-  opened.push(backend);
-  return backend;
-}
-
-async function membersByMode(): Promise<{ leader: ZooKeeperMember; followers: ZooKeeperMember[] }> {
-  const modes = await Promise.all(ensemble.members.map(async (member) => ({ member, mode: await member.mode() })));
-  const leader = modes.find((entry) => entry.mode === 'leader')?.member;
-  if (leader === undefined) throw new Error(`no leader: ${JSON.stringify(modes.map((entry) => entry.mode))}`);
-  return { leader, followers: modes.filter((entry) => entry.mode === 'follower').map((entry) => entry.member) };
-}
-
-function nextChange(backend: StorageBackend, predicate: (change: StorageChange) => boolean): Promise<StorageChange> {
-  return new Promise((resolve) => {
-    const stop = backend.watch((change) => {
-      if (!predicate(change)) return;
-      stop();
-      resolve(change);
-    });
-  });
-}
-
-async function errorCodeOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => 'resolved',
-    (error: unknown) => (isSecretsAgentError(error) ? error.code : error),
-  );
+function openBackend(rootPath: string, overrides: Partial<ZooKeeperBackendOptions> = {}): Promise<StorageBackend> {
+  return openZkBackend(zk, auth, rootPath, overrides);
 }
 
 // Waits (bounded) until `probe` stops throwing: the readiness of a recovered backend.
@@ -78,7 +32,7 @@ async function eventually(probe: () => Promise<unknown>, timeoutMs = 30_000): Pr
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await delay(100);
     }
   }
 }
@@ -133,19 +87,19 @@ describe('zookeeper backend on a 3-member ensemble', () => {
     const stream = startStream(backend, 4);
 
     await stream.reachOps(40);
-    const { leader } = await membersByMode();
+    const { leader } = await membersByMode(zk.ensemble);
     await leader.kill('SIGKILL');
     await stream.reachOps(60);
     await leader.start();
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     await stream.reachOps(40);
 
-    const { followers } = await membersByMode();
+    const { followers } = await membersByMode(zk.ensemble);
     const follower = followers[0] as ZooKeeperMember;
     await follower.kill('SIGKILL');
     await stream.reachOps(60);
     await follower.start();
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     await stream.reachOps(40);
     await stream.stop();
 
@@ -169,13 +123,13 @@ describe('zookeeper backend on a 3-member ensemble', () => {
     const linesBefore = capturedLogLines().length;
 
     // Killing both followers leaves a leader that accepts requests but cannot commit them.
-    const { followers } = await membersByMode();
+    const { followers } = await membersByMode(zk.ensemble);
     await Promise.all(followers.map((member) => member.kill('SIGKILL')));
 
-    expect(await errorCodeOf(backend.put('q/during', bytes('lost')))).toBe('ERR_STORAGE_UNAVAILABLE');
-    expect(await errorCodeOf(backend.create('q/during-create', bytes('lost')))).toBe('ERR_STORAGE_UNAVAILABLE');
-    expect(await errorCodeOf(backend.delete('q/before'))).toBe('ERR_STORAGE_UNAVAILABLE');
-    expect(await errorCodeOf(backend.ping())).toBe('ERR_STORAGE_UNAVAILABLE');
+    await expectRejection(backend.put('q/during', bytes('lost')), 'ERR_STORAGE_UNAVAILABLE');
+    await expectRejection(backend.create('q/during-create', bytes('lost')), 'ERR_STORAGE_UNAVAILABLE');
+    await expectRejection(backend.delete('q/before'), 'ERR_STORAGE_UNAVAILABLE');
+    await expectRejection(backend.ping(), 'ERR_STORAGE_UNAVAILABLE');
     // Reads come from the local copy while it can still be current, then fail: never a wrong value.
     const read = await backend.get('q/before').then(
       (entry) => text(entry?.value),
@@ -194,7 +148,7 @@ describe('zookeeper backend on a 3-member ensemble', () => {
         throw new Error('still on the old session');
     });
     await Promise.all(followers.map((member) => member.start()));
-    await ensemble.waitServing();
+    await zk.ensemble.waitServing();
     await eventually(() => backend.ping());
 
     // Same instance, no reopen: writes work, and watches work in the new session.

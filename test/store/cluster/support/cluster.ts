@@ -1,6 +1,7 @@
 // Several real store instances (createStoreServer + the real IAM) on one real ZooKeeper ensemble,
 // as they run behind a load balancer: each with its own ZooKeeper session, mirror, seal state and
 // instance id, sharing secrets, keyring and IAM through storage.
+import { setTimeout as delay } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import type { Logger } from '../../../../src/core/log.js';
@@ -11,7 +12,8 @@ import type { StorageBackend } from '../../../../src/store/storage/backend.js';
 import { openStorage } from '../../../../src/store/storage/open-storage.js';
 import { createTestLogger } from '../../../helpers/log-capture.js';
 import { getTestPgpKeyPair } from '../../../helpers/pgp-keypair.js';
-import type { ZooKeeperEnsemble, ZooKeeperMember } from '../../../helpers/zookeeper-ensemble.js';
+import type { ZooKeeperEnsemble } from '../../../helpers/zookeeper-ensemble.js';
+export { membersByMode } from '../../../helpers/zookeeper-fixture.js';
 import { rawRequest, type RawRequest, type RawResponse } from '../../support/store-server.js';
 
 export const zkAuth = 'secrets-agent:cluster-test-password';
@@ -120,16 +122,6 @@ export async function startStoreCluster(options: StoreClusterOptions): Promise<S
   };
 }
 
-// The leader and followers as `srvr` reports them now.
-export async function membersByMode(
-  ensemble: ZooKeeperEnsemble,
-): Promise<{ leader: ZooKeeperMember; followers: ZooKeeperMember[] }> {
-  const modes = await Promise.all(ensemble.members.map(async (member) => ({ member, mode: await member.mode() })));
-  const leader = modes.find((entry) => entry.mode === 'leader')?.member;
-  if (leader === undefined) throw new Error(`no leader: ${JSON.stringify(modes.map((entry) => entry.mode))}`);
-  return { leader, followers: modes.filter((entry) => entry.mode === 'follower').map((entry) => entry.member) };
-}
-
 // Retries `probe` until it stops throwing (bounded): for states reached through watches or recovery.
 export async function eventually<T>(probe: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -138,7 +130,7 @@ export async function eventually<T>(probe: () => Promise<T>, timeoutMs = 30_000)
       return await probe();
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await delay(20);
     }
   }
 }
