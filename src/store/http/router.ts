@@ -152,7 +152,10 @@ async function handleRequest(
     if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) closeAfterAnswer(req, res, socket);
     const failure = sendError(res, error);
     const status = failure.httpStatus;
-    if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
+    // A sealed store refusing a read is expected operation (the operator sealed it), not a failure.
+    if (failure.code === 'ERR_STORE_SEALED')
+      options.log.info({ code: failure.code, method, route: pathname }, 'request refused: store sealed');
+    else if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
     else options.log.debug({ code: failure.code, method, route: pathname }, 'request refused');
   }
 }

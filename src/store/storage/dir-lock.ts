@@ -88,14 +88,15 @@ function lockedError(dir: string, holder: LockHolder): SecretsAgentError {
 
 async function tryCreateLock(dir: string, lockPath: string, holder: LockHolder): Promise<boolean> {
   const candidate = join(dir, `${candidatePrefix}${holder.nonce}`);
-  await writeFile(candidate, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'w' });
   try {
+    await writeFile(candidate, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'w' });
     await link(candidate, lockPath);
   } catch (error) {
     // ENOENT: the holder removed our candidate as a crash leftover; the holder's LOCK is there.
     if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return false;
     throw error;
   } finally {
+    // Also when writing the candidate failed (a full disk): no LOCK.new-* is left behind (issue 12.9).
     await rm(candidate, { force: true });
   }
   await syncDirectory(dir);
