@@ -99,7 +99,8 @@ class RequestContext implements RouteContext {
 
   // Parsed on first use: most requests never look at the query (a WHATWG URL costs ~1-2 µs).
   get url(): URL {
-    return (this.#url ??= new URL(this.#target, 'http://store.invalid'));
+    this.#url ??= parseTarget(this.#target);
+    return this.#url;
   }
 
   principal(): Promise<Principal> {
@@ -157,6 +158,17 @@ async function handleRequest(
       options.log.info({ code: failure.code, method, route: pathname }, 'request refused: store sealed');
     else if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
     else options.log.debug({ code: failure.code, method, route: pathname }, 'request refused');
+  }
+}
+
+// A target starting with `//` would parse as a host name (`//@:/x` throws), so it is read as a path.
+function parseTarget(target: string): URL {
+  try {
+    return target.startsWith('//') ? new URL(`http://store.invalid${target}`) : new URL(target, 'http://store.invalid');
+  } catch (error) {
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `Request target \`${clip(target)}\` is not a valid URL`, {
+      cause: error,
+    });
   }
 }
 
