@@ -161,6 +161,12 @@ const table = {
     retryable: true,
     summary: 'storage backend is unreachable (e.g. ZooKeeper quorum lost)',
   },
+  ERR_STORAGE_FULL: {
+    exitCode: 73,
+    httpStatus: 507,
+    retryable: false,
+    summary: 'storage has no space left (ENOSPC or quota): nothing was written; free space, then retry',
+  },
   ERR_STORAGE_CONFLICT: {
     exitCode: 75,
     httpStatus: 409,

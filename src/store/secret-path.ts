@@ -44,7 +44,10 @@ export function parseSecretPath(path: string, options: ParseSecretPathOptions = 
   return candidate;
 }
 
-// Decodes the raw (percent-encoded) path from a URL, then checks it like parseSecretPath.
+// Decodes the raw (percent-encoded) path from a URL, then checks it like parseSecretPath. One
+// leading `/` (after decoding) is dropped: the Terraform provider sends `default/%2Fapp%2Fkey` and
+// `default//app/key` for `app/key` (issue 12.11). Two leading slashes, like any empty segment,
+// are still refused, and every rule is checked on what remains, so callers build rids from it.
 export function parseSecretPathParam(raw: string, options: ParseSecretPathOptions = {}): string {
   let decoded = raw;
   try {
@@ -60,6 +63,8 @@ export function parseSecretPathParam(raw: string, options: ParseSecretPathOption
       },
     );
   }
+  if (decoded.startsWith('/') && !decoded.startsWith('//')) decoded = decoded.slice(1);
+  else if (decoded.startsWith('//')) throw invalid(decoded, 'it starts with `//`: send at most one leading `/`');
   return parseSecretPath(decoded, options);
 }
 

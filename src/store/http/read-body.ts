@@ -1,26 +1,61 @@
 import type { IncomingMessage } from 'node:http';
 import { SecretsAgentError } from '../../core/errors.js';
 
-// Reads a request body into memory up to `maxBytes`. Past the cap it stops reading at once
-// (the caller answers 413 and closes the connection) instead of buffering the rest.
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+// Reads a request body into memory up to `maxBytes`. Past the cap it stops keeping what arrives
+// (the caller answers 413 and closes the connection, see linger-close.ts) instead of buffering the
+// rest. Listeners rather than `for await`: leaving an async iterator early destroys the request and
+// with it the socket, so the 413 could never be sent (issue 12.1).
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    throw tooLarge(maxBytes);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        cleanup();
+        chunks.length = 0;
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, total));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(ended(error));
+    };
+    // `close` without `end`: the client went away mid-body (an abort or a reset).
+    const onClose = (): void => {
+      cleanup();
+      reject(ended(undefined));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function tooLarge(maxBytes: number): SecretsAgentError {
   return new SecretsAgentError('ERR_BODY_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, {
     details: { maxBytes },
+  });
+}
+
+function ended(cause: unknown): SecretsAgentError {
+  return new SecretsAgentError('ERR_INPUT_INVALID', 'request body ended early: the client aborted the upload', {
+    cause,
   });
 }
 

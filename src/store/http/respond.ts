@@ -8,12 +8,22 @@ export const secretsIndexHeader = 'x-secrets-index';
 // The index rides on the response object and joins the headers given to writeHead, instead of a
 // setHeader() before the handler: any setHeader() sends writeHead down Node's slow merge path,
 // which re-validates every header one by one (~5% of a GET's CPU in the store-get bench).
+// The index is taken at the start of the request but sent only once the caller has authenticated
+// (issue 12.8): an anonymous caller (/ping, a 401) learns nothing about the store's write activity.
+const pendingIndexSlot = Symbol('pendingSecretsIndex');
 const secretsIndexSlot = Symbol('secretsIndex');
-type IndexedResponse = ServerResponse & { [secretsIndexSlot]?: string };
+type IndexedResponse = ServerResponse & { [pendingIndexSlot]?: string; [secretsIndexSlot]?: string };
 
-// Marks `res` to carry `X-Secrets-Index: index` on whatever answer it ends up sending.
+// Holds `index` for `res`: its answer carries `X-Secrets-Index: index` if the caller authenticates.
 export function setSecretsIndex(res: ServerResponse, index: string): void {
-  (res as IndexedResponse)[secretsIndexSlot] = index;
+  (res as IndexedResponse)[pendingIndexSlot] = index;
+}
+
+// The caller of `res` has authenticated: its answer may carry the index held by setSecretsIndex.
+export function revealSecretsIndex(res: ServerResponse): void {
+  const indexed = res as IndexedResponse;
+  const index = indexed[pendingIndexSlot];
+  if (index !== undefined) indexed[secretsIndexSlot] = index;
 }
 
 // Sends a JSON body with an exact `application/json` Content-Type (clients compare it verbatim).

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../core/log.js';
-import { SecretsAgentError } from '../../core/errors.js';
+import type { Socket } from 'node:net';
+import { SecretsAgentError, isSecretsAgentError } from '../../core/errors.js';
 import type { AccessAction, AccessControl, Principal } from './access.js';
 import { parseSecretPathParam } from '../secret-path.js';
-import { sendError } from './respond.js';
+import { closeAfterAnswer } from './linger-close.js';
+import { revealSecretsIndex, sendError } from './respond.js';
 
 export interface RouteContext {
   readonly req: IncomingMessage;
@@ -47,8 +49,30 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 export function createRouter(options: RouterOptions): RequestListener {
   const compiled = options.routes.map(compileRoute);
   return (req, res) => {
-    void handleRequest(compiled, options, req, res);
+    // The last resort (issue 12.1): nothing one request does may end the process. handleRequest
+    // answers its own errors; this only catches a failure while answering, or a bug.
+    handleRequest(compiled, options, req, res).catch((error: unknown) => abandonRequest(options.log, req, res, error));
   };
+}
+
+// Answers 500 if nothing was sent yet, else cuts the connection; never throws.
+function abandonRequest(log: Logger, req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  try {
+    log.error({ err: error, method: req.method, route: (req.url ?? '').slice(0, 200) }, 'request handler crashed');
+  } catch {
+    // A logger that throws must not take the process down either.
+  }
+  try {
+    if (!res.headersSent && !res.destroyed) {
+      res.shouldKeepAlive = false;
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ title: 'Internal Server Error', description: 'internal error', code: 'ERR_INTERNAL' }));
+    } else {
+      res.destroy();
+    }
+  } catch {
+    req.socket?.destroy();
+  }
 }
 
 const noParams: Readonly<Record<string, string>> = Object.freeze({});
@@ -75,14 +99,20 @@ class RequestContext implements RouteContext {
 
   // Parsed on first use: most requests never look at the query (a WHATWG URL costs ~1-2 µs).
   get url(): URL {
-    return (this.#url ??= new URL(this.#target, 'http://store.invalid'));
+    this.#url ??= parseTarget(this.#target);
+    return this.#url;
   }
 
   principal(): Promise<Principal> {
-    this.#principal ??= this.#access.authenticate({
-      authorization: this.req.headers.authorization,
-      cookie: this.req.headers.cookie,
-    });
+    this.#principal ??= this.#access
+      .authenticate({
+        authorization: this.req.headers.authorization,
+        cookie: this.req.headers.cookie,
+      })
+      .then((principal) => {
+        revealSecretsIndex(this.res);
+        return principal;
+      });
     return this.#principal;
   }
 
@@ -101,6 +131,10 @@ async function handleRequest(
 ): Promise<void> {
   const target = req.url ?? '/';
   const method = req.method ?? 'GET';
+  // Kept: req.socket is null once the request is destroyed (a client abort, or Node's own cleanup).
+  const socket = req.socket as Socket | null;
+  // An `error` on the response with no listener would be thrown from an event emitter (a crash).
+  res.on('error', (error) => options.log.debug({ err: error, method }, 'response failed'));
   let pathname = target;
   try {
     assertNoDotSegments(target);
@@ -110,12 +144,31 @@ async function handleRequest(
     context.params = params;
     await route.handler(context);
   } catch (error) {
+    // The client is gone (it aborted or reset mid-request): there is no one to answer.
+    if (res.destroyed || socket === null || socket.destroyed) {
+      options.log.debug({ method, route: pathname }, 'client went away before the answer');
+      return;
+    }
+    // A body we stopped reading cannot be drained safely: answer, then close the connection.
+    if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) closeAfterAnswer(req, res, socket);
     const failure = sendError(res, error);
     const status = failure.httpStatus;
-    if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
+    // A sealed store refusing a read is expected operation (the operator sealed it), not a failure.
+    if (failure.code === 'ERR_STORE_SEALED')
+      options.log.info({ code: failure.code, method, route: pathname }, 'request refused: store sealed');
+    else if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
     else options.log.debug({ code: failure.code, method, route: pathname }, 'request refused');
-    // A body we stopped reading cannot be drained safely; close the connection after answering.
-    if (failure.code === 'ERR_BODY_TOO_LARGE') res.once('finish', () => req.socket.destroy());
+  }
+}
+
+// A target starting with `//` would parse as a host name (`//@:/x` throws), so it is read as a path.
+function parseTarget(target: string): URL {
+  try {
+    return target.startsWith('//') ? new URL(`http://store.invalid${target}`) : new URL(target, 'http://store.invalid');
+  } catch (error) {
+    throw new SecretsAgentError('ERR_INPUT_INVALID', `Request target \`${clip(target)}\` is not a valid URL`, {
+      cause: error,
+    });
   }
 }
 

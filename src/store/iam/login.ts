@@ -11,8 +11,6 @@ import type { LoginThrottle } from './login-throttle.js';
 
 /** A service login token may expire at most this far ahead (docs/decisions.md#iam). */
 export const maxServiceTokenLifetimeSeconds = 600;
-/** Password checks for one uid running at once; more get 429 so a parallel burst cannot dodge the throttle. */
-const maxConcurrentPasswordChecksPerUid = 4;
 
 export type LoginRequest =
   { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
@@ -49,7 +47,6 @@ export function parseLoginRequest(body: unknown): LoginRequest {
 export class LoginChecker {
   readonly #options: LoginCheckerOptions;
   readonly #decoyHash = createDecoyPasswordHash();
-  readonly #passwordChecks = new Map<string, number>();
   readonly #publicKeys = new Map<string, { pem: string; key: KeyObject }>();
 
   constructor(options: LoginCheckerOptions) {
@@ -57,15 +54,26 @@ export class LoginChecker {
   }
 
   // Resolves with the uid when the credentials are right; throws ERR_AUTH_LOGIN_FAILED or ERR_AUTH_THROTTLED.
+  // The attempt is counted before any check runs (issue 12.2), and a password check waits for a
+  // place in the throttle's gate, so parallel bursts neither dodge the count nor fill the thread pool.
   async check(request: LoginRequest, peer: string): Promise<string> {
     const { throttle, log } = this.#options;
-    throttle.assertAllowed(request.uid, peer);
-    const ok =
-      'password' in request
-        ? await this.#checkPassword(request.uid, request.password)
-        : this.#checkServiceToken(request.uid, request.token);
+    let ok: boolean;
+    if ('password' in request) {
+      const ticket = throttle.enterPasswordCheck(peer);
+      try {
+        throttle.beginAttempt(request.uid, peer);
+        await ticket.ready();
+        log.debug({ peer, running: throttle.gate.running, queued: throttle.gate.queued }, 'password check');
+        ok = await this.#checkPassword(request.uid, request.password);
+      } finally {
+        ticket.release();
+      }
+    } else {
+      throttle.beginAttempt(request.uid, peer);
+      ok = this.#checkServiceToken(request.uid, request.token);
+    }
     if (!ok) {
-      throttle.recordFailure(request.uid, peer);
       log.info({ uid: request.uid.slice(0, 100), peer }, 'login failed');
       throw new SecretsAgentError('ERR_AUTH_LOGIN_FAILED', 'Login failed');
     }
@@ -74,24 +82,11 @@ export class LoginChecker {
   }
 
   async #checkPassword(uid: string, password: string): Promise<boolean> {
-    const running = this.#passwordChecks.get(uid) ?? 0;
-    if (running >= maxConcurrentPasswordChecksPerUid) {
-      throw new SecretsAgentError('ERR_AUTH_THROTTLED', 'too many concurrent logins: retry in 1 s', {
-        details: { retryAfterSeconds: 1 },
-      });
-    }
-    this.#passwordChecks.set(uid, running + 1);
-    try {
-      const account = this.#options.mirror.account(uid);
-      const stored = account?.kind === 'user' ? account.passwordHash : this.#decoyHash;
-      const tooLong = Buffer.byteLength(password, 'utf8') > maxPasswordBytes;
-      const matches = await verifyPassword(tooLong ? '' : password, stored);
-      return matches && !tooLong && account?.kind === 'user';
-    } finally {
-      const left = (this.#passwordChecks.get(uid) ?? 1) - 1;
-      if (left <= 0) this.#passwordChecks.delete(uid);
-      else this.#passwordChecks.set(uid, left);
-    }
+    const account = this.#options.mirror.account(uid);
+    const stored = account?.kind === 'user' ? account.passwordHash : this.#decoyHash;
+    const tooLong = Buffer.byteLength(password, 'utf8') > maxPasswordBytes;
+    const matches = await verifyPassword(tooLong ? '' : password, stored);
+    return matches && !tooLong && account?.kind === 'user';
   }
 
   #checkServiceToken(uid: string, token: string): boolean {

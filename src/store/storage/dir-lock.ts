@@ -4,8 +4,8 @@
 // file is written complete to a candidate file and then hard-linked to `LOCK`; link() fails with
 // EEXIST when `LOCK` exists, so creation is atomic like open('wx') and a reader never sees a
 // half-written holder. The holder is {pid, start time (Linux /proc starttime), hostname, nonce}.
-// A lock is stale when its host is this one and its pid is dead or now belongs to a process that
-// started at another time (pid reuse). A stale lock is moved aside with rename() and re-checked
+// A lock is stale when its host is this one and its pid is dead (or a zombie) or now belongs to a
+// process that started at another time (pid reuse). A stale lock is moved aside with rename() and re-checked
 // by nonce, so a contender never deletes a lock someone else has just taken; only a three-way
 // race on the same stale lock within microseconds could still let two opens through. A lock from
 // another host (shared file system) is never taken over: remove it by hand if that host is gone.
@@ -88,14 +88,15 @@ function lockedError(dir: string, holder: LockHolder): SecretsAgentError {
 
 async function tryCreateLock(dir: string, lockPath: string, holder: LockHolder): Promise<boolean> {
   const candidate = join(dir, `${candidatePrefix}${holder.nonce}`);
-  await writeFile(candidate, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'w' });
   try {
+    await writeFile(candidate, `${JSON.stringify(holder)}\n`, { mode: 0o600, flag: 'w' });
     await link(candidate, lockPath);
   } catch (error) {
     // ENOENT: the holder removed our candidate as a crash leftover; the holder's LOCK is there.
     if (errorCode(error) === 'EEXIST' || errorCode(error) === 'ENOENT') return false;
     throw error;
   } finally {
+    // Also when writing the candidate failed (a full disk): no LOCK.new-* is left behind (issue 12.9).
     await rm(candidate, { force: true });
   }
   await syncDirectory(dir);
@@ -135,16 +136,26 @@ function isHolderAlive(holder: LockHolder): boolean {
   } catch (error) {
     if (errorCode(error) === 'ESRCH') return false;
   }
-  const ticks = readStartTicks(holder.pid);
+  const stat = readProcStat(holder.pid);
+  // A zombie (killed, not yet reaped by its parent) still answers kill(pid, 0) but holds nothing
+  // (issue 12.6); `X` is a process being torn down.
+  if (stat !== null && (stat.state === 'Z' || stat.state === 'X')) return false;
+  const ticks = stat?.startTicks ?? null;
   return holder.startTicks === null || ticks === null || ticks === holder.startTicks;
 }
 
 // Field 22 of /proc/<pid>/stat: the process start time in clock ticks since boot (null off Linux).
 function readStartTicks(pid: number): string | null {
+  return readProcStat(pid)?.startTicks ?? null;
+}
+
+// Fields 3 (state: R, S, D, Z...) and 22 (start time) of /proc/<pid>/stat; null off Linux or when gone.
+function readProcStat(pid: number): { state: string; startTicks: string | null } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: fields are counted after the last `)`.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
+    return { state: fields[0] ?? '', startTicks: fields[19] ?? null };
   } catch {
     return null;
   }

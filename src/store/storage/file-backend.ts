@@ -88,6 +88,15 @@ async function prepareDirectory(dir: string, log: Logger): Promise<void> {
 }
 
 function ioError(message: string, dir: string, cause: unknown, storageKey?: string): SecretsAgentError {
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  // A full disk is the operator's to fix, and the client must be told so (issue 12.9).
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    const reason = code === 'ENOSPC' ? 'no space left on device (ENOSPC)' : 'disk quota exceeded (EDQUOT)';
+    return new SecretsAgentError('ERR_STORAGE_FULL', `${message}: ${reason}`, {
+      cause,
+      details: storageKey === undefined ? { dir, errno: code } : { dir, storageKey, errno: code },
+    });
+  }
   return new SecretsAgentError('ERR_STORAGE_UNAVAILABLE', message, {
     cause,
     details: storageKey === undefined ? { dir } : { dir, storageKey },

@@ -8,6 +8,7 @@ import {
   sendError,
   sendJson,
   sendJsonPayload,
+  revealSecretsIndex,
   setSecretsIndex,
 } from '../../../src/store/http/respond.js';
 import { rawRequest } from '../support/store-server.js';
@@ -39,7 +40,8 @@ let url: string;
 beforeAll(async () => {
   server = createServer((req, res) => {
     const [path = '', query] = (req.url ?? '').split('?');
-    if (query === 'indexed') setSecretsIndex(res, 'abcdef0123456789.42');
+    if (query === 'indexed' || query === 'anonymous') setSecretsIndex(res, 'abcdef0123456789.42');
+    if (query === 'indexed') revealSecretsIndex(res);
     (senders[path] ?? ((r: ServerResponse) => sendEmpty(r, 404)))(res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -72,6 +74,8 @@ describe('respond: headers on the wire', () => {
   ])('%s: index first when set, every header once', async (path, names) => {
     expect(await headerNames(path)).toEqual(names);
     expect(await headerNames(`${path}?indexed`)).toEqual(['x-secrets-index', ...names]);
+    // Issue 12.8: held for a caller that never authenticated, never sent.
+    expect(await headerNames(`${path}?anonymous`)).toEqual(names);
   });
 
   it('the sender’s content headers win over a caller’s', async () => {

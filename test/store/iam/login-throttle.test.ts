@@ -4,7 +4,7 @@ import { call } from './support/http.js';
 import { startIamServer, type IamTestServer } from './support/iam-server.js';
 
 describe('LoginThrottle (delay maths on a fake clock)', () => {
-  it('gives free failures, then a doubling delay capped at 5 s, per uid and per peer separately', () => {
+  it('gives free failures, then a doubling delay capped at 5 s, per (peer, uid) and per peer', () => {
     let now = 0;
     const throttle = new LoginThrottle({ nowMs: () => now });
     const waitOf = (uid: string, peer: string): number => {
@@ -22,13 +22,14 @@ describe('LoginThrottle (delay maths on a fake clock)', () => {
     // Sixth attempt right away: 250 ms to wait (reported as 1 s), then the delay doubles.
     expect(waitOf('alice', 'p1')).toBe(1);
     expect(waitOf('bob', 'p1')).toBe(0);
-    expect(waitOf('alice', 'p2')).toBe(1);
+    // Issue 12.2: no per-uid lockout; the same uid from another address is not slowed.
+    expect(waitOf('alice', 'p2')).toBe(0);
     const delays: number[] = [];
     for (let failure = 6; failure <= 12; failure += 1) {
       now += 10_000;
-      throttle.recordFailure('alice', `p${failure}`);
+      throttle.recordFailure('alice', 'p1');
       let waited = 0;
-      while (waitOf('alice', 'fresh') > 0) {
+      while (waitOf('alice', 'p1') > 0) {
         now += 50;
         waited += 50;
       }
@@ -36,7 +37,28 @@ describe('LoginThrottle (delay maths on a fake clock)', () => {
     }
     expect(delays).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000]);
     throttle.recordSuccess('alice', 'p1');
-    expect(waitOf('alice', 'fresh')).toBe(0);
+    expect(waitOf('alice', 'p1')).toBe(0);
+  });
+
+  it('counts an attempt when it begins: a parallel burst is throttled before any check ends', () => {
+    const throttle = new LoginThrottle({ nowMs: () => 0 });
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      try {
+        throttle.beginAttempt(`user${attempt}`, 'burst');
+        outcomes.push('begun');
+      } catch {
+        outcomes.push('429');
+      }
+    }
+    expect(outcomes.filter((outcome) => outcome === 'begun')).toHaveLength(20);
+    // A success gives back only its own attempt.
+    throttle.recordSuccess('user0', 'burst');
+    expect(() => throttle.assertAllowed('user0', 'burst')).not.toThrow();
+    throttle.beginAttempt('user0', 'burst');
+    expect(() => throttle.assertAllowed('user1', 'burst')).toThrow(
+      expect.objectContaining({ code: 'ERR_AUTH_THROTTLED' }),
+    );
   });
 
   it('forgets counters after 15 idle minutes', () => {

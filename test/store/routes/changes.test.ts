@@ -83,6 +83,20 @@ describe('change feed over HTTP (bootstrap superuser)', () => {
     expect((await store.request({ path: '/secrets/v1/seal-status/default' })).headers['x-secrets-index']).toBe(after);
   });
 
+  it('issue 12.8: X-Secrets-Index only for authenticated callers (not /ping, not a 401)', async () => {
+    const anonymous = [
+      await store.request({ path: '/secrets/v1/ping', headers: { authorization: '' } }),
+      await store.request({ path: '/secrets/v1/ping/backends/all', headers: { authorization: '' } }),
+      await store.request({ path: `${secrets}/hdr/a`, headers: { authorization: '' } }),
+      await store.request({ path: `${secrets}/hdr/a`, headers: { authorization: 'token=wrong' } }),
+      await store.request({ path: `${changes}?wait=0s`, headers: { authorization: 'token=wrong' } }),
+    ];
+    expect(anonymous.map((response) => response.status)).toEqual([200, 200, 401, 401, 401]);
+    for (const response of anonymous) expect(response.headers['x-secrets-index']).toBeUndefined();
+    const authenticated = await store.request({ path: `${secrets}/hdr/a` });
+    expect(authenticated.headers['x-secrets-index']).toBe(store.server.changes.currentIndex());
+  });
+
   it('without index: at once, reset, the current index; with it: what changed since, sorted', async () => {
     const first = await poll('wait=60s');
     expect(first).toEqual({ index: store.server.changes.currentIndex(), paths: [], reset: true });
