@@ -113,7 +113,7 @@ describe('web interface in chromium (issue 14)', () => {
     await admin.getByLabel('Value', { exact: true }).fill(canaryValue);
     await admin.getByLabel('Description', { exact: true }).fill('primary database');
     await admin.getByRole('button', { name: 'Create', exact: true }).click();
-    expect(await statusText(admin)).toBe('Created secret app/db-password.');
+    await expect.poll(() => statusText(admin)).toBe('Created secret app/db-password.');
 
     const fileBytes = randomBytes(1200);
     await openNewSecretForm(admin);
@@ -126,7 +126,7 @@ describe('web interface in chromium (issue 14)', () => {
       buffer: fileBytes,
     });
     await admin.getByRole('button', { name: 'Create', exact: true }).click();
-    expect(await statusText(admin)).toBe('Created secret app/tls.key.');
+    await expect.poll(() => statusText(admin)).toBe('Created secret app/tls.key.');
 
     const stored = await server.server.store.secrets.get('app/tls.key');
     expect(stored.type).toBe('binary');
@@ -167,7 +167,7 @@ describe('web interface in chromium (issue 14)', () => {
     expect(await admin.getByLabel('Secret value').textContent()).toBe(canaryValue);
     await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     await admin.getByRole('button', { name: 'Copy value' }).click();
-    expect(await statusText(admin)).toBe('Copied to the clipboard.');
+    await expect.poll(() => statusText(admin)).toBe('Copied to the clipboard.');
     expect(await admin.evaluate('navigator.clipboard.readText()')).toBe(canaryValue);
     await admin.evaluate("navigator.clipboard.writeText('')");
     await admin.getByRole('button', { name: 'Hide value' }).click();
@@ -177,7 +177,7 @@ describe('web interface in chromium (issue 14)', () => {
     await admin.getByLabel('Replace the value').check();
     await admin.getByLabel('Value', { exact: true }).fill('rotated-value');
     await admin.getByRole('button', { name: 'Save' }).click();
-    expect(await statusText(admin)).toBe('Updated secret app/db-password.');
+    await expect.poll(() => statusText(admin)).toBe('Updated secret app/db-password.');
     expect(await server.secrets.get('app/db-password')).toBe('rotated-value');
 
     // An edit of the description alone keeps the value.
@@ -222,7 +222,7 @@ describe('web interface in chromium (issue 14)', () => {
     });
     await admin.getByRole('button', { name: 'Create', exact: true }).click();
     await admin.getByText(/^413 /).waitFor();
-    expect(await alertText(admin)).toMatch(/^413 Payload Too Large: .*1047552/);
+    await expect.poll(() => alertText(admin)).toMatch(/^413 Payload Too Large: .*1047552/);
     await admin.getByRole('button', { name: 'Cancel' }).click();
   });
 
@@ -239,7 +239,7 @@ describe('web interface in chromium (issue 14)', () => {
     await admin.getByLabel('Value', { exact: true }).fill(xssPayload);
     await admin.getByLabel('Description', { exact: true }).fill(xssPayload);
     await admin.getByRole('button', { name: 'Create', exact: true }).click();
-    expect(await statusText(admin)).toBe('Created secret xss/probe.');
+    await expect.poll(() => statusText(admin)).toBe('Created secret xss/probe.');
     await admin.getByRole('button', { name: 'Reveal value' }).click();
     expect(await admin.getByLabel('Secret value').textContent()).toBe(xssPayload);
     expect(await admin.locator('.description').textContent()).toBe(xssPayload);
@@ -257,7 +257,7 @@ describe('web interface in chromium (issue 14)', () => {
 
     await admin.getByRole('button', { name: 'Delete', exact: true }).click();
     await admin.getByRole('button', { name: 'Delete permanently' }).click();
-    expect(await statusText(admin)).toBe('Deleted secret app/db-password.');
+    await expect.poll(() => statusText(admin)).toBe('Deleted secret app/db-password.');
     await admin.getByRole('button', { name: 'Secret app/db-password' }).waitFor({ state: 'detached' });
     expect(await server.secrets.get('app/db-password')).toBeUndefined();
   });
@@ -284,9 +284,9 @@ describe('web interface in chromium (issue 14)', () => {
       await alice.getByLabel('ID (path)').fill('other/x');
       await alice.getByLabel('Value', { exact: true }).fill('x');
       await alice.getByRole('button', { name: 'Create', exact: true }).click();
-      expect(await alertText(alice)).toBe(
-        '403 Forbidden: Forbidden: `alice` lacks permission `dcos:secrets:default:/other/x` `create`',
-      );
+      await expect
+        .poll(() => alertText(alice))
+        .toBe('403 Forbidden: Forbidden: `alice` lacks permission `dcos:secrets:default:/other/x` `create`');
       expect(await server.secrets.get('other/x')).toBeUndefined();
     } finally {
       await alice.close();
@@ -307,7 +307,7 @@ describe('web interface in chromium (issue 14)', () => {
     await newUser.getByLabel('User ID').fill('bob');
     await newUser.getByLabel('Password').fill('bob-password-1');
     await newUser.getByRole('button', { name: 'Create user' }).click();
-    expect(await statusText(admin)).toBe('Created user bob.');
+    await expect.poll(() => statusText(admin)).toBe('Created user bob.');
     expect(server.iam.getAccount('bob')?.kind).toBe('user');
 
     const newService = admin.getByRole('form', { name: 'New service account' });
@@ -356,12 +356,12 @@ describe('web interface in chromium (issue 14)', () => {
       const newGroup = admin.getByRole('form', { name: 'New group' });
       await newGroup.getByLabel('Group ID').fill('ops');
       await newGroup.getByRole('button', { name: 'Create group' }).click();
-      expect(await statusText(admin)).toBe('Created group ops.');
+      await expect.poll(() => statusText(admin)).toBe('Created group ops.');
       const addMember = admin.getByRole('form', { name: 'Add a member' });
       await addMember.getByLabel('Group ID').fill('ops');
       await addMember.getByLabel('Member user ID').fill('bob');
       await addMember.getByRole('button', { name: 'Add member' }).click();
-      expect(await statusText(admin)).toBe('Added bob to ops.');
+      await expect.poll(() => statusText(admin)).toBe('Added bob to ops.');
       await grants.getByLabel('Account or group').selectOption('group ops');
       await grants.getByText('group ops holds no grants.').waitFor();
       await grants.getByLabel('Path (folder or secret; empty for all)').fill('team');
@@ -404,7 +404,7 @@ describe('web interface in chromium (issue 14)', () => {
   it('logout drops the session: the login form returns and no cookie can stand in for the token', async () => {
     await admin.getByRole('button', { name: 'Log out' }).click();
     await admin.getByRole('form', { name: 'Log in' }).waitFor();
-    expect(await statusText(admin)).toBe('You logged out.');
+    await expect.poll(() => statusText(admin)).toBe('You logged out.');
     const status = await admin.evaluate(
       async () => (await fetch('/ui/api/session', { credentials: 'include' })).status,
     );
