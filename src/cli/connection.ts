@@ -13,6 +13,7 @@ import { createTokenProvider, type TokenProvider } from '../auth/token-provider.
 import { parseBasePath } from '../client/base-path.js';
 import { createHttpTransport, type HttpTransport } from '../client/http-transport.js';
 import { createIamClient, type IamClient } from '../client/iam-client.js';
+import { createNodeHttpTransport } from '../client/node-http-transport.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
@@ -127,6 +128,9 @@ export interface OpenConnectionOptions {
   readonly connections?: number;
   /** Requests in flight per connection (HTTP/1.1 pipelining); for short reads made all at once. */
   readonly pipelining?: number;
+  /** A process that makes a few requests and ends (`run`): node:http instead of undici, whose
+   * start-up costs more than those requests (see node-http-transport.ts). No pipelining then. */
+  readonly coldStart?: boolean;
   /** Wraps the token provider every client uses; `createTokens` makes one for another credential
    * (the daemon swaps in a rotated credential file behind the wrapper). */
   readonly wrapTokens?: (tokens: TokenProvider, createTokens: (method: AuthMethod) => TokenProvider) => TokenProvider;
@@ -209,7 +213,7 @@ export async function openConnection(
     args.caFile ??
     nonEmpty(io.env[caFileEnvVar]) ??
     (session !== undefined && session.url === url ? session.caFile : undefined);
-  const transport = createHttpTransport({
+  const transport = (options.coldStart === true ? createNodeHttpTransport : createHttpTransport)({
     ...(caFile === undefined ? {} : { caFile }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.connections === undefined ? {} : { connections: options.connections }),

@@ -186,6 +186,7 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
     connections: storeConnections,
     pipelining: pipelinedReads,
     timeoutMs,
+    coldStart: true,
   });
   if (connection.kind === 'local') return { source: connection.api, close: () => connection.close() };
   return {

@@ -609,6 +609,45 @@ describe('run: fails closed, starting nothing', () => {
   });
 });
 
+describe('run: the batch read and its fallback (issue 13)', () => {
+  const mixed = {
+    id: '/team/app',
+    env: { API_KEY: { secret: 'api' }, DB: { secret: 'db' } },
+    secrets: { api: { source: 'team/app/api-key' }, db: { source: 'team/app/db-password' } },
+  };
+  const missing = { ...mixed, secrets: { ...mixed.secrets, db: { source: 'team/app/not-there' } } };
+  const locked = { id: '/locked/app', env: { L: { secret: 'l' } }, secrets: { l: { source: 'locked/secret' } } };
+
+  it.each([
+    ['a store with the batch read: one POST, no GET', false],
+    ['a store that answers the batch route 404 (DC/OS): one GET per secret', true],
+  ])('%s; same values, same 66 and 77 messages', async (_title, refuseBatch) => {
+    env.proxy.refuseBatch = refuseBatch;
+    try {
+      const batchKey = 'POST /secrets/v1/batch/default';
+      const getKey = 'GET /secrets/v1/secret/default/team/app/api-key';
+      const [batchesBefore, getsBefore] = [env.proxy.counts.get(batchKey) ?? 0, env.proxy.counts.get(getKey) ?? 0];
+      const ok = await run(await env.writeApp(`batch-ok-${refuseBatch}`, mixed), [], ['node', reportFixture]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(parseReport(ok).env).toMatchObject({ API_KEY: 'api-key-value', DB: canaryValue });
+      expect((env.proxy.counts.get(batchKey) ?? 0) - batchesBefore).toBe(1);
+      expect((env.proxy.counts.get(getKey) ?? 0) - getsBefore).toBe(refuseBatch ? 1 : 0);
+
+      const absent = await run(await env.writeApp(`batch-66-${refuseBatch}`, missing), [], ['node', reportFixture]);
+      expect(absent.code).toBe(66);
+      expect(absent.stderr.trim()).toBe(
+        'error: Cannot read secret `team/app/not-there`: Secret `team/app/not-there` does not exist (ERR_SECRET_NOT_FOUND)',
+      );
+      const forbidden = await run(await env.writeApp(`batch-77-${refuseBatch}`, locked), [], ['node', reportFixture]);
+      expect(forbidden.code).toBe(77);
+      expect(forbidden.stderr).toMatch(/^error: Cannot read secret `locked\/secret`: .*\(ERR_FORBIDDEN\)\n$/);
+      expect(`${ok.stderr}${absent.stderr}${forbidden.stderr}`).not.toContain(canaryValue);
+    } finally {
+      env.proxy.refuseBatch = false;
+    }
+  });
+});
+
 describe('run: OpenPGP-encrypted values (gpg interop)', () => {
   let gpg: GpgHome;
   let keyFile: string;
