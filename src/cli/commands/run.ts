@@ -6,6 +6,7 @@ import { SecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentPlanOptions } from '../../agent/load-plan.js';
 import type { OpenedSecretSource } from '../../agent/secret-source-handle.js';
+import type { SecretSource } from '../../core/secrets-api.js';
 import { connectionArgsFrom, connectionOptions, openConnection, readPasswordFile } from '../connection.js';
 import { createFdLogger, type FdLoggerLevel } from '../fd-logger.js';
 import type { CliIo, CommandResult } from '../io.js';
@@ -188,15 +189,35 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
     timeoutMs,
     coldStart: true,
   });
-  if (connection.kind === 'local') return { source: connection.api, close: () => connection.close() };
+  if (connection.kind === 'local')
+    return { source: warmAfterReads(connection.api, io.warm), close: () => connection.close() };
   return {
-    source: connection.api,
+    source: warmAfterReads(connection.api, io.warm),
     close: () => connection.close(),
     closedByExec: true,
     abort: async () => {
       await connection.transport.destroy();
       await connection.close();
     },
+  };
+}
+
+// Tells the run bundle's loader when the reads are done: by then the functions of the whole path
+// (app definition, login, transport, reads) are compiled, and its code cache can hold them.
+function warmAfterReads(source: SecretSource, warm: (() => void) | undefined): SecretSource {
+  if (warm === undefined) return source;
+  const settled = <T>(work: Promise<T>): Promise<T> =>
+    work.finally(() => {
+      try {
+        warm();
+      } catch {
+        // A cache is an optimisation, never a reason to fail.
+      }
+    });
+  const { readSecrets } = source;
+  return {
+    getSecret: (path) => settled(source.getSecret(path)),
+    ...(readSecrets === undefined ? {} : { readSecrets: (paths) => settled(readSecrets.call(source, paths)) }),
   };
 }
 
