@@ -9,6 +9,7 @@ import { resolveAuthMethod, type AuthMethod } from '../auth/auth-method.js';
 import { chooseLoginEndpoint, storeUrlFromCredential } from '../auth/login-endpoint.js';
 import { loadSession, type Session } from '../auth/session.js';
 import { defaultStateDir } from '../auth/state-dir.js';
+import { readCachedToken, saveCachedToken, tokenCacheFile } from '../auth/token-cache.js';
 import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
 import { parseBasePath } from '../client/base-path.js';
 import { createHttpTransport, type HttpTransport } from '../client/http-transport.js';
@@ -104,6 +105,8 @@ export interface RemoteConnection {
   readonly authSource: string;
   /** Folder secret paths resolve under ('' = store root): --base-path, else the session's when it is used. */
   readonly basePath: string;
+  /** With `cacheToken`: saves the token now held when it is not the cached one. */
+  saveToken?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -131,6 +134,9 @@ export interface OpenConnectionOptions {
   /** A process that makes a few requests and ends (`run`): node:http instead of undici, whose
    * start-up costs more than those requests (see node-http-transport.ts). No pipelining then. */
   readonly coldStart?: boolean;
+  /** Start from the token a previous process cached for this store and service account (in the
+   * state directory), and let saveToken() cache a new one (`run`; see token-cache.ts). */
+  readonly cacheToken?: boolean;
   /** Wraps the token provider every client uses; `createTokens` makes one for another credential
    * (the daemon swaps in a rotated credential file behind the wrapper). */
   readonly wrapTokens?: (tokens: TokenProvider, createTokens: (method: AuthMethod) => TokenProvider) => TokenProvider;
@@ -236,7 +242,12 @@ export async function openConnection(
         ...log,
       });
     };
-    const ownTokens = createTokens(chosen.method, chosen.initialToken);
+    const cacheFile =
+      options.cacheToken === true && chosen.method.kind === 'service-account' && chosen.initialToken === undefined
+        ? tokenCacheFile(args.stateDir ?? defaultStateDir({ env: io.env }), url, chosen.method.credential.uid)
+        : undefined;
+    const cachedToken = cacheFile === undefined ? undefined : await readCachedToken(cacheFile);
+    const ownTokens = createTokens(chosen.method, chosen.initialToken ?? cachedToken);
     const tokens =
       options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));
     const api = createSecretsHttpApi({ url, tokenProvider: tokens, transport, ...log });
@@ -251,6 +262,14 @@ export async function openConnection(
       transport,
       authSource: chosen.source,
       basePath,
+      ...(cacheFile === undefined
+        ? {}
+        : {
+            async saveToken() {
+              const token = await ownTokens.getToken();
+              if (token !== cachedToken) await saveCachedToken(cacheFile, token);
+            },
+          }),
       close() {
         closing ??= (async () => {
           await api.close();

@@ -188,11 +188,12 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
     pipelining: pipelinedReads,
     timeoutMs,
     coldStart: true,
+    cacheToken: true,
   });
   if (connection.kind === 'local')
-    return { source: warmAfterReads(connection.api, io.warm), close: () => connection.close() };
+    return { source: afterReads(connection.api, io.warm, undefined), close: () => connection.close() };
   return {
-    source: warmAfterReads(connection.api, io.warm),
+    source: afterReads(connection.api, io.warm, connection.saveToken),
     close: () => connection.close(),
     closedByExec: true,
     abort: async () => {
@@ -202,18 +203,28 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
   };
 }
 
-// Tells the run bundle's loader when the reads are done: by then the functions of the whole path
-// (app definition, login, transport, reads) are compiled, and its code cache can hold them.
-function warmAfterReads(source: SecretSource, warm: (() => void) | undefined): SecretSource {
-  if (warm === undefined) return source;
-  const settled = <T>(work: Promise<T>): Promise<T> =>
-    work.finally(() => {
+// Once the reads are done: the token a login got is cached for the next run, and the run bundle's
+// loader is told it may save its code cache (the whole path's functions are compiled by then).
+function afterReads(
+  source: SecretSource,
+  warm: (() => void) | undefined,
+  saveToken: (() => Promise<void>) | undefined,
+): SecretSource {
+  if (warm === undefined && saveToken === undefined) return source;
+  let saved = false;
+  const settled = async <T>(work: Promise<T>): Promise<T> => {
+    const result = await work;
+    if (!saved) {
+      saved = true;
+      await saveToken?.();
       try {
-        warm();
+        warm?.();
       } catch {
         // A cache is an optimisation, never a reason to fail.
       }
-    });
+    }
+    return result;
+  };
   const { readSecrets } = source;
   return {
     getSecret: (path) => settled(source.getSecret(path)),

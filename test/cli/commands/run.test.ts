@@ -1,7 +1,7 @@
 // End-to-end: `secrets-agent run` / `explain` as real child processes against the real store with
 // the real IAM, delivering to a real fixture workload (test/fixtures/agent/report.mjs). Issue 5.
 import { spawn, spawnSync } from 'node:child_process';
-import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -645,6 +645,60 @@ describe('run: the batch read and its fallback (issue 13)', () => {
     } finally {
       env.proxy.refuseBatch = false;
     }
+  });
+});
+
+describe('run: the token cache (issue 13)', () => {
+  const app = {
+    id: '/team/app',
+    env: { API_KEY: { secret: 'api' } },
+    secrets: { api: { source: 'team/app/api-key' } },
+  };
+  const loginKey = 'POST /acs/api/v1/auth/login';
+  const fakeToken = (expSeconds: number): string =>
+    [
+      { alg: 'RS256', typ: 'JWT' },
+      { uid: 'agent-node', exp: expSeconds },
+    ]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('c2lnbmF0dXJl')
+      .join('.');
+
+  it('reuses the token of the previous run (0600 file), logs in again when it is refused or expired', async () => {
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    const definition = await env.writeApp('token-cache', app);
+    const logins = (): number => env.proxy.counts.get(loginKey) ?? 0;
+    const runWithState = () => run(definition, ['--state-dir', stateDir], ['node', reportFixture]);
+
+    const before = logins();
+    const first = await runWithState();
+    expect(first.code, first.stderr).toBe(0);
+    expect(logins() - before).toBe(1);
+    const [file] = await readdir(join(stateDir, 'run-tokens'));
+    const cacheFile = join(stateDir, 'run-tokens', file ?? '');
+    expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
+    const cached = await readFile(cacheFile, 'utf8');
+
+    const second = await runWithState();
+    expect(second.code, second.stderr).toBe(0);
+    expect(parseReport(second).env['API_KEY']).toBe('api-key-value');
+    expect(logins() - before).toBe(1);
+
+    // A token the store refuses (not signed by it): 401, a fresh login, the new token cached.
+    await writeFile(cacheFile, `${fakeToken(Math.floor(Date.now() / 1000) + 3600)}\n`, { mode: 0o600 });
+    const refused = await runWithState();
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(logins() - before).toBe(2);
+    const renewed = await readFile(cacheFile, 'utf8');
+    expect(renewed).not.toContain('c2lnbmF0dXJl');
+    expect(renewed).not.toBe(cached);
+
+    // An expired token is not even sent: a login comes first.
+    await writeFile(cacheFile, `${fakeToken(Math.floor(Date.now() / 1000) - 60)}\n`, { mode: 0o600 });
+    const expired = await runWithState();
+    expect(expired.code, expired.stderr).toBe(0);
+    expect(logins() - before).toBe(3);
+    expect(`${first.stderr}${second.stderr}${refused.stderr}${expired.stderr}`).not.toContain(cached.trim());
   });
 });
 
