@@ -6,6 +6,8 @@ export interface BenchRow {
   /** The baseline measured in the same run, same unit. */
   readonly baseline?: number;
   readonly baselineName?: string;
+  /** value/baseline computed by the suite (e.g. the median of per-round ratios); default value/baseline. */
+  readonly ratio?: number;
   /** Target for value/baseline, e.g. `>= 0.6` or `<= 2.0`. */
   readonly target?: string;
 }
@@ -20,7 +22,8 @@ function format(value: number): string {
 export function printTable(rows: readonly BenchRow[], out: NodeJS.WritableStream = process.stdout): void {
   const header = ['suite', 'metric', 'value', 'unit', 'baseline', 'ratio', 'target', 'met'];
   const lines = rows.map((row) => {
-    const ratio = row.baseline === undefined || row.baseline === 0 ? undefined : row.value / row.baseline;
+    const ratio =
+      row.ratio ?? (row.baseline === undefined || row.baseline === 0 ? undefined : row.value / row.baseline);
     return [
       row.suite,
       row.metric,

@@ -8,7 +8,7 @@ import type { DeliveryPlan } from '../appdef/index.js';
 import { retryWithBackoff, type RetryOptions } from '../client/retry.js';
 import { SecretsAgentError, isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { SecretRecord, SecretSource } from '../core/secrets-api.js';
+import type { BatchReadOutcome, SecretRecord, SecretSource } from '../core/secrets-api.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
 import { decryptSecretValue, type NodePgpKey } from './pgp-value.js';
 
@@ -117,23 +117,30 @@ export async function fetchPaths(
     deadline.signal.addEventListener('abort', () => resolve(deadlineMark), { once: true });
   });
   try {
+    const batched = await readBatch(options, paths, deadlineReached);
     return await mapWithConcurrency(
       paths,
       options.maxConcurrent ?? defaultMaxConcurrentFetches,
       async (path): Promise<PathOutcome> => {
         try {
-          const record = await raceDeadline(
-            retryWithBackoff(() => options.source.getSecret(path), {
-              ...retry,
-              deadlineMs: options.timeoutMs,
-              signal: deadline.signal,
-              onRetry: ({ attempt, delayMs, error }) =>
-                log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
-            }),
-            deadlineReached,
-            path,
-            options,
-          );
+          const first = batched.get(path);
+          // A final answer from the batch stands; a retryable or deferred one is read again on its own.
+          if (first !== undefined && 'error' in first && !isRetryable(first.error)) throw first.error;
+          const record =
+            first !== undefined && 'record' in first
+              ? first.record
+              : await raceDeadline(
+                  retryWithBackoff(() => options.source.getSecret(path), {
+                    ...retry,
+                    deadlineMs: options.timeoutMs,
+                    signal: deadline.signal,
+                    onRetry: ({ attempt, delayMs, error }) =>
+                      log.warn({ secretPath: path, attempt, delayMs, err: error }, 'secret fetch failed; retrying'),
+                  }),
+                  deadlineReached,
+                  path,
+                  options,
+                );
           log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
           const delivered =
             options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
@@ -159,6 +166,32 @@ export async function fetchPaths(
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
+}
+
+// One batch read of every path when the source offers it, under the same deadline. Whatever it
+// could not settle (no batch read, a failed request, a retryable or deferred item) is absent from
+// the map and read path by path with retries, so errors and exit codes are those of single reads.
+async function readBatch(
+  options: Omit<ResolveSecretsOptions, 'plan' | 'optional'>,
+  paths: readonly string[],
+  deadlineReached: Promise<typeof deadlineMark>,
+): Promise<Map<string, BatchReadOutcome>> {
+  const byPath = new Map<string, BatchReadOutcome>();
+  if (options.source.readSecrets === undefined || paths.length === 0) return byPath;
+  try {
+    const work = options.source.readSecrets(paths);
+    work.catch(() => undefined);
+    const outcomes = await Promise.race([work, deadlineReached]);
+    if (outcomes === deadlineMark || outcomes === undefined) return byPath;
+    for (const outcome of outcomes) if (!('deferred' in outcome)) byPath.set(outcome.path, outcome);
+  } catch (error) {
+    options.log.debug({ err: error, paths: paths.length }, 'batch read failed; reading path by path');
+  }
+  return byPath;
+}
+
+function isRetryable(error: Error): boolean {
+  return !isSecretsAgentError(error) || error.retryable;
 }
 
 // A path is optional when every name that uses it is optional (in the plan or by `extra`).

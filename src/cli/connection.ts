@@ -9,10 +9,12 @@ import { resolveAuthMethod, type AuthMethod } from '../auth/auth-method.js';
 import { chooseLoginEndpoint, storeUrlFromCredential } from '../auth/login-endpoint.js';
 import { loadSession, type Session } from '../auth/session.js';
 import { defaultStateDir } from '../auth/state-dir.js';
+import { readCachedToken, saveCachedToken, tokenCacheFile } from '../auth/token-cache.js';
 import { createTokenProvider, type TokenProvider } from '../auth/token-provider.js';
 import { parseBasePath } from '../client/base-path.js';
 import { createHttpTransport, type HttpTransport } from '../client/http-transport.js';
 import { createIamClient, type IamClient } from '../client/iam-client.js';
+import { createNodeHttpTransport } from '../client/node-http-transport.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
@@ -103,6 +105,8 @@ export interface RemoteConnection {
   readonly authSource: string;
   /** Folder secret paths resolve under ('' = store root): --base-path, else the session's when it is used. */
   readonly basePath: string;
+  /** With `cacheToken`: saves the token now held when it is not the cached one. */
+  saveToken?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -127,6 +131,12 @@ export interface OpenConnectionOptions {
   readonly connections?: number;
   /** Requests in flight per connection (HTTP/1.1 pipelining); for short reads made all at once. */
   readonly pipelining?: number;
+  /** A process that makes a few requests and ends (`run`): node:http instead of undici, whose
+   * start-up costs more than those requests (see node-http-transport.ts). No pipelining then. */
+  readonly coldStart?: boolean;
+  /** Start from the token a previous process cached for this store and service account (in the
+   * state directory), and let saveToken() cache a new one (`run`; see token-cache.ts). */
+  readonly cacheToken?: boolean;
   /** Wraps the token provider every client uses; `createTokens` makes one for another credential
    * (the daemon swaps in a rotated credential file behind the wrapper). */
   readonly wrapTokens?: (tokens: TokenProvider, createTokens: (method: AuthMethod) => TokenProvider) => TokenProvider;
@@ -209,7 +219,7 @@ export async function openConnection(
     args.caFile ??
     nonEmpty(io.env[caFileEnvVar]) ??
     (session !== undefined && session.url === url ? session.caFile : undefined);
-  const transport = createHttpTransport({
+  const transport = (options.coldStart === true ? createNodeHttpTransport : createHttpTransport)({
     ...(caFile === undefined ? {} : { caFile }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.connections === undefined ? {} : { connections: options.connections }),
@@ -232,7 +242,12 @@ export async function openConnection(
         ...log,
       });
     };
-    const ownTokens = createTokens(chosen.method, chosen.initialToken);
+    const cacheFile =
+      options.cacheToken === true && chosen.method.kind === 'service-account' && chosen.initialToken === undefined
+        ? tokenCacheFile(args.stateDir ?? defaultStateDir({ env: io.env }), url, chosen.method.credential.uid)
+        : undefined;
+    const cachedToken = cacheFile === undefined ? undefined : await readCachedToken(cacheFile);
+    const ownTokens = createTokens(chosen.method, chosen.initialToken ?? cachedToken);
     const tokens =
       options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));
     const api = createSecretsHttpApi({ url, tokenProvider: tokens, transport, ...log });
@@ -247,6 +262,14 @@ export async function openConnection(
       transport,
       authSource: chosen.source,
       basePath,
+      ...(cacheFile === undefined
+        ? {}
+        : {
+            async saveToken() {
+              const token = await ownTokens.getToken();
+              if (token !== cachedToken) await saveCachedToken(cacheFile, token);
+            },
+          }),
       close() {
         closing ??= (async () => {
           await api.close();

@@ -9,6 +9,9 @@ export interface CliIo {
   readonly cwd: string;
   /** 2 when `stderr` is the process's own fd 2: loggers then write to the fd synchronously, so no line is lost when `run` execs. */
   readonly stderrFd?: number;
+  /** Called once `run` has done its network or store work, before the workload starts: the run
+   * bundle's loader saves V8's code cache then, when it has functions compiled (run-bundle-loader.ts). */
+  readonly warm?: () => void;
 }
 
 // Per-invocation state a command may set: the exit code it wants (e.g. a workload's own code).

@@ -62,20 +62,23 @@ type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promi
 // undici's index loads everything it offers (fetch, WebSocket, caches, mocks): ~70 ms of start-up
 // here, against ~23 ms for the two modules we use. `run` pays start-up on every workload start,
 // so we load those two directly (undici has no `exports` map; a test pins that they resolve) and
-// fall back to the index should a release move them.
-const { Agent, request: sendRequest } = loadUndici();
+// fall back to the index should a release move them; and only when a transport is created, so
+// `run`'s node:http transport (node-http-transport.ts) never loads undici at all.
+let undici: { Agent: typeof UndiciAgent; request: RequestFn } | undefined;
 
 function loadUndici(): { Agent: typeof UndiciAgent; request: RequestFn } {
+  if (undici !== undefined) return undici;
   const require = createRequire(import.meta.url);
   try {
-    return {
+    undici = {
       Agent: require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent,
       request: require('undici/lib/api/api-request.js') as RequestFn,
     };
   } catch {
-    const undici = require('undici') as typeof import('undici');
-    return { Agent: undici.Agent, request: undici.Agent.prototype.request as unknown as RequestFn };
+    const index = require('undici') as typeof import('undici');
+    undici = { Agent: index.Agent, request: index.Agent.prototype.request as unknown as RequestFn };
   }
+  return undici;
 }
 
 export const defaultTimeoutMs = 30_000;
@@ -92,6 +95,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
   const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
   const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile);
+  const { Agent, request: sendRequest } = loadUndici();
   // rejectUnauthorized is set explicitly: NODE_TLS_REJECT_UNAUTHORIZED=0 must not turn verification off.
   const agent = new Agent({
     connections: options.connections ?? defaultConnections,
@@ -156,7 +160,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   };
 }
 
-function readCaFile(file: string): Buffer {
+// Reads and checks a PEM CA bundle (shared with node-http-transport.ts).
+export function readCaFile(file: string): Buffer {
   let pem: Buffer;
   try {
     pem = readFileSync(file);
@@ -199,6 +204,6 @@ async function readCapped(
 }
 
 // `GET https://host:port/path` without the query: names what failed, carries no secret.
-function describeTarget(request: HttpRequest): string {
+export function describeTarget(request: HttpRequest): string {
   return `${request.method} ${request.url.origin}${request.url.pathname}`;
 }

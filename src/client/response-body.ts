@@ -16,9 +16,18 @@ type TextSecretFields = Omit<SecretRecord, 'path'>;
 
 // `{"value": "...", author?, created?, updated?, description?, labels?}` → a text record.
 export function parseTextSecret(response: HttpResponse, context: HttpErrorContext): TextSecretFields {
-  const body = parseObject(response, context);
+  return parseTextSecretFields(parseObject(response, context), context, response.status, '');
+}
+
+// The fields of a `Secret` object found at JSON pointer `where` of an answer (a batch item's `secret`).
+export function parseTextSecretFields(
+  body: Record<string, unknown>,
+  context: HttpErrorContext,
+  status: number,
+  where: string,
+): TextSecretFields {
   const { value, author, created, updated, description, labels } = body;
-  if (typeof value !== 'string') throw unexpectedResponse(context, response.status, '/value is not a string');
+  if (typeof value !== 'string') throw unexpectedResponse(context, status, `${where}/value is not a string`);
   const optional = (name: string, field: unknown): Record<string, string> =>
     typeof field === 'string' ? { [name]: field } : {};
   const labelList =

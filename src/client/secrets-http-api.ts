@@ -3,9 +3,10 @@
 // ways; GET sends `Accept: */*` so the server answers in the stored form (as dcos-migrate does).
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { SealStatus, SecretInput, SecretRecord, SecretsApi } from '../core/secrets-api.js';
+import type { BatchReadOutcome, SealStatus, SecretInput, SecretRecord, SecretsApi } from '../core/secrets-api.js';
 import { createApiCaller, type ApiCall, type ApiCaller } from './api-caller.js';
-import { parseBaseUrl } from './client-options.js';
+import { chunkBatchPaths, isBatchUnsupported, parseBatchAnswer } from './batch-read.js';
+import { joinUrl, parseBaseUrl } from './client-options.js';
 import { unexpectedResponse } from './http-error.js';
 import { createHttpTransport, type HttpTransport, type HttpTransportOptions } from './http-transport.js';
 import {
@@ -35,6 +36,8 @@ export interface SecretsHttpApiOptions extends HttpTransportOptions {
 
 /** The Secrets API over HTTP, one request per call, plus the seal and init calls of a superuser. */
 export interface SecretsHttpApi extends SecretsApi {
+  /** `POST /secrets/v1/batch/{store}` (our extension); undefined once the store answered that it has none. */
+  readSecrets(paths: readonly string[]): Promise<readonly BatchReadOutcome[] | undefined>;
   /** `PUT /seal/{store}` (superuser). */
   seal(): Promise<SealStatus>;
   /** `PUT /unseal/{store}` with the hex unseal key (superuser). */
@@ -61,6 +64,8 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
   });
   const secretUrl = (path: string): string => `/secrets/v1/secret/${store}/${encodeSecretPath(path)}`;
   let closing: Promise<void> | undefined;
+  // Set when the store answered 404/405/501 to a batch: a DC/OS store, read path by path from then on.
+  let batchUnsupported = false;
 
   const callOpen = (request: ApiCall): ReturnType<ApiCaller> => {
     if (closing !== undefined)
@@ -105,6 +110,32 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
         response.status,
         `Content-Type \`${contentType.slice(0, 60)}\` is neither ${jsonType} nor ${binaryType}`,
       );
+    },
+    async readSecrets(paths) {
+      if (batchUnsupported || paths.length === 0) return batchUnsupported ? undefined : [];
+      const readChunk = async (chunk: readonly string[]): Promise<BatchReadOutcome[]> => {
+        const { response, context } = await callOpen({
+          method: 'POST',
+          path: `/secrets/v1/batch/${store}`,
+          area: 'secret',
+          headers: { accept: jsonType, 'content-type': jsonType },
+          body: JSON.stringify({ paths: chunk }),
+        });
+        // Each item's error maps as its own GET's answer would: same context, same URL path.
+        return parseBatchAnswer(response, context, chunk, (path) => ({
+          area: 'secret',
+          method: 'GET',
+          urlPath: joinUrl(baseUrl, secretUrl(path)).pathname,
+        }));
+      };
+      try {
+        return (await Promise.all(chunkBatchPaths(paths).map(readChunk))).flat();
+      } catch (error) {
+        if (!isBatchUnsupported(error)) throw error;
+        batchUnsupported = true;
+        options.log?.debug({ status: (error as SecretsAgentError).details?.['status'] }, 'store has no batch read');
+        return undefined;
+      }
     },
     createSecret: (path, input) => writeSecret('PUT', path, input),
     updateSecret: (path, input) => writeSecret('PATCH', path, input),

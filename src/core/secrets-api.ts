@@ -50,5 +50,17 @@ export interface SecretsApi {
   close(): Promise<void>;
 }
 
+/** One path's result in a batch read: the record, the error a single read would give, or `deferred`
+ * (the answer was full: read it on its own). */
+export type BatchReadOutcome =
+  | { readonly path: string; readonly record: SecretRecord }
+  | { readonly path: string; readonly error: Error }
+  | { readonly path: string; readonly deferred: true };
+
 /** What resolving an app definition needs: reading secrets, nothing more. */
-export type SecretSource = Pick<SecretsApi, 'getSecret'>;
+export interface SecretSource {
+  getSecret(path: string): Promise<SecretRecord>;
+  /** Many paths in one request, each authorized on its own; undefined when the store has no batch
+   * read (a DC/OS store), and then the caller reads path by path. */
+  readSecrets?(paths: readonly string[]): Promise<readonly BatchReadOutcome[] | undefined>;
+}

@@ -13,6 +13,7 @@ import { secretsIndexHeader, setSecretsIndex } from './http/respond.js';
 import type { StorageBackend } from './storage/backend.js';
 import type { InitializeOptions } from './seal-manager.js';
 import { createChangeFeed, type ChangeFeed } from './changes/change-feed.js';
+import { createBatchRoutes } from './routes/batch.js';
 import { createChangeRoutes } from './routes/changes.js';
 import { openSecretStore, type SecretStore } from './secret-store.js';
 import { createPingRoutes } from './routes/ping.js';
@@ -78,6 +79,7 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
       store,
       ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     }),
+    ...createBatchRoutes({ store }),
     ...createSealRoutes({
       store,
       ...(initialize !== false && initialize.keyPair !== undefined

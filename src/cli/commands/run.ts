@@ -6,6 +6,7 @@ import { SecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentPlanOptions } from '../../agent/load-plan.js';
 import type { OpenedSecretSource } from '../../agent/secret-source-handle.js';
+import type { SecretSource } from '../../core/secrets-api.js';
 import { connectionArgsFrom, connectionOptions, openConnection, readPasswordFile } from '../connection.js';
 import { createFdLogger, type FdLoggerLevel } from '../fd-logger.js';
 import type { CliIo, CommandResult } from '../io.js';
@@ -186,16 +187,48 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
     connections: storeConnections,
     pipelining: pipelinedReads,
     timeoutMs,
+    coldStart: true,
+    cacheToken: true,
   });
-  if (connection.kind === 'local') return { source: connection.api, close: () => connection.close() };
+  if (connection.kind === 'local')
+    return { source: afterReads(connection.api, io.warm, undefined), close: () => connection.close() };
   return {
-    source: connection.api,
+    source: afterReads(connection.api, io.warm, connection.saveToken),
     close: () => connection.close(),
     closedByExec: true,
     abort: async () => {
       await connection.transport.destroy();
       await connection.close();
     },
+  };
+}
+
+// Once the reads are done: the token a login got is cached for the next run, and the run bundle's
+// loader is told it may save its code cache (the whole path's functions are compiled by then).
+function afterReads(
+  source: SecretSource,
+  warm: (() => void) | undefined,
+  saveToken: (() => Promise<void>) | undefined,
+): SecretSource {
+  if (warm === undefined && saveToken === undefined) return source;
+  let saved = false;
+  const settled = async <T>(work: Promise<T>): Promise<T> => {
+    const result = await work;
+    if (!saved) {
+      saved = true;
+      await saveToken?.();
+      try {
+        warm?.();
+      } catch {
+        // A cache is an optimisation, never a reason to fail.
+      }
+    }
+    return result;
+  };
+  const { readSecrets } = source;
+  return {
+    getSecret: (path) => settled(source.getSecret(path)),
+    ...(readSecrets === undefined ? {} : { readSecrets: (paths) => settled(readSecrets.call(source, paths)) }),
   };
 }
 

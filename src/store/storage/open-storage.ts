@@ -6,7 +6,6 @@ import { createSilentLogger, type Logger } from '../../core/log.js';
 import { describeValue } from '../../config/describe-value.js';
 import type { StorageBackend } from './backend.js';
 import { openFileBackend } from './file-backend.js';
-import { openZooKeeperBackend } from './zk-backend.js';
 import { parseZkStorageUrl } from './zk-url.js';
 
 export interface OpenStorageOptions {
@@ -27,11 +26,16 @@ export async function openStorage(options: OpenStorageOptions): Promise<StorageB
   switch (scheme) {
     case 'file':
       return openFileBackend({ dir: resolveFileDir(location, options.dataDir), ...log });
-    case 'zk':
+    case 'zk': {
+      const config = parseZkStorageUrl(location, options.zookeeperAuth);
+      // Loaded only here: the ZooKeeper client costs ~40-70 ms of start-up that a file store
+      // (`run --data-dir`, issue 13) does not need.
+      const { openZooKeeperBackend } = await import('./zk-backend.js');
       return openZooKeeperBackend({
-        ...parseZkStorageUrl(location, options.zookeeperAuth),
+        ...config,
         log: options.log ?? createSilentLogger(),
       });
+    }
     default:
       throw new SecretsAgentError(
         'ERR_CONFIG_INVALID',

@@ -22,7 +22,7 @@ export interface AgentStore {
   writeApp(name: string, definition: unknown): Promise<string>;
   /** A fresh sandbox directory (0755, so a --user workload can enter it). */
   sandbox(): Promise<string>;
-  /** Requests the proxy saw for GET of the secret at `path`. */
+  /** Reads of the secret at `path` the proxy saw: GETs plus batch reads naming it. */
   fetchCount(path: string): number;
   close(): Promise<void>;
 }
@@ -63,7 +63,9 @@ export async function startAgentStore(grants: readonly string[]): Promise<AgentS
       return made;
     },
     fetchCount(path) {
-      return proxy.counts.get(`GET /secrets/v1/secret/default/${path}`) ?? 0;
+      return (
+        (proxy.counts.get(`GET /secrets/v1/secret/default/${path}`) ?? 0) + (proxy.counts.get(`BATCH ${path}`) ?? 0)
+      );
     },
     async close() {
       await proxy.close();

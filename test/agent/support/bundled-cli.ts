@@ -29,5 +29,10 @@ export async function bundleCli(): Promise<string> {
     outdir,
     logLevel: 'warning',
   });
+  // `run`'s own one-file bundle, which main.js loads with V8's code cache (as `npm run build` makes it).
+  const { buildRunBundle } = (await import(join(repoRoot, 'scripts/build-run-bundle.mjs'))) as {
+    buildRunBundle: (entry: string, outfile: string) => Promise<void>;
+  };
+  await buildRunBundle(join(repoRoot, 'src/cli/run-entry.ts'), join(outdir, 'run-bundle.cjs'));
   return join(outdir, 'main.js');
 }

@@ -1,7 +1,7 @@
 // End-to-end: `secrets-agent run` / `explain` as real child processes against the real store with
 // the real IAM, delivering to a real fixture workload (test/fixtures/agent/report.mjs). Issue 5.
 import { spawn, spawnSync } from 'node:child_process';
-import { lstat, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -606,6 +606,99 @@ describe('run: fails closed, starting nothing', () => {
     } finally {
       await env.store.server.store.seal.autoUnseal();
     }
+  });
+});
+
+describe('run: the batch read and its fallback (issue 13)', () => {
+  const mixed = {
+    id: '/team/app',
+    env: { API_KEY: { secret: 'api' }, DB: { secret: 'db' } },
+    secrets: { api: { source: 'team/app/api-key' }, db: { source: 'team/app/db-password' } },
+  };
+  const missing = { ...mixed, secrets: { ...mixed.secrets, db: { source: 'team/app/not-there' } } };
+  const locked = { id: '/locked/app', env: { L: { secret: 'l' } }, secrets: { l: { source: 'locked/secret' } } };
+
+  it.each([
+    ['a store with the batch read: one POST, no GET', false],
+    ['a store that answers the batch route 404 (DC/OS): one GET per secret', true],
+  ])('%s; same values, same 66 and 77 messages', async (_title, refuseBatch) => {
+    env.proxy.refuseBatch = refuseBatch;
+    try {
+      const batchKey = 'POST /secrets/v1/batch/default';
+      const getKey = 'GET /secrets/v1/secret/default/team/app/api-key';
+      const [batchesBefore, getsBefore] = [env.proxy.counts.get(batchKey) ?? 0, env.proxy.counts.get(getKey) ?? 0];
+      const ok = await run(await env.writeApp(`batch-ok-${refuseBatch}`, mixed), [], ['node', reportFixture]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(parseReport(ok).env).toMatchObject({ API_KEY: 'api-key-value', DB: canaryValue });
+      expect((env.proxy.counts.get(batchKey) ?? 0) - batchesBefore).toBe(1);
+      expect((env.proxy.counts.get(getKey) ?? 0) - getsBefore).toBe(refuseBatch ? 1 : 0);
+
+      const absent = await run(await env.writeApp(`batch-66-${refuseBatch}`, missing), [], ['node', reportFixture]);
+      expect(absent.code).toBe(66);
+      expect(absent.stderr.trim()).toBe(
+        'error: Cannot read secret `team/app/not-there`: Secret `team/app/not-there` does not exist (ERR_SECRET_NOT_FOUND)',
+      );
+      const forbidden = await run(await env.writeApp(`batch-77-${refuseBatch}`, locked), [], ['node', reportFixture]);
+      expect(forbidden.code).toBe(77);
+      expect(forbidden.stderr).toMatch(/^error: Cannot read secret `locked\/secret`: .*\(ERR_FORBIDDEN\)\n$/);
+      expect(`${ok.stderr}${absent.stderr}${forbidden.stderr}`).not.toContain(canaryValue);
+    } finally {
+      env.proxy.refuseBatch = false;
+    }
+  });
+});
+
+describe('run: the token cache (issue 13)', () => {
+  const app = {
+    id: '/team/app',
+    env: { API_KEY: { secret: 'api' } },
+    secrets: { api: { source: 'team/app/api-key' } },
+  };
+  const loginKey = 'POST /acs/api/v1/auth/login';
+  const fakeToken = (expSeconds: number): string =>
+    [
+      { alg: 'RS256', typ: 'JWT' },
+      { uid: 'agent-node', exp: expSeconds },
+    ]
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .concat('c2lnbmF0dXJl')
+      .join('.');
+
+  it('reuses the token of the previous run (0600 file), logs in again when it is refused or expired', async () => {
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    const definition = await env.writeApp('token-cache', app);
+    const logins = (): number => env.proxy.counts.get(loginKey) ?? 0;
+    const runWithState = () => run(definition, ['--state-dir', stateDir], ['node', reportFixture]);
+
+    const before = logins();
+    const first = await runWithState();
+    expect(first.code, first.stderr).toBe(0);
+    expect(logins() - before).toBe(1);
+    const [file] = await readdir(join(stateDir, 'run-tokens'));
+    const cacheFile = join(stateDir, 'run-tokens', file ?? '');
+    expect((await stat(cacheFile)).mode & 0o777).toBe(0o600);
+    const cached = await readFile(cacheFile, 'utf8');
+
+    const second = await runWithState();
+    expect(second.code, second.stderr).toBe(0);
+    expect(parseReport(second).env['API_KEY']).toBe('api-key-value');
+    expect(logins() - before).toBe(1);
+
+    // A token the store refuses (not signed by it): 401, a fresh login, the new token cached.
+    await writeFile(cacheFile, `${fakeToken(Math.floor(Date.now() / 1000) + 3600)}\n`, { mode: 0o600 });
+    const refused = await runWithState();
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(logins() - before).toBe(2);
+    const renewed = await readFile(cacheFile, 'utf8');
+    expect(renewed).not.toContain('c2lnbmF0dXJl');
+    expect(renewed).not.toBe(cached);
+
+    // An expired token is not even sent: a login comes first.
+    await writeFile(cacheFile, `${fakeToken(Math.floor(Date.now() / 1000) - 60)}\n`, { mode: 0o600 });
+    const expired = await runWithState();
+    expect(expired.code, expired.stderr).toBe(0);
+    expect(logins() - before).toBe(3);
+    expect(`${first.stderr}${second.stderr}${refused.stderr}${expired.stderr}`).not.toContain(cached.trim());
   });
 });
 
