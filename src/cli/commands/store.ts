@@ -326,6 +326,8 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
   const stop = waitForStopSignal();
   try {
     const listen = parseListenFlag(options.listen);
+    const metricsListen =
+      options.metricsListen === undefined ? undefined : parseListenFlag(options.metricsListen, 'metrics-listen');
     if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
       throw new SecretsAgentError('ERR_USAGE', '--tls-cert and --tls-key go together: give both or neither');
     }
@@ -362,6 +364,7 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
             : {}),
           ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
           initialize: options.autoInit === false ? false : { pgpPublicKeys },
+          metrics: { listen: metricsListen },
         });
         try {
           if (plan.serviceAccount !== undefined) {
@@ -433,14 +436,14 @@ function parseTokenLifetime(value: string | undefined): number {
 }
 
 // `HOST:PORT`, `[::1]:PORT`; port 0..65535.
-export function parseListenFlag(value: string): { host: string; port: number } {
+export function parseListenFlag(value: string, flag = 'listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2];
   if (match === null || host === undefined || !Number.isInteger(port) || port > 65535) {
     throw new SecretsAgentError(
       'ERR_USAGE',
-      `Expected \`--listen\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`,
+      `Expected \`--${flag}\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`,
     );
   }
   return { host, port };

@@ -39,6 +39,9 @@ export interface RouterOptions {
   routes: readonly Route[];
   access: AccessControl;
   log: Logger;
+  /** Called once per request after its handler settled (metrics): the matched route's pattern
+   * (`unmatched` when none), the status sent, the seconds taken, the error code when it failed. */
+  observe?: (route: string, method: string, status: number, seconds: number, errorCode?: string) => void;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -101,16 +104,21 @@ async function handleRequest(
 ): Promise<void> {
   const target = req.url ?? '/';
   const method = req.method ?? 'GET';
+  const startMs = options.observe === undefined ? 0 : performance.now();
+  let pattern = 'unmatched';
   let pathname = target;
   try {
     assertNoDotSegments(target);
     const context = new RequestContext(req, res, target, options);
     pathname = plainPathname(target) ?? context.url.pathname;
     const { route, params } = matchRoute(routes, method, pathname);
+    pattern = route.pattern;
     context.params = params;
     await route.handler(context);
+    options.observe?.(pattern, method, res.statusCode, (performance.now() - startMs) / 1000);
   } catch (error) {
     const failure = sendError(res, error);
+    options.observe?.(pattern, method, failure.httpStatus, (performance.now() - startMs) / 1000, failure.code);
     const status = failure.httpStatus;
     if (status >= 500) options.log.error({ err: failure, method, route: pathname }, 'request failed');
     else options.log.debug({ code: failure.code, method, route: pathname }, 'request refused');
