@@ -1,7 +1,8 @@
 // CLI conventions (issue 15.3): --version, shell completion, unknown commands, option groups and
 // environment variables in --help, settings from the environment, duration --token-lifetime, and
 // the log-level bug: a bad SECRETS_AGENT_LOG_LEVEL is a configuration error (78), not internal (70).
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -152,6 +153,8 @@ describe('secrets-agent CLI conventions (issue 15.3)', () => {
         exp: number;
       };
       expect(claims.exp - claims.iat).toBe(90 * 60);
+      // stderr is a pipe here, not a terminal: no progress line among the JSON log lines.
+      expect(stderr).not.toContain('generating the RSA-4096 bootstrap');
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -193,5 +196,42 @@ describe('secrets-agent CLI conventions (issue 15.3)', () => {
     expect(() => loadDaemonSettings({ env: { SECRETS_AGENT_KILL_TIMEOUT: 'later' } })).toThrow(
       /SECRETS_AGENT_KILL_TIMEOUT/,
     );
+  });
+
+  it('on a terminal, the first start says it is generating the bootstrap key (a real pty via script(1))', async () => {
+    const dir = await makeDataDir('cli-serve-tty-');
+    // A taken port: the store initializes (generating the key), then fails to listen and exits 78 by itself.
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const port = (taken.address() as { port: number }).port;
+    const command = [
+      process.execPath,
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      'store',
+      'serve',
+      '--data-dir',
+      join(dir, 'store'),
+      '--listen',
+      `127.0.0.1:${port}`,
+    ]
+      .map((word) => `'${word}'`)
+      .join(' ');
+    const output = await new Promise<{ code: number | null; text: string }>((done) => {
+      const child = execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        { env: { PATH: process.env['PATH'] ?? '' }, timeout: 120_000 },
+        (error, stdout) =>
+          done({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : null, text: stdout }),
+      );
+      child.stdin?.end();
+    });
+    taken.close();
+    recordLogText(output.text);
+    expect(output.text).toContain('First start: generating the RSA-4096 bootstrap OpenPGP key');
+    expect(output.text.indexOf('First start')).toBeLessThan(output.text.indexOf('"store initialized"'));
+    expect(output.code).toBe(78);
   });
 });
