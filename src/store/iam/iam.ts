@@ -225,7 +225,10 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       );
     },
     listGrants: (principal) =>
-      [...(mirror.effectiveGrantsOf(principal.uid) ?? [])].map(([rid, actions]) => ({ rid, actions: [...actions].sort() })),
+      [...(mirror.effectiveGrantsOf(principal.uid) ?? [])].map(([rid, actions]) => ({
+        rid,
+        actions: [...actions].sort(),
+      })),
   };
 
   const createAccount = async (account: Account): Promise<void> => {
