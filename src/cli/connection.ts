@@ -3,6 +3,7 @@
 // `--data-dir` and no URL, the embedded store opened in-process. Every command that talks to a
 // store takes its options from here, so flags, environment and session behave the same everywhere.
 import { readFile } from 'node:fs/promises';
+import type { Argv } from 'yargs';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { resolveAuthMethod, type AuthMethod } from '../auth/auth-method.js';
@@ -67,6 +68,20 @@ export const localOptions = {
 } as const;
 
 export const connectionOptions = { ...remoteOptions, ...localOptions } as const;
+
+// Puts a command's options under two --help headings: its own, and how it reaches a store.
+export function groupConnectionOptions<T>(command: Argv<T>, options: object): Argv<T> {
+  const keys = Object.keys(options);
+  return command
+    .group(
+      keys.filter((key) => !(key in connectionOptions)),
+      'Command options:',
+    )
+    .group(
+      keys.filter((key) => key in connectionOptions),
+      'Connection options:',
+    );
+}
 
 /** yargs option for commands that take secret paths (`secret ...`, `login`): not part of connectionOptions. */
 export const basePathOption = {

@@ -25,9 +25,10 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       }
     }
   }
-  const [commandGroups, { default: yargs }] = await Promise.all([
+  const [commandGroups, { default: yargs }, { readPackageVersion }] = await Promise.all([
     options.groups ?? import('./commands/index.js').then((loaded) => loaded.commandGroups),
     import('yargs'),
+    import('../daemon/package-version.js'),
   ]);
   const result: CommandResult = { exitCode: 0 };
   let usageError: string | undefined;
@@ -49,7 +50,8 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       throw new UsageFailure();
     })
     .help()
-    .version(false);
+    .version(readPackageVersion())
+    .completion('completion', 'Print a bash/zsh completion script: secrets-agent completion >> ~/.bashrc');
   for (const register of commandGroups) parser = register(parser, io, result);
 
   try {
@@ -62,11 +64,22 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
     return result.exitCode;
   } catch (error) {
     if (usageError !== undefined) {
-      writeLine(io.stderr, `error: ${usageError}`);
+      writeLine(io.stderr, `error: ${describeUsageError(usageError, argv[0])}`);
       return errorCodes.ERR_USAGE.exitCode;
     }
     return reportFailure(error, io);
   }
+}
+
+// An unknown first word is an unknown command, said as such: yargs calls it an unknown argument or,
+// when a command name is close, only suggests that one.
+function describeUsageError(message: string, first: string | undefined): string {
+  if (first === undefined || first.startsWith('-')) return message;
+  const suggested = message.startsWith('Did you mean');
+  if (!suggested && message !== `Unknown argument: ${first}` && !message.startsWith(`Unknown arguments: ${first},`))
+    return message;
+  const shown = JSON.stringify(first).slice(1, -1).slice(0, 40);
+  return `unknown command \`${shown}\`${suggested ? `. ${message}` : ''} (see --help)`;
 }
 
 // Prints a command's failure as one line on stderr and returns its exit code.

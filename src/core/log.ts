@@ -1,5 +1,6 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
 import { redactedKeys } from './redacted-keys.js';
+import { resolveLogLevel } from './log-level.js';
 
 export type { Logger } from 'pino';
 
@@ -21,7 +22,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
   return pino(
     {
-      level: options.level ?? (process.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ?? 'info',
+      level: options.level ?? resolveLogLevel({ env: process.env, fallback: 'info' }),
       ...(options.name === undefined ? {} : { name: options.name }),
       redact: { paths: redactPaths, censor: '[Redacted]' },
       base: { pid: process.pid },

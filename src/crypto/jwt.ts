@@ -1,8 +1,13 @@
-// RS256 JSON Web Tokens with node:crypto only: DC/OS auth tokens and service login tokens.
-// Verification is deliberately narrow: the header must name RS256 and the key must be an RSA
-// public key we chose, so `alg: none`, HMAC (also keyed with our public key) and ECDSA tokens
-// never reach a signature check that could accept them.
-import { sign as signBytes, verify as verifyBytes, type KeyObject } from 'node:crypto';
+// RS256 JSON Web Tokens: DC/OS auth tokens and service login tokens. The cryptographic check is
+// `jose`'s (a maintained, widely reviewed JOSE implementation): its RS256 allow-list, `crit`
+// handling (no extension is understood, so any `crit` fails) and clock tolerance for exp/nbf.
+// In front of it, decodeJwt parses the token's shape strictly and says precisely what is wrong
+// (`alg: none`, HMAC keyed with our public key, a missing `uid`), so those tokens never reach a
+// signature check, and the messages name the problem; both layers must accept a token.
+// Signing stays on node:crypto: it is synchronous (tests and tools build tokens inline) and
+// signing is not where JWT libraries have gone wrong; verification is.
+import { sign as signBytes, type KeyObject } from 'node:crypto';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import { SecretsAgentError } from '../core/errors.js';
 
 /** Longest token we parse; real ones are well under 2 KiB. */
@@ -17,10 +22,10 @@ export interface JwtClaims {
 }
 
 export interface DecodedJwt {
+  /** The compact token itself, for the signature check. */
+  readonly token: string;
   readonly header: Readonly<Record<string, unknown>>;
   readonly claims: JwtClaims;
-  readonly signingInput: Buffer;
-  readonly signature: Buffer;
 }
 
 export interface SignJwtOptions {
@@ -84,44 +89,62 @@ export function decodeJwt(token: unknown): DecodedJwt {
   const claims = parseSegment(claimsPart, 'payload');
   if (signaturePart === '' || !base64UrlPattern.test(signaturePart))
     throw invalid('token signature is missing or not base64url');
-  return {
-    header,
-    claims: parseClaims(claims),
-    signingInput: Buffer.from(`${headerPart}.${claimsPart}`, 'ascii'),
-    signature: Buffer.from(signaturePart, 'base64url'),
-  };
+  return { token, header, claims: parseClaims(claims) };
 }
 
 // Verifies an RS256 token against `publicKey` and checks `exp`/`iat`/`nbf`; returns the claims.
 // Throws ERR_AUTH_TOKEN_INVALID (malformed, forged) or ERR_AUTH_TOKEN_EXPIRED. Messages never contain the token.
-export function verifyJwt(token: unknown, publicKey: KeyObject, options: VerifyJwtOptions = {}): JwtClaims {
-  const decoded = decodeJwt(token);
-  verifyDecodedSignature(decoded, publicKey);
-  checkTimes(decoded.claims, options);
-  return decoded.claims;
+export async function verifyJwt(
+  token: unknown,
+  publicKey: KeyObject,
+  options: VerifyJwtOptions = {},
+): Promise<JwtClaims> {
+  return verifyDecodedJwt(decodeJwt(token), publicKey, options);
 }
 
-// The signature half of verifyJwt, for callers that decoded first to pick the key.
-export function verifyDecodedSignature(decoded: DecodedJwt, publicKey: KeyObject): void {
+// The verification half of verifyJwt, for callers that decoded first to pick the key: jose checks
+// the signature, the algorithm, `crit` and exp/nbf with the clock skew; then the limits jose has
+// no option for (`iat` in the future, how far ahead `exp` may lie).
+export async function verifyDecodedJwt(
+  decoded: DecodedJwt,
+  publicKey: KeyObject,
+  options: VerifyJwtOptions = {},
+): Promise<JwtClaims> {
   assertRsaKey(publicKey, 'public');
-  // PKCS#1 v1.5 signatures are exactly as long as the modulus; anything else is forged or truncated.
-  const modulusBytes = Math.ceil((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
-  if (decoded.signature.length !== modulusBytes) throw invalid('token signature does not verify');
-  if (!verifyBytes('sha256', decoded.signingInput, publicKey, decoded.signature))
-    throw invalid('token signature does not verify');
-}
-
-// The time half of verifyJwt: `exp` in the future (with skew), optional `iat`/`nbf` not in the future.
-export function checkTimes(claims: JwtClaims, options: VerifyJwtOptions = {}): void {
   const now = options.nowSeconds ?? Date.now() / 1000;
   const skew = options.clockSkewSeconds ?? defaultClockSkewSeconds;
+  try {
+    await jwtVerify(decoded.token, publicKey, {
+      algorithms: ['RS256'],
+      crit: {},
+      clockTolerance: skew,
+      currentDate: new Date(now * 1000),
+    });
+  } catch (error) {
+    throw fromJoseError(error);
+  }
+  const claims = decoded.claims;
+  // jose compares whole seconds; keep the boundary exact for fractional clocks too.
   if (claims.exp + skew <= now) throw new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
   if (options.maxExpiresInSeconds !== undefined && claims.exp > now + options.maxExpiresInSeconds + skew) {
     throw invalid(`token expires more than ${options.maxExpiresInSeconds} seconds ahead`);
   }
   if (claims.iat !== undefined && claims.iat > now + skew) throw invalid('token is issued in the future');
-  const nbf = claims['nbf'];
-  if (typeof nbf === 'number' && nbf > now + skew) throw invalid('token is not valid yet');
+  return claims;
+}
+
+// jose's errors as ours: a code callers match on and a message that never repeats the token.
+function fromJoseError(error: unknown): SecretsAgentError {
+  if (error instanceof joseErrors.JWTExpired)
+    return new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('token signature does not verify');
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return invalid('token algorithm must be RS256');
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return invalid('token is not valid yet');
+    return invalid(`token \`${error.claim.slice(0, 16)}\` claim is invalid`);
+  }
+  if (error instanceof joseErrors.JOSEError) return invalid(`token refused (${error.code})`);
+  return new SecretsAgentError('ERR_INTERNAL', 'token verification failed unexpectedly', { cause: error });
 }
 
 function assertHeader(header: Record<string, unknown>): void {

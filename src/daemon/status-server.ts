@@ -17,7 +17,7 @@ const requestTimeoutMs = 10_000;
 
 /** Anything that renders Prometheus text: the registry from src/metrics/registry.ts. */
 export interface MetricsSource {
-  render(): string;
+  render(): Promise<string> | string;
 }
 
 export interface StatusServerOptions {
@@ -103,7 +103,7 @@ async function handle(
       return respondError(response, new SecretsAgentError('ERR_METHOD_NOT_ALLOWED', `${route} answers GET only`));
     }
     if (route === '/metrics')
-      return respond(response, 200, metricsContentType, options.metrics.render(), request.method === 'HEAD');
+      return respond(response, 200, metricsContentType, await options.metrics.render(), request.method === 'HEAD');
     const status = await options.getStatus();
     return respond(response, 200, 'application/json', `${JSON.stringify(status)}\n`, request.method === 'HEAD');
   } catch (error) {

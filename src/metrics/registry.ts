@@ -1,9 +1,10 @@
-// A small Prometheus metrics registry: counters, gauges and histograms rendered in the text
-// exposition format 0.0.4. Hand-written rather than prom-client: the daemon needs three metric
-// types and one render call, not default process collectors, aggregation across workers or a
-// dependency tree; this file is the whole cost.
+// The project's metrics registry: counters, gauges and histograms with typed label names, checked
+// names and values, rendered in the Prometheus text format 0.0.4. The series, their storage and the
+// text format are prom-client's (it replaced a hand-written renderer once the store needed process
+// metrics and event-loop lag too, which prom-client collects); this layer keeps the daemon's typed
+// handles and turns a programming mistake (a label typo, a negative counter step) into ERR_INTERNAL.
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 import { SecretsAgentError } from '../core/errors.js';
-import { formatSampleValue, renderLabelPairs, escapeHelp } from './exposition.js';
 
 /** Label values keyed by label name; every declared label must be given. */
 export type Labels<L extends string> = Readonly<Record<L, string | number>>;
@@ -42,7 +43,7 @@ export interface MetricsRegistry {
   /** Runs `collect` before every render, so gauges that mirror live state are set lazily. */
   onCollect(collect: () => void): void;
   /** Every metric in registration order, as Prometheus text format 0.0.4. */
-  render(): string;
+  render(): Promise<string>;
 }
 
 /** The Content-Type of render()'s output. */
@@ -57,35 +58,15 @@ const labelNamePattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 type MetricType = 'counter' | 'gauge' | 'histogram';
 
-interface Series {
-  readonly labelValues: readonly string[];
-  value: number;
-  /** Histogram only: per-bucket (non-cumulative) counts, then sum. */
-  bucketCounts?: number[];
-  sum?: number;
-}
-
-interface MetricEntry {
-  readonly name: string;
-  readonly help: string;
-  readonly type: MetricType;
-  readonly labelNames: readonly string[];
-  readonly buckets: readonly number[];
-  readonly series: Map<string, Series>;
-}
-
-// Creates an empty registry.
-export function createMetricsRegistry(): MetricsRegistry {
-  const metrics = new Map<string, MetricEntry>();
+// Creates an empty registry on prom-client; `prometheus` is the underlying registry, for
+// prom-client's own collectors (process metrics) and metrics registered directly on it.
+export function createMetricsRegistry(prometheus: Registry = new Registry()): MetricsRegistry & {
+  readonly prometheus: Registry;
+} {
+  const names = new Set<string>();
   const collectors: (() => void)[] = [];
 
-  function register(
-    name: string,
-    help: string,
-    type: MetricType,
-    labelNames: readonly string[],
-    buckets: readonly number[] = [],
-  ): MetricEntry {
+  function register(name: string, type: MetricType, labelNames: readonly string[]): void {
     assertMetricName(name);
     for (const label of labelNames) assertLabelName(name, label, type);
     if (new Set(labelNames).size !== labelNames.length) {
@@ -93,65 +74,71 @@ export function createMetricsRegistry(): MetricsRegistry {
         details: { name, labelNames },
       });
     }
-    if (metrics.has(name))
+    if (names.has(name) || prometheus.getSingleMetric(name) !== undefined)
       throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} is registered twice`, { details: { name } });
-    const entry: MetricEntry = { name, help, type, labelNames: [...labelNames], buckets, series: new Map() };
-    metrics.set(name, entry);
-    return entry;
+    names.add(name);
   }
 
   return {
+    prometheus,
     counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-      const entry = register(name, help, 'counter', labelNames);
+      register(name, 'counter', labelNames);
+      const metric = new PromCounter({ name, help, labelNames: [...labelNames], registers: [prometheus] });
       return {
         inc(labels?: Labels<L>, n = 1) {
-          assertFiniteNonNegative(entry.name, n);
-          seriesFor(entry, labels).value += n;
+          assertFiniteNonNegative(name, n);
+          const values = labelValuesOf(name, labelNames, labels);
+          if (values === undefined) metric.inc(n);
+          else metric.inc(values, n);
         },
-        reset: () => entry.series.clear(),
+        reset: () => metric.reset(),
       };
     },
 
     gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-      const entry = register(name, help, 'gauge', labelNames);
+      register(name, 'gauge', labelNames);
+      const metric = new PromGauge({ name, help, labelNames: [...labelNames], registers: [prometheus] });
       const add = (labels: Labels<L> | undefined, n: number): void => {
-        assertNumber(entry.name, n);
-        seriesFor(entry, labels).value += n;
+        assertNumber(name, n);
+        const values = labelValuesOf(name, labelNames, labels);
+        if (values === undefined) metric.inc(n);
+        else metric.inc(values, n);
       };
       return {
         set(labelsOrValue: Labels<L> | number, maybeValue?: number) {
           const [labels, value] =
             typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
-          assertNumber(entry.name, value);
-          seriesFor(entry, labels).value = value;
+          assertNumber(name, value);
+          const values = labelValuesOf(name, labelNames, labels);
+          if (values === undefined) metric.set(value);
+          else metric.set(values, value);
         },
         inc: (labels?: Labels<L>, n = 1) => add(labels, n),
         dec: (labels?: Labels<L>, n = 1) => add(labels, -n),
-        reset: () => entry.series.clear(),
+        reset: () => metric.reset(),
       } as Gauge<L>;
     },
 
     histogram<L extends string = never>(name: string, help: string, options: HistogramOptions<L> = {}): Histogram<L> {
       const buckets = [...(options.buckets ?? defaultBuckets)];
       assertBuckets(name, buckets);
-      const entry = register(name, help, 'histogram', options.labelNames ?? [], buckets);
-      for (const label of entry.labelNames) {
+      const labelNames = options.labelNames ?? [];
+      for (const label of labelNames) {
         if (label === 'le')
           throw new SecretsAgentError('ERR_INTERNAL', `histogram ${name} may not use the label name \`le\``);
       }
+      register(name, 'histogram', labelNames);
+      const metric = new PromHistogram({ name, help, labelNames: [...labelNames], buckets, registers: [prometheus] });
       return {
         observe(labelsOrValue: Labels<L> | number, maybeValue?: number) {
           const [labels, value] =
             typeof labelsOrValue === 'number' ? [undefined, labelsOrValue] : [labelsOrValue, maybeValue];
-          assertNumber(entry.name, value);
-          const series = seriesFor(entry, labels);
-          const counts = series.bucketCounts ?? (series.bucketCounts = new Array<number>(buckets.length).fill(0));
-          const index = buckets.findIndex((bound) => value <= bound);
-          if (index >= 0) counts[index] = (counts[index] ?? 0) + 1;
-          series.value += 1;
-          series.sum = (series.sum ?? 0) + value;
+          assertNumber(name, value);
+          const values = labelValuesOf(name, labelNames, labels);
+          if (values === undefined) metric.observe(value);
+          else metric.observe(values, value);
         },
-        reset: () => entry.series.clear(),
+        reset: () => metric.reset(),
       } as Histogram<L>;
     },
 
@@ -159,62 +146,32 @@ export function createMetricsRegistry(): MetricsRegistry {
       collectors.push(collect);
     },
 
-    render() {
+    async render() {
       for (const collect of collectors) collect();
-      const lines: string[] = [];
-      for (const entry of metrics.values()) renderMetric(entry, lines);
-      return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+      return prometheus.metrics();
     },
   };
 }
 
-function seriesFor(entry: MetricEntry, labels: Readonly<Record<string, string | number>> | undefined): Series {
-  const labelValues = labelValuesOf(entry, labels ?? {});
-  const key = JSON.stringify(labelValues);
-  let series = entry.series.get(key);
-  if (series === undefined) {
-    series = { labelValues, value: 0 };
-    entry.series.set(key, series);
-  }
-  return series;
-}
-
 // Missing or unknown labels are a programming error: a typo would silently split a series.
-function labelValuesOf(entry: MetricEntry, labels: Readonly<Record<string, string | number>>): string[] {
-  const given = Object.keys(labels);
-  const unknown = given.filter((name) => !entry.labelNames.includes(name));
-  const missing = entry.labelNames.filter((name) => !given.includes(name));
+// undefined: the metric has no labels.
+function labelValuesOf(
+  name: string,
+  labelNames: readonly string[],
+  labels: Readonly<Record<string, string | number>> | undefined,
+): Partial<Record<never, string>> | undefined {
+  const given = Object.keys(labels ?? {});
+  const unknown = given.filter((label) => !labelNames.includes(label));
+  const missing = labelNames.filter((label) => !given.includes(label));
   if (unknown.length > 0 || missing.length > 0) {
-    throw new SecretsAgentError(
-      'ERR_INTERNAL',
-      `metric ${entry.name} expects labels [${entry.labelNames.join(', ')}]`,
-      {
-        details: { name: entry.name, unknown, missing },
-      },
-    );
-  }
-  return entry.labelNames.map((name) => String(labels[name]));
-}
-
-function renderMetric(entry: MetricEntry, lines: string[]): void {
-  lines.push(`# HELP ${entry.name} ${escapeHelp(entry.help)}`, `# TYPE ${entry.name} ${entry.type}`);
-  // An unlabelled metric always has its one series, so a scrape shows 0 rather than nothing.
-  if (entry.labelNames.length === 0 && entry.series.size === 0) seriesFor(entry, {});
-  for (const series of entry.series.values()) {
-    const pairs = entry.labelNames.map((name, index) => [name, series.labelValues[index] ?? ''] as const);
-    if (entry.type !== 'histogram') {
-      lines.push(`${entry.name}${renderLabelPairs(pairs)} ${formatSampleValue(series.value)}`);
-      continue;
-    }
-    let cumulative = 0;
-    entry.buckets.forEach((bound, index) => {
-      cumulative += series.bucketCounts?.[index] ?? 0;
-      lines.push(`${entry.name}_bucket${renderLabelPairs([...pairs, ['le', formatSampleValue(bound)]])} ${cumulative}`);
+    throw new SecretsAgentError('ERR_INTERNAL', `metric ${name} expects labels [${labelNames.join(', ')}]`, {
+      details: { name, unknown, missing },
     });
-    lines.push(`${entry.name}_bucket${renderLabelPairs([...pairs, ['le', '+Inf']])} ${series.value}`);
-    lines.push(`${entry.name}_sum${renderLabelPairs(pairs)} ${formatSampleValue(series.sum ?? 0)}`);
-    lines.push(`${entry.name}_count${renderLabelPairs(pairs)} ${series.value}`);
   }
+  if (labelNames.length === 0) return undefined;
+  return Object.fromEntries(labelNames.map((label) => [label, String(labels?.[label])])) as Partial<
+    Record<never, string>
+  >;
 }
 
 function assertMetricName(name: string): void {

@@ -21,6 +21,8 @@ import { createSealRoutes } from './routes/seal.js';
 import { createSecretRoutes } from './routes/secrets.js';
 import { createStoreRoutes } from './routes/stores.js';
 import { createUiRoutes } from './routes/ui.js';
+import { createMetricsRoutes, listenForMetrics, type MetricsListener } from './routes/metrics.js';
+import { createStoreMetrics } from './store-metrics.js';
 
 /** On every Secrets API response: the change feed index as of the start of the request. */
 export { secretsIndexHeader };
@@ -43,11 +45,16 @@ export interface StoreServerOptions {
   readonly maxBodyBytes?: number;
   /** Delay before in-flight requests are cut at close; default 5000. */
   readonly closeGraceMs?: number;
+  /** Prometheus metrics (off by default): GET /metrics for a superuser or `dcos:secrets:metrics`
+   * read; with `listen`, also a second listener serving only /metrics without a token. */
+  readonly metrics?: { readonly listen?: { readonly host: string; readonly port: number } | undefined };
 }
 
 export interface StoreServer {
   /** `http://host:port` or `https://host:port`, with the bound port. */
   readonly url: string;
+  /** The unauthenticated metrics listener's URL, when `metrics.listen` was given. */
+  readonly metricsUrl?: string;
   readonly store: SecretStore;
   /** The change feed (`GET /secrets/v1/changes/{store}`). */
   readonly changes: ChangeFeed;
@@ -72,6 +79,10 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
     ...(options.autoUnseal === undefined ? {} : { autoUnseal: options.autoUnseal }),
   });
   const changes = createChangeFeed({ storage: options.storage, store: store.name, log: options.log });
+  const metrics =
+    options.metrics === undefined
+      ? undefined
+      : createStoreMetrics({ storage: options.storage, sealed: () => store.seal.sealed });
   const routes: Route[] = [
     ...createPingRoutes({ store }),
     ...createChangeRoutes({ store, feed: changes, access: options.access }),
@@ -87,10 +98,16 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
         : {}),
     }),
     ...createStoreRoutes({ store }),
+    ...(metrics === undefined ? [] : createMetricsRoutes({ metrics })),
     ...(options.routes ?? []),
     ...createUiRoutes({ access: options.access }),
   ];
-  const router = createRouter({ routes, access: options.access, log: options.log });
+  const router = createRouter({
+    routes,
+    access: options.access,
+    log: options.log,
+    ...(metrics === undefined ? {} : { observe: metrics.observeRequest }),
+  });
   // Taken before the handler runs: a client that watches from this index misses no change made
   // after its read (at worst it hears once about a change the read already saw).
   const listener: typeof router = (req, res) => {
@@ -99,31 +116,44 @@ export async function createStoreServer(options: StoreServerOptions): Promise<St
   };
   const server: Server = tls === undefined ? createHttpServer(listener) : createHttpsServer(tls, listener);
 
+  const metricsAt = options.metrics?.listen;
+  let metricsListener: MetricsListener | undefined;
   try {
+    if (metrics !== undefined && metricsAt !== undefined)
+      metricsListener = await listenForMetrics(metrics, metricsAt.host, metricsAt.port);
     await listen(server, host, port);
   } catch (error) {
+    await metricsListener?.close();
     changes.close();
     await store.close();
     throw new SecretsAgentError(
       'ERR_CONFIG_INVALID',
-      `cannot listen on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot listen on ${metricsListener === undefined && metricsAt !== undefined ? `${metricsAt.host}:${metricsAt.port} (metrics)` : `${host}:${port}`}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
       { cause: error },
     );
   }
   const address = server.address() as AddressInfo;
   const url = `${tls === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   options.log.info(
-    { url, instanceId: store.seal.instanceId, sealed: store.seal.sealed, driver: options.storage.driver },
+    {
+      url,
+      instanceId: store.seal.instanceId,
+      sealed: store.seal.sealed,
+      driver: options.storage.driver,
+      ...(metricsListener === undefined ? {} : { metricsUrl: metricsListener.url }),
+    },
     'secret store listening',
   );
 
   let closing: Promise<void> | undefined;
   return {
     url,
+    ...(metricsListener === undefined ? {} : { metricsUrl: metricsListener.url }),
     store,
     changes,
     close() {
       closing ??= (async () => {
+        await metricsListener?.close();
         // Parked long polls answer now (nothing changed) instead of holding the close for the grace period.
         const stopped = stopServer(server, closeGraceMs);
         changes.close();

@@ -24,33 +24,37 @@ beforeAll(() => {
 describe('signJwt / verifyJwt', () => {
   it('round-trips uid, iat and exp with an RS256 JWT header and kid', async () => {
     const token = signJwt({ uid: 'alice', iat: now, exp: now + 60 }, ours.privateKey, { kid: 'k1' });
-    expect(verifyJwt(token, ours.publicKey, { nowSeconds: now })).toEqual({ uid: 'alice', iat: now, exp: now + 60 });
+    expect(await verifyJwt(token, ours.publicKey, { nowSeconds: now })).toEqual({
+      uid: 'alice',
+      iat: now,
+      exp: now + 60,
+    });
     expect(decodeJwt(token).header).toEqual({ alg: 'RS256', typ: 'JWT', kid: 'k1' });
     const asyncToken = await signJwtAsync({ uid: 'bob', exp: now + 60 }, ours.privateKey);
-    expect(verifyJwt(asyncToken, ours.publicKey, { nowSeconds: now }).uid).toBe('bob');
+    expect((await verifyJwt(asyncToken, ours.publicKey, { nowSeconds: now })).uid).toBe('bob');
   });
 
-  it('accepts a token built with node:crypto directly, as PyJWT and java-jwt write them', () => {
+  it('accepts a token built with node:crypto directly, as PyJWT and java-jwt write them', async () => {
     const token = handmade({ typ: 'JWT', alg: 'RS256' }, { uid: 'svc', exp: now + 120 }, rsaSigner(ours.privateKey));
-    expect(verifyJwt(token, ours.publicKey, { nowSeconds: now }).uid).toBe('svc');
+    expect((await verifyJwt(token, ours.publicKey, { nowSeconds: now })).uid).toBe('svc');
   });
 
-  it('accepts an expired token within the clock skew and refuses it past the skew', () => {
+  it('accepts an expired token within the clock skew and refuses it past the skew', async () => {
     const token = signJwt({ uid: 'alice', exp: now - 10 }, ours.privateKey);
-    expect(verifyJwt(token, ours.publicKey, { nowSeconds: now }).uid).toBe('alice');
-    expect(() => verifyJwt(token, ours.publicKey, { nowSeconds: now, clockSkewSeconds: 5 })).toThrow(
+    expect((await verifyJwt(token, ours.publicKey, { nowSeconds: now })).uid).toBe('alice');
+    await expect(verifyJwt(token, ours.publicKey, { nowSeconds: now, clockSkewSeconds: 5 })).rejects.toThrow(
       expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }),
     );
-    expect(() => verifyJwt(token, ours.publicKey, { nowSeconds: now + 21 })).toThrow(
+    await expect(verifyJwt(token, ours.publicKey, { nowSeconds: now + 21 })).rejects.toThrow(
       expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }),
     );
   });
 
-  it('enforces maxExpiresInSeconds (service login tokens) with the skew', () => {
+  it('enforces maxExpiresInSeconds (service login tokens) with the skew', async () => {
     const ok = signJwt({ uid: 'svc', exp: now + 600 + 30 }, ours.privateKey);
     const tooLong = signJwt({ uid: 'svc', exp: now + 600 + 31 }, ours.privateKey);
-    expect(verifyJwt(ok, ours.publicKey, { nowSeconds: now, maxExpiresInSeconds: 600 }).uid).toBe('svc');
-    expect(() => verifyJwt(tooLong, ours.publicKey, { nowSeconds: now, maxExpiresInSeconds: 600 })).toThrow(
+    expect((await verifyJwt(ok, ours.publicKey, { nowSeconds: now, maxExpiresInSeconds: 600 })).uid).toBe('svc');
+    await expect(verifyJwt(tooLong, ours.publicKey, { nowSeconds: now, maxExpiresInSeconds: 600 })).rejects.toThrow(
       /more than 600 seconds ahead/,
     );
   });
@@ -188,11 +192,11 @@ describe('signJwt / verifyJwt', () => {
     ['over-long token', () => 'a'.repeat(9000), /longer than 8192/],
   ];
 
-  it.each(forged)('refuses %s', (_name, build, message) => {
+  it.each(forged)('refuses %s', async (_name, build, message) => {
     const token = build();
     let thrown: unknown;
     try {
-      verifyJwt(token, ours.publicKey, { nowSeconds: now });
+      await verifyJwt(token, ours.publicKey, { nowSeconds: now });
     } catch (error) {
       thrown = error;
     }
@@ -202,9 +206,9 @@ describe('signJwt / verifyJwt', () => {
     if (token.length > 20) expect((thrown as Error).message).not.toContain(token.slice(-20));
   });
 
-  it('refuses to verify with anything but an RSA public key', () => {
+  it('refuses to verify with anything but an RSA public key', async () => {
     const token = signJwt({ uid: 'alice', exp: now + 60 }, ours.privateKey);
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(() => verifyJwt(token, ec.publicKey, { nowSeconds: now })).toThrow(/RSA public key/);
+    await expect(verifyJwt(token, ec.publicKey, { nowSeconds: now })).rejects.toThrow(/RSA public key/);
   });
 });

@@ -8,7 +8,7 @@ describe('createDaemonMetrics', () => {
   it('registers every metric the daemon documents, with its type', async () => {
     const registry = createMetricsRegistry();
     createDaemonMetrics(registry);
-    const families = await parseExposition(registry.render());
+    const families = await parseExposition(await registry.render());
     const types = Object.fromEntries(families.map((family) => [family.name, family.type]));
     expect(types).toEqual({
       secrets_agent_fetches: 'counter',
@@ -37,7 +37,7 @@ describe('createDaemonMetrics', () => {
     metrics.taskRestarts.inc({ reason: 'rotation' });
     metrics.tokenExpiry.set(1_900_000_000);
     metrics.restartBudgetDeferred.inc({}, 3);
-    const families = await parseExposition(registry.render());
+    const families = await parseExposition(await registry.render());
     expect(sampleValue(families, 'secrets_agent_fetches_total', { result: 'deduplicated' })).toBe(99);
     expect(sampleValue(families, 'secrets_agent_fetch_failures_total', { code: 'ERR_STORE_UNREACHABLE' })).toBe(1);
     expect(sampleValue(families, 'secrets_agent_fetch_duration_seconds_count')).toBe(1);
@@ -57,7 +57,7 @@ describe('createDaemonMetrics', () => {
       { state: 'held' },
     ];
     registry.onCollect(() => recordTaskGauges(metrics, tasks));
-    let families = await parseExposition(registry.render());
+    let families = await parseExposition(await registry.render());
     expect(sampleValue(families, 'secrets_agent_tasks', { state: 'running' })).toBe(2);
     expect(sampleValue(families, 'secrets_agent_tasks', { state: 'held' })).toBe(1);
     for (const state of ['starting', 'backoff', 'stopping', 'stopped', 'failed']) {
@@ -66,7 +66,7 @@ describe('createDaemonMetrics', () => {
     expect(sampleValue(families, 'secrets_agent_stale_tasks')).toBe(1);
 
     tasks.splice(0, 3, { state: 'stopped' });
-    families = await parseExposition(registry.render());
+    families = await parseExposition(await registry.render());
     expect(sampleValue(families, 'secrets_agent_tasks', { state: 'running' })).toBe(0);
     expect(sampleValue(families, 'secrets_agent_tasks', { state: 'stopped' })).toBe(1);
     expect(sampleValue(families, 'secrets_agent_stale_tasks')).toBe(0);

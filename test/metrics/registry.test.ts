@@ -15,7 +15,7 @@ function expectInternalError(action: () => unknown, message: RegExp): void {
 }
 
 describe('createMetricsRegistry', () => {
-  it('renders counters and gauges in text format 0.0.4, exactly', () => {
+  it('renders counters and gauges in text format 0.0.4, exactly', async () => {
     const registry = createMetricsRegistry();
     const fetches = registry.counter('demo_fetches_total', 'Fetches by result.', ['result']);
     const tasks = registry.gauge('demo_tasks', 'Tasks.');
@@ -23,12 +23,14 @@ describe('createMetricsRegistry', () => {
     fetches.inc({ result: 'fetched' }, 2);
     fetches.inc({ result: 'cached' });
     tasks.set(7);
-    expect(registry.render()).toBe(
+    expect(await registry.render()).toBe(
       [
         '# HELP demo_fetches_total Fetches by result.',
         '# TYPE demo_fetches_total counter',
         'demo_fetches_total{result="fetched"} 3',
         'demo_fetches_total{result="cached"} 1',
+        // prom-client separates metric families with an empty line.
+        '',
         '# HELP demo_tasks Tasks.',
         '# TYPE demo_tasks gauge',
         'demo_tasks 7',
@@ -46,7 +48,7 @@ describe('createMetricsRegistry', () => {
     const gauge = registry.gauge('demo_expiry_timestamp_seconds', 'Expiry.');
     gauge.set(1_767_225_600.5);
 
-    const families = await parseExposition(registry.render());
+    const families = await parseExposition(await registry.render());
     const family = families.find((candidate) => candidate.name === 'demo_failures');
     expect(family?.type).toBe('counter');
     expect(family?.help).toBe('Failures\nby "code" \\ path.');
@@ -59,7 +61,7 @@ describe('createMetricsRegistry', () => {
     const registry = createMetricsRegistry();
     registry.counter('demo_renewals_total', 'Renewals.');
     registry.counter('demo_restarts_total', 'Restarts.', ['reason']);
-    const text = registry.render();
+    const text = await registry.render();
     expect(text).toContain('demo_renewals_total 0\n');
     expect(text).toContain('# TYPE demo_restarts_total counter\n');
     expect(text).not.toMatch(/^demo_restarts_total/m);
@@ -74,12 +76,13 @@ describe('createMetricsRegistry', () => {
       buckets: [0.1, 1],
     });
     for (const value of [0.05, 0.1, 0.5, 3]) duration.observe({ store: 'main' }, value);
-    const text = registry.render();
+    const text = await registry.render();
     expect(text).toContain(
       [
-        'demo_fetch_seconds_bucket{store="main",le="0.1"} 2',
-        'demo_fetch_seconds_bucket{store="main",le="1"} 3',
-        'demo_fetch_seconds_bucket{store="main",le="+Inf"} 4',
+        // prom-client's spelling: `le` first.
+        'demo_fetch_seconds_bucket{le="0.1",store="main"} 2',
+        'demo_fetch_seconds_bucket{le="1",store="main"} 3',
+        'demo_fetch_seconds_bucket{le="+Inf",store="main"} 4',
         'demo_fetch_seconds_sum{store="main"} 3.65',
         'demo_fetch_seconds_count{store="main"} 4',
       ].join('\n'),
@@ -95,7 +98,7 @@ describe('createMetricsRegistry', () => {
     const gauge = registry.gauge('demo_values', 'Special values.', ['kind']);
     gauge.set({ kind: 'inf' }, Infinity);
     gauge.set({ kind: 'neg' }, -Infinity);
-    const text = registry.render();
+    const text = await registry.render();
     expect(text).toContain('demo_values{kind="inf"} +Inf\n');
     expect(text).toContain('demo_values{kind="neg"} -Inf\n');
     const families = await parseExposition(text);
@@ -103,7 +106,7 @@ describe('createMetricsRegistry', () => {
     expect(sampleValue(families, 'demo_values', { kind: 'neg' })).toBe('-Inf');
   });
 
-  it('moves gauges up and down, resets series, and runs collectors before each render', () => {
+  it('moves gauges up and down, resets series, and runs collectors before each render', async () => {
     const registry = createMetricsRegistry();
     const gauge = registry.gauge('demo_live', 'Live.', ['state']);
     let collected = 0;
@@ -113,12 +116,14 @@ describe('createMetricsRegistry', () => {
     });
     gauge.inc({ state: 'held' }, 3);
     gauge.dec({ state: 'held' });
-    expect(registry.render()).toContain('demo_live{state="held"} 2\ndemo_live{state="running"} 10\n');
+    expect(await registry.render()).toContain('demo_live{state="held"} 2\ndemo_live{state="running"} 10\n');
     gauge.reset();
-    expect(registry.render()).toBe('# HELP demo_live Live.\n# TYPE demo_live gauge\ndemo_live{state="running"} 20\n');
+    expect(await registry.render()).toBe(
+      '# HELP demo_live Live.\n# TYPE demo_live gauge\ndemo_live{state="running"} 20\n',
+    );
   });
 
-  it('refuses names, labels and values that would produce invalid or misleading output', () => {
+  it('refuses names, labels and values that would produce invalid or misleading output', async () => {
     const registry = createMetricsRegistry();
     expectInternalError(() => registry.counter('demo-bad', 'x'), /metric name/);
     expectInternalError(() => registry.counter('demo_ok_total', 'x', ['__reserved']), /label name/);

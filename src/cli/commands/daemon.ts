@@ -2,13 +2,15 @@
 // turns flags into settings and owns the process-level wiring: SIGHUP reloads, SIGTERM/SIGINT
 // stop every task and end with exit 0, SIGUSR1 is ignored (so it cannot open the inspector).
 import type { Argv } from 'yargs';
-import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../../core/log.js';
+import { logLevelEnvVar, logLevels, resolveLogLevel } from '../../core/log-level.js';
 import { daemonOptionSpecs, loadDaemonSettings, type DaemonFlags } from '../../daemon/daemon-config.js';
-import { connectionArgsFrom, connectionOptions } from '../connection.js';
+import { connectionArgsFrom, connectionOptions, groupConnectionOptions } from '../connection.js';
 import type { CliIo, CommandResult } from '../io.js';
 import type { RegisterCommands } from './index.js';
 
+const configEnvVar = 'SECRETS_AGENT_CONFIG';
+const emptyToUndefined = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
 
 // One yargs option per setting, without yargs defaults: a default here would hide the --config file.
@@ -17,10 +19,24 @@ const settingOptions = Object.fromEntries(
     kebab(name),
     {
       type: spec.type === 'integer' ? 'number' : spec.type === 'boolean' ? 'boolean' : 'string',
-      describe: `${spec.description}${'default' in spec ? ` (default ${String(spec.default)})` : ''}`,
+      describe: `${spec.description}${'default' in spec ? ` (default ${String(spec.default)})` : ''} [env: ${spec.env}]`,
     } as const,
   ]),
 ) as Record<string, { type: 'string' | 'number' | 'boolean'; describe: string }>;
+
+const daemonOptions = {
+  ...settingOptions,
+  config: {
+    type: 'string',
+    describe: `JSON file of settings (keys as in docs/daemon.md, e.g. "pollInterval"); SIGHUP re-reads it [env: ${configEnvVar}]`,
+  },
+  'log-level': {
+    type: 'string',
+    choices: logLevels,
+    describe: `Log level (default info) [env: ${logLevelEnvVar}]`,
+  },
+  ...connectionOptions,
+} as const;
 
 // Registers `daemon`.
 export const registerDaemonCommands: RegisterCommands = (parser: Argv, io: CliIo, result: CommandResult): Argv =>
@@ -28,24 +44,10 @@ export const registerDaemonCommands: RegisterCommands = (parser: Argv, io: CliIo
     'daemon',
     'Run the tasks defined in --apps-dir and keep their secrets current (a systemd Type=notify service)',
     (command: Argv) =>
-      command
-        .options({
-          ...settingOptions,
-          ...connectionOptions,
-          config: {
-            type: 'string',
-            describe: 'JSON file of settings (keys as in docs/daemon.md, e.g. "pollInterval"); SIGHUP re-reads it',
-          },
-          'log-level': {
-            type: 'string',
-            choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'],
-            describe: 'Log level (default: SECRETS_AGENT_LOG_LEVEL, else info)',
-          },
-        })
-        .example(
-          '$0 daemon --apps-dir /etc/secrets-agent/apps --credential-file /etc/secrets-agent/sa.json --url https://master.mesos',
-          '',
-        ),
+      groupConnectionOptions(command.options(daemonOptions), daemonOptions).example(
+        '$0 daemon --apps-dir /etc/secrets-agent/apps --credential-file /etc/secrets-agent/sa.json --url https://master.mesos',
+        '',
+      ),
     async (argv) => {
       result.exitCode = await daemonCommand(argv as unknown as Record<string, unknown>, io);
     },
@@ -57,11 +59,8 @@ async function daemonCommand(argv: Record<string, unknown>, io: CliIo): Promise<
     const value = argv[kebab(name)];
     if (value !== undefined) flags[name] = value as string | number | boolean;
   }
-  const configFile = typeof argv['config'] === 'string' ? argv['config'] : undefined;
-  const level =
-    (argv['log-level'] as LevelWithSilent | undefined) ??
-    (io.env['SECRETS_AGENT_LOG_LEVEL'] as LevelWithSilent | undefined) ??
-    'info';
+  const configFile = typeof argv['config'] === 'string' ? argv['config'] : emptyToUndefined(io.env[configEnvVar]);
+  const level = resolveLogLevel({ flag: argv['log-level'], env: io.env, fallback: 'info' });
   const log = createLogger({ level, name: 'secrets-agent-daemon' });
   const load = () => loadDaemonSettings({ file: configFile, env: io.env, flags });
   const settings = load();

@@ -3,11 +3,18 @@
 import type { Argv } from 'yargs';
 import { parseDurationMs } from '../../core/duration.js';
 import { SecretsAgentError } from '../../core/errors.js';
+import { resolveLogLevel } from '../../core/log-level.js';
 import type { Logger } from '../../core/log.js';
 import type { AgentPlanOptions } from '../../agent/load-plan.js';
 import type { OpenedSecretSource } from '../../agent/secret-source-handle.js';
 import type { SecretSource } from '../../core/secrets-api.js';
-import { connectionArgsFrom, connectionOptions, openConnection, readPasswordFile } from '../connection.js';
+import {
+  connectionArgsFrom,
+  connectionOptions,
+  groupConnectionOptions,
+  openConnection,
+  readPasswordFile,
+} from '../connection.js';
 import { createFdLogger, type FdLoggerLevel } from '../fd-logger.js';
 import type { CliIo, CommandResult } from '../io.js';
 import { writeLine } from '../io.js';
@@ -67,6 +74,12 @@ const deliveryOptions = {
 
 /** Every option of `run` (yargs definitions; the plain parser reads the same table). */
 export const runOptions = { ...planOptions, ...deliveryOptions, ...connectionOptions } as const;
+const explainOptions = {
+  ...planOptions,
+  ...connectionOptions,
+  offline: { type: 'boolean', default: false, describe: 'Only validate and print the plan; ask no store' },
+  json: { type: 'boolean', default: false, describe: 'Print the report as JSON' },
+} as const;
 
 // `run`'s argv in its common shape without yargs (see parse-plain-argv.ts); undefined when yargs
 // must parse it (help, usage errors, anything unusual), so flags, help and errors stay yargs's.
@@ -82,8 +95,7 @@ export const registerRunCommands: RegisterCommands = (parser: Argv, io: CliIo, r
       'run [workload..]',
       'Fetch the secrets of an app definition and run a command with them: -- CMD ARGS...',
       (command: Argv) =>
-        command
-          .options(runOptions)
+        groupConnectionOptions(command.options(runOptions), runOptions)
           .positional('workload', { type: 'string', array: true, describe: 'The command and its arguments (after --)' })
           .example(
             '$0 run --app app.json --credential-file sa.json -- ./server --port 8080',
@@ -97,13 +109,7 @@ export const registerRunCommands: RegisterCommands = (parser: Argv, io: CliIo, r
     .command(
       'explain',
       'Print which env vars and files an app definition gets from which secret paths (sizes, never values); checks access when a store is given',
-      (command: Argv) =>
-        command.options({
-          ...planOptions,
-          ...connectionOptions,
-          offline: { type: 'boolean', default: false, describe: 'Only validate and print the plan; ask no store' },
-          json: { type: 'boolean', default: false, describe: 'Print the report as JSON' },
-        }),
+      (command: Argv) => groupConnectionOptions(command.options(explainOptions), explainOptions),
       async (argv) => {
         result.exitCode = await explainCommand(argv as unknown as Record<string, unknown>, io, false);
       },
@@ -234,12 +240,9 @@ function afterReads(
 
 // The agent logs JSON lines on stderr. With the process's own stderr it writes to fd 2 directly:
 // creating process.stderr on a pipe would make the fd non-blocking, and an exec'd workload would
-// inherit that. An unknown SECRETS_AGENT_LOG_LEVEL means the default, as for the other commands.
-const runLogLevels = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
-
+// inherit that. A bad SECRETS_AGENT_LOG_LEVEL is ERR_CONFIG_INVALID, as for every other command.
 function createRunLogger(argv: Record<string, unknown>, io: CliIo): Logger {
-  const wanted = textFlag(argv, 'log-level') ?? io.env['SECRETS_AGENT_LOG_LEVEL'];
-  const level: FdLoggerLevel = wanted !== undefined && runLogLevels.has(wanted) ? (wanted as FdLoggerLevel) : 'warn';
+  const level: FdLoggerLevel = resolveLogLevel({ flag: textFlag(argv, 'log-level'), env: io.env, fallback: 'warn' });
   return createFdLogger({
     level,
     name: 'secrets-agent',

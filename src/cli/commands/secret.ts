@@ -13,7 +13,13 @@ import type { SecretRecord, SecretsApi } from '../../core/secrets-api.js';
 import { parseSecretPath } from '../../store/secret-path.js';
 import { maxSecretValueBytes } from '../../store/secret-repository.js';
 import { createCliLogger } from '../cli-logger.js';
-import { basePathOption, connectionArgsFrom, connectionOptions, openConnection } from '../connection.js';
+import {
+  basePathOption,
+  connectionArgsFrom,
+  connectionOptions,
+  groupConnectionOptions,
+  openConnection,
+} from '../connection.js';
 import type { CliIo } from '../io.js';
 import { readCappedStream, writeLine } from '../io.js';
 import { exportSecrets } from '../secret/export-secrets.js';
@@ -48,6 +54,7 @@ const valueOptions = {
   description: { type: 'string', describe: 'Description (text secrets)' },
   label: { type: 'string', array: true, nargs: 1, describe: 'A label (text secrets); repeat for more' },
 } as const;
+const writeOptions = { ...commonOptions, ...valueOptions } as const;
 
 type ParsedArgs = Readonly<Record<string, unknown>>;
 
@@ -59,32 +66,37 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
         'create <path>',
         'Create a secret; fails with ERR_SECRET_EXISTS when the path is taken',
         (command: Argv) =>
-          command
-            .positional('path', { type: 'string', demandOption: true })
-            .options({ ...commonOptions, ...valueOptions }),
+          groupConnectionOptions(
+            command.positional('path', { type: 'string', demandOption: true }).options(writeOptions),
+            writeOptions,
+          ),
         async (argv) => writeSecret('create', argv, io),
       )
       .command(
         'update <path>',
         'Replace the value of an existing secret; ERR_SECRET_NOT_FOUND when there is none',
         (command: Argv) =>
-          command
-            .positional('path', { type: 'string', demandOption: true })
-            .options({ ...commonOptions, ...valueOptions }),
+          groupConnectionOptions(
+            command.positional('path', { type: 'string', demandOption: true }).options(writeOptions),
+            writeOptions,
+          ),
         async (argv) => writeSecret('update', argv, io),
       )
       .command(
         'get <path>',
         "Print a secret's value (or write it to --output, mode 0600)",
         (command: Argv) =>
-          command.positional('path', { type: 'string', demandOption: true }).options({
-            ...commonOptions,
-            output: {
-              type: 'string',
-              nargs: 1,
-              describe: 'Write the value to this file (0600, atomic) instead of stdout',
-            },
-          }),
+          groupConnectionOptions(
+            command.positional('path', { type: 'string', demandOption: true }).options({
+              ...commonOptions,
+              output: {
+                type: 'string',
+                nargs: 1,
+                describe: 'Write the value to this file (0600, atomic) instead of stdout',
+              },
+            }),
+            { ...commonOptions, output: true },
+          ),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const record = await api.getSecret(confinePath(basePath, argv.path));
@@ -102,7 +114,8 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
               default: '',
               describe: 'Folder (default: the root, or the base path)',
             })
-            .options(commonOptions),
+            .options(commonOptions)
+            .group(Object.keys(connectionOptions), 'Connection options:'),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const keys = await api.listSecrets(confinePath(basePath, argv.path, { listing: true }));
@@ -114,7 +127,11 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
       .command(
         'delete <path>',
         'Delete a secret; ERR_SECRET_NOT_FOUND when there is none',
-        (command: Argv) => command.positional('path', { type: 'string', demandOption: true }).options(commonOptions),
+        (command: Argv) =>
+          groupConnectionOptions(
+            command.positional('path', { type: 'string', demandOption: true }).options(commonOptions),
+            commonOptions,
+          ),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const path = confinePath(basePath, argv.path);
@@ -137,7 +154,8 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
                 demandOption: true,
                 describe: 'The backup file (0600, written atomically); `-` for stdout',
               },
-            }),
+            })
+            .group(Object.keys(connectionOptions), 'Connection options:'),
         async (argv) => {
           await withApi(argv, io, async (api, basePath) => {
             const document = await exportSecrets(api, basePath, argv.path);
@@ -158,10 +176,13 @@ export const registerSecretCommands: RegisterCommands = (parser: Argv, io: CliIo
         'import <file>',
         'Restore secrets from a backup file (`-`: stdin); refuses existing paths unless --overwrite',
         (command: Argv) =>
-          command.positional('file', { type: 'string', demandOption: true }).options({
-            ...commonOptions,
-            overwrite: { type: 'boolean', default: false, describe: 'Replace secrets that already exist' },
-          }),
+          command
+            .positional('file', { type: 'string', demandOption: true })
+            .options({
+              ...commonOptions,
+              overwrite: { type: 'boolean', default: false, describe: 'Replace secrets that already exist' },
+            })
+            .group(Object.keys(connectionOptions), 'Connection options:'),
         async (argv) => {
           // yargs hands a lone `-` positional over as ''.
           const file = argv.file === '' ? '-' : argv.file;

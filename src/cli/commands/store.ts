@@ -3,19 +3,25 @@
 // (`--url`) or in a local data directory (`--data-dir`).
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Argv } from 'yargs';
+import type { Argv, Options } from 'yargs';
 import { chooseLoginEndpoint } from '../../auth/login-endpoint.js';
+import { parseDurationMs } from '../../core/duration.js';
 import { SecretsAgentError } from '../../core/errors.js';
+import { logLevelEnvVar, logLevels, resolveLogLevel, type LogLevel } from '../../core/log-level.js';
 import { createLogger, type Logger } from '../../core/log.js';
 import { createBreakGlassAccess } from '../../store/iam/break-glass-access.js';
 import { createIam, defaultTokenLifetimeSeconds, type Iam } from '../../store/iam/iam.js';
 import { superuserRid } from '../../store/iam/rid.js';
 import type { SecretStore } from '../../store/secret-store.js';
 import { createStoreServer } from '../../store/server.js';
+import type { StorageBackend } from '../../store/storage/backend.js';
 import { openStorage } from '../../store/storage/open-storage.js';
-import { connectionOptions } from '../connection.js';
+import { defaultStoreName, initRecordKey } from '../../store/store-keys.js';
+import { connectionOptions, groupConnectionOptions, zookeeperAuthEnvVar } from '../connection.js';
+import { describeEnvNames, readBooleanSetting, readListSetting, readTextSetting } from '../flag-or-env.js';
 import { applyIamBootstrap, planIamBootstrap, type IamBootstrapPlan } from '../iam-bootstrap.js';
 import type { CliIo, CommandResult } from '../io.js';
+import { writeLine } from '../io.js';
 import { passwordFileFlag } from '../password-input.js';
 import type { RegisterCommands } from './index.js';
 import { readOperatorKey, runInit, runSeal, runSealStatus, runUnseal } from './store-seal.js';
@@ -85,6 +91,104 @@ const bootstrapOptions = {
   },
 } as const;
 
+// `store serve`'s options. Each also comes from its environment variable (the flag wins), so a
+// unit file or a container can configure the server without argv; no yargs defaults here, or a
+// default would hide the variable: serveSettingsFrom applies the defaults.
+export const serveEnvVars = {
+  'data-dir': 'SECRETS_AGENT_STORE_DATA_DIR',
+  storage: 'SECRETS_AGENT_STORE_STORAGE',
+  'instance-id': 'SECRETS_AGENT_STORE_INSTANCE_ID',
+  'zk-auth': zookeeperAuthEnvVar,
+  listen: 'SECRETS_AGENT_STORE_LISTEN',
+  'tls-cert': 'SECRETS_AGENT_STORE_TLS_CERT',
+  'tls-key': 'SECRETS_AGENT_STORE_TLS_KEY',
+  'token-file': 'SECRETS_AGENT_STORE_TOKEN_FILE',
+  'token-lifetime': 'SECRETS_AGENT_STORE_TOKEN_LIFETIME',
+  'metrics-listen': 'SECRETS_AGENT_STORE_METRICS_LISTEN',
+  'log-level': logLevelEnvVar,
+  'pgp-public-key': 'SECRETS_AGENT_STORE_PGP_PUBLIC_KEY',
+  'auto-init': 'SECRETS_AGENT_STORE_AUTO_INIT',
+  superuser: 'SECRETS_AGENT_STORE_SUPERUSER',
+  'password-file': 'SECRETS_AGENT_STORE_PASSWORD_FILE',
+  'service-account': 'SECRETS_AGENT_STORE_SERVICE_ACCOUNT',
+  'credential-out': 'SECRETS_AGENT_STORE_CREDENTIAL_OUT',
+  grant: 'SECRETS_AGENT_STORE_GRANT',
+  'public-url': 'SECRETS_AGENT_STORE_PUBLIC_URL',
+} as const;
+
+const serveOptions = {
+  ...storageOptions,
+  'instance-id': {
+    type: 'string',
+    describe: "Names this instance's seal state when several share one storage (default `default`)",
+  },
+  'zk-auth': {
+    type: 'string',
+    describe:
+      'ZooKeeper digest auth `user:password` for `zk://` storage (prefer the variable: argv is visible to other local users)',
+  },
+  listen: { type: 'string', describe: `HOST:PORT to listen on; port 0 picks a free one (default ${defaultListen})` },
+  'tls-cert': { type: 'string', describe: 'PEM certificate file (with --tls-key: serve HTTPS)' },
+  'tls-key': { type: 'string', describe: 'PEM private key file for --tls-cert' },
+  'token-file': {
+    type: 'string',
+    describe: 'Optional break-glass bootstrap token file: whoever presents the token is superuser, besides the IAM',
+  },
+  'token-lifetime': {
+    type: 'string',
+    describe: 'Lifetime of issued auth tokens: a duration such as 90m, 12h or 3600 (seconds); default 120h (5 days)',
+  },
+  'metrics-listen': {
+    type: 'string',
+    describe:
+      'HOST:PORT serving GET /metrics without authentication (default off: /metrics on --listen, authenticated)',
+  },
+  'log-level': { type: 'string', choices: logLevels, describe: 'Log level (default info)' },
+  'pgp-public-key': {
+    type: 'string',
+    describe: 'Operator OpenPGP public key (armor, binary, or base64 of `gpg --export`) for the first init',
+  },
+  'auto-init': {
+    type: 'boolean',
+    describe: 'Initialize on first start (default true; --no-auto-init: wait for PUT /init)',
+  },
+  ...bootstrapOptions,
+} as const;
+
+// The serve options with their variables named, and --data-dir required only when its variable is unset.
+function describeServeOptions(io: CliIo): Record<string, Options> {
+  const described = describeEnvNames(serveOptions, serveEnvVars);
+  const dataDirFromEnv = readTextSetting(undefined, io.env, serveEnvVars['data-dir']) !== undefined;
+  return { ...described, 'data-dir': { ...described['data-dir'], demandOption: !dataDirFromEnv } };
+}
+
+// Flags over variables over defaults, for serveStore.
+function serveSettingsFrom(argv: Record<string, unknown>, io: CliIo): ServeStoreOptions {
+  const text = (key: keyof typeof serveEnvVars): string | undefined =>
+    readTextSetting(argv[key], io.env, serveEnvVars[key]);
+  return {
+    dataDir: text('data-dir') ?? '',
+    storage: text('storage'),
+    instanceId: text('instance-id') ?? 'default',
+    zookeeperAuth: text('zk-auth'),
+    listen: text('listen') ?? defaultListen,
+    tlsCert: text('tls-cert'),
+    tlsKey: text('tls-key'),
+    tokenFile: text('token-file'),
+    tokenLifetime: text('token-lifetime'),
+    metricsListen: text('metrics-listen'),
+    logLevel: resolveLogLevel({ flag: argv['log-level'], env: io.env, fallback: 'info' }),
+    pgpPublicKey: text('pgp-public-key'),
+    autoInit: readBooleanSetting(argv['auto-init'], io.env, serveEnvVars['auto-init']) ?? true,
+    superuser: text('superuser'),
+    passwordFile: passwordFileFlag(argv, 2) ?? readTextSetting(undefined, io.env, serveEnvVars['password-file']),
+    serviceAccount: text('service-account'),
+    credentialOut: text('credential-out'),
+    grants: readListSetting(argv['grant'], io.env, serveEnvVars.grant),
+    publicUrl: text('public-url'),
+  };
+}
+
 // Registers the `store` command group.
 export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo, result: CommandResult): Argv =>
   parser.command('store', 'Run and administer the Secret Store', (store: Argv) =>
@@ -94,61 +198,17 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
         'Serve the Secrets API and the IAM (initializes the store on first start); runs until SIGTERM/SIGINT',
         (command: Argv) =>
           command
-            .options({
-              ...storageOptions,
-              listen: {
-                type: 'string',
-                default: defaultListen,
-                describe: 'HOST:PORT to listen on (port 0 picks a free one)',
-              },
-              'tls-cert': { type: 'string', describe: 'PEM certificate file (with --tls-key: serve HTTPS)' },
-              'tls-key': { type: 'string', describe: 'PEM private key file for --tls-cert' },
-              'token-file': {
-                type: 'string',
-                describe:
-                  'Optional break-glass bootstrap token file: whoever presents the token is superuser, besides the IAM',
-              },
-              'token-lifetime': {
-                type: 'number',
-                default: defaultTokenLifetimeSeconds,
-                describe: 'Lifetime of issued auth tokens, in seconds (default 5 days)',
-              },
-              'pgp-public-key': {
-                type: 'string',
-                describe: 'Operator OpenPGP public key (armor, binary, or base64 of `gpg --export`) for the first init',
-              },
-              'auto-init': {
-                type: 'boolean',
-                default: true,
-                describe: 'Initialize on first start (--no-auto-init: wait for PUT /init)',
-              },
-              ...bootstrapOptions,
-            })
+            .options(describeServeOptions(io))
+            .group(['data-dir', 'storage', 'instance-id', 'zk-auth'], 'Storage options:')
+            .group(
+              ['listen', 'tls-cert', 'tls-key', 'token-file', 'token-lifetime', 'metrics-listen', 'log-level'],
+              'Server options:',
+            )
+            .group(['pgp-public-key', 'auto-init', ...Object.keys(bootstrapOptions)], 'Initialization options:')
             .strict(false)
             .strictOptions(),
         async (argv) => {
-          result.exitCode = await serveStore(
-            {
-              dataDir: argv['data-dir'],
-              storage: argv.storage,
-              instanceId: argv['instance-id'],
-              zookeeperAuth: argv['zk-auth'] ?? io.env['ZK_AUTH'],
-              listen: argv.listen,
-              tlsCert: argv['tls-cert'],
-              tlsKey: argv['tls-key'],
-              tokenFile: argv['token-file'],
-              tokenLifetimeSeconds: argv['token-lifetime'],
-              pgpPublicKey: argv['pgp-public-key'],
-              autoInit: argv['auto-init'],
-              superuser: argv.superuser,
-              passwordFile: passwordFileFlag(argv, 2),
-              serviceAccount: argv['service-account'],
-              credentialOut: argv['credential-out'],
-              grants: argv.grant,
-              publicUrl: argv['public-url'],
-            },
-            io,
-          );
+          result.exitCode = await serveStore(serveSettingsFrom(argv as unknown as Record<string, unknown>, io), io);
         },
       )
       .command(
@@ -175,6 +235,7 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
                   'With --data-dir: the --superuser password (a file, or `-` for stdin). With --url: the --username password',
               },
             })
+            .group(Object.keys(connectionOptions), 'Connection options:')
             .strict(false)
             .strictOptions(),
         async (argv) => {
@@ -196,7 +257,7 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
       .command(
         'seal',
         'Seal the store on purpose (it stays sealed across restarts)',
-        (command: Argv) => command.options(adminOptions),
+        (command: Argv) => groupConnectionOptions(command.options(adminOptions), adminOptions),
         async (argv) => {
           await runSeal(argv, io);
         },
@@ -205,15 +266,17 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
         'unseal',
         'Unseal the store with the hex unseal key (and clear its seal intent)',
         (command: Argv) =>
-          command.options({
-            ...adminOptions,
-            'key-file': { type: 'string', describe: 'File holding the hex unseal key (default: read it from stdin)' },
-            auto: {
-              type: 'boolean',
-              default: false,
-              describe: 'Unseal with the bootstrap private key kept in storage (PUT /auto-unseal)',
-            },
-          }),
+          command
+            .options({
+              ...adminOptions,
+              'key-file': { type: 'string', describe: 'File holding the hex unseal key (default: read it from stdin)' },
+              auto: {
+                type: 'boolean',
+                default: false,
+                describe: 'Unseal with the bootstrap private key kept in storage (PUT /auto-unseal)',
+              },
+            })
+            .group(Object.keys(connectionOptions), 'Connection options:'),
         async (argv) => {
           await runUnseal(argv, io);
         },
@@ -221,7 +284,7 @@ export const registerStoreCommands: RegisterCommands = (parser: Argv, io: CliIo,
       .command(
         'seal-status',
         'Show whether the store is sealed (locally: whether it will start sealed)',
-        (command: Argv) => command.options(adminOptions),
+        (command: Argv) => groupConnectionOptions(command.options(adminOptions), adminOptions),
         async (argv) => {
           await runSealStatus(argv, io);
         },
@@ -240,7 +303,11 @@ export interface ServeStoreOptions {
   readonly tlsKey?: string | undefined;
   /** Break-glass bootstrap token file (superuser besides the IAM). */
   readonly tokenFile?: string | undefined;
-  readonly tokenLifetimeSeconds?: number | undefined;
+  /** A duration (`12h`, `90m`; a bare number is seconds); default 5 days. */
+  readonly tokenLifetime?: string | undefined;
+  /** HOST:PORT of a second, unauthenticated listener serving only GET /metrics. */
+  readonly metricsListen?: string | undefined;
+  readonly logLevel?: LogLevel | undefined;
   readonly pgpPublicKey?: string | undefined;
   readonly autoInit?: boolean | undefined;
   readonly superuser?: string | undefined;
@@ -259,11 +326,17 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
   const stop = waitForStopSignal();
   try {
     const listen = parseListenFlag(options.listen);
+    const metricsListen =
+      options.metricsListen === undefined ? undefined : parseListenFlag(options.metricsListen, 'metrics-listen');
     if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
       throw new SecretsAgentError('ERR_USAGE', '--tls-cert and --tls-key go together: give both or neither');
     }
-    const tokenLifetimeSeconds = parseTokenLifetime(options.tokenLifetimeSeconds);
-    const log = createLogger({ destination: io.stderr, name: 'secret-store' });
+    const tokenLifetimeSeconds = parseTokenLifetime(options.tokenLifetime);
+    const log = createLogger({
+      destination: io.stderr,
+      name: 'secret-store',
+      level: options.logLevel ?? resolveLogLevel({ env: io.env, fallback: 'info' }),
+    });
     const plan = await planIamBootstrap(options, io);
     const token =
       options.tokenFile === undefined ? undefined : await readTokenFile(resolve(io.cwd, options.tokenFile), log);
@@ -276,6 +349,7 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
       log,
     });
     try {
+      await announceKeyGeneration(storage, options, pgpPublicKeys, io);
       const iam = await createIam({ storage, log, tokenLifetimeSeconds });
       try {
         await applyIamBootstrap(iam, withoutServiceAccount(plan), { log, whenExists: 'skip' });
@@ -290,6 +364,7 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
             : {}),
           ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
           initialize: options.autoInit === false ? false : { pgpPublicKeys },
+          metrics: { listen: metricsListen },
         });
         try {
           if (plan.serviceAccount !== undefined) {
@@ -322,6 +397,20 @@ export async function serveStore(options: ServeStoreOptions, io: CliIo): Promise
   }
 }
 
+// On a terminal, the first start says why it pauses: generating the RSA-4096 bootstrap key takes
+// seconds (JSON log lines are for machines; this line is for the person watching).
+async function announceKeyGeneration(
+  storage: StorageBackend,
+  options: ServeStoreOptions,
+  pgpPublicKeys: readonly Uint8Array[],
+  io: CliIo,
+): Promise<void> {
+  if (options.autoInit === false || pgpPublicKeys.length > 0 || (io.stderr as { isTTY?: boolean }).isTTY !== true)
+    return;
+  if ((await storage.get(initRecordKey(defaultStoreName))) !== undefined) return;
+  writeLine(io.stderr, 'First start: generating the RSA-4096 bootstrap OpenPGP key (a few seconds)...');
+}
+
 function withoutServiceAccount(plan: IamBootstrapPlan): IamBootstrapPlan {
   return plan.superuser === undefined ? {} : { superuser: plan.superuser };
 }
@@ -332,26 +421,29 @@ function hasSuperuser(iam: Iam): boolean {
   );
 }
 
-function parseTokenLifetime(value: number | undefined): number {
+// Whole seconds of a duration flag (`12h`, `90m`, `3600` = seconds), at least one second.
+function parseTokenLifetime(value: string | undefined): number {
   if (value === undefined) return defaultTokenLifetimeSeconds;
-  if (!Number.isSafeInteger(value) || value < 1) {
+  const ms = parseDurationMs(value);
+  if (ms === undefined || ms < 1000) {
     throw new SecretsAgentError(
       'ERR_USAGE',
-      `Expected \`--token-lifetime\` to be a positive integer (seconds), got \`${String(value)}\` (${typeof value})`,
+      `Expected \`--token-lifetime\` to be a duration of at least 1s such as 90m, 12h or 3600 (seconds), got \`${value.slice(0, 40)}\` (string)`,
+      { details: { option: 'token-lifetime' } },
     );
   }
-  return value;
+  return Math.floor(ms / 1000);
 }
 
 // `HOST:PORT`, `[::1]:PORT`; port 0..65535.
-export function parseListenFlag(value: string): { host: string; port: number } {
+export function parseListenFlag(value: string, flag = 'listen'): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
   const port = Number(match?.[3]);
   const host = match?.[1] ?? match?.[2];
   if (match === null || host === undefined || !Number.isInteger(port) || port > 65535) {
     throw new SecretsAgentError(
       'ERR_USAGE',
-      `Expected \`--listen\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`,
+      `Expected \`--${flag}\` to be HOST:PORT (e.g. 127.0.0.1:1337), got \`${JSON.stringify(value).slice(1, -1).slice(0, 80)}\` (string)`,
     );
   }
   return { host, port };

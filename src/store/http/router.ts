@@ -41,6 +41,9 @@ export interface RouterOptions {
   routes: readonly Route[];
   access: AccessControl;
   log: Logger;
+  /** Called once per request after its handler settled (metrics): the matched route's pattern
+   * (`unmatched` when none), the status sent, the seconds taken, the error code when it failed. */
+  observe?: (route: string, method: string, status: number, seconds: number, errorCode?: string) => void;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -135,14 +138,18 @@ async function handleRequest(
   const socket = req.socket as Socket | null;
   // An `error` on the response with no listener would be thrown from an event emitter (a crash).
   res.on('error', (error) => options.log.debug({ err: error, method }, 'response failed'));
+  const startMs = options.observe === undefined ? 0 : performance.now();
+  let pattern = 'unmatched';
   let pathname = target;
   try {
     assertNoDotSegments(target);
     const context = new RequestContext(req, res, target, options);
     pathname = plainPathname(target) ?? context.url.pathname;
     const { route, params } = matchRoute(routes, method, pathname);
+    pattern = route.pattern;
     context.params = params;
     await route.handler(context);
+    options.observe?.(pattern, method, res.statusCode, (performance.now() - startMs) / 1000);
   } catch (error) {
     // The client is gone (it aborted or reset mid-request): there is no one to answer.
     if (res.destroyed || socket === null || socket.destroyed) {
@@ -152,6 +159,7 @@ async function handleRequest(
     // A body we stopped reading cannot be drained safely: answer, then close the connection.
     if (isSecretsAgentError(error, 'ERR_BODY_TOO_LARGE')) closeAfterAnswer(req, res, socket);
     const failure = sendError(res, error);
+    options.observe?.(pattern, method, failure.httpStatus, (performance.now() - startMs) / 1000, failure.code);
     const status = failure.httpStatus;
     // A sealed store refusing a read is expected operation (the operator sealed it), not a failure.
     if (failure.code === 'ERR_STORE_SEALED')

@@ -1,4 +1,4 @@
-// Verifies the auth tokens this store issued. The RSA check (~30 µs) runs once per token and its
+// Verifies the auth tokens this store issued. The RSA check (jose; ~30 µs of RSA) runs once per token and its
 // result (uid, acct, exp) is kept briefly, so a busy client costs one map lookup per request. A
 // remembered verdict is used only for the exact text it was made for: the map is keyed by the
 // token's last characters (signature bytes; hashing all ~700 characters of a fresh header string
@@ -7,7 +7,7 @@
 // cached: whether the account still exists and what it may do are looked up fresh on every request.
 import type { KeyObject } from 'node:crypto';
 import { SecretsAgentError } from '../../core/errors.js';
-import { checkTimes, decodeJwt, verifyDecodedSignature, type JwtClaims } from '../../crypto/jwt.js';
+import { decodeJwt, verifyDecodedJwt, type JwtClaims } from '../../crypto/jwt.js';
 
 export interface VerifiedToken {
   readonly uid: string;
@@ -52,8 +52,9 @@ export class AuthTokenVerifier {
     this.#cache.clear();
   }
 
-  // Throws ERR_AUTH_TOKEN_INVALID / ERR_AUTH_TOKEN_EXPIRED.
-  verify(token: string): VerifiedToken {
+  // Rejects with ERR_AUTH_TOKEN_INVALID / ERR_AUTH_TOKEN_EXPIRED. A remembered token settles without
+  // touching the signature; a new one goes through jose (crypto/jwt.ts) once.
+  async verify(token: string): Promise<VerifiedToken> {
     const now = this.#options.nowSeconds();
     const cached = this.#recalled(token, now)?.verified;
     if (cached !== undefined) {
@@ -61,10 +62,15 @@ export class AuthTokenVerifier {
         throw new SecretsAgentError('ERR_AUTH_TOKEN_EXPIRED', 'token has expired');
       return cached;
     }
-    const decoded = decodeJwt(token);
-    verifyDecodedSignature(decoded, this.#publicKey);
-    checkTimes(decoded.claims, { nowSeconds: now, clockSkewSeconds: this.#options.clockSkewSeconds });
-    const verified = toVerified(decoded.claims);
+    const publicKey = this.#publicKey;
+    const claims = await verifyDecodedJwt(decodeJwt(token), publicKey, {
+      nowSeconds: now,
+      clockSkewSeconds: this.#options.clockSkewSeconds,
+    });
+    const verified = toVerified(claims);
+    // The key changed while this one was checked: its verdict is for the old key, do not keep it.
+    if (publicKey !== this.#publicKey)
+      throw new SecretsAgentError('ERR_AUTH_TOKEN_INVALID', 'token signature does not verify');
     this.#remember({ token, verified, cachedUntil: now + this.#options.cacheTtlSeconds });
     return verified;
   }

@@ -204,7 +204,7 @@ export async function createIam(options: IamOptions): Promise<Iam> {
   const access: AccessControl = {
     async authenticate(headers) {
       const verified =
-        recallPresentedToken(headers.authorization) ?? tokenVerifier.verify(requirePresentedToken(headers));
+        recallPresentedToken(headers.authorization) ?? (await tokenVerifier.verify(requirePresentedToken(headers)));
       const account = mirror.account(verified.uid);
       // A token outlives neither its account nor a re-creation of the same uid.
       if (account === undefined || verified.acct !== account.epoch) {

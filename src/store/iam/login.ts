@@ -4,7 +4,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { SecretsAgentError, isSecretsAgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { checkTimes, decodeJwt, verifyDecodedSignature } from '../../crypto/jwt.js';
+import { decodeJwt, verifyDecodedJwt } from '../../crypto/jwt.js';
 import type { IamMirror } from './iam-mirror.js';
 import { createDecoyPasswordHash, maxPasswordBytes, verifyPassword } from './password-hash.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -71,7 +71,7 @@ export class LoginChecker {
       }
     } else {
       throttle.beginAttempt(request.uid, peer);
-      ok = this.#checkServiceToken(request.uid, request.token);
+      ok = await this.#checkServiceToken(request.uid, request.token);
     }
     if (!ok) {
       log.info({ uid: request.uid.slice(0, 100), peer }, 'login failed');
@@ -89,14 +89,13 @@ export class LoginChecker {
     return matches && !tooLong && account?.kind === 'user';
   }
 
-  #checkServiceToken(uid: string, token: string): boolean {
+  async #checkServiceToken(uid: string, token: string): Promise<boolean> {
     const account = this.#options.mirror.account(uid);
     try {
       const decoded = decodeJwt(token);
       const publicKey =
         account?.kind === 'service' ? this.#publicKeyOf(uid, account.publicKeyPem) : this.#options.decoyPublicKey;
-      verifyDecodedSignature(decoded, publicKey);
-      checkTimes(decoded.claims, {
+      await verifyDecodedJwt(decoded, publicKey, {
         nowSeconds: this.#options.nowSeconds(),
         clockSkewSeconds: this.#options.clockSkewSeconds,
         maxExpiresInSeconds: maxServiceTokenLifetimeSeconds,

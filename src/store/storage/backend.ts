@@ -37,6 +37,8 @@ export type StorageDriver = 'file' | 'zookeeper';
 
 export interface StorageBackend {
   readonly driver: StorageDriver;
+  /** Whether the backend is connected to its service now (for metrics); absent: always (files). */
+  connected?(): boolean;
   /** The record at `key`, or undefined when there is none. */
   get(key: string, options?: GetOptions): Promise<StorageEntry | undefined>;
   /** Creates `key` atomically; ERR_STORAGE_CONFLICT when it already exists. Returns the new version. */

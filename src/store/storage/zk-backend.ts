@@ -203,6 +203,10 @@ class ZooKeeperBackend implements StorageBackend {
     };
   }
 
+  connected(): boolean {
+    return this.#session.state === 'connected';
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
     const session = this.#session;

@@ -207,7 +207,7 @@ describe('secrets-agent store serve (child process)', () => {
         ['--service-account', 'svc', '--credential-out', join(dataDir, 'c.json'), '--grant', 'no-colon'],
         'Expected `--grant` to be RID:ACTION',
       ],
-      [['--token-lifetime', '0'], 'Expected `--token-lifetime` to be a positive integer'],
+      [['--token-lifetime', '0'], 'Expected `--token-lifetime` to be a duration of at least 1s'],
       [['--superuser', 'admin'], 'the password for superuser `admin` comes from --password-file FILE'],
       [['--superuser', 'bad uid!', '--password-file', '-'], '--superuser: Expected uid'],
       [['stray', '--superuser', 'admin', '--password-file', '-'], 'Unknown argument: stray'],

@@ -24,7 +24,7 @@ function tokenFor(uid: string, exp: number, key: KeyObject = keys.privateKey): s
 }
 
 describe('AuthTokenVerifier cache', () => {
-  it('refuses a remembered token once its exp (plus skew) has passed, within the cache TTL', () => {
+  it('refuses a remembered token once its exp (plus skew) has passed, within the cache TTL', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, {
       nowSeconds: clock.now,
@@ -32,41 +32,45 @@ describe('AuthTokenVerifier cache', () => {
       cacheTtlSeconds: 3600,
     });
     const token = tokenFor('reader', 1_000_010);
-    expect(verifier.verify(token)).toMatchObject({ uid: 'reader', exp: 1_000_010, acct: 'epoch-1' });
+    expect(await verifier.verify(token)).toMatchObject({ uid: 'reader', exp: 1_000_010, acct: 'epoch-1' });
     clock.advance(10 + skew - 1);
-    expect(verifier.verify(token).uid).toBe('reader');
+    expect((await verifier.verify(token)).uid).toBe('reader');
     clock.advance(1);
-    expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }));
+    await expect(verifier.verify(token)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }));
   });
 
-  it('never accepts a token whose signature did not verify, even beside a remembered one with the same claims', () => {
+  it('never accepts a token whose signature did not verify, even beside a remembered one with the same claims', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew });
     const token = tokenFor('reader', 1_003_600);
-    verifier.verify(token);
+    await verifier.verify(token);
     const [header, claims, signature = ''] = token.split('.');
     // A middle character: the last one carries padding bits a decoder may ignore.
     const flipped = `${header}.${claims}.${signature.slice(0, 100)}${signature[100] === 'A' ? 'B' : 'A'}${signature.slice(101)}`;
     const otherKey = tokenFor('reader', 1_003_600, otherKeys.privateKey);
     for (const forged of [flipped, otherKey]) {
       // Twice: a failed verification must not be remembered either.
-      expect(() => verifier.verify(forged)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
-      expect(() => verifier.verify(forged)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
+      await expect(verifier.verify(forged)).rejects.toThrow(
+        expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }),
+      );
+      await expect(verifier.verify(forged)).rejects.toThrow(
+        expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }),
+      );
     }
-    expect(verifier.verify(token).uid).toBe('reader');
+    expect((await verifier.verify(token)).uid).toBe('reader');
   });
 
-  it('forgets every remembered token when the signing key changes', () => {
+  it('forgets every remembered token when the signing key changes', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew });
     const token = tokenFor('reader', 1_003_600);
-    verifier.verify(token);
+    await verifier.verify(token);
     verifier.setPublicKey(otherKeys.publicKey);
-    expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
-    expect(verifier.verify(tokenFor('reader', 1_003_600, otherKeys.privateKey)).uid).toBe('reader');
+    await expect(verifier.verify(token)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
+    expect((await verifier.verify(tokenFor('reader', 1_003_600, otherKeys.privateKey))).uid).toBe('reader');
   });
 
-  it('checks again after the cache TTL, and stays correct when full (oldest remembered token dropped)', () => {
+  it('checks again after the cache TTL, and stays correct when full (oldest remembered token dropped)', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, {
       nowSeconds: clock.now,
@@ -75,33 +79,33 @@ describe('AuthTokenVerifier cache', () => {
       maxCachedTokens: 2,
     });
     const tokens = ['a', 'b', 'c'].map((uid) => tokenFor(uid, 1_003_600));
-    for (const token of [...tokens, ...tokens]) verifier.verify(token);
+    for (const token of [...tokens, ...tokens]) await verifier.verify(token);
     clock.advance(61);
-    expect(tokens.map((token) => verifier.verify(token).uid)).toEqual(['a', 'b', 'c']);
+    expect(await Promise.all(tokens.map(async (token) => (await verifier.verify(token)).uid))).toEqual(['a', 'b', 'c']);
     verifier.setPublicKey(otherKeys.publicKey);
     for (const token of tokens)
-      expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
+      await expect(verifier.verify(token)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
   });
 
-  it('recall() answers only for the exact text of a verified, unexpired token, and never verifies', () => {
+  it('recall() answers only for the exact text of a verified, unexpired token, and never verifies', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew });
     const token = tokenFor('reader', 1_000_100);
     expect(verifier.recall(token)).toBeUndefined();
-    verifier.verify(token);
+    await verifier.verify(token);
     expect(verifier.recall(token)).toMatchObject({ uid: 'reader', exp: 1_000_100 });
     for (const other of [`${token} `, ` ${token}`, token.slice(0, -1), `${token}A`])
       expect(verifier.recall(other)).toBeUndefined();
     clock.advance(100 + skew);
     expect(verifier.recall(token)).toBeUndefined();
-    expect(() => verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }));
+    await expect(verifier.verify(token)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_EXPIRED' }));
   });
 
-  it('a forged token ending like a remembered one (same signature, other claims) is refused and does not displace it', () => {
+  it('a forged token ending like a remembered one (same signature, other claims) is refused and does not displace it', async () => {
     const clock = clockAt(1_000_000);
     const verifier = new AuthTokenVerifier(keys.publicKey, { nowSeconds: clock.now, clockSkewSeconds: skew });
     const token = tokenFor('reader', 1_003_600);
-    verifier.verify(token);
+    await verifier.verify(token);
     const [header, , signature] = token.split('.');
     const claims = Buffer.from(
       JSON.stringify({ uid: 'admin', iat: 1_000_000, exp: 1_003_600, acct: 'epoch-1' }),
@@ -109,7 +113,7 @@ describe('AuthTokenVerifier cache', () => {
     const forged = `${header}.${claims}.${signature}`;
     expect(forged.slice(-32)).toBe(token.slice(-32));
     expect(verifier.recall(forged)).toBeUndefined();
-    expect(() => verifier.verify(forged)).toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
+    await expect(verifier.verify(forged)).rejects.toThrow(expect.objectContaining({ code: 'ERR_AUTH_TOKEN_INVALID' }));
     expect(verifier.recall(token)?.uid).toBe('reader');
   });
 });
