@@ -42,6 +42,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
       storage,
       log,
       initialize: options.initialize ?? false,
+      // A short-lived CLI or agent process with no seal API to serve: the child-process isolation
+      // exists so a long-running server forgets on seal, and costs a second node start here.
+      pgpIsolation: 'in-process',
       ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     });
   } catch (error) {

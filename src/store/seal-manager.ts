@@ -9,6 +9,7 @@ import type { SealStatus } from '../core/secrets-api.js';
 import { aesKeyBytes, generateAesKey } from '../crypto/aes-gcm.js';
 import { decryptPgpMessageInChild, encryptToPgpKeyInChild } from '../crypto/openpgp-child.js';
 import {
+  decryptPgpMessage,
   generatePgpKeyPair,
   readPgpPrivateKey,
   readPgpPublicKey,
@@ -57,6 +58,13 @@ export interface SealManagerOptions {
   readonly initialize?: InitializeOptions | false;
   /** Auto-unseal on open when the intent allows and a bootstrap key is stored. Default true. */
   readonly autoUnseal?: boolean;
+  /**
+   * Where the stored bootstrap key decrypts the unseal key: `child-process` (default) in a short-lived
+   * child, so openpgp.js's uncleared copies never enter this process (a long-running server that must
+   * forget on seal, issue 12.3); `in-process` saves that child's start-up (~40 ms plus openpgp) for
+   * short-lived processes such as an embedded-store `run`, which holds the values it reads anyway.
+   */
+  readonly pgpIsolation?: 'child-process' | 'in-process';
   readonly now?: () => Date;
 }
 
@@ -120,6 +128,7 @@ class StoreSealManager implements SealManager {
   readonly #storage: StorageBackend;
   readonly #log: Logger;
   readonly #now: () => Date;
+  readonly #pgpIsolation: 'child-process' | 'in-process';
   #record: InitRecord | undefined;
   #keyring: Keyring | undefined;
   #queue: Promise<unknown> = Promise.resolve();
@@ -131,6 +140,7 @@ class StoreSealManager implements SealManager {
     this.#storage = options.storage;
     this.#log = options.log;
     this.#now = options.now ?? (() => new Date());
+    this.#pgpIsolation = options.pgpIsolation ?? 'child-process';
   }
 
   get initialized(): boolean {
@@ -333,8 +343,12 @@ class StoreSealManager implements SealManager {
       const stored = await this.#storage.get(bootstrapPrivateKeyKey(this.store, fingerprint));
       const message = record.encryptedUnsealKeys[index];
       if (stored === undefined || message === undefined) continue;
-      // In a child process: openpgp.js leaves copies of what it decrypts in memory it never clears.
-      const hex = await decryptPgpMessageInChild(stored.value, message, `stored bootstrap key ${fingerprint}`);
+      const what = `stored bootstrap key ${fingerprint}`;
+      // In a child process by default: openpgp.js leaves copies of what it decrypts in memory it never clears.
+      const hex =
+        this.#pgpIsolation === 'child-process'
+          ? await decryptPgpMessageInChild(stored.value, message, what)
+          : await decryptPgpMessageHere(stored.value, message, what);
       const unsealKey = decodeHexBytes(hex, aesKeyBytes);
       hex.fill(0);
       try {
@@ -416,4 +430,17 @@ function initInvalid(message: string, cause?: unknown): SecretsAgentError {
 
 function alreadyInitialized(store: string): SecretsAgentError {
   return new SecretsAgentError('ERR_STORE_ALREADY_INITIALIZED', `store \`${store}\` is already initialized`);
+}
+
+// The in-process twin of decryptPgpMessageInChild, with the same error for a key or message that does not decrypt.
+async function decryptPgpMessageHere(armoredKey: Uint8Array, message: Uint8Array, what: string): Promise<Buffer> {
+  try {
+    const key = await readPgpPrivateKey(Buffer.from(armoredKey).toString('utf8'), what);
+    const plain = await decryptPgpMessage(message, key);
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+  } catch (error) {
+    throw new SecretsAgentError('ERR_SECRET_DECRYPT_FAILED', `OpenPGP message could not be decrypted with ${what}`, {
+      cause: error,
+    });
+  }
 }

@@ -15,6 +15,8 @@ export interface OpenSecretStoreOptions {
   readonly initialize?: InitializeOptions | false;
   /** Auto-unseal on open when possible. Default true. */
   readonly autoUnseal?: boolean;
+  /** See SealManagerOptions.pgpIsolation. */
+  readonly pgpIsolation?: 'child-process' | 'in-process';
   readonly now?: () => Date;
 }
 
@@ -36,6 +38,7 @@ export async function openSecretStore(options: OpenSecretStoreOptions): Promise<
     ...(options.instanceId === undefined ? {} : { instanceId: options.instanceId }),
     ...(options.initialize === undefined ? {} : { initialize: options.initialize }),
     ...(options.autoUnseal === undefined ? {} : { autoUnseal: options.autoUnseal }),
+    ...(options.pgpIsolation === undefined ? {} : { pgpIsolation: options.pgpIsolation }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const secrets = createSecretRepository({
