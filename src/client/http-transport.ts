@@ -87,14 +87,7 @@ export const defaultMaxResponseBytes = 4 * 1024 * 1024;
 
 /** Creates the transport; reads the CA bundle now so a bad --ca-file fails at start, not on first use. */
 export function createHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
-  assertOptionalPositiveInteger(options.connections, 'connections');
-  assertOptionalPositiveInteger(options.pipelining, 'pipelining');
-  assertOptionalPositiveInteger(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs');
-  assertOptionalPositiveInteger(options.timeoutMs, 'timeoutMs');
-  assertOptionalPositiveInteger(options.maxResponseBytes, 'maxResponseBytes');
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
-  const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile);
+  const { timeoutMs, maxResponseBytes, ca } = resolveTransportOptions(options);
   const { Agent, request: sendRequest } = loadUndici();
   // rejectUnauthorized is set explicitly: NODE_TLS_REJECT_UNAUTHORIZED=0 must not turn verification off.
   const agent = new Agent({
@@ -160,7 +153,25 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   };
 }
 
-// Reads and checks a PEM CA bundle (shared with node-http-transport.ts).
+/** Checks the options both transports take and resolves their defaults; reads the CA bundle now. */
+export function resolveTransportOptions(options: HttpTransportOptions): {
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly ca: Buffer | undefined;
+} {
+  assertOptionalPositiveInteger(options.connections, 'connections');
+  assertOptionalPositiveInteger(options.pipelining, 'pipelining');
+  assertOptionalPositiveInteger(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs');
+  assertOptionalPositiveInteger(options.timeoutMs, 'timeoutMs');
+  assertOptionalPositiveInteger(options.maxResponseBytes, 'maxResponseBytes');
+  return {
+    timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+    ca: options.caFile === undefined ? undefined : readCaFile(options.caFile),
+  };
+}
+
+// Reads and checks a PEM CA bundle.
 export function readCaFile(file: string): Buffer {
   let pem: Buffer;
   try {

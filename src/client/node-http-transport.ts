@@ -10,10 +10,8 @@ import { SecretsAgentError } from '../core/errors.js';
 import { assertOptionalPositiveInteger } from './client-options.js';
 import {
   defaultConnections,
-  defaultMaxResponseBytes,
-  defaultTimeoutMs,
   describeTarget,
-  readCaFile,
+  resolveTransportOptions,
   type HttpRequest,
   type HttpResponse,
   type HttpTransport,
@@ -28,14 +26,7 @@ const load = createRequire(import.meta.url);
 
 // Creates the transport; reads the CA bundle now so a bad --ca-file fails at start, not on first use.
 export function createNodeHttpTransport(options: HttpTransportOptions = {}): HttpTransport {
-  assertOptionalPositiveInteger(options.connections, 'connections');
-  assertOptionalPositiveInteger(options.pipelining, 'pipelining');
-  assertOptionalPositiveInteger(options.keepAliveTimeoutMs, 'keepAliveTimeoutMs');
-  assertOptionalPositiveInteger(options.timeoutMs, 'timeoutMs');
-  assertOptionalPositiveInteger(options.maxResponseBytes, 'maxResponseBytes');
-  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
-  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
-  const ca = options.caFile === undefined ? undefined : readCaFile(options.caFile);
+  const { timeoutMs, maxResponseBytes, ca } = resolveTransportOptions(options);
   const agentOptions = {
     keepAlive: true,
     maxSockets: options.connections ?? defaultConnections,
