@@ -22,6 +22,9 @@ async function startCluster(
   rootPath: string,
   zkParameters: Record<string, number> = {},
 ): Promise<[StoreInstance, StoreInstance]> {
+  // A member killed and restarted by the previous test may still be rejoining (an election): the
+  // instances open with short timeouts, so start them only once every member serves again.
+  await zk.ensemble.waitServing();
   const cluster = zk.track(
     await startStoreCluster({ ensemble: zk.ensemble, rootPath, instanceIds: ['m1', 'm2'], zkParameters }),
   );
