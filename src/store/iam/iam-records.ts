@@ -254,13 +254,11 @@ export function parseAclRecord(bytes: Uint8Array, key: string): AclRecord {
 // Parses a stored grant; ERR_STORE_CORRUPT when unreadable or naming an unknown action.
 export function parseGrantRecord(bytes: Uint8Array, key: string): GrantRecord {
   const object = parseObject(bytes, key);
-  const action = object['action'];
-  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action))
-    throw corrupt(key, '`action` is not a known action');
+  const action = requireAction(object, key);
   return {
     rid: requireString(object, 'rid', key),
     uid: requireString(object, 'uid', key),
-    action: action as AccessAction,
+    action,
   };
 }
 
@@ -289,13 +287,11 @@ export function parseMembershipRecord(bytes: Uint8Array, key: string): Membershi
 // Parses a stored group grant; ERR_STORE_CORRUPT when unreadable or naming an unknown action.
 export function parseGroupGrantRecord(bytes: Uint8Array, key: string): GroupGrantRecord {
   const object = parseObject(bytes, key);
-  const action = object['action'];
-  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action))
-    throw corrupt(key, '`action` is not a known action');
+  const action = requireAction(object, key);
   return {
     rid: requireString(object, 'rid', key),
     gid: requireString(object, 'gid', key),
-    action: action as AccessAction,
+    action,
     groupEpoch: requireString(object, 'groupEpoch', key),
   };
 }
@@ -337,4 +333,12 @@ function corrupt(key: string, reason: string, cause?: unknown): SecretsAgentErro
     details: { key },
     cause,
   });
+}
+
+// The stored `action` of a grant; ERR_STORE_CORRUPT when it is not a known action.
+function requireAction(object: Record<string, unknown>, key: string): AccessAction {
+  const action = object['action'];
+  if (typeof action !== 'string' || !(accessActions as readonly string[]).includes(action))
+    throw corrupt(key, '`action` is not a known action');
+  return action as AccessAction;
 }
