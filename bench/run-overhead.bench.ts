@@ -3,7 +3,7 @@
 // previous run cached, and with a service-account login every run), for N = 100 and N = 1, each
 // divided by `node -e 0` of the same round (the median of those per-round ratios is reported).
 // Peer: `dotenvx run -f <100-key .env> -- /bin/true`. Uses the built CLI (dist/; `npm run bench`
-// builds first), or SECRETS_AGENT_BENCH_CLI=<main.js> to measure another build in the same way.
+// builds first), or SECRETS_AGENT_BENCH_CLI=<secrets-agent.cjs> to measure another build in the same way.
 // Env-only runs exec into /bin/true (stdout/stderr go to /dev/null here; pipes would do too).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +21,7 @@ import { generatePgpKeyPair } from '../src/crypto/openpgp.js';
 import type { BenchRow } from './lib/print-table.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
-const cli = process.env['SECRETS_AGENT_BENCH_CLI'] ?? join(repoRoot, 'dist/src/cli/main.js');
+const cli = process.env['SECRETS_AGENT_BENCH_CLI'] ?? join(repoRoot, 'dist/src/cli/secrets-agent.cjs');
 const dotenvx = join(repoRoot, 'node_modules/.bin/dotenvx');
 const runs = Number(process.env['SECRETS_AGENT_BENCH_ROUNDS'] ?? 21);
 const warmups = 3;

@@ -1,30 +1,53 @@
-// Builds `run`'s one-file bundle (dist/src/cli/run-bundle.cjs): CommonJS, so that Node 20 can
-// compile it through vm.Script with V8's code cache (src/cli/run-bundle-loader.ts); packages stay
-// in node_modules. `node scripts/build-run-bundle.mjs [entry] [outfile]`; also imported by tests.
+// Builds `run`'s one-file bundle (dist/src/cli/run-bundle.cjs) and the `secrets-agent` executable
+// (dist/src/cli/secrets-agent.cjs, from src/cli/launch.ts): CommonJS, so that Node 20 can compile
+// the bundle through vm.Script with V8's code cache (src/cli/run-bundle-loader.ts) and start the
+// executable without its ES module loader; packages stay in node_modules.
+// `node scripts/build-run-bundle.mjs [cli-dir]` (default dist/src/cli, holding tsc's output); also
+// imported by tests, which build straight from src/cli.
 import { build } from 'esbuild';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// `import.meta.url` does not exist in CommonJS: the bundle computes it from its own __filename.
-const banner = "const __runBundleUrl = require('node:url').pathToFileURL(__filename).href;";
+// `import.meta.url` does not exist in CommonJS: each file computes it from its own __filename.
+const banner = "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;";
 
-export async function buildRunBundle(entry, outfile) {
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  packages: 'external',
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: banner },
+  logLevel: 'warning',
+};
+
+// `cliDir` holds run-entry and launch (.js from tsc, or .ts in src/cli); `outDir` gets the two files.
+export async function buildRunBundle(cliDir, outDir, extension = '.js') {
   await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    packages: 'external',
-    define: { 'import.meta.url': '__runBundleUrl' },
-    banner: { js: banner },
-    logLevel: 'warning',
+    ...common,
+    entryPoints: [join(cliDir, `run-entry${extension}`)],
+    outfile: join(outDir, 'run-bundle.cjs'),
+  });
+  await build({
+    ...common,
+    entryPoints: [join(cliDir, `launch${extension}`)],
+    outfile: join(outDir, 'secrets-agent.cjs'),
+    // The full CLI, loaded for every command but `run`, stays the ES module it is.
+    plugins: [keepExternal(/^\.\/main\.js$/)],
   });
 }
 
+function keepExternal(filter) {
+  return {
+    name: 'keep-external',
+    setup(builder) {
+      builder.onResolve({ filter }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildRunBundle(
-    process.argv[2] ?? 'dist/src/cli/run-entry.js',
-    process.argv[3] ?? 'dist/src/cli/run-bundle.cjs',
-  );
+  const cliDir = process.argv[2] ?? 'dist/src/cli';
+  await buildRunBundle(cliDir, cliDir);
 }

@@ -23,11 +23,11 @@ if [ ! -d node_modules ]; then
   step "installing dependencies"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
 fi
-if [ ! -f dist/src/cli/main.js ] || [ ! -f dist/ui/index.html ] || [ -n "$(find src -newer dist/src/cli/main.js \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' \) -print -quit)" ]; then
+if [ ! -f dist/src/cli/secrets-agent.cjs ] || [ ! -f dist/ui/index.html ] || [ -n "$(find src -newer dist/src/cli/main.js \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' \) -print -quit)" ]; then
   step "building"
   npm run --silent build
 fi
-agent() { node "$repo/dist/src/cli/main.js" "$@"; }
+agent() { node "$repo/dist/src/cli/secrets-agent.cjs" "$@"; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/secrets-agent-demo.XXXXXX")
 server_pid=""
@@ -49,7 +49,7 @@ step "starting a Secret Store on 127.0.0.1 (data in $work/store)"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/admin-password"
 chmod 600 "$work/admin-password"
 # A simple command (not the `agent` function), so that $! is the node process itself.
-node "$repo/dist/src/cli/main.js" store serve --data-dir "$work/store" --listen 127.0.0.1:0 \
+node "$repo/dist/src/cli/secrets-agent.cjs" store serve --data-dir "$work/store" --listen 127.0.0.1:0 \
   --superuser admin --password-file "$work/admin-password" \
   --service-account invoice-api-agent --credential-out "$work/agent-credential.json" \
   --grant 'dcos:secrets:default:/billing/*:read' --grant 'dcos:secrets:default:/ca-bundle:read' \

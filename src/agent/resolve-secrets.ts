@@ -2,11 +2,11 @@
 // jittered retries for retryable failures only (5xx, unreachable, sealed), all within one total
 // deadline. Fails closed: any required path that cannot be read ends the whole resolution with
 // one error naming that path, never a value. Shared by `run` and the daemon.
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { DeliveryPlan } from '../appdef/index.js';
 import { retryWithBackoff, type RetryOptions } from '../client/retry.js';
 import { SecretsAgentError, isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
+import { loadCrypto } from '../core/lazy-crypto.js';
 import type { Logger } from '../core/log.js';
 import type { BatchReadOutcome, SecretRecord, SecretSource } from '../core/secrets-api.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
@@ -86,7 +86,12 @@ export async function resolveSecrets(options: ResolveSecretsOptions): Promise<Re
   for (const use of [...plan.env, ...plan.files]) {
     if (resolved.has(use.secretName)) continue;
     const result = byPath.get(use.sourcePath) as PathResult;
-    resolved.set(use.secretName, Object.freeze({ name: use.secretName, path: use.sourcePath, ...result }));
+    // The descriptors, not a spread: a spread would compute the lazy digest (withDigest).
+    const secret = Object.defineProperties(
+      { name: use.secretName, path: use.sourcePath },
+      Object.getOwnPropertyDescriptors(result),
+    );
+    resolved.set(use.secretName, Object.freeze(secret) as ResolvedSecret);
   }
   log.debug({ paths: plan.secretPaths.length, names: resolved.size }, 'secrets resolved');
   return resolved;
@@ -144,7 +149,7 @@ export async function fetchPaths(
           log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
           const delivered =
             options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
-          return { path, result: { ...delivered, sha256: sha256Hex(delivered.record.bytes) } };
+          return { path, result: withDigest(delivered) };
         } catch (error) {
           if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND') && isOptional(path)) {
             log.info({ secretPath: path }, 'optional secret is absent; skipping it');
@@ -245,8 +250,15 @@ function describeFailure(path: string, error: unknown, timedOut: boolean, elapse
   });
 }
 
-function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+// The delivered value with its sha256, computed when first read: the daemon's ledger and secret
+// files read it, while an env-only `run` never does and so never loads node:crypto (lazy-crypto.ts).
+// Nothing changes a record's bytes after it is delivered, so the digest is the same whenever read.
+function withDigest(delivered: { readonly record: SecretRecord; readonly decrypted?: true }): PathResult {
+  let digest: string | undefined;
+  return Object.defineProperty({ ...delivered }, 'sha256', {
+    enumerable: true,
+    get: () => (digest ??= loadCrypto().createHash('sha256').update(delivered.record.bytes).digest('hex')),
+  }) as PathResult;
 }
 
 function assertTimeout(timeoutMs: unknown): void {

@@ -3,7 +3,11 @@
 // 2. --token-file; 3. username + password (flags, else DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD).
 // The first one present wins; the others are not read, so a stray variable cannot break a login.
 import { SecretsAgentError } from '../core/errors.js';
-import { loadServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
+import {
+  loadServiceAccountCredential,
+  type CredentialCheckOptions,
+  type ServiceAccountCredential,
+} from './credential.js';
 
 /** One resolved way to authenticate: a service-account credential, a password, a token file or a token. */
 export type AuthMethod =
@@ -21,6 +25,8 @@ export interface AuthInputs {
   readonly password?: string | undefined;
   /** Where DCOS_SERVICE_ACCOUNT_CREDENTIAL / DCOS_SECRETS_USERNAME / DCOS_SECRETS_PASSWORD are read. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A service-account key is read as a key at the first login, not now (see CredentialCheckOptions). */
+  readonly deferKeyCheck?: boolean;
 }
 
 /** The environment variable DC/OS tasks receive their service-account credential in. */
@@ -44,10 +50,11 @@ export const passwordEnvVar = 'DCOS_SECRETS_PASSWORD';
  */
 export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   const env = inputs.env ?? {};
+  const check: CredentialCheckOptions = { deferKeyCheck: inputs.deferKeyCheck === true };
   if (present(inputs.credentialFile)) {
     return {
       kind: 'service-account',
-      credential: loadServiceAccountCredential(inputs.credentialFile, '--credential-file'),
+      credential: loadServiceAccountCredential(inputs.credentialFile, '--credential-file', check),
       source: '--credential-file',
     };
   }
@@ -55,7 +62,7 @@ export function resolveAuthMethod(inputs: AuthInputs): AuthMethod | undefined {
   if (present(fromEnv)) {
     return {
       kind: 'service-account',
-      credential: loadServiceAccountCredential(fromEnv, credentialEnvVar),
+      credential: loadServiceAccountCredential(fromEnv, credentialEnvVar, check),
       source: credentialEnvVar,
     };
   }

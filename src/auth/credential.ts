@@ -1,9 +1,10 @@
 // The DC/OS service-account credential (docs/wire-formats.md#service-account-credential): `{"login_endpoint",
 // "private_key", "scheme": "RS256", "uid"}`, given inline (the DCOS_SERVICE_ACCOUNT_CREDENTIAL env var holds the JSON
 // itself) or as a file path. Errors name the field and the source, never the key.
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SecretsAgentError } from '../core/errors.js';
+import { loadCrypto } from '../core/lazy-crypto.js';
 
 /** A DC/OS service-account credential, as `dcos security secrets create-sa-secret` stores it. */
 export interface ServiceAccountCredential {
@@ -16,14 +17,25 @@ export interface ServiceAccountCredential {
 /** Credential files are small; anything bigger is not one. */
 export const maxCredentialBytes = 64 * 1024;
 
+export interface CredentialCheckOptions {
+  /** Check only that `private_key` looks like a PEM private key; the token provider reads it as
+   * one (the same errors) when it first logs in. For `run` with a cached token, which then never
+   * loads node:crypto (core/lazy-crypto.ts). Default false: the key is read now. */
+  readonly deferKeyCheck?: boolean;
+}
+
 /**
  * Reads a credential from inline JSON (starts with `{`) or from the file it names.
  * `source` says where it came from for messages, e.g. `--credential-file` or `DCOS_SERVICE_ACCOUNT_CREDENTIAL`.
  */
-export function loadServiceAccountCredential(valueOrPath: string, source: string): ServiceAccountCredential {
+export function loadServiceAccountCredential(
+  valueOrPath: string,
+  source: string,
+  options: CredentialCheckOptions = {},
+): ServiceAccountCredential {
   if (typeof valueOrPath !== 'string' || valueOrPath.trim() === '') throw invalid(source, '', 'is empty');
   const trimmed = valueOrPath.trim();
-  if (trimmed.startsWith('{')) return parseServiceAccountCredential(parseJson(trimmed, source), source);
+  if (trimmed.startsWith('{')) return parseServiceAccountCredential(parseJson(trimmed, source), source, options);
   const where = `${source} ${valueOrPath}`;
   let text: string;
   try {
@@ -41,11 +53,15 @@ export function loadServiceAccountCredential(valueOrPath: string, source: string
       },
     );
   }
-  return parseServiceAccountCredential(parseJson(text, where), where);
+  return parseServiceAccountCredential(parseJson(text, where), where, options);
 }
 
 /** Narrows an untrusted value to a credential; ERR_AUTH_CREDENTIAL_INVALID naming the JSON pointer. */
-export function parseServiceAccountCredential(value: unknown, source: string): ServiceAccountCredential {
+export function parseServiceAccountCredential(
+  value: unknown,
+  source: string,
+  options: CredentialCheckOptions = {},
+): ServiceAccountCredential {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw invalid(source, '', 'must be a JSON object with login_endpoint, private_key, scheme and uid');
   const { login_endpoint: loginEndpoint, private_key: privateKey, scheme, uid } = value as Record<string, unknown>;
@@ -62,17 +78,17 @@ export function parseServiceAccountCredential(value: unknown, source: string): S
       '/private_key',
       privateKey === undefined ? 'is missing' : 'must be a non-empty string (a PEM RSA private key)',
     );
-  parsePrivateKey(privateKey, source);
+  if (options.deferKeyCheck === true) assertPemPrivateKey(privateKey, source);
+  else parsePrivateKey(privateKey, source);
   return { login_endpoint: loginEndpoint, private_key: privateKey, scheme: 'RS256', uid };
 }
 
 // The credential's RSA private key as a KeyObject; the key text never enters the message.
 export function parsePrivateKey(pem: string, source: string): KeyObject {
-  if (!/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(pem))
-    throw invalid(source, '/private_key', 'is not a PEM private key (`-----BEGIN PRIVATE KEY-----`)');
+  assertPemPrivateKey(pem, source);
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
+    key = loadCrypto().createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
     throw new SecretsAgentError(
       'ERR_AUTH_CREDENTIAL_INVALID',
@@ -86,6 +102,11 @@ export function parsePrivateKey(pem: string, source: string): KeyObject {
   if (key.asymmetricKeyType !== 'rsa')
     throw invalid(source, '/private_key', `must be an RSA key (RS256), got ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
+}
+
+function assertPemPrivateKey(pem: string, source: string): void {
+  if (!/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(pem))
+    throw invalid(source, '/private_key', 'is not a PEM private key (`-----BEGIN PRIVATE KEY-----`)');
 }
 
 function assertHttpUrl(value: string, source: string): void {

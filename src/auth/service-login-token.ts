@@ -1,7 +1,9 @@
 // The service login token (docs/wire-formats.md#service-login-token): a short-lived RS256 JWT `{uid, exp}` signed with
-// the service account's private key, sent once to the login endpoint. node:crypto only.
-import { sign, type KeyObject } from 'node:crypto';
+// the service account's private key, sent once to the login endpoint. node:crypto only (loaded on
+// first use: core/lazy-crypto.ts).
+import type { KeyObject } from 'node:crypto';
 import { SecretsAgentError } from '../core/errors.js';
+import { loadCrypto } from '../core/lazy-crypto.js';
 
 /** What DC/OS SDK clients use (`exp = now + 120 s`); the store accepts at most 600 s. */
 export const serviceLoginTokenLifetimeSeconds = 120;
@@ -24,7 +26,7 @@ export function createServiceLoginToken(options: ServiceLoginTokenOptions): stri
   const header = encodeSegment({ alg: 'RS256', typ: 'JWT' });
   const claims = encodeSegment({ uid: options.uid, exp: nowSeconds + lifetimeSeconds });
   const signingInput = `${header}.${claims}`;
-  const signature = sign('sha256', Buffer.from(signingInput, 'ascii'), options.privateKey);
+  const signature = loadCrypto().sign('sha256', Buffer.from(signingInput, 'ascii'), options.privateKey);
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 

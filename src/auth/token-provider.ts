@@ -2,6 +2,7 @@
 // `exp`, unverified), and once more after the store refuses it (HTTP 401). Concurrent callers
 // share one login. With only a token (file or session) and nothing to log in with, an expired or
 // refused token ends in ERR_AUTH_LOGIN_REQUIRED.
+import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -86,8 +87,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   if (renewable && (options.login === undefined || options.loginEndpoint === undefined)) {
     throw new SecretsAgentError('ERR_USAGE', `a ${method.kind} credential needs \`login\` and \`loginEndpoint\``);
   }
-  const privateKey =
-    method.kind === 'service-account' ? parsePrivateKey(method.credential.private_key, method.source) : undefined;
+  // Read at the first login: a provider that starts from a cached token may never need the key.
+  let privateKey: KeyObject | undefined;
 
   let held: HeldToken | undefined = options.initialToken === undefined ? undefined : hold(options.initialToken, now());
   let rejected: { token: string; reason: unknown } | undefined;
@@ -113,7 +114,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     if (method.kind === 'service-account') {
       const serviceToken = createServiceLoginToken({
         uid: method.credential.uid,
-        privateKey: privateKey as NonNullable<typeof privateKey>,
+        privateKey: (privateKey ??= parsePrivateKey(method.credential.private_key, method.source)),
         nowSeconds: now() / 1000,
       });
       return loginFn({ uid: method.credential.uid, token: serviceToken }, endpoint);

@@ -8,6 +8,7 @@ import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { resolveAuthMethod, type AuthMethod } from '../auth/auth-method.js';
 import { chooseLoginEndpoint, storeUrlFromCredential } from '../auth/login-endpoint.js';
+import { parsePrivateKey } from '../auth/credential.js';
 import { loadSession, type Session } from '../auth/session.js';
 import { defaultStateDir } from '../auth/state-dir.js';
 import { readCachedToken, saveCachedToken, tokenCacheFile } from '../auth/token-cache.js';
@@ -209,6 +210,8 @@ export async function openConnection(
     username: args.username,
     password,
     env: io.env,
+    // With a token cache (`run`), the key is read at the first login, which a cached token may spare.
+    deferKeyCheck: options.cacheToken === true,
   });
   const session =
     method === undefined || explicitUrl === undefined
@@ -261,7 +264,11 @@ export async function openConnection(
       options.cacheToken === true && chosen.method.kind === 'service-account' && chosen.initialToken === undefined
         ? tokenCacheFile(args.stateDir ?? defaultStateDir({ env: io.env }), url, chosen.method.credential.uid)
         : undefined;
-    const cachedToken = cacheFile === undefined ? undefined : await readCachedToken(cacheFile);
+    const cachedToken = cacheFile === undefined ? undefined : readCachedToken(cacheFile);
+    // The key was only checked for its PEM shape (deferKeyCheck): with no cached token the first
+    // request logs in, so it is read now, and a broken key fails here, before any request.
+    if (cachedToken === undefined && chosen.method.kind === 'service-account')
+      parsePrivateKey(chosen.method.credential.private_key, chosen.method.source);
     const ownTokens = createTokens(chosen.method, chosen.initialToken ?? cachedToken);
     const tokens =
       options.wrapTokens === undefined ? ownTokens : options.wrapTokens(ownTokens, (method) => createTokens(method));

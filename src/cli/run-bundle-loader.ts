@@ -1,13 +1,32 @@
 // Loads `run`'s one-file bundle (run-bundle.cjs, built by `npm run build`) with V8's code cache,
-// so a `run` does not parse and compile its ~0.5 MB of JavaScript again on every workload start.
+// so a `run` does not parse and compile its JavaScript again on every workload start.
 // Node >= 22.1: the built-in compile cache (enable-compile-cache.ts), then require(). Node 20:
 // vm.Script with `cachedData` read from, and written to, a directory that is ours alone (0700,
-// ours, no symlink: the cache is code this process will run). A cache file is named for a hash
-// of the bundle's bytes, Node's version and the CPU architecture, and carries a sha256 of its own
-// payload: a stale, foreign or corrupt cache is never handed to V8; one V8 refuses
-// (`cachedDataRejected`) is written anew. A cache is an optimisation: no failure of it fails a run.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// ours, no symlink: the cache is code this process will run). A cache file is named for the
+// bundle file's identity as fstat gives it on the descriptor the source is read from (device,
+// inode, size, modification and change times in ns), Node's version and the CPU architecture:
+// the staleness test Python's bytecode caches use (mtime and size), which costs one fstat where
+// hashing the bundle's bytes cost about 3 ms of every run; npm replaces the file (new inode and
+// ctime) and V8 itself refuses a cache made for a source of another length.
+// Release builds of V8 do not checksum code caches, so a cache file carries a header: a magic
+// number, the payload's length and a checksum of a sample of it (every 16th 32-bit word). That
+// catches what a crash or a full disk leaves (a short file, zero-filled or stale blocks) without
+// loading node:crypto, which alone costs `run` about 2 ms (core/lazy-crypto.ts); deliberate
+// changes are kept out by the directory being ours alone, and the file is replaced by rename, so a
+// concurrent run never reads half of one. A stale, foreign or damaged cache is never handed to
+// V8; one V8 refuses (`cachedDataRejected`) is written anew. A cache is an optimisation: no
+// failure of it fails a run.
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import module, { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -15,8 +34,9 @@ import { Script } from 'node:vm';
 import { enableCompileCache, privateCacheDirectory } from './enable-compile-cache.js';
 
 export interface RunBundle {
-  /** Runs `run ...`; `warm` is called once, after the store work and before the workload starts. */
-  runFromBundle(argv: readonly string[], warm?: () => void): Promise<number>;
+  /** Runs `run ...` and resolves with its exit code, or undefined when the full CLI must take the
+   * argv (help, usage errors); `warm` is called once, after the store work, before the workload starts. */
+  runFromBundle(argv: readonly string[], warm?: () => void): Promise<number | undefined>;
 }
 
 export interface LoadRunBundleOptions {
@@ -33,18 +53,18 @@ export interface LoadedRunBundle {
   readonly cache: 'accepted' | 'missing' | 'rejected' | 'corrupt' | 'builtin' | 'off';
 }
 
-const checksumBytes = 32;
+// 'SAV8', the payload's length, its sampleChecksum: three little-endian 32-bit words.
+const headerBytes = 12;
+const cacheMagic = 0x38564153;
+const fnvPrime = 0x01000193;
 const cachePrefix = 'run-';
 const cacheSuffix = '.v8cache';
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
 export function loadRunBundle(file: string, options: LoadRunBundleOptions): LoadedRunBundle | undefined {
-  let source: string;
-  try {
-    source = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
+  const read = readBundle(file);
+  if (read === undefined) return undefined;
+  const { source, identity } = read;
   const require = createRequire(file);
   const builtin = (module as unknown as { enableCompileCache?: unknown }).enableCompileCache;
   if (typeof builtin === 'function' && options.forceVmCache !== true) {
@@ -56,20 +76,20 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
   const cacheFile =
     directory === undefined
       ? undefined
-      : join(directory, `${cachePrefix}${hashText(`${process.version}\0${process.arch}\0${source}`)}${cacheSuffix}`);
-  const read = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
+      : join(directory, `${cachePrefix}${process.version}-${process.arch}-${identity}${cacheSuffix}`);
+  const cached = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
   // The CommonJS wrapper, so the bundle sees require/module/exports as a module file would.
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, {
     filename: file,
-    ...(read instanceof Buffer ? { cachedData: read } : {}),
+    ...(cached instanceof Buffer ? { cachedData: cached } : {}),
   });
   const cache =
     cacheFile === undefined
       ? 'off'
-      : read === 'corrupt'
+      : cached === 'corrupt'
         ? 'corrupt'
-        : read === undefined
+        : cached === undefined
           ? 'missing'
           : script.cachedDataRejected === true
             ? 'rejected'
@@ -88,6 +108,33 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
       writeCacheFile(cacheFile, script.createCachedData());
     },
   };
+}
+
+// The bundle's text and identity (what names its cache), read from one descriptor so both describe
+// the same file; undefined when there is no bundle (running from src/ under tsx).
+function readBundle(file: string): { source: string; identity: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const info = fstatSync(fd, { bigint: true });
+    const bytes = Buffer.allocUnsafe(Number(info.size));
+    let filled = 0;
+    while (filled < bytes.length) {
+      const count = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (count === 0) break;
+      filled += count;
+    }
+    const identity = [info.dev, info.ino, filled, info.mtimeNs, info.ctimeNs].join('-');
+    return { source: bytes.toString('utf8', 0, filled), identity };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 // $XDG_CACHE_HOME/secrets-agent, else ~/.cache/secrets-agent, else a per-uid directory in the
@@ -126,7 +173,8 @@ function safeHomedir(): string | undefined {
   }
 }
 
-// The V8 cache payload when the file is whole (its sha256 matches); 'corrupt' when it is not; undefined when absent.
+// The V8 cache payload when the file is whole (header as written, checksum matching); 'corrupt'
+// when it is not; undefined when absent.
 function readCacheFile(file: string): Buffer | 'corrupt' | undefined {
   let bytes: Buffer;
   try {
@@ -134,10 +182,22 @@ function readCacheFile(file: string): Buffer | 'corrupt' | undefined {
   } catch {
     return undefined;
   }
-  if (bytes.length <= checksumBytes) return 'corrupt';
-  const payload = bytes.subarray(checksumBytes);
-  const sum = createHash('sha256').update(payload).digest();
-  return sum.equals(bytes.subarray(0, checksumBytes)) ? payload : 'corrupt';
+  if (bytes.length <= headerBytes || bytes.readUInt32LE(0) !== cacheMagic) return 'corrupt';
+  const payload = bytes.subarray(headerBytes);
+  if (bytes.readUInt32LE(4) !== payload.length || bytes.readUInt32LE(8) !== sampleChecksum(payload)) return 'corrupt';
+  return payload;
+}
+
+// FNV-1a over the length, every 16th 32-bit word and the tail: about 13 thousand steps for a
+// 200 KB cache, where a sha256 would first need node:crypto loaded.
+export function sampleChecksum(payload: Uint8Array): number {
+  const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  const words = payload.length >>> 2;
+  let hash = Math.imul(0x811c9dc5 ^ payload.length, fnvPrime);
+  for (let index = 0; index < words; index += 16) hash = Math.imul(hash ^ view.getUint32(index * 4, true), fnvPrime);
+  for (let index = words * 4; index < payload.length; index += 1)
+    hash = Math.imul(hash ^ (payload[index] as number), fnvPrime);
+  return hash >>> 0;
 }
 
 // Written to a temp file and renamed, so a concurrent `run` reads the old cache or the new one, never half;
@@ -146,7 +206,11 @@ function writeCacheFile(file: string, payload: Buffer): void {
   const directory = dirname(file);
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(temp, Buffer.concat([createHash('sha256').update(payload).digest(), payload]), { mode: 0o600 });
+    const header = Buffer.alloc(headerBytes);
+    header.writeUInt32LE(cacheMagic, 0);
+    header.writeUInt32LE(payload.length, 4);
+    header.writeUInt32LE(sampleChecksum(payload), 8);
+    writeFileSync(temp, Buffer.concat([header, payload]), { mode: 0o600 });
     renameSync(temp, file);
     const own = file.slice(directory.length + 1);
     for (const name of readdirSync(directory)) {
@@ -156,8 +220,4 @@ function writeCacheFile(file: string, payload: Buffer): void {
   } catch {
     rmSync(temp, { force: true });
   }
-}
-
-function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
 }

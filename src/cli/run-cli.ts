@@ -1,17 +1,19 @@
 import { isatty } from 'node:tty';
 import type { Argv } from 'yargs';
-import { errorCodes, toSecretsAgentError, isSecretsAgentError } from '../core/errors.js';
+import { errorCodes } from '../core/errors.js';
 import type { CliIo, CommandResult } from './io.js';
 import { writeLine } from './io.js';
+import { reportFailure } from './report-failure.js';
 import type { RegisterCommands } from './commands/index.js';
 
 export interface RunCliOptions {
-  /** The command groups to offer; default every group (commands/index.ts), loaded on demand. */
-  readonly groups?: readonly RegisterCommands[];
+  /** The command groups to offer: every group (commands/index.ts), or only `run`'s for `run` and
+   * `explain` (main.ts), so that those do not load every command's modules. */
+  readonly groups: readonly RegisterCommands[];
 }
 
 // Runs one CLI invocation and returns its exit code; never calls process.exit (only main.ts exits).
-export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions = {}): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, options: RunCliOptions): Promise<number> {
   // `run` in its common shape skips yargs (loading and running it is a large part of the time a
   // workload waits); anything else about it, help and usage errors included, is yargs's.
   if (argv[0] === 'run') {
@@ -25,8 +27,8 @@ export async function runCli(argv: readonly string[], io: CliIo, options: RunCli
       }
     }
   }
-  const [commandGroups, { default: yargs }, { readPackageVersion }] = await Promise.all([
-    options.groups ?? import('./commands/index.js').then((loaded) => loaded.commandGroups),
+  const commandGroups = options.groups;
+  const [{ default: yargs }, { readPackageVersion }] = await Promise.all([
     import('yargs'),
     import('../daemon/package-version.js'),
   ]);
@@ -82,22 +84,5 @@ function describeUsageError(message: string, first: string | undefined): string 
   return `unknown command \`${shown}\`${suggested ? `. ${message}` : ''} (see --help)`;
 }
 
-// Prints a command's failure as one line on stderr and returns its exit code.
-function reportFailure(error: unknown, io: CliIo): number {
-  const failure = toSecretsAgentError(error);
-  if (!isSecretsAgentError(error)) {
-    writeLine(io.stderr, `error: internal error (${failure.code}): ${describeUnexpected(error)}`);
-  } else {
-    writeLine(io.stderr, `error: ${failure.message} (${failure.code})`);
-  }
-  return failure.exitCode;
-}
-
 // Marks the unwinding of a usage error; the message is kept in runCli's usageError.
 class UsageFailure extends Error {}
-
-// Unexpected errors print their type and message, never their properties (which might hold a value).
-function describeUnexpected(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return 'non-error thrown';
-}

@@ -4,10 +4,10 @@
 // chmod/chown, fsync, then rename (replace) or link (create-only: an existing file is never
 // replaced, EEXIST), then fsync the directory so the new name itself is on disk. The temp file is
 // removed on every failure. fs errors come back unchanged: each caller wraps them in its own code.
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadCrypto } from './lazy-crypto.js';
 
 /** Temp files start with this; the file storage treats such names as leftovers, never records. */
 export const tempFilePrefix = '.tmp-';
@@ -32,7 +32,7 @@ export async function writeFileDurably(
   data: string | Uint8Array,
   options: DurableWriteOptions = {},
 ): Promise<void> {
-  const tempPath = join(dir, `${tempFilePrefix}${randomBytes(8).toString('hex')}`);
+  const tempPath = join(dir, `${tempFilePrefix}${loadCrypto().randomBytes(8).toString('hex')}`);
   let handle: FileHandle | undefined;
   let tempExists = false;
   try {

@@ -2,10 +2,10 @@
 // (Marathon's `containerPath` / `mountPath` are relative to the sandbox). Each is a symlink into the
 // tmpfs, not a bind mount: symlinks need no privileges, vanish with the sandbox, and leave no mount
 // behind if the agent is killed. The content itself never touches the sandbox's disk.
-import { randomBytes } from 'node:crypto';
 import { lchown, lstat, readlink, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
+import { loadCrypto } from '../core/lazy-crypto.js';
 import type { Logger } from '../core/log.js';
 import { assertOwnerId } from './atomic-write.js';
 import { recordLinks } from './link-manifest.js';
@@ -110,7 +110,7 @@ async function createLink(
     });
   }
   const finalPath = pathBeneath(parent, segments[segments.length - 1] as string);
-  const tempPath = pathBeneath(parent, `.tmp-link-${randomBytes(8).toString('hex')}`);
+  const tempPath = pathBeneath(parent, `.tmp-link-${loadCrypto().randomBytes(8).toString('hex')}`);
   try {
     const existing = await lstat(finalPath).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -2,14 +2,13 @@
 // directory, a stale cache (other bundle) replaced, one V8 refuses or a corrupt file rebuilt, and
 // none of them stopping the bundle from running. Real files, real V8 (Node 20's path is forced).
 import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRunBundle } from '../../src/cli/run-bundle-loader.js';
+import { loadRunBundle, sampleChecksum } from '../../src/cli/run-bundle-loader.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -60,7 +59,8 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     expect(first.cache).toBe('missing');
     expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
     const [file] = await cacheFiles(cacheDir);
-    expect(file).toMatch(/^run-[0-9a-f]{32}\.v8cache$/);
+    // Named for Node's version, the CPU and the bundle file's identity (device, inode, size, times).
+    expect(file).toMatch(/^run-v\d+\.\d+\.\d+-[a-z0-9]+(-\d+){5}\.v8cache$/);
     expect((await stat(join(cacheDir, file ?? ''))).mode & 0o777).toBe(0o600);
     const second = await runOnce(bundle, env);
     expect(second).toEqual({ cache: 'accepted', code: first.code });
@@ -84,11 +84,11 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     const expected = (await runOnce(bundle, env)).code;
     const [file] = await cacheFiles(cacheDir);
     const path = join(cacheDir, file ?? '');
-    // Whole by our checksum, but not V8 code cache data for this source.
+    // Whole by our header and checksum, but not V8 code cache data for this source.
     const payload = Buffer.alloc(4096, 7);
-    await writeFile(path, Buffer.concat([createHash('sha256').update(payload).digest(), payload]));
+    await writeFile(path, Buffer.concat([cacheHeader(payload), payload]));
     expect(await runOnce(bundle, env)).toEqual({ cache: 'rejected', code: expected });
-    expect((await readFile(path)).subarray(32).equals(payload)).toBe(false);
+    expect((await readFile(path)).subarray(12).equals(payload)).toBe(false);
     expect((await runOnce(bundle, env)).cache).toBe('accepted');
   });
 
@@ -97,13 +97,28 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     const expected = (await runOnce(bundle, env)).code;
     const [file] = await cacheFiles(cacheDir);
     const path = join(cacheDir, file ?? '');
-    const bytes = await readFile(path);
-    bytes[bytes.length - 10] = (bytes[bytes.length - 10] ?? 0) ^ 0xff;
-    await writeFile(path, bytes);
-    expect(await runOnce(bundle, env)).toEqual({ cache: 'corrupt', code: expected });
-    expect((await runOnce(bundle, env)).cache).toBe('accepted');
-    await writeFile(path, bytes.subarray(0, 20));
-    expect(await runOnce(bundle, env)).toEqual({ cache: 'corrupt', code: expected });
+    const whole = await readFile(path);
+    // What a crash leaves: the second half zero-filled, a short file, a header of something else.
+    const zeroed = Buffer.from(whole);
+    zeroed.fill(0, whole.length >>> 1);
+    const damaged = [zeroed, whole.subarray(0, 20), Buffer.concat([Buffer.from('XXXX'), whole.subarray(4)])];
+    for (const bytes of damaged) {
+      await writeFile(path, bytes);
+      expect(await runOnce(bundle, env)).toEqual({ cache: 'corrupt', code: expected });
+      expect((await runOnce(bundle, env)).cache).toBe('accepted');
+    }
+  });
+
+  it('checksums a sample of the payload: length, every 16th word and the tail', () => {
+    const payload = Buffer.alloc(4099, 3);
+    const sum = sampleChecksum(payload);
+    expect(sampleChecksum(Buffer.from(payload))).toBe(sum);
+    for (const offset of [0, 64 * 10, 4097]) {
+      const changed = Buffer.from(payload);
+      changed[offset] = 9;
+      expect(sampleChecksum(changed), `byte ${offset}`).not.toBe(sum);
+    }
+    expect(sampleChecksum(payload.subarray(0, 4098))).not.toBe(sum);
   });
 
   it('runs without a cache when no private directory can be had', async () => {
@@ -121,3 +136,12 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     expect(loadRunBundle(join(tmpdir(), 'no-such-bundle.cjs'), { env: {} })).toBeUndefined();
   });
 });
+
+// The header a cache file starts with: 'SAV8', payload length, sampleChecksum (little-endian).
+function cacheHeader(payload: Buffer): Buffer {
+  const header = Buffer.alloc(12);
+  header.write('SAV8', 0, 'latin1');
+  header.writeUInt32LE(payload.length, 4);
+  header.writeUInt32LE(sampleChecksum(payload), 8);
+  return header;
+}

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { runCli } from '../../src/cli/run-cli.js';
+import { commandGroups } from '../../src/cli/commands/index.js';
 import { errorCodes } from '../../src/core/errors.js';
 import { tmpdir } from 'node:os';
 
@@ -86,22 +87,26 @@ describe('systemd units', () => {
 
     it('passes only flags that `secrets-agent daemon` knows', async () => {
       let help = '';
-      const code = await runCli(['daemon', '--help'], {
-        stdin: Readable.from([]),
-        stdout: new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            help += chunk.toString('utf8');
-            callback();
-          },
-        }),
-        stderr: new Writable({
-          write(_chunk, _encoding, callback) {
-            callback();
-          },
-        }),
-        env: {},
-        cwd: process.cwd(),
-      });
+      const code = await runCli(
+        ['daemon', '--help'],
+        {
+          stdin: Readable.from([]),
+          stdout: new Writable({
+            write(chunk: Buffer, _encoding, callback) {
+              help += chunk.toString('utf8');
+              callback();
+            },
+          }),
+          stderr: new Writable({
+            write(_chunk, _encoding, callback) {
+              callback();
+            },
+          }),
+          env: {},
+          cwd: process.cwd(),
+        },
+        { groups: commandGroups },
+      );
       expect(code).toBe(0);
       // The flags in ExecStart and in the SECRETS_AGENT_ARGS example comment.
       const flags = new Set([...text.matchAll(/\s(--[a-z][a-z-]+)/g)].map((match) => match[1] ?? ''));

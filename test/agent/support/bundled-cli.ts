@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { repoRoot } from './agent-process.js';
 
-// Returns the path of the bundled main.js.
+// Returns the path of the bundled executable (secrets-agent.cjs, which hands every command but `run` to main.js).
 export async function bundleCli(): Promise<string> {
   const root = await mkdtemp(join(process.env['SECRETS_AGENT_TEST_ROOT'] ?? tmpdir(), 'bundled-cli-'));
   await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'), 'dir');
@@ -29,10 +29,11 @@ export async function bundleCli(): Promise<string> {
     outdir,
     logLevel: 'warning',
   });
-  // `run`'s own one-file bundle, which main.js loads with V8's code cache (as `npm run build` makes it).
+  // `run`'s own one-file bundle, loaded with V8's code cache, and the CommonJS executable that loads
+  // it (secrets-agent.cjs), as `npm run build` makes them.
   const { buildRunBundle } = (await import(join(repoRoot, 'scripts/build-run-bundle.mjs'))) as {
-    buildRunBundle: (entry: string, outfile: string) => Promise<void>;
+    buildRunBundle: (cliDir: string, outDir: string, extension: string) => Promise<void>;
   };
-  await buildRunBundle(join(repoRoot, 'src/cli/run-entry.ts'), join(outdir, 'run-bundle.cjs'));
-  return join(outdir, 'main.js');
+  await buildRunBundle(join(repoRoot, 'src/cli'), outdir, '.ts');
+  return join(outdir, 'secrets-agent.cjs');
 }

@@ -704,6 +704,75 @@ describe('run: the token cache (issue 13)', () => {
   });
 });
 
+describe('run: start-up path (issue 13)', () => {
+  // The same account with a key that is PEM-shaped but not a key: only a login can tell.
+  async function brokenKeyCredential(): Promise<string> {
+    const credential = JSON.parse(await readFile(env.credentialFile, 'utf8')) as Record<string, string>;
+    const file = join(env.dir, `broken-key-${Date.now()}.json`);
+    const broken = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
+    await writeFile(file, JSON.stringify({ ...credential, private_key: broken }), { mode: 0o600 });
+    return file;
+  }
+
+  async function runWith(credentialFile: string, stateDir: string) {
+    const app = await env.writeApp(`key-check-${Date.now()}`, envApp);
+    const sandbox = await env.sandbox();
+    const args = ['run', '--app', app, '--url', env.url, '--credential-file', credentialFile, '--state-dir', stateDir];
+    return runAgentCli([...args, '--sandbox', sandbox, '--', 'node', reportFixture], { cwd: sandbox });
+  }
+
+  it('reads the credential key at the first login: a cached token spares it, a login names /private_key', async () => {
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    expect((await runWith(env.credentialFile, stateDir)).code).toBe(0);
+    const broken = await brokenKeyCredential();
+    // The token the first run cached is still good: no login, so the key is never needed.
+    const cached = await runWith(broken, stateDir);
+    expect(cached.code, cached.stderr).toBe(0);
+    expect(parseReport(cached).env['API_KEY']).toBe('api-key-value');
+    // No cached token: the login reads the key and fails as a load-time check did, starting nothing.
+    const fresh = await runWith(broken, await mkdtemp(join(env.dir, 'state-')));
+    expect(fresh.code).toBe(78);
+    expect(fresh.stderr).toMatch(
+      /^error: credential from --credential-file: \/private_key cannot be read as a private key.*\(ERR_AUTH_CREDENTIAL_INVALID\)$/m,
+    );
+    expect(fresh.stdout).toBe('');
+  });
+
+  it('a credential that is not PEM at all still fails before any request', async () => {
+    const credential = JSON.parse(await readFile(env.credentialFile, 'utf8')) as Record<string, string>;
+    const file = join(env.dir, 'not-pem.json');
+    await writeFile(file, JSON.stringify({ ...credential, private_key: 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC' }), {
+      mode: 0o600,
+    });
+    const result = await runWith(file, await mkdtemp(join(env.dir, 'state-')));
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('/private_key is not a PEM private key');
+  });
+
+  it('the built executable hands help and usage errors to the full CLI (yargs), and runs the common shape itself', async () => {
+    const executable = await bundleCli();
+    const sandbox = await env.sandbox();
+    const help = await runAgentCli(['run', '--help'], { cwd: sandbox, mainScript: executable });
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toContain('Fetch the secrets of an app definition');
+    expect(help.stderr).toBe('');
+    const usage = await runAgentCli(['run', '--app'], { cwd: sandbox, mainScript: executable });
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toMatch(/^error: /);
+    const unknown = await runAgentCli(['frobnicate'], { cwd: sandbox, mainScript: executable });
+    expect(unknown.code).toBe(64);
+    const version = await runAgentCli(['--version'], { cwd: sandbox, mainScript: executable });
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const app = await env.writeApp('built-executable', envApp);
+    const ran = await runAgentCli(['run', '--app', app, ...connection(), '--', 'node', reportFixture], {
+      cwd: sandbox,
+      mainScript: executable,
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(parseReport(ran).env['API_KEY']).toBe('api-key-value');
+  });
+});
+
 describe('run: OpenPGP-encrypted values (gpg interop)', () => {
   let gpg: GpgHome;
   let keyFile: string;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/run-cli.js';
+import { commandGroups } from '../../../src/cli/commands/index.js';
 import { decryptPgpMessage, readPgpPrivateKey } from '../../../src/crypto/openpgp.js';
 import { createIam, type Iam } from '../../../src/store/iam/iam.js';
 import { createStoreServer, type StoreServer } from '../../../src/store/server.js';
@@ -347,18 +348,22 @@ describe('secrets-agent store init with IAM bootstrap (local data directory)', (
       },
     });
     let stdout = '';
-    const code = await runCli(['store', 'init', '--data-dir', dataDir, '--superuser', 'root'], {
-      stdin: terminal,
-      stdout: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          stdout += chunk.toString();
-          callback();
-        },
-      }),
-      stderr: stderrStream,
-      env: {},
-      cwd: process.cwd(),
-    });
+    const code = await runCli(
+      ['store', 'init', '--data-dir', dataDir, '--superuser', 'root'],
+      {
+        stdin: terminal,
+        stdout: new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            stdout += chunk.toString();
+            callback();
+          },
+        }),
+        stderr: stderrStream,
+        env: {},
+        cwd: process.cwd(),
+      },
+      { groups: commandGroups },
+    );
     recordLogText(stderr);
     expect(code, JSON.stringify(stderr)).toBe(0);
     expect(stdout).toContain('Created superuser `root`');

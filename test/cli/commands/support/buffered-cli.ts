@@ -2,6 +2,7 @@
 // records stderr as log text so the canary guard sees it.
 import { Readable, Writable } from 'node:stream';
 import { runCli } from '../../../../src/cli/run-cli.js';
+import { commandGroups } from '../../../../src/cli/commands/index.js';
 import { recordLogText } from '../../../helpers/log-capture.js';
 
 export interface CliRun {
@@ -29,18 +30,22 @@ export async function runBufferedCli(args: readonly string[], options: CliRunOpt
     },
   });
   if (options.tty === true) Object.assign(stdout, { isTTY: true });
-  const code = await runCli(args, {
-    stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
-    stdout,
-    stderr: new Writable({
-      write(chunk: Buffer | string, _encoding, callback) {
-        stderr += chunk.toString();
-        callback();
-      },
-    }),
-    env: options.env ?? {},
-    cwd: options.cwd ?? process.cwd(),
-  });
+  const code = await runCli(
+    args,
+    {
+      stdin: Readable.from([Buffer.from(options.stdin ?? '')]),
+      stdout,
+      stderr: new Writable({
+        write(chunk: Buffer | string, _encoding, callback) {
+          stderr += chunk.toString();
+          callback();
+        },
+      }),
+      env: options.env ?? {},
+      cwd: options.cwd ?? process.cwd(),
+    },
+    { groups: commandGroups },
+  );
   recordLogText(stderr);
   const stdoutBytes = Buffer.concat(out);
   return { code, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr };
