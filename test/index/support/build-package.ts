@@ -1,4 +1,4 @@
-// Builds the package as it would be published (tsc -p tsconfig.build.json) into a scratch
+// Builds the package as it would be published (tsc -p tsconfig.build.json, then the run bundle) into a scratch
 // directory instead of ./dist, so tests that run at the same time and use ./dist never see a
 // half-written file. Consumers in `consumerDir` import it by name: node_modules/secrets-agent.
 import { execFile } from 'node:child_process';
@@ -33,6 +33,10 @@ export async function buildPackage(): Promise<BuiltPackage> {
     ],
     { cwd: repoRoot },
   );
+  // The `bin` executable and run's bundle are esbuild's output from tsc's (as in `npm run build`).
+  await run(process.execPath, [join(repoRoot, 'scripts/build-run-bundle.mjs'), join(packageDir, 'dist/src/cli')], {
+    cwd: repoRoot,
+  });
   await copyFile(join(repoRoot, 'package.json'), join(packageDir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(packageDir, 'node_modules'), 'dir');
   await mkdir(join(consumerDir, 'node_modules'), { recursive: true });
