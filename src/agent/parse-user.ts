@@ -1,9 +1,9 @@
 // `--user`: `NAME`, `UID`, `NAME:GROUP` or `UID:GID`, looked up in /etc/passwd and /etc/group
 // (Node has no getpwnam). Without a group, the user's primary group from /etc/passwd.
-import { readFile } from 'node:fs/promises';
 import { SecretsAgentError } from '../core/errors.js';
 import type { WorkloadUser } from './prepare-workload.js';
 import { fileReadError } from '../core/file-read-error.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 export interface ParseUserOptions {
   readonly passwdFile?: string;
@@ -51,7 +51,7 @@ function isId(text: string): boolean {
 async function readColonFile(file: string): Promise<string[][]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await loadFsPromises().readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw fileReadError('ERR_CONFIG_INVALID', file, error);

@@ -1,11 +1,11 @@
 // Secrets end-to-end encrypted to a node: a stored value that is an OpenPGP message (ASCII armor,
 // or binary as `gpg --encrypt` writes it) is decrypted with the node's private key. openpgp.js is
 // loaded only when a key is given, so `run` without --pgp-key-file does not pay for it.
-import { readFile } from 'node:fs/promises';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { SecretRecord } from '../core/secrets-api.js';
 import type { PgpPrivateKey } from '../crypto/openpgp.js';
 import { fileReadError } from '../core/file-read-error.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 export type NodePgpKey = PgpPrivateKey;
 
@@ -17,7 +17,7 @@ const maxKeyFileBytes = 1024 * 1024;
 export async function readNodePgpKey(file: string, passphrase?: string): Promise<NodePgpKey> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await loadFsPromises().readFile(file);
   } catch (error) {
     throw fileReadError('ERR_PGP_KEY_INVALID', `--pgp-key-file ${file}`, error, { file });
   }

@@ -2,13 +2,13 @@
 // secret variables added) and its secret files (tmpfs, 0400, owned by the workload's user, linked
 // at their containerPath / mountPath under the sandbox). Shared by `run` and the daemon, which
 // re-renders files through `rerenderFiles` when values change.
-import { rm } from 'node:fs/promises';
 import { assertPlanAcceptsValues, type DeliveryPlan, type FetchedSecretInfo } from '../appdef/index.js';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { SecretDir, SecretLinks } from '../deliver/index.js';
 import { buildWorkloadEnv } from '../deliver/workload-env.js';
 import type { ResolvedSecrets } from './resolve-secrets.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 // File delivery (tmpfs mount, atomic writes, sandbox links) is loaded only when a plan has files:
 // an env-only `run` execs its workload that much sooner.
@@ -121,7 +121,7 @@ export async function prepareWorkload(options: PrepareWorkloadOptions): Promise<
       if (secret?.record === undefined) {
         if (secret === undefined) throw missingResolution(file.secretName);
         if (previous !== undefined) {
-          await rm(previous.path, { force: true });
+          await loadFsPromises().rm(previous.path, { force: true });
           written.delete(file.relativePath);
           changed.push(file.relativePath);
         }

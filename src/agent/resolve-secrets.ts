@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { DeliveryPlan } from '../appdef/index.js';
 import { retryWithBackoff, type RetryOptions } from '../client/retry.js';
 import { SecretsAgentError, isSecretsAgentError, toSecretsAgentError } from '../core/errors.js';
-import { loadCrypto } from '../core/lazy-crypto.js';
+import { loadCrypto } from '../core/lazy-builtins.js';
 import type { Logger } from '../core/log.js';
 import type { BatchReadOutcome, SecretRecord, SecretSource } from '../core/secrets-api.js';
 import { mapWithConcurrency } from './map-with-concurrency.js';
@@ -251,7 +251,7 @@ function describeFailure(path: string, error: unknown, timedOut: boolean, elapse
 }
 
 // The delivered value with its sha256, computed when first read: the daemon's ledger and secret
-// files read it, while an env-only `run` never does and so never loads node:crypto (lazy-crypto.ts).
+// files read it, while an env-only `run` never does and so never loads node:crypto (lazy-builtins.ts).
 // Nothing changes a record's bytes after it is delivered, so the digest is the same whenever read.
 function withDigest(delivered: { readonly record: SecretRecord; readonly decrypted?: true }): PathResult {
   let digest: string | undefined;

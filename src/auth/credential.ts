@@ -4,7 +4,7 @@
 import type { KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { SecretsAgentError } from '../core/errors.js';
-import { loadCrypto } from '../core/lazy-crypto.js';
+import { loadCrypto } from '../core/lazy-builtins.js';
 
 /** A DC/OS service-account credential, as `dcos security secrets create-sa-secret` stores it. */
 export interface ServiceAccountCredential {
@@ -20,7 +20,7 @@ export const maxCredentialBytes = 64 * 1024;
 export interface CredentialCheckOptions {
   /** Check only that `private_key` looks like a PEM private key; the token provider reads it as
    * one (the same errors) when it first logs in. For `run` with a cached token, which then never
-   * loads node:crypto (core/lazy-crypto.ts). Default false: the key is read now. */
+   * loads node:crypto (core/lazy-builtins.ts). Default false: the key is read now. */
   readonly deferKeyCheck?: boolean;
 }
 

@@ -1,18 +1,18 @@
 // Writes a small private file (a session: a token, maybe a private key) so that readers see the
 // old content or the new, never a mix: core/durable-write.ts, mode 0600, in a 0700 directory.
-import { chmod, lstat, mkdir } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { writeFileDurably } from '../core/durable-write.js';
 import { SecretsAgentError } from '../core/errors.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 // Creates `dir` (0700) if needed and tightens an existing one to 0700: the directory only holds our state.
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const stats = await lstat(dir);
+    await loadFsPromises().mkdir(dir, { recursive: true, mode: 0o700 });
+    const stats = await loadFsPromises().lstat(dir);
     if (!stats.isDirectory())
       throw new SecretsAgentError('ERR_CONFIG_INVALID', `state directory ${dir} is not a directory`);
-    if ((stats.mode & 0o777) !== 0o700) await chmod(dir, 0o700);
+    if ((stats.mode & 0o777) !== 0o700) await loadFsPromises().chmod(dir, 0o700);
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     throw new SecretsAgentError(

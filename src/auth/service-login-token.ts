@@ -1,9 +1,9 @@
 // The service login token (docs/wire-formats.md#service-login-token): a short-lived RS256 JWT `{uid, exp}` signed with
 // the service account's private key, sent once to the login endpoint. node:crypto only (loaded on
-// first use: core/lazy-crypto.ts).
+// first use: core/lazy-builtins.ts).
 import type { KeyObject } from 'node:crypto';
 import { SecretsAgentError } from '../core/errors.js';
-import { loadCrypto } from '../core/lazy-crypto.js';
+import { loadCrypto } from '../core/lazy-builtins.js';
 
 /** What DC/OS SDK clients use (`exp = now + 120 s`); the store accepts at most 600 s. */
 export const serviceLoginTokenLifetimeSeconds = 120;

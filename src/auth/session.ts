@@ -2,12 +2,12 @@
 // base path secret commands resolve under (`login --base-path`), and
 // the service-account credential when one was used (so later commands can log in again), in
 // `<stateDir>/session.json`, mode 0600 in a 0700 directory. A password is never saved.
-import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SecretsAgentError } from '../core/errors.js';
 import { parseServiceAccountCredential, type ServiceAccountCredential } from './credential.js';
 import { writePrivateFileAtomic } from './private-file.js';
 import { fileReadError } from '../core/file-read-error.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 /** The session file's name inside the state directory. */
 export const sessionFileName = 'session.json';
@@ -80,7 +80,7 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
   const file = join(stateDir, sessionFileName);
   let text: string;
   try {
-    const stats = await stat(file);
+    const stats = await loadFsPromises().stat(file);
     if ((stats.mode & 0o077) !== 0) {
       throw new SecretsAgentError(
         'ERR_CONFIG_INVALID',
@@ -91,7 +91,7 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
       );
     }
     if (stats.size > maxSessionBytes) throw invalid(file, '', `is larger than ${maxSessionBytes} bytes`);
-    text = await readFile(file, 'utf8');
+    text = await loadFsPromises().readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -104,11 +104,11 @@ export async function loadSession(stateDir: string): Promise<Session | undefined
 export async function clearSession(stateDir: string): Promise<boolean> {
   const file = join(stateDir, sessionFileName);
   try {
-    await stat(file);
+    await loadFsPromises().stat(file);
   } catch {
     return false;
   }
-  await rm(file, { force: true });
+  await loadFsPromises().rm(file, { force: true });
   return true;
 }
 

@@ -4,7 +4,7 @@
 // (it logs in), and a token the store refuses (401) is dropped and replaced by a fresh login.
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCrypto } from '../core/lazy-crypto.js';
+import { loadCrypto } from '../core/lazy-builtins.js';
 import { writePrivateFileAtomic } from './private-file.js';
 
 const maxTokenBytes = 16 * 1024;
@@ -13,7 +13,7 @@ const maxKeyLength = 200;
 
 // The cache file of `uid`'s tokens for the store at `url`: named for both in base64url (no
 // separator or dot can appear in it), or, when that would be too long, for their sha256. Not a
-// hash every time: node:crypto costs `run` about 2 ms to load (core/lazy-crypto.ts).
+// hash every time: node:crypto costs `run` about 2 ms to load (core/lazy-builtins.ts).
 export function tokenCacheFile(stateDir: string, url: string, uid: string): string {
   const encoded = `${Buffer.from(url).toString('base64url')}-${Buffer.from(uid).toString('base64url')}`;
   const key =

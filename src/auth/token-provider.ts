@@ -3,7 +3,6 @@
 // share one login. With only a token (file or session) and nothing to log in with, an expired or
 // refused token ends in ERR_AUTH_LOGIN_REQUIRED.
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuthMethod } from './auth-method.js';
@@ -11,6 +10,7 @@ import { parsePrivateKey } from './credential.js';
 import { createServiceLoginToken } from './service-login-token.js';
 import { readTokenTimes } from './token-claims.js';
 import { fileReadError } from '../core/file-read-error.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 export type LoginRequest =
   { readonly uid: string; readonly password: string } | { readonly uid: string; readonly token: string };
@@ -129,7 +129,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       throw new SecretsAgentError('ERR_INTERNAL', 'readToken() called for a login credential');
     let text: string;
     try {
-      const content = await readFile(method.file);
+      const content = await loadFsPromises().readFile(method.file);
       if (content.length > maxTokenFileBytes)
         throw new SecretsAgentError(
           'ERR_AUTH_CREDENTIAL_INVALID',

@@ -2,7 +2,6 @@
 // session `secrets-agent login` saved) with the credential of docs/decisions.md#agent, or, with
 // `--data-dir` and no URL, the embedded store opened in-process. Every command that talks to a
 // store takes its options from here, so flags, environment and session behave the same everywhere.
-import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -21,6 +20,7 @@ import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-htt
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
 import { fileReadError } from '../core/file-read-error.js';
+import { loadFsPromises } from '../core/lazy-builtins.js';
 
 export const urlEnvVar = 'DCOS_CLUSTER_URL';
 export const caFileEnvVar = 'DCOS_SECRETS_CA_CERT_FILE';
@@ -313,7 +313,7 @@ export async function openConnection(
 export async function readPasswordFile(file: string): Promise<string> {
   let text: string;
   try {
-    const bytes = await readFile(file);
+    const bytes = await loadFsPromises().readFile(file);
     if (bytes.length > maxPasswordFileBytes)
       throw new SecretsAgentError(
         'ERR_INPUT_INVALID',

@@ -11,7 +11,7 @@
 // Release builds of V8 do not checksum code caches, so a cache file carries a header: a magic
 // number, the payload's length and a checksum of a sample of it (every 16th 32-bit word). That
 // catches what a crash or a full disk leaves (a short file, zero-filled or stale blocks) without
-// loading node:crypto, which alone costs `run` about 2 ms (core/lazy-crypto.ts); deliberate
+// loading node:crypto, which alone costs `run` about 2 ms (core/lazy-builtins.ts); deliberate
 // changes are kept out by the directory being ours alone, and the file is replaced by rename, so a
 // concurrent run never reads half of one. A stale, foreign or damaged cache is never handed to
 // V8; one V8 refuses (`cachedDataRejected`) is written anew. A cache is an optimisation: no

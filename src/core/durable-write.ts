@@ -5,9 +5,9 @@
 // replaced, EEXIST), then fsync the directory so the new name itself is on disk. The temp file is
 // removed on every failure. fs errors come back unchanged: each caller wraps them in its own code.
 import { constants } from 'node:fs';
-import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadCrypto } from './lazy-crypto.js';
+import { loadCrypto, loadFsPromises } from './lazy-builtins.js';
 
 /** Temp files start with this; the file storage treats such names as leftovers, never records. */
 export const tempFilePrefix = '.tmp-';
@@ -36,7 +36,7 @@ export async function writeFileDurably(
   let handle: FileHandle | undefined;
   let tempExists = false;
   try {
-    handle = await open(tempPath, tempFlags, 0o600);
+    handle = await loadFsPromises().open(tempPath, tempFlags, 0o600);
     tempExists = true;
     await handle.writeFile(data);
     await handle.chmod(options.mode ?? 0o600);
@@ -46,23 +46,26 @@ export async function writeFileDurably(
     await handle.close();
     handle = undefined;
     if (options.createOnly === true) {
-      await link(tempPath, join(dir, name));
+      await loadFsPromises().link(tempPath, join(dir, name));
     } else {
-      await rename(tempPath, join(dir, name));
+      await loadFsPromises().rename(tempPath, join(dir, name));
       tempExists = false;
     }
   } catch (error) {
     await handle?.close().catch(() => undefined);
     throw error;
   } finally {
-    if (tempExists) await rm(tempPath, { force: true }).catch(() => undefined);
+    if (tempExists)
+      await loadFsPromises()
+        .rm(tempPath, { force: true })
+        .catch(() => undefined);
   }
   if (options.syncDirectory !== false) await syncDirectory(dir);
 }
 
 /** Flushes a directory's entries (created, renamed or removed names) to disk. */
 export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const handle = await loadFsPromises().open(dir, 'r');
   try {
     await handle.sync();
   } finally {

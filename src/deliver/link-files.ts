@@ -5,7 +5,7 @@
 import { lchown, lstat, readlink, rename, rm, rmdir, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SecretsAgentError, isSecretsAgentError } from '../core/errors.js';
-import { loadCrypto } from '../core/lazy-crypto.js';
+import { loadCrypto } from '../core/lazy-builtins.js';
 import type { Logger } from '../core/log.js';
 import { assertOwnerId } from './atomic-write.js';
 import { recordLinks } from './link-manifest.js';

@@ -5,7 +5,7 @@
 // Rather than keep a list per shell, we ask the shell actually installed: run the same script
 // with `cat /proc/self/environ` as the target and compare. Values travel only through the
 // child's environment and a pipe back to us, never through argv.
-import { spawnSync } from 'node:child_process';
+import { loadChildProcess } from '../core/lazy-builtins.js';
 
 export const shellPath = '/bin/sh';
 
@@ -31,12 +31,16 @@ export function buildTrampolineScript(
 // Names of variables the shell would drop, add or change for this env and cwd; undefined when
 // the probe itself fails (then exec through the shell is not trustworthy either).
 export function findEnvChangedByShell(env: Readonly<Record<string, string>>, cwd: string): string[] | undefined {
-  const probe = spawnSync(shellPath, ['-c', buildTrampolineScript('/bin/cat', ['/proc/self/environ'], env)], {
-    env,
-    cwd,
-    stdio: ['ignore', 'pipe', 'ignore'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const probe = loadChildProcess().spawnSync(
+    shellPath,
+    ['-c', buildTrampolineScript('/bin/cat', ['/proc/self/environ'], env)],
+    {
+      env,
+      cwd,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   if (probe.status !== 0 || !Buffer.isBuffer(probe.stdout)) return undefined;
   const seen = new Map<string, string>();
   for (const entry of probe.stdout.toString('utf8').split('\0')) {

@@ -9,6 +9,8 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const tsxLoader = fileURLToPath(new URL('node_modules/tsx/dist/loader.mjs', `file://${repoRoot}`));
 const sourceMain = `${repoRoot}src/cli/main.ts`;
 export const reportFixture = `${repoRoot}test/fixtures/agent/report.mjs`;
+// Preload recording the built-ins the agent loaded by the time it execs (or exits).
+export const recordBuiltinsFixture = `${repoRoot}test/fixtures/agent/record-builtins.cjs`;
 
 export interface AgentRun {
   readonly code: number | null;

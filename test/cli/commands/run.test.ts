@@ -12,6 +12,7 @@ import {
   decodeContent,
   parseReport,
   reportFixture,
+  recordBuiltinsFixture,
   runAgentCli,
   startAgent,
   type FixtureReport,
@@ -747,6 +748,39 @@ describe('run: start-up path (issue 13)', () => {
     const result = await runWith(file, await mkdtemp(join(env.dir, 'state-')));
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('/private_key is not a PEM private key');
+  });
+
+  it('the built executable loads no built-in its common path does not use (crypto, fs/promises, child_process, zlib)', async () => {
+    // Each costs 0.4–2 ms of a start-up measured against `node -e 0` (docs/benchmarks.md); a stray
+    // top-level import in any module of run's bundle brings one back, which this catches.
+    const executable = await bundleCli();
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    const app = await env.writeApp('builtins', envApp);
+    const recordFile = join(env.dir, `builtins-${Date.now()}.json`);
+    const runRecorded = async () => {
+      const sandbox = await env.sandbox();
+      const result = await runAgentCli(
+        ['run', '--app', app, ...connection(), '--state-dir', stateDir, '--', 'node', reportFixture],
+        {
+          cwd: sandbox,
+          mainScript: executable,
+          stdoutFile: join(sandbox, 'out.txt'),
+          env: agentEnv({ NODE_OPTIONS: `--require=${recordBuiltinsFixture}`, RECORD_BUILTINS_FILE: recordFile }),
+        },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(parseReport(result).env['API_KEY']).toBe('api-key-value');
+      return JSON.parse(await readFile(recordFile, 'utf8')) as { via: string; loaded: string[] };
+    };
+    // The first run logs in (signing with node:crypto); the second has the cached token.
+    const first = await runRecorded();
+    expect(first.loaded).toContain('NativeModule crypto');
+    const second = await runRecorded();
+    const unwanted = ['NativeModule crypto', 'NativeModule fs/promises', 'NativeModule zlib'];
+    // Supervising (no addon and no process.execve) needs child_process; exec must not.
+    if (second.via !== 'exit') unwanted.push('NativeModule child_process');
+    expect(second.loaded.filter((name) => unwanted.includes(name))).toEqual([]);
+    expect(second.loaded).toContain('NativeModule http');
   });
 
   it('the built executable hands help and usage errors to the full CLI (yargs), and runs the common shape itself', async () => {
