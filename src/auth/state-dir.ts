@@ -1,6 +1,6 @@
 // Where `secrets-agent login` keeps its session: /var/lib/secrets-agent for root, else the XDG
 // state directory ($XDG_STATE_HOME/secrets-agent, default ~/.local/state/secrets-agent).
-import { homedir } from 'node:os';
+import { loadOs } from '../core/lazy-builtins.js';
 import { isAbsolute, join } from 'node:path';
 
 export interface StateDirInputs {
@@ -18,5 +18,5 @@ export function defaultStateDir(inputs: StateDirInputs = {}): string {
   const xdg = inputs.env?.['XDG_STATE_HOME'];
   // The XDG spec says relative values are invalid and must be ignored.
   if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'secrets-agent');
-  return join(inputs.homeDir ?? homedir(), '.local', 'state', 'secrets-agent');
+  return join(inputs.homeDir ?? loadOs().homedir(), '.local', 'state', 'secrets-agent');
 }

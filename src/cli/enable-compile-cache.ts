@@ -5,7 +5,7 @@
 // writable by nobody else; anything else about it and the cache stays off.
 import { lstatSync, mkdirSync } from 'node:fs';
 import module from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadOs } from '../core/lazy-builtins.js';
 import { join } from 'node:path';
 
 type EnableCompileCache = (directory?: string) => unknown;
@@ -20,7 +20,7 @@ export function enableCompileCache(env: Readonly<Record<string, string | undefin
   )
     return;
   const directory = privateCacheDirectory(
-    join(tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`),
+    join(loadOs().tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`),
   );
   if (directory === undefined) return;
   try {
@@ -31,14 +31,18 @@ export function enableCompileCache(env: Readonly<Record<string, string | undefin
 }
 
 // The directory, created if missing, when it is safe to keep executable code in; else undefined.
+// lstat first: an existing directory (every run but the first) costs one call and no exception.
 export function privateCacheDirectory(directory: string): string | undefined {
   try {
-    mkdirSync(directory, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
-  }
-  try {
-    const info = lstatSync(directory);
+    let info = lstatSync(directory, { throwIfNoEntry: false });
+    if (info === undefined) {
+      try {
+        mkdirSync(directory, { mode: 0o700 });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
+      }
+      info = lstatSync(directory);
+    }
     const uid = process.getuid?.();
     if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) return undefined;
     return directory;

@@ -15,10 +15,12 @@
 // changes are kept out by the directory being ours alone, and the file is replaced by rename, so a
 // concurrent run never reads half of one. A stale, foreign or damaged cache is never handed to
 // V8; one V8 refuses (`cachedDataRejected`) is written anew. A cache is an optimisation: no
-// failure of it fails a run.
+// failure of it fails a run. The packages of cachedPackages that the bundle requires get the same
+// treatment, each with a cache file of its own.
 import {
   closeSync,
   fstatSync,
+  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -28,10 +30,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import module, { createRequire } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 import { enableCompileCache, privateCacheDirectory } from './enable-compile-cache.js';
+import { loadOs } from '../core/lazy-builtins.js';
 
 export interface RunBundle {
   /** Runs `run ...` and resolves with its exit code, or undefined when the full CLI must take the
@@ -47,44 +49,90 @@ export interface LoadRunBundleOptions {
 
 export interface LoadedRunBundle {
   readonly bundle: RunBundle;
-  /** Saves the code cache when the loaded one was missing or refused; a no-op otherwise. */
+  /** Saves the code caches that were missing or refused (the bundle's, and those of the packages
+   * it loaded through cachedPackages); a no-op otherwise. */
   readonly warm: () => void;
-  /** What happened to the cache: `accepted`, `missing`, `rejected`, `corrupt`, `builtin` (Node's own) or `off`. */
-  readonly cache: 'accepted' | 'missing' | 'rejected' | 'corrupt' | 'builtin' | 'off';
+  /** What happened to the bundle's cache: `accepted`, `missing`, `rejected`, `corrupt`, `builtin` (Node's own) or `off`. */
+  readonly cache: CacheState;
+  /** The same for each package of cachedPackages the bundle has loaded so far. */
+  packageCaches(): Readonly<Record<string, CacheState>>;
 }
+
+export type CacheState = 'accepted' | 'missing' | 'rejected' | 'corrupt' | 'builtin' | 'off';
 
 // 'SAV8', the payload's length, its sampleChecksum: three little-endian 32-bit words.
 const headerBytes = 12;
 const cacheMagic = 0x38564153;
 const fnvPrime = 0x01000193;
-const cachePrefix = 'run-';
+const bundleCachePrefix = 'run-';
 const cacheSuffix = '.v8cache';
+
+// Packages the bundle requires (packages stay in node_modules) that are worth a code cache of
+// their own: openpgp.js, which the embedded store loads to open its keyring, is ~400 KB that V8
+// otherwise compiles at every `run --data-dir` (~12 ms, more with what its decrypt compiles).
+// Node >= 22.1's compile cache covers them without this.
+const cachedPackages = new Set(['openpgp']);
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
 export function loadRunBundle(file: string, options: LoadRunBundleOptions): LoadedRunBundle | undefined {
   const read = readBundle(file);
   if (read === undefined) return undefined;
-  const { source, identity } = read;
   const require = createRequire(file);
   const builtin = (module as unknown as { enableCompileCache?: unknown }).enableCompileCache;
   if (typeof builtin === 'function' && options.forceVmCache !== true) {
     enableCompileCache(options.env);
-    return { bundle: require(file) as RunBundle, warm: () => undefined, cache: 'builtin' };
+    return { bundle: require(file) as RunBundle, warm: () => undefined, cache: 'builtin', packageCaches: () => ({}) };
   }
 
   const directory = runCacheDirectory(options.env);
+  const packages = new Map<string, { exports: unknown; cache: CacheState; warm: () => void }>();
+  // What the bundle gets as `require`: Node's, except for cachedPackages, compiled with a cache.
+  const bundleRequire = Object.assign((id: string): unknown => {
+    if (directory === undefined || !cachedPackages.has(id)) return require(id);
+    let loaded = packages.get(id);
+    if (loaded === undefined) {
+      const packageFile = require.resolve(id);
+      const packageRead = readBundle(packageFile);
+      // Unreadable: Node's require reports it as it would.
+      if (packageRead === undefined) return require(id);
+      loaded = compileWithCache(packageFile, packageRead, directory, `${id}-`);
+      packages.set(id, loaded);
+    }
+    return loaded.exports;
+  }, require);
+  const loaded = compileWithCache(file, read, directory, bundleCachePrefix, bundleRequire);
+  return {
+    bundle: loaded.exports as RunBundle,
+    cache: loaded.cache,
+    warm() {
+      loaded.warm();
+      for (const entry of packages.values()) entry.warm();
+    },
+    packageCaches: () => Object.fromEntries([...packages].map(([id, entry]) => [id, entry.cache])),
+  };
+}
+
+// Compiles and runs a CommonJS file with V8's cached data from `directory` (none when undefined);
+// `warm` writes a new cache when there was none or V8 refused it.
+function compileWithCache(
+  file: string,
+  { source, identity }: { source: string; identity: string },
+  directory: string | undefined,
+  prefix: string,
+  require: NodeJS.Require = createRequire(file),
+): { exports: unknown; cache: CacheState; warm: () => void } {
   const cacheFile =
     directory === undefined
       ? undefined
-      : join(directory, `${cachePrefix}${process.version}-${process.arch}-${identity}${cacheSuffix}`);
+      : join(directory, `${prefix}${process.version}-${process.arch}-${identity}${cacheSuffix}`);
   const cached = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
-  // The CommonJS wrapper, so the bundle sees require/module/exports as a module file would.
+  // The CommonJS wrapper, so the code sees require/module/exports as a module file would.
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, {
     filename: file,
     ...(cached instanceof Buffer ? { cachedData: cached } : {}),
   });
-  const cache =
+  const cache: CacheState =
     cacheFile === undefined
       ? 'off'
       : cached === 'corrupt'
@@ -99,19 +147,19 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
   run.call(moduleObject.exports, moduleObject.exports, require, moduleObject, file, dirname(file));
   let warmed = false;
   return {
-    bundle: moduleObject.exports as RunBundle,
+    exports: moduleObject.exports,
     cache,
     warm() {
       if (warmed || cacheFile === undefined || cache === 'accepted') return;
       warmed = true;
       // After the work: the cache then holds every function compiled so far, not just the top level.
-      writeCacheFile(cacheFile, script.createCachedData());
+      writeCacheFile(cacheFile, prefix, script.createCachedData());
     },
   };
 }
 
-// The bundle's text and identity (what names its cache), read from one descriptor so both describe
-// the same file; undefined when there is no bundle (running from src/ under tsx).
+// A file's text and identity (what names its cache), read from one descriptor so both describe
+// the same file; undefined when there is none (no bundle: running from src/ under tsx).
 function readBundle(file: string): { source: string; identity: string } | undefined {
   let fd: number;
   try {
@@ -138,36 +186,48 @@ function readBundle(file: string): { source: string; identity: string } | undefi
 }
 
 // $XDG_CACHE_HOME/secrets-agent, else ~/.cache/secrets-agent, else a per-uid directory in the
-// temp dir; the first that can be made (or is) private.
+// temp dir; the first that is (or can be made) private. Candidates are tried in turn, and a
+// parent is created only when the directory is missing, so a warm run makes one lstat call.
 export function runCacheDirectory(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const xdg = env['XDG_CACHE_HOME'];
-  const home = env['HOME'] ?? safeHomedir();
-  const candidates = [
-    ...(xdg !== undefined && isAbsolute(xdg) ? [[xdg, 'secrets-agent']] : []),
-    ...(home !== undefined && isAbsolute(home) ? [[home, '.cache', 'secrets-agent']] : []),
-    [tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`],
+  const candidates: Array<() => string[] | undefined> = [
+    () => (xdg !== undefined && isAbsolute(xdg) ? [xdg, 'secrets-agent'] : undefined),
+    () => {
+      const home = env['HOME'] ?? safeHomedir();
+      return home !== undefined && isAbsolute(home) ? [home, '.cache', 'secrets-agent'] : undefined;
+    },
+    // node:os only when no home directory will do: rare, and not free at start-up.
+    () => [loadOs().tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`],
   ];
-  for (const parts of candidates) {
+  for (const candidate of candidates) {
+    const parts = candidate();
+    if (parts === undefined) continue;
     const directory = join(...(parts as [string, ...string[]]));
-    privateParent(dirname(directory));
-    const made = privateCacheDirectory(directory);
-    if (made !== undefined) return made;
+    const found = privateCacheDirectory(directory);
+    if (found !== undefined) return found;
+    if (privateParent(dirname(directory))) {
+      const made = privateCacheDirectory(directory);
+      if (made !== undefined) return made;
+    }
   }
   return undefined;
 }
 
-// `~/.cache` or $XDG_CACHE_HOME is created 0700 when missing; an existing one is left as it is (only our own directory must be private).
-function privateParent(directory: string): void {
+// `~/.cache` or $XDG_CACHE_HOME is created 0700 when missing; an existing one is left as it is
+// (only our own directory must be private). True when the parent now exists.
+function privateParent(directory: string): boolean {
   try {
-    privateCacheDirectory(directory);
-  } catch {
-    // The child's own check decides.
+    // Not recursive: Node's recursive mkdir never returns under /proc (ENOENT for ever).
+    mkdirSync(directory, { mode: 0o700 });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EEXIST';
   }
 }
 
 function safeHomedir(): string | undefined {
   try {
-    return homedir();
+    return loadOs().homedir();
   } catch {
     return undefined;
   }
@@ -201,8 +261,8 @@ export function sampleChecksum(payload: Uint8Array): number {
 }
 
 // Written to a temp file and renamed, so a concurrent `run` reads the old cache or the new one, never half;
-// caches of other bundles or Node versions are removed.
-function writeCacheFile(file: string, payload: Buffer): void {
+// older caches of the same file (same prefix: another build, another Node version) are removed.
+function writeCacheFile(file: string, prefix: string, payload: Buffer): void {
   const directory = dirname(file);
   const temp = `${file}.${process.pid}.tmp`;
   try {
@@ -214,7 +274,7 @@ function writeCacheFile(file: string, payload: Buffer): void {
     renameSync(temp, file);
     const own = file.slice(directory.length + 1);
     for (const name of readdirSync(directory)) {
-      if (name !== own && name.startsWith(cachePrefix) && name.endsWith(cacheSuffix))
+      if (name !== own && name.startsWith(prefix) && name.endsWith(cacheSuffix))
         rmSync(join(directory, name), { force: true });
     }
   } catch {

@@ -6,6 +6,10 @@
 import type * as NodeChildProcess from 'node:child_process';
 import type * as NodeCrypto from 'node:crypto';
 import type * as NodeFsPromises from 'node:fs/promises';
+import type * as NodeHttp from 'node:http';
+import type * as NodeNet from 'node:net';
+import type * as NodeOs from 'node:os';
+import type * as NodeV8 from 'node:v8';
 
 // process.getBuiltinModule (Node >= 20.16) loads a built-in synchronously from ES modules and from
 // the CommonJS run bundle alike; Node keeps it loaded after the first call.
@@ -19,4 +23,21 @@ export function loadFsPromises(): typeof NodeFsPromises {
 
 export function loadChildProcess(): typeof NodeChildProcess {
   return process.getBuiltinModule('node:child_process');
+}
+
+export function loadOs(): typeof NodeOs {
+  return process.getBuiltinModule('node:os');
+}
+
+// For code that runs rarely (a seal's clean-up), so the embedded store's `run` does not load them.
+export function loadHttp(): typeof NodeHttp {
+  return process.getBuiltinModule('node:http');
+}
+
+export function loadNet(): typeof NodeNet {
+  return process.getBuiltinModule('node:net');
+}
+
+export function loadV8(): typeof NodeV8 {
+  return process.getBuiltinModule('node:v8');
 }

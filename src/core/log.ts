@@ -1,4 +1,5 @@
-import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger, DestinationStream, LevelWithSilent } from 'pino';
 import { redactedKeys } from './redacted-keys.js';
 import { resolveLogLevel } from './log-level.js';
 
@@ -7,6 +8,16 @@ export type { Logger } from 'pino';
 // Redaction is by path (pino `redact`): a value under one of the keys of core/redacted-keys.ts prints as
 // [Redacted]. Code must still never put a secret into a message string; this is the second line of defence.
 export { redactedKeys };
+
+// pino is required when the first pino logger is made, not when this module loads: `run` (its own
+// fd logger, cli/fd-logger.ts) and the embedded store it opens with that logger would otherwise
+// pay pino's ~15 ms of module loading at every start.
+type Pino = typeof import('pino').pino;
+let loadedPino: Pino | undefined;
+function loadPino(): Pino {
+  loadedPino ??= (createRequire(import.meta.url)('pino') as { pino: Pino }).pino;
+  return loadedPino;
+}
 
 const redactPaths = redactedKeys.flatMap((name) => [name, `*.${name}`, `*.*.${name}`]);
 
@@ -19,6 +30,7 @@ export interface LoggerOptions {
 
 // Creates the project logger: JSON lines, object first and message second, secrets redacted.
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const pino = loadPino();
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
   return pino(
     {
@@ -52,5 +64,5 @@ function serializeError(error: unknown): Record<string, unknown> {
 
 // A logger that drops everything; for library callers that pass none.
 export function createSilentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return loadPino()({ level: 'silent' });
 }

@@ -2,10 +2,10 @@
 // copies of what it decrypts and encrypts in arrays it never clears; in the store process they
 // would outlive a seal (issue 12.3). In a child they die with it: the parent sends the key and the
 // message on stdin, reads the result from stdout into one Buffer and zeroes what it read.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { SecretsAgentError } from '../core/errors.js';
 import { allocSecretBuffer } from './secret-buffer.js';
+import { loadChildProcess } from '../core/lazy-builtins.js';
 
 // The child: stdin is `op (1 byte) | length of part 1 (u32 BE) | part 1 | part 2`; stdout the result.
 // op 1: decrypt binary message (part 2) with armored private key (part 1);
@@ -66,7 +66,7 @@ function runChild(op: number, first: Uint8Array, second: Uint8Array): Promise<Bu
   const openpgpPath = createRequire(import.meta.url).resolve('openpgp');
   return new Promise((resolve, reject) => {
     // No environment: nothing of the store's reaches the child, and no NODE_OPTIONS loads anything into it.
-    const child = spawn(process.execPath, ['-e', childScript, openpgpPath], {
+    const child = loadChildProcess().spawn(process.execPath, ['-e', childScript, openpgpPath], {
       env: {},
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -6,10 +6,10 @@
 //   which JS never sees: the last secret PUT (or unseal request) stays there until later requests
 //   overwrite it. Feeding a throwaway local HTTP server a large body of zeros overwrites it.
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
+import type { AddressInfo } from 'node:net';
 import { runInNewContext } from 'node:vm';
+// Loaded at the first seal: the embedded store's `run` never seals, and node:http costs it ~3 ms.
+import { loadHttp, loadNet, loadV8 } from '../core/lazy-builtins.js';
 
 let collect: (() => void) | undefined;
 
@@ -28,7 +28,7 @@ export async function forgetReleasedSecrets(): Promise<void> {
 }
 
 async function overwriteHttpReadBuffer(): Promise<void> {
-  const server = createServer((req, res) => {
+  const server = loadHttp().createServer((req, res) => {
     req.resume();
     req.once('end', () => res.end());
   });
@@ -36,7 +36,7 @@ async function overwriteHttpReadBuffer(): Promise<void> {
   await once(server, 'listening');
   try {
     const { port } = server.address() as AddressInfo;
-    const socket = connect(port, '127.0.0.1');
+    const socket = loadNet().connect(port, '127.0.0.1');
     socket.resume();
     socket.write(
       `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${scrubBodyBytes}\r\nConnection: close\r\n\r\n`,
@@ -53,6 +53,7 @@ async function overwriteHttpReadBuffer(): Promise<void> {
 function exposeGc(): () => void {
   // `--expose-gc` at run time only makes the next new context get a `gc` function; the flag is
   // not left on for code that later creates contexts of its own.
+  const { setFlagsFromString } = loadV8();
   setFlagsFromString('--expose-gc');
   try {
     return runInNewContext('gc') as () => void;

@@ -1,7 +1,7 @@
 // issue 13: `run`'s bundle loaded through vm.Script with V8's code cache: a private 0700 cache
 // directory, a stale cache (other bundle) replaced, one V8 refuses or a corrupt file rebuilt, and
 // none of them stopping the bundle from running. Real files, real V8 (Node 20's path is forced).
-import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -34,10 +34,18 @@ const tsxLoader = fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs'
 const loaderModule = fileURLToPath(new URL('../../src/cli/run-bundle-loader.ts', import.meta.url));
 
 async function runOnce(bundle: string, env: Record<string, string>): Promise<{ cache: string; code: number }> {
+  const { packages: _packages, ...result } = await runReporting(bundle, env);
+  return result;
+}
+
+async function runReporting(
+  bundle: string,
+  env: Record<string, string>,
+): Promise<{ cache: string; code: number; packages: Record<string, string> }> {
   const script = `import { loadRunBundle } from ${JSON.stringify(loaderModule)};
 const loaded = loadRunBundle(${JSON.stringify(bundle)}, { env: process.env, forceVmCache: true });
 const code = await loaded.bundle.runFromBundle(['run', '--app', 'x'], loaded.warm);
-console.log(JSON.stringify({ cache: loaded.cache, code }));`;
+console.log(JSON.stringify({ cache: loaded.cache, code, packages: loaded.packageCaches() }));`;
   const { stdout } = await execFileAsync(
     process.execPath,
     ['--import', tsxLoader, '--input-type=module', '-e', script],
@@ -45,7 +53,7 @@ console.log(JSON.stringify({ cache: loaded.cache, code }));`;
       env: { PATH: process.env['PATH'] ?? '', ...env },
     },
   );
-  return JSON.parse(stdout.trim()) as { cache: string; code: number };
+  return JSON.parse(stdout.trim()) as { cache: string; code: number; packages: Record<string, string> };
 }
 
 async function cacheFiles(directory: string): Promise<string[]> {
@@ -107,6 +115,37 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
       expect(await runOnce(bundle, env)).toEqual({ cache: 'corrupt', code: expected });
       expect((await runOnce(bundle, env)).cache).toBe('accepted');
     }
+  });
+
+  it("gives openpgp.js, required by the bundle, a cache of its own; other requires are Node's", async () => {
+    const { bundle, env, cacheDir } = await setUp();
+    // The real package, found from the bundle's directory as in an installed package.
+    await symlink(
+      fileURLToPath(new URL('../../node_modules', import.meta.url)),
+      join(bundle, '../node_modules'),
+      'dir',
+    );
+    const source = `"use strict";
+exports.runFromBundle = async function (argv, warm) {
+  const openpgp = require('openpgp');
+  const { basename } = require('node:path');
+  const message = await openpgp.createMessage({ text: 'x' });
+  warm?.();
+  return (Object.keys(openpgp).length + basename('a/b').length + (message ? 1 : 0)) % 256;
+};
+`;
+    await writeFile(bundle, source);
+    const first = await runReporting(bundle, env);
+    expect(first).toMatchObject({ cache: 'missing', packages: { openpgp: 'missing' } });
+    const files = await cacheFiles(cacheDir);
+    expect(files.filter((name) => name.startsWith('openpgp-'))).toHaveLength(1);
+    expect(files.filter((name) => name.startsWith('run-'))).toHaveLength(1);
+    const second = await runReporting(bundle, env);
+    expect(second).toEqual({ cache: 'accepted', code: first.code, packages: { openpgp: 'accepted' } });
+    // A new bundle replaces the bundle's cache only.
+    await writeFile(bundle, `${source}\n// changed\n`);
+    expect(await runReporting(bundle, env)).toMatchObject({ cache: 'missing', packages: { openpgp: 'accepted' } });
+    expect((await cacheFiles(cacheDir)).filter((name) => name.startsWith('openpgp-'))).toHaveLength(1);
   });
 
   it('checksums a sample of the payload: length, every 16th word and the tail', () => {
