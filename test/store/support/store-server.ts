@@ -29,7 +29,21 @@ export interface RawRequest {
 }
 
 // One HTTP request with node:http, byte-exact: the path is not normalized, headers go as given.
-export function rawRequest(baseUrl: string, request: RawRequest, agent?: Agent): Promise<RawResponse> {
+// With a keep-alive agent, a request sent on a reused socket just as the server closed it for
+// being idle (its keepAliveTimeout) fails with a reset the server never saw a request on: that one
+// is sent again once on a new socket, as Node's documentation of `request.reusedSocket` advises.
+export async function rawRequest(baseUrl: string, request: RawRequest, agent?: Agent): Promise<RawResponse> {
+  try {
+    return await sendRawRequest(baseUrl, request, agent);
+  } catch (error) {
+    if (!(error instanceof ReusedSocketReset)) throw error;
+    return sendRawRequest(baseUrl, request, agent);
+  }
+}
+
+class ReusedSocketReset extends Error {}
+
+function sendRawRequest(baseUrl: string, request: RawRequest, agent?: Agent): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -55,7 +69,15 @@ export function rawRequest(baseUrl: string, request: RawRequest, agent?: Agent):
         });
       },
     );
-    req.on('error', reject);
+    let answered = false;
+    req.on('response', () => {
+      answered = true;
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (!answered && req.reusedSocket && error.code === 'ECONNRESET')
+        reject(new ReusedSocketReset(error.message, { cause: error }));
+      else reject(error);
+    });
     req.end(request.body);
   });
 }
