@@ -123,10 +123,21 @@ export async function fetchPaths(
   });
   try {
     const batched = await readBatch(options, paths, deadlineReached);
-    return await mapWithConcurrency(
-      paths,
+    const outcomes: PathOutcome[] = new Array<PathOutcome>(paths.length);
+    // A record the batch answered needs nothing asynchronous (unless it is to be decrypted): taken
+    // in one plain loop, not one async call per path, which cost `run` ~3 ms for 100 secrets.
+    const rest: number[] = [];
+    for (const [index, path] of paths.entries()) {
+      const first = batched.get(path);
+      if (first !== undefined && 'record' in first && options.pgpPrivateKey === undefined)
+        outcomes[index] = fetchedOutcome(path, { record: first.record }, log);
+      else rest.push(index);
+    }
+    await mapWithConcurrency(
+      rest,
       options.maxConcurrent ?? defaultMaxConcurrentFetches,
-      async (path): Promise<PathOutcome> => {
+      async (index): Promise<void> => {
+        const path = paths[index] as string;
         try {
           const first = batched.get(path);
           // A final answer from the batch stands; a retryable or deferred one is read again on its own.
@@ -146,16 +157,16 @@ export async function fetchPaths(
                   path,
                   options,
                 );
-          log.debug({ secretPath: path, type: record.type, bytes: record.bytes.length }, 'secret fetched');
           const delivered =
             options.pgpPrivateKey === undefined ? { record } : await decryptSecretValue(record, options.pgpPrivateKey);
-          return { path, result: withDigest(delivered) };
+          outcomes[index] = fetchedOutcome(path, delivered, log);
         } catch (error) {
           if (isSecretsAgentError(error, 'ERR_SECRET_NOT_FOUND') && isOptional(path)) {
             log.info({ secretPath: path }, 'optional secret is absent; skipping it');
-            return { path, result: { sha256: '', missingOptional: true } };
+            outcomes[index] = { path, result: { sha256: '', missingOptional: true } };
+            return;
           }
-          return {
+          outcomes[index] = {
             path,
             error: describeFailure(
               path,
@@ -167,10 +178,20 @@ export async function fetchPaths(
         }
       },
     );
+    return outcomes;
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
   }
+}
+
+function fetchedOutcome(
+  path: string,
+  delivered: { readonly record: SecretRecord; readonly decrypted?: true },
+  log: Logger,
+): PathOutcome {
+  log.debug({ secretPath: path, type: delivered.record.type, bytes: delivered.record.bytes.length }, 'secret fetched');
+  return { path, result: withDigest(delivered) };
 }
 
 // One batch read of every path when the source offers it, under the same deadline. Whatever it
