@@ -7,6 +7,7 @@
 import { writeSync } from 'node:fs';
 import type { Logger } from '../core/log.js';
 import { redactedKeys } from '../core/redacted-keys.js';
+import { serializeError } from '../core/serialize-error.js';
 
 const levelValues = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity } as const;
 export type FdLoggerLevel = keyof typeof levelValues;
@@ -104,22 +105,6 @@ function redact(value: Record<string, unknown>, depth: number): Record<string, u
       out[key] = redact(inner as Record<string, unknown>, depth + 1);
     else out[key] = inner;
   }
-  return out;
-}
-
-// As core/log.ts: code and message only, along the cause chain; third-party text is not trusted further.
-function serializeError(error: unknown): Record<string, unknown> {
-  if (typeof error !== 'object' || error === null) return { message: String(error) };
-  const { name, code, message, details, cause } = error as {
-    name?: unknown;
-    code?: unknown;
-    message?: unknown;
-    details?: unknown;
-    cause?: unknown;
-  };
-  const out: Record<string, unknown> = { type: name, code, message };
-  if (details !== undefined) out['details'] = details;
-  if (cause !== undefined && cause !== error) out['cause'] = serializeError(cause);
   return out;
 }
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Logger, DestinationStream, LevelWithSilent } from 'pino';
 import { redactedKeys } from './redacted-keys.js';
 import { resolveLogLevel } from './log-level.js';
+import { serializeError } from './serialize-error.js';
 
 export type { Logger } from 'pino';
 
@@ -43,23 +44,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     destination,
   );
-}
-
-// Errors are logged with code and message only; `cause` chains are followed by code/message too,
-// because third-party error messages (undici, openpgp) are not ours to trust with secrets.
-function serializeError(error: unknown): Record<string, unknown> {
-  if (typeof error !== 'object' || error === null) return { message: String(error) };
-  const { name, code, message, details, cause } = error as {
-    name?: unknown;
-    code?: unknown;
-    message?: unknown;
-    details?: unknown;
-    cause?: unknown;
-  };
-  const out: Record<string, unknown> = { type: name, code, message };
-  if (details !== undefined) out['details'] = details;
-  if (cause !== undefined && cause !== error) out['cause'] = serializeError(cause);
-  return out;
 }
 
 // A logger that drops everything; for library callers that pass none.
