@@ -13,6 +13,7 @@ import {
   groupKey,
   iamPrefix,
   memberKey,
+  isGrantOfAccount,
   parseAccountRecord,
   parseAclRecord,
   parseGrantRecord,
@@ -45,7 +46,6 @@ export class IamMirror {
   readonly #accounts = new Map<string, Account>();
   readonly #aclsByKey = new Map<string, AclRecord>();
   readonly #grantRecords = new Map<string, Map<string, GrantRecord>>();
-  readonly #grantIndex = new Map<string, Map<string, Set<AccessAction>>>();
   readonly #groups = new Map<string, GroupRecord>();
   /** gid -> uid -> membership, as stored (validity is checked when read). */
   readonly #members = new Map<string, Map<string, MembershipRecord>>();
@@ -122,10 +122,14 @@ export class IamMirror {
     return [...this.#aclsByKey.values()].sort((a, b) => compare(a.rid, b.rid));
   }
 
-  /** Actions granted to `uid` itself, by normalized rid. Only accounts that exist have grants that count. */
+  /** Actions granted to `uid` itself, by normalized rid. Only grants made for the account that
+   * exists now count (not those of a deleted account of the same uid). */
   grantsOf(uid: string): GrantIndex | undefined {
-    if (!this.#accounts.has(uid)) return undefined;
-    return this.#grantIndex.get(uid);
+    const records = this.currentGrantRecordsOf(uid);
+    if (records.length === 0) return undefined;
+    const index = new Map<string, Set<AccessAction>>();
+    for (const grant of records) addAction(index, normalizeRid(grant.rid), grant.action);
+    return index;
   }
 
   /** What access decisions use: the grants of `uid` plus those of its groups, by normalized rid.
@@ -136,7 +140,7 @@ export class IamMirror {
     const account = this.#accounts.get(uid);
     if (account === undefined) return undefined;
     const groups = this.groupsOf(uid);
-    const own = this.#grantIndex.get(uid);
+    const own = this.grantsOf(uid);
     if (groups.length === 0) {
       if (own !== undefined) this.#effective.set(uid, own);
       return own;
@@ -205,8 +209,16 @@ export class IamMirror {
     return [...this.#groupGrantRecords.values()].flatMap((records) => [...records.values()]);
   }
 
+  /** Every stored grant under `uid`, current or left by a deleted account of the same uid. */
   grantRecordsOf(uid: string): GrantRecord[] {
     return [...(this.#grantRecords.get(uid)?.values() ?? [])];
+  }
+
+  /** The grants of `uid` that count: made for the account that exists now. */
+  currentGrantRecordsOf(uid: string): GrantRecord[] {
+    const account = this.#accounts.get(uid);
+    if (account === undefined) return [];
+    return this.grantRecordsOf(uid).filter((grant) => isGrantOfAccount(grant, account));
   }
 
   allGrantRecords(): GrantRecord[] {
@@ -329,22 +341,14 @@ export class IamMirror {
     let records = this.#grantRecords.get(uid);
     if (record === undefined) {
       if (records === undefined || !records.delete(key)) return;
-    } else {
-      if (records === undefined) {
-        records = new Map();
-        this.#grantRecords.set(uid, records);
-      }
-      records.set(key, record);
+      if (records.size === 0) this.#grantRecords.delete(uid);
+      return;
     }
-    // Rebuild this uid's index from its records: simple, and grants per uid are few.
-    const index = new Map<string, Set<AccessAction>>();
-    for (const grant of records.values()) addAction(index, normalizeRid(grant.rid), grant.action);
-    if (records.size === 0) {
-      this.#grantRecords.delete(uid);
-      this.#grantIndex.delete(uid);
-    } else {
-      this.#grantIndex.set(uid, index);
+    if (records === undefined) {
+      records = new Map();
+      this.#grantRecords.set(uid, records);
     }
+    records.set(key, record);
   }
 }
 

@@ -8,8 +8,10 @@
 //   iam/group-grants/<gid>/<sha256(rid)>-<action> one record per action granted to a group
 //   iam/signing-key                         the store's RSA key for auth tokens
 // Rids are hashed in keys because they contain `/` and may be longer than a file name.
-// Memberships and group grants carry the epochs of the group (and account) they were made for, so
-// records left behind by an interrupted delete never pass to a group or account re-created later.
+// Memberships, group grants and grants carry the epochs of the group (and account) they were made
+// for, so records left behind by an interrupted delete never pass to a group or account re-created
+// later. Grants written before they carried one count for whichever account holds the uid; creating
+// an account removes those.
 import { createHash } from 'node:crypto';
 import { SecretsAgentError } from '../../core/errors.js';
 import { accessActions, type AccessAction } from '../http/access.js';
@@ -61,6 +63,8 @@ export interface GrantRecord {
   readonly rid: string;
   readonly uid: string;
   readonly action: AccessAction;
+  /** The epoch of the account it was granted to; absent in grants stored before epochs were kept. */
+  readonly accountEpoch?: string;
 }
 
 export interface GroupRecord {
@@ -255,11 +259,29 @@ export function parseAclRecord(bytes: Uint8Array, key: string): AclRecord {
 export function parseGrantRecord(bytes: Uint8Array, key: string): GrantRecord {
   const object = parseObject(bytes, key);
   const action = requireAction(object, key);
-  return {
+  const grant = {
     rid: requireString(object, 'rid', key),
     uid: requireString(object, 'uid', key),
     action,
   };
+  return object['accountEpoch'] === undefined
+    ? grant
+    : { ...grant, accountEpoch: requireString(object, 'accountEpoch', key) };
+}
+
+// Whether a stored grant names no account epoch (written before epochs were kept); an unreadable
+// one counts as such, so creating the account removes it too.
+export function isUntaggedGrant(bytes: Uint8Array, key: string): boolean {
+  try {
+    return parseGrantRecord(bytes, key).accountEpoch === undefined;
+  } catch {
+    return true;
+  }
+}
+
+// Whether a grant was made for this incarnation of its account (or predates epochs).
+export function isGrantOfAccount(grant: GrantRecord, account: Account): boolean {
+  return grant.accountEpoch === undefined || grant.accountEpoch === account.epoch;
 }
 
 // Parses a stored group; ERR_STORE_CORRUPT when unreadable.

@@ -28,6 +28,7 @@ import {
   type AccountKind,
   type AclRecord,
   type GrantRecord,
+  isUntaggedGrant,
 } from './iam-records.js';
 import { LoginChecker, type LoginRequest } from './login.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
@@ -235,9 +236,15 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     const key = accountKey(account.uid);
     const value = encodeRecord(account);
     // Grants left behind by an interrupted delete of the same uid must not pass to the new account.
-    for (const stale of await storage.list(grantsFolderOf(account.uid))) {
-      await storage.delete(stale);
-      mirror.applyWritten(stale, undefined);
+    // Those that name their account's epoch never will (this one has a new epoch) and stay until
+    // the uid is deleted; only grants from before epochs were stored are removed here. Removing
+    // epoch-tagged ones too would race: another instance may have created this uid a moment ago,
+    // and granted it something, while our mirror has not seen it yet.
+    for (const key of await storage.list(grantsFolderOf(account.uid))) {
+      const stored = await storage.get(key);
+      if (stored !== undefined && !isUntaggedGrant(stored.value, key)) continue;
+      await storage.delete(key);
+      mirror.applyWritten(key, undefined);
     }
     try {
       await storage.create(key, value);
@@ -376,7 +383,7 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       assertUid(uid);
       if (mirror.account(uid) === undefined) throw notFound(uid);
       return {
-        direct: byRid(mirror.grantRecordsOf(uid)),
+        direct: byRid(mirror.currentGrantRecordsOf(uid)),
         groups: mirror.groupsOf(uid).flatMap((group) =>
           byRid(mirror.groupGrantRecordsOf(group.gid)).map((entry) => ({
             rid: entry.rid,
@@ -451,7 +458,8 @@ export async function createIam(options: IamOptions): Promise<Iam> {
       assertUid(input.uid);
       assertRid(input.rid);
       const rid = normalizeRid(input.rid);
-      if (mirror.account(input.uid) === undefined) throw notFound(input.uid);
+      const account = mirror.account(input.uid);
+      if (account === undefined) throw notFound(input.uid);
       if (mirror.acl(aclKey(rid)) === undefined) {
         if (grantOptions.createAcl !== true) throw aclNotFound(rid);
         await iam.createAcl(rid).catch((error: unknown) => {
@@ -459,7 +467,7 @@ export async function createIam(options: IamOptions): Promise<Iam> {
         });
       }
       const key = grantKey(input.uid, rid, input.action);
-      const record: GrantRecord = { rid, uid: input.uid, action: input.action };
+      const record: GrantRecord = { rid, uid: input.uid, action: input.action, accountEpoch: account.epoch };
       const value = encodeRecord(record);
       await storage.put(key, value);
       mirror.applyWritten(key, value);

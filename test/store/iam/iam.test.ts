@@ -3,10 +3,22 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIam } from '../../../src/store/iam/iam.js';
+import type { StorageBackend } from '../../../src/store/storage/backend.js';
 import { canaryValue } from '../../helpers/canary.js';
 import { capturedLogLines, createTestLogger } from '../../helpers/log-capture.js';
 import { call } from './support/http.js';
 import { openTestStorage, startIamServer, type IamTestServer } from './support/iam-server.js';
+
+// The same storage without change events: an instance on it learns only what it reads itself.
+function withoutWatch(storage: StorageBackend): StorageBackend {
+  return new Proxy(storage, {
+    get(target, property) {
+      if (property === 'watch') return () => () => undefined;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -39,6 +51,8 @@ describe('IAM records in storage', () => {
       rid: 'dcos:secrets:default:/ann/*',
       uid: 'ann',
       action: 'full',
+      // The account it was granted to: a later account of the same uid does not inherit it.
+      accountEpoch: server.iam.getAccount('ann')?.epoch,
     });
   });
 
@@ -130,6 +144,62 @@ describe('two IAM instances sharing one storage', () => {
     });
     await after.close();
     await storage.close();
+  });
+
+  it('a create of the same uid that loses the race to another instance leaves the winner its grants', async () => {
+    const { storage } = await openTestStorage();
+    const log = createTestLogger();
+    const first = await createIam({ storage, log });
+    // An instance whose mirror has not yet heard of the account (its watch events are late).
+    const lagging = await createIam({ storage: withoutWatch(storage), log });
+    try {
+      await first.createUser({ uid: 'fay', password: 'fay-password' });
+      await first.grant({ uid: 'fay', rid: 'dcos:secrets:default:/fay/*', action: 'read' }, { createAcl: true });
+      await expect(lagging.createUser({ uid: 'fay', password: 'other-password' })).rejects.toMatchObject({
+        code: 'ERR_IAM_ACCOUNT_EXISTS',
+      });
+      expect(await storage.list('iam/grants/fay')).toHaveLength(1);
+      expect(first.isAllowed('fay', 'dcos:secrets:default:/fay/db', 'read')).toBe(true);
+    } finally {
+      await first.close();
+      await lagging.close();
+      await storage.close();
+    }
+  });
+
+  it('grants of a deleted account never pass to a new account of the same uid, even after an interrupted delete', async () => {
+    const { storage } = await openTestStorage();
+    const log = createTestLogger();
+    const iam = await createIam({ storage, log });
+    try {
+      const rid = 'dcos:secrets:default:/gus/*';
+      await iam.createUser({ uid: 'gus', password: 'gus-password' });
+      await iam.grant({ uid: 'gus', rid, action: 'full' }, { createAcl: true });
+      // A delete that stopped after the account record: the grant record is still stored.
+      await storage.delete('iam/accounts/gus');
+      await vi.waitFor(() => expect(iam.getAccount('gus')).toBeUndefined());
+      // A grant stored before grants named their account's epoch, left the same way.
+      await storage.put(
+        'iam/grants/gus/legacy-read',
+        Buffer.from('{"format":1,"rid":"dcos:secrets:default:/legacy/*","uid":"gus","action":"read"}'),
+      );
+      await vi.waitFor(async () => expect(await storage.list('iam/grants/gus')).toHaveLength(2));
+
+      await iam.createUser({ uid: 'gus', password: 'new-gus-password' });
+      expect(iam.isAllowed('gus', 'dcos:secrets:default:/gus/db', 'full')).toBe(false);
+      expect(iam.isAllowed('gus', 'dcos:secrets:default:/legacy/db', 'read')).toBe(false);
+      expect(iam.permissionsOf('gus').direct).toEqual([]);
+      // The untagged one is removed; the tagged one stays, counting for nobody, until the uid is deleted.
+      expect(await storage.list('iam/grants/gus')).toHaveLength(1);
+
+      await iam.grant({ uid: 'gus', rid, action: 'full' });
+      expect(iam.isAllowed('gus', 'dcos:secrets:default:/gus/db', 'full')).toBe(true);
+      await iam.deleteAccount('gus');
+      expect(await storage.list('iam/grants/gus')).toEqual([]);
+    } finally {
+      await iam.close();
+      await storage.close();
+    }
   });
 
   it('ignores a corrupt grant record (grants nothing) and keeps serving', async () => {
