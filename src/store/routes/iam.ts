@@ -57,14 +57,9 @@ export function createIamRoutes(iam: Iam): Route[] {
       method: 'GET',
       pattern: `${base}/users`,
       handler: asSuperuser(async ({ url, res }) => {
-        const type = url.searchParams.get('type');
-        if (type !== null && type !== 'service' && type !== 'user') {
-          throw new SecretsAgentError(
-            'ERR_INPUT_INVALID',
-            `Expected query parameter \`type\` to be \`service\` or \`user\`, got \`${type.slice(0, 40)}\``,
-          );
-        }
-        sendJson(res, 200, { array: iam.listAccounts(type === 'service' ? 'service' : 'user').map(formatAccount) });
+        // Users unless `?type=service`, as DC/OS lists them.
+        const type = readAccountType(url) ?? 'user';
+        sendJson(res, 200, { array: iam.listAccounts(type).map(formatAccount) });
       }),
     },
     {
@@ -213,10 +208,13 @@ export function createIamRoutes(iam: Iam): Route[] {
     {
       method: 'GET',
       pattern: `${base}/groups/:gid/users`,
-      handler: asSuperuser(async ({ params, res }) => {
+      handler: asSuperuser(async ({ params, url, res }) => {
         const gid = decodeGidParam(params['gid']);
+        // Every member, or only users or service accounts with `?type=`.
+        const type = readAccountType(url);
         const array = iam
           .listMembers(gid)
+          .filter((account) => type === undefined || account.kind === type)
           .map((account) => ({ membershipurl: membershipUrl(gid, account.uid), user: formatMember(account) }));
         sendJson(res, 200, { array });
       }),
@@ -465,4 +463,15 @@ function formatAcl(acl: AclRecord): Record<string, unknown> {
 // DC/OS writes `/` inside a rid as `%252F` in its URLs; the other rid characters are URL-safe.
 function aclUrl(rid: string): string {
   return `${base}/acls/${rid.replaceAll('/', '%252F')}`;
+}
+
+// The `type` query parameter of the account listings: `user`, `service`, or absent.
+function readAccountType(url: URL): 'user' | 'service' | undefined {
+  const type = url.searchParams.get('type');
+  if (type === null) return undefined;
+  if (type === 'service' || type === 'user') return type;
+  throw new SecretsAgentError(
+    'ERR_INPUT_INVALID',
+    `Expected query parameter \`type\` to be \`service\` or \`user\`, got \`${type.slice(0, 40)}\``,
+  );
 }

@@ -107,6 +107,16 @@ describe('groups', () => {
       ],
     });
     expect(JSON.stringify((await adminCall(`${api}/groups/devs/users`)).body)).not.toContain('PUBLIC KEY');
+    // `?type=` keeps users or service accounts only, as DC/OS does.
+    const uidsOf = async (query: string) =>
+      (
+        (await adminCall(`${api}/groups/devs/users${query}`)).body as { array: Array<{ user: { uid: string } }> }
+      ).array.map((entry) => entry.user.uid);
+    expect(await uidsOf('?type=service')).toEqual(['builder']);
+    expect(await uidsOf('?type=user')).toEqual(['dana']);
+    const badType = await adminCall(`${api}/groups/devs/users?type=robot`);
+    expect(badType.status).toBe(400);
+    expect(badType.body).toMatchObject({ code: 'ERR_INPUT_INVALID' });
     expect((await adminCall(`${api}/users/dana/groups`)).body).toEqual({
       array: [
         {
