@@ -34,6 +34,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, options: ReadBo
         if (options.sensitive === true) chunk.fill(0);
         cleanup();
         chunks.length = 0;
+        // What still arrives before the connection closes (buffered in the stream, or on the
+        // wire) is part of the same secret: zeroed and dropped, never kept.
+        if (options.sensitive === true) req.on('data', zeroChunk);
         reject(tooLarge(maxBytes));
         return;
       }
@@ -60,6 +63,10 @@ export function readBody(req: IncomingMessage, maxBytes: number, options: ReadBo
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+function zeroChunk(chunk: Buffer): void {
+  chunk.fill(0);
 }
 
 function tooLarge(maxBytes: number): SecretsAgentError {
