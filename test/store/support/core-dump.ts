@@ -19,7 +19,8 @@ export interface CoreDump {
 export async function dumpCore(pid: number): Promise<CoreDump> {
   const dir = await mkdtemp(join(tmpdir(), 'seal-forget-core-'));
   try {
-    await run('gcore', ['-o', join(dir, 'core'), String(pid)], { timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
+    // Seconds under Node 20 and 24; under Node 22 gdb takes 30-60 s over the same store process.
+    await run('gcore', ['-o', join(dir, 'core'), String(pid)], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
