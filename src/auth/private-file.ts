@@ -7,12 +7,13 @@ import { loadFsPromises } from '../core/lazy-builtins.js';
 
 // Creates `dir` (0700) if needed and tightens an existing one to 0700: the directory only holds our state.
 export async function ensurePrivateDir(dir: string): Promise<void> {
+  const fs = loadFsPromises();
   try {
-    await loadFsPromises().mkdir(dir, { recursive: true, mode: 0o700 });
-    const stats = await loadFsPromises().lstat(dir);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const stats = await fs.lstat(dir);
     if (!stats.isDirectory())
       throw new SecretsAgentError('ERR_CONFIG_INVALID', `state directory ${dir} is not a directory`);
-    if ((stats.mode & 0o777) !== 0o700) await loadFsPromises().chmod(dir, 0o700);
+    if ((stats.mode & 0o777) !== 0o700) await fs.chmod(dir, 0o700);
   } catch (error) {
     if (error instanceof SecretsAgentError) throw error;
     throw new SecretsAgentError(

@@ -19,15 +19,18 @@ export function enableCompileCache(env: Readonly<Record<string, string | undefin
     env['NODE_DISABLE_COMPILE_CACHE'] !== undefined
   )
     return;
-  const directory = privateCacheDirectory(
-    join(loadOs().tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`),
-  );
+  const directory = privateCacheDirectory(tempCacheDirectory());
   if (directory === undefined) return;
   try {
     enable(directory);
   } catch {
     // A cache is an optimisation: never a reason to fail.
   }
+}
+
+// The per-uid cache directory in the temp dir (the compile cache's, and the run bundle's last resort).
+export function tempCacheDirectory(): string {
+  return join(loadOs().tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`);
 }
 
 // The directory, created if missing, when it is safe to keep executable code in; else undefined.

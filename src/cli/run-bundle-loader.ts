@@ -32,7 +32,7 @@ import {
 import module, { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
-import { enableCompileCache, privateCacheDirectory } from './enable-compile-cache.js';
+import { enableCompileCache, privateCacheDirectory, tempCacheDirectory } from './enable-compile-cache.js';
 import { loadOs } from '../core/lazy-builtins.js';
 
 export interface RunBundle {
@@ -75,7 +75,7 @@ const cachedPackages = new Set(['openpgp']);
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
 export function loadRunBundle(file: string, options: LoadRunBundleOptions): LoadedRunBundle | undefined {
-  const read = readBundle(file);
+  const read = readSourceFile(file);
   if (read === undefined) return undefined;
   const require = createRequire(file);
   const builtin = (module as unknown as { enableCompileCache?: unknown }).enableCompileCache;
@@ -92,7 +92,7 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
     let loaded = packages.get(id);
     if (loaded === undefined) {
       const packageFile = require.resolve(id);
-      const packageRead = readBundle(packageFile);
+      const packageRead = readSourceFile(packageFile);
       // Unreadable: Node's require reports it as it would.
       if (packageRead === undefined) return require(id);
       loaded = compileWithCache(packageFile, packageRead, directory, `${id}-`);
@@ -160,7 +160,7 @@ function compileWithCache(
 
 // A file's text and identity (what names its cache), read from one descriptor so both describe
 // the same file; undefined when there is none (no bundle: running from src/ under tsx).
-function readBundle(file: string): { source: string; identity: string } | undefined {
+function readSourceFile(file: string): { source: string; identity: string } | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -197,7 +197,7 @@ export function runCacheDirectory(env: Readonly<Record<string, string | undefine
       return home !== undefined && isAbsolute(home) ? [home, '.cache', 'secrets-agent'] : undefined;
     },
     // node:os only when no home directory will do: rare, and not free at start-up.
-    () => [loadOs().tmpdir(), `secrets-agent-compile-cache-${process.getuid?.() ?? 'user'}`],
+    () => [tempCacheDirectory()],
   ];
   for (const candidate of candidates) {
     const parts = candidate();

@@ -32,11 +32,12 @@ export async function writeFileDurably(
   data: string | Uint8Array,
   options: DurableWriteOptions = {},
 ): Promise<void> {
+  const fs = loadFsPromises();
   const tempPath = join(dir, `${tempFilePrefix}${loadCrypto().randomBytes(8).toString('hex')}`);
   let handle: FileHandle | undefined;
   let tempExists = false;
   try {
-    handle = await loadFsPromises().open(tempPath, tempFlags, 0o600);
+    handle = await fs.open(tempPath, tempFlags, 0o600);
     tempExists = true;
     await handle.writeFile(data);
     await handle.chmod(options.mode ?? 0o600);
@@ -46,19 +47,16 @@ export async function writeFileDurably(
     await handle.close();
     handle = undefined;
     if (options.createOnly === true) {
-      await loadFsPromises().link(tempPath, join(dir, name));
+      await fs.link(tempPath, join(dir, name));
     } else {
-      await loadFsPromises().rename(tempPath, join(dir, name));
+      await fs.rename(tempPath, join(dir, name));
       tempExists = false;
     }
   } catch (error) {
     await handle?.close().catch(() => undefined);
     throw error;
   } finally {
-    if (tempExists)
-      await loadFsPromises()
-        .rm(tempPath, { force: true })
-        .catch(() => undefined);
+    if (tempExists) await fs.rm(tempPath, { force: true }).catch(() => undefined);
   }
   if (options.syncDirectory !== false) await syncDirectory(dir);
 }

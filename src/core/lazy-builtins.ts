@@ -1,8 +1,9 @@
-// Built-ins for modules on `run`'s start-up path that its common path (environment secrets, a
-// cached token, exec through the native addon) never calls. Node 20 does not keep node:crypto,
-// node:fs/promises or node:child_process in its start-up snapshot: loading each costs 0.4–2 ms, a
-// fair share of `node -e 0`'s ~18 ms. Those modules take them from here when they first use them
-// instead of importing them at load; other modules import them as usual.
+// Built-ins that Node 20 does not keep in its start-up snapshot, for modules that `run` loads
+// (over HTTP or on the embedded store) but whose common path never calls them: loading node:crypto,
+// node:fs/promises, node:child_process or node:http costs 0.4–3 ms each, a fair share of
+// `node -e 0`'s ~18 ms. Those modules take them from here when they first use them instead of
+// importing them at load; other modules import them as usual. A test records which built-ins the
+// built executable has loaded when it execs (test/cli/commands/run.test.ts).
 import type * as NodeChildProcess from 'node:child_process';
 import type * as NodeCrypto from 'node:crypto';
 import type * as NodeFsPromises from 'node:fs/promises';
