@@ -121,10 +121,13 @@ function compileWithCache(
   prefix: string,
   require: NodeJS.Require = createRequire(file),
 ): { exports: unknown; cache: CacheState; warm: () => void } {
+  // Older caches are removed by this prefix: the file's location is part of it, so two installs
+  // used in turn (a global and a project one) keep a cache each instead of evicting each other's.
+  const scope = `${prefix}${hashText(file)}-`;
   const cacheFile =
     directory === undefined
       ? undefined
-      : join(directory, `${prefix}${process.version}-${process.arch}-${identity}${cacheSuffix}`);
+      : join(directory, `${scope}${process.version}-${process.arch}-${identity}${cacheSuffix}`);
   const cached = cacheFile === undefined ? undefined : readCacheFile(cacheFile);
   // The CommonJS wrapper, so the code sees require/module/exports as a module file would.
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
@@ -153,7 +156,7 @@ function compileWithCache(
       if (warmed || cacheFile === undefined || cache === 'accepted') return;
       warmed = true;
       // After the work: the cache then holds every function compiled so far, not just the top level.
-      writeCacheFile(cacheFile, prefix, script.createCachedData());
+      writeCacheFile(cacheFile, scope, script.createCachedData());
     },
   };
 }
@@ -260,8 +263,15 @@ export function sampleChecksum(payload: Uint8Array): number {
   return hash >>> 0;
 }
 
+// FNV-1a of a string's UTF-16 code units, as 8 hex digits: names a file's location in a cache name.
+function hashText(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), fnvPrime);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 // Written to a temp file and renamed, so a concurrent `run` reads the old cache or the new one, never half;
-// older caches of the same file (same prefix: another build, another Node version) are removed.
+// older caches of the same file (same prefix and location: another build there, another Node version) are removed.
 function writeCacheFile(file: string, prefix: string, payload: Buffer): void {
   const directory = dirname(file);
   const temp = `${file}.${process.pid}.tmp`;

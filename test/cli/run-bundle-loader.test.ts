@@ -1,12 +1,12 @@
 // issue 13: `run`'s bundle loaded through vm.Script with V8's code cache: a private 0700 cache
 // directory, a stale cache (other bundle) replaced, one V8 refuses or a corrupt file rebuilt, and
 // none of them stopping the bundle from running. Real files, real V8 (Node 20's path is forced).
-import { mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRunBundle, sampleChecksum } from '../../src/cli/run-bundle-loader.js';
 
@@ -67,8 +67,9 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     expect(first.cache).toBe('missing');
     expect((await stat(cacheDir)).mode & 0o777).toBe(0o700);
     const [file] = await cacheFiles(cacheDir);
-    // Named for Node's version, the CPU and the bundle file's identity (device, inode, size, times).
-    expect(file).toMatch(/^run-v\d+\.\d+\.\d+-[a-z0-9]+(-\d+){5}\.v8cache$/);
+    // Named for the bundle's location, Node's version, the CPU and the bundle file's identity
+    // (device, inode, size, times).
+    expect(file).toMatch(/^run-[0-9a-f]{8}-v\d+\.\d+\.\d+-[a-z0-9]+(-\d+){5}\.v8cache$/);
     expect((await stat(join(cacheDir, file ?? ''))).mode & 0o777).toBe(0o600);
     const second = await runOnce(bundle, env);
     expect(second).toEqual({ cache: 'accepted', code: first.code });
@@ -85,6 +86,20 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(stale);
     expect((await runOnce(bundle, env)).cache).toBe('accepted');
+  });
+
+  it('keeps a cache per install: two bundles at different paths used in turn both stay accepted', async () => {
+    const { bundle, env, cacheDir } = await setUp();
+    const other = join(bundle, '../other/run-bundle.cjs');
+    await mkdir(dirname(other));
+    await writeFile(other, bundleSource(2));
+    await runOnce(bundle, env);
+    await runOnce(other, env);
+    expect(await cacheFiles(cacheDir)).toHaveLength(2);
+    for (let round = 0; round < 2; round += 1) {
+      expect((await runOnce(bundle, env)).cache).toBe('accepted');
+      expect((await runOnce(other, env)).cache).toBe('accepted');
+    }
   });
 
   it('rebuilds a cache V8 refuses (cachedDataRejected), and the bundle still runs', async () => {
