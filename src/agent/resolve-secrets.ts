@@ -85,13 +85,10 @@ export async function resolveSecrets(options: ResolveSecretsOptions): Promise<Re
   const resolved = new Map<string, ResolvedSecret>();
   for (const use of [...plan.env, ...plan.files]) {
     if (resolved.has(use.secretName)) continue;
-    const result = byPath.get(use.sourcePath) as PathResult;
-    // The descriptors, not a spread: a spread would compute the lazy digest (withDigest).
-    const secret = Object.defineProperties(
-      { name: use.secretName, path: use.sourcePath },
-      Object.getOwnPropertyDescriptors(result),
+    resolved.set(
+      use.secretName,
+      resolvedSecret(use.secretName, use.sourcePath, byPath.get(use.sourcePath) as PathResult),
     );
-    resolved.set(use.secretName, Object.freeze(secret) as ResolvedSecret);
   }
   log.debug({ paths: plan.secretPaths.length, names: resolved.size }, 'secrets resolved');
   return resolved;
@@ -190,7 +187,11 @@ function fetchedOutcome(
   delivered: { readonly record: SecretRecord; readonly decrypted?: true },
   log: Logger,
 ): PathOutcome {
-  log.debug({ secretPath: path, type: delivered.record.type, bytes: delivered.record.bytes.length }, 'secret fetched');
+  if (log.isLevelEnabled('debug'))
+    log.debug(
+      { secretPath: path, type: delivered.record.type, bytes: delivered.record.bytes.length },
+      'secret fetched',
+    );
   return { path, result: withDigest(delivered) };
 }
 
@@ -274,12 +275,51 @@ function describeFailure(path: string, error: unknown, timedOut: boolean, elapse
 // The delivered value with its sha256, computed when first read: the daemon's ledger and secret
 // files read it, while an env-only `run` never does and so never loads node:crypto (lazy-builtins.ts).
 // Nothing changes a record's bytes after it is delivered, so the digest is the same whenever read.
-function withDigest(delivered: { readonly record: SecretRecord; readonly decrypted?: true }): PathResult {
+// Object literals with a getter, not defineProperty: this runs once per secret on `run`'s cold path.
+function withDigest({ record, decrypted }: { readonly record: SecretRecord; readonly decrypted?: true }): PathResult {
   let digest: string | undefined;
-  return Object.defineProperty({ ...delivered }, 'sha256', {
-    enumerable: true,
-    get: () => (digest ??= loadCrypto().createHash('sha256').update(delivered.record.bytes).digest('hex')),
-  }) as PathResult;
+  const sha256 = (): string => (digest ??= loadCrypto().createHash('sha256').update(record.bytes).digest('hex'));
+  return decrypted === true
+    ? {
+        record,
+        get sha256() {
+          return sha256();
+        },
+        decrypted,
+      }
+    : {
+        record,
+        get sha256() {
+          return sha256();
+        },
+      };
+}
+
+// One name's view of its path's result; a getter reads the digest through, so it is still computed
+// at most once per path and only when asked for.
+function resolvedSecret(name: string, path: string, result: PathResult): ResolvedSecret {
+  const { record } = result;
+  if (record === undefined) return Object.freeze({ name, path, ...result });
+  return Object.freeze(
+    result.decrypted === true
+      ? {
+          name,
+          path,
+          record,
+          get sha256() {
+            return result.sha256;
+          },
+          decrypted: true as const,
+        }
+      : {
+          name,
+          path,
+          record,
+          get sha256() {
+            return result.sha256;
+          },
+        },
+  );
 }
 
 function assertTimeout(timeoutMs: unknown): void {

@@ -6,7 +6,7 @@ import { SecretsAgentError } from '../core/errors.js';
 import type { BatchReadOutcome, SecretRecord } from '../core/secrets-api.js';
 import { mapHttpError, unexpectedResponse, type HttpErrorContext } from './http-error.js';
 import type { HttpResponse } from './http-transport.js';
-import { parseObject, parseTextSecretFields } from './response-body.js';
+import { parseObject, parseTextSecretRecord } from './response-body.js';
 
 /** The server's cap on paths per request; more are sent in several requests. */
 export const maxPathsPerBatch = 256;
@@ -47,13 +47,14 @@ export function parseBatchAnswer(
       return { path, record };
     }
     if (status === 200 && typeof secret === 'object' && secret !== null && !Array.isArray(secret)) {
-      const fields = parseTextSecretFields(
+      const record = parseTextSecretRecord(
+        path,
         secret as Record<string, unknown>,
         context,
         response.status,
         `${where}/secret`,
       );
-      return { path, record: { path, ...fields } };
+      return { path, record };
     }
     if (typeof status === 'number' && status >= 400 && typeof error === 'object' && error !== null) {
       const single: HttpResponse = { status, headers: jsonHeaders, body: Buffer.from(JSON.stringify(error)) };

@@ -3,7 +3,7 @@
 // ways; GET sends `Accept: */*` so the server answers in the stored form (as dcos-migrate does).
 import { SecretsAgentError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { BatchReadOutcome, SealStatus, SecretInput, SecretRecord, SecretsApi } from '../core/secrets-api.js';
+import type { BatchReadOutcome, SealStatus, SecretInput, SecretsApi } from '../core/secrets-api.js';
 import { createApiCaller, type ApiCall, type ApiCaller } from './api-caller.js';
 import { chunkBatchPaths, isBatchUnsupported, parseBatchAnswer } from './batch-read.js';
 import { joinUrl, parseBaseUrl } from './client-options.js';
@@ -104,7 +104,7 @@ export function createSecretsHttpApi(options: SecretsHttpApiOptions): SecretsHtt
         // A copy: the response Buffer may share its memory with Node's buffer pool.
         return { path, type: 'binary', bytes: new Uint8Array(response.body) };
       }
-      if (contentType === jsonType) return { path, ...parseTextSecret(response, context) } satisfies SecretRecord;
+      if (contentType === jsonType) return parseTextSecret(path, response, context);
       throw unexpectedResponse(
         context,
         response.status,
