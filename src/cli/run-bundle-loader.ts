@@ -27,6 +27,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import module, { createRequire } from 'node:module';
@@ -66,6 +67,8 @@ const cacheMagic = 0x38564153;
 const fnvPrime = 0x01000193;
 const bundleCachePrefix = 'run-';
 const cacheSuffix = '.v8cache';
+// Caches kept per prefix (the bundle's, openpgp's): one per install location, this many installs.
+export const maxCachesPerPrefix = 8;
 
 // Packages the bundle requires (packages stay in node_modules) that are worth a code cache of
 // their own: openpgp.js, which the embedded store loads to open its keyring, is ~400 KB that V8
@@ -156,7 +159,7 @@ function compileWithCache(
       if (warmed || cacheFile === undefined || cache === 'accepted') return;
       warmed = true;
       // After the work: the cache then holds every function compiled so far, not just the top level.
-      writeCacheFile(cacheFile, scope, script.createCachedData());
+      writeCacheFile(cacheFile, prefix, scope, script.createCachedData());
     },
   };
 }
@@ -271,8 +274,10 @@ function hashText(text: string): string {
 }
 
 // Written to a temp file and renamed, so a concurrent `run` reads the old cache or the new one, never half;
-// older caches of the same file (same prefix and location: another build there, another Node version) are removed.
-function writeCacheFile(file: string, prefix: string, payload: Buffer): void {
+// older caches of the same file (same scope, its prefix and location: another build there, another
+// Node version) are removed, and caches of other locations (installs since removed, perhaps) are
+// kept to the newest maxCachesPerPrefix.
+function writeCacheFile(file: string, prefix: string, scope: string, payload: Buffer): void {
   const directory = dirname(file);
   const temp = `${file}.${process.pid}.tmp`;
   try {
@@ -283,10 +288,14 @@ function writeCacheFile(file: string, prefix: string, payload: Buffer): void {
     writeFileSync(temp, Buffer.concat([header, payload]), { mode: 0o600 });
     renameSync(temp, file);
     const own = file.slice(directory.length + 1);
+    const others: Array<{ name: string; mtimeMs: number }> = [];
     for (const name of readdirSync(directory)) {
-      if (name !== own && name.startsWith(prefix) && name.endsWith(cacheSuffix))
-        rmSync(join(directory, name), { force: true });
+      if (name === own || !name.startsWith(prefix) || !name.endsWith(cacheSuffix)) continue;
+      if (name.startsWith(scope)) rmSync(join(directory, name), { force: true });
+      else others.push({ name, mtimeMs: statSync(join(directory, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 });
     }
+    others.sort((left, right) => right.mtimeMs - left.mtimeMs);
+    for (const { name } of others.slice(maxCachesPerPrefix - 1)) rmSync(join(directory, name), { force: true });
   } catch {
     rmSync(temp, { force: true });
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRunBundle, sampleChecksum } from '../../src/cli/run-bundle-loader.js';
+import { loadRunBundle, maxCachesPerPrefix, sampleChecksum } from '../../src/cli/run-bundle-loader.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -100,6 +100,26 @@ describe('loadRunBundle with a V8 code cache (vm.Script)', () => {
       expect((await runOnce(bundle, env)).cache).toBe('accepted');
       expect((await runOnce(other, env)).cache).toBe('accepted');
     }
+  });
+
+  it('keeps the caches of the newest installs only, up to maxCachesPerPrefix', async () => {
+    const { bundle, env, cacheDir } = await setUp();
+    const bundles = [bundle];
+    for (let index = 1; index <= maxCachesPerPrefix + 2; index += 1) {
+      const other = join(bundle, `../install-${index}/run-bundle.cjs`);
+      await mkdir(dirname(other));
+      await writeFile(other, bundleSource(index));
+      bundles.push(other);
+    }
+    for (const each of bundles) {
+      await runOnce(each, env);
+      // Distinct modification times on coarse file systems.
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    expect(await cacheFiles(cacheDir)).toHaveLength(maxCachesPerPrefix);
+    expect((await runOnce(bundles.at(-1) ?? '', env)).cache).toBe('accepted');
+    expect((await runOnce(bundles.at(-maxCachesPerPrefix) ?? '', env)).cache).toBe('accepted');
+    expect((await runOnce(bundle, env)).cache).toBe('missing');
   });
 
   it('rebuilds a cache V8 refuses (cachedDataRejected), and the bundle still runs', async () => {
