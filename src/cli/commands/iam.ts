@@ -73,27 +73,8 @@ export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _
                 writeLine(io.stdout, `Created user \`${uid}\`.`);
               },
             )
-            .command(
-              'list',
-              'List users',
-              (command: Argv) => command.options(jsonOption),
-              async (argv) => {
-                printAccounts(
-                  io,
-                  await withIam(argv, io, (connection) => connection.iam.listAccounts('user')),
-                  argv.json,
-                );
-              },
-            )
-            .command(
-              'delete <uid>',
-              'Delete a user and its grants',
-              (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }),
-              async (argv) => {
-                await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
-                writeLine(io.stdout, `Deleted user \`${argv.uid as string}\`.`);
-              },
-            )
+            .command(...listAccountsCommand('user', 'users', io))
+            .command(...deleteAccountCommand('user', io))
             .command(
               'update <uid>',
               "Change a user's --description and/or its password (from --password-file FILE, or `-` for stdin)",
@@ -151,27 +132,8 @@ export const registerIamCommands: RegisterCommands = (parser: Argv, io: CliIo, _
                 await createServiceAccount(argv, io);
               },
             )
-            .command(
-              'list',
-              'List service accounts',
-              (command: Argv) => command.options(jsonOption),
-              async (argv) => {
-                printAccounts(
-                  io,
-                  await withIam(argv, io, (connection) => connection.iam.listAccounts('service')),
-                  argv.json,
-                );
-              },
-            )
-            .command(
-              'delete <uid>',
-              'Delete a service account and its grants',
-              (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }),
-              async (argv) => {
-                await withIam(argv, io, (connection) => connection.iam.deleteAccount(argv.uid as string));
-                writeLine(io.stdout, `Deleted service account \`${argv.uid as string}\`.`);
-              },
-            )
+            .command(...listAccountsCommand('service', 'service accounts', io))
+            .command(...deleteAccountCommand('service account', io))
             .demandCommand(1, 'Name a service-account command: create, list or delete.'),
         )
         .command('group', 'Groups: their members get their grants', (group: Argv) => registerGroupCommands(group, io))
@@ -521,6 +483,32 @@ function ridActionPositionals(command: Argv): Argv {
 
 function grantFrom(argv: Argv_): { uid: string; rid: string; action: IamAction } {
   return { uid: argv['uid'] as string, rid: argv['rid'] as string, action: argv['action'] as IamAction };
+}
+
+// `list`, the same for users and service accounts: yargs' command() arguments.
+function listAccountsCommand(type: 'user' | 'service', plural: string, io: CliIo) {
+  return [
+    'list',
+    `List ${plural}`,
+    (command: Argv) => command.options(jsonOption),
+    async (argv: Argv_) => {
+      printAccounts(io, await withIam(argv, io, (connection) => connection.iam.listAccounts(type)), argv['json']);
+    },
+  ] as const;
+}
+
+// `delete <uid>`, the same for users and service accounts (`noun` names the kind in messages).
+function deleteAccountCommand(noun: string, io: CliIo) {
+  return [
+    'delete <uid>',
+    `Delete a ${noun} and its grants`,
+    (command: Argv) => command.positional('uid', { type: 'string', demandOption: true }),
+    async (argv: Argv_) => {
+      const uid = argv['uid'] as string;
+      await withIam(argv, io, (connection) => connection.iam.deleteAccount(uid));
+      writeLine(io.stdout, `Deleted ${noun} \`${uid}\`.`);
+    },
+  ] as const;
 }
 
 function printAccounts(io: CliIo, accounts: readonly IamAccount[], json: unknown): void {
