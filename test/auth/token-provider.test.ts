@@ -48,16 +48,22 @@ function createFakeLogin(clock: { ms: number }) {
 const passwordMethod: AuthMethod = { kind: 'password', uid: 'px', password: 'pw', source: 'test' };
 const endpoint = 'https://store.example/acs/api/v1/auth/login';
 
+// A provider logging in with passwordMethod through the fake login, on a clock the test moves.
+function createFakeProvider() {
+  const clock = { ms: 1_000_000 };
+  const fake = createFakeLogin(clock);
+  const provider = createTokenProvider({
+    method: passwordMethod,
+    login: fake.login,
+    loginEndpoint: endpoint,
+    now: () => clock.ms,
+  });
+  return { clock, fake, provider };
+}
+
 describe('createTokenProvider with a login credential', () => {
   it('caches the token and de-duplicates concurrent logins', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { fake, provider } = createFakeProvider();
     const tokens = await Promise.all([provider.getToken(), provider.getToken(), provider.getToken()]);
     expect(new Set(tokens).size).toBe(1);
     expect(await provider.getToken()).toBe(tokens[0]);
@@ -67,14 +73,7 @@ describe('createTokenProvider with a login credential', () => {
   });
 
   it('renews at 2/3 of the lifetime read from `exp`', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { clock, provider } = createFakeProvider();
     expect(nameOf(await provider.getToken())).toBe('login-1');
     clock.ms += 1999_000;
     expect(nameOf(await provider.getToken())).toBe('login-1');
@@ -83,14 +82,7 @@ describe('createTokenProvider with a login credential', () => {
   });
 
   it('logs in again after invalidate(current); a stale invalidate changes nothing', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { provider } = createFakeProvider();
     const first = await provider.getToken();
     provider.invalidate(first, new Error('401'));
     const second = await provider.getToken();
@@ -126,14 +118,7 @@ describe('createTokenProvider with a login credential', () => {
   });
 
   it('keeps a still-valid token when a scheduled renewal fails for a retryable reason, and retries later', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { clock, fake, provider } = createFakeProvider();
     const first = await provider.getToken();
     clock.ms += 2100_000;
     fake.failNext(new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down'));
@@ -145,14 +130,7 @@ describe('createTokenProvider with a login credential', () => {
   });
 
   it('fails when the renewal fails for good or the token is no longer usable', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { fake, provider } = createFakeProvider();
     const first = await provider.getToken();
     provider.invalidate(first);
     fake.failNext(new SecretsAgentError('ERR_STORE_UNREACHABLE', 'down'));
@@ -214,14 +192,7 @@ describe('createTokenProvider with a login credential', () => {
   });
 
   it('close() forgets the token and refuses later calls', async () => {
-    const clock = { ms: 1_000_000 };
-    const fake = createFakeLogin(clock);
-    const provider = createTokenProvider({
-      method: passwordMethod,
-      login: fake.login,
-      loginEndpoint: endpoint,
-      now: () => clock.ms,
-    });
+    const { provider } = createFakeProvider();
     await provider.getToken();
     await provider.close();
     await provider.close();
