@@ -278,21 +278,14 @@ function describeFailure(path: string, error: unknown, timedOut: boolean, elapse
 // Object literals with a getter, not defineProperty: this runs once per secret on `run`'s cold path.
 function withDigest({ record, decrypted }: { readonly record: SecretRecord; readonly decrypted?: true }): PathResult {
   let digest: string | undefined;
-  const sha256 = (): string => (digest ??= loadCrypto().createHash('sha256').update(record.bytes).digest('hex'));
-  return decrypted === true
-    ? {
-        record,
-        get sha256() {
-          return sha256();
-        },
-        decrypted,
-      }
-    : {
-        record,
-        get sha256() {
-          return sha256();
-        },
-      };
+  const result: { record: SecretRecord; readonly sha256: string; decrypted?: true } = {
+    record,
+    get sha256() {
+      return (digest ??= loadCrypto().createHash('sha256').update(record.bytes).digest('hex'));
+    },
+  };
+  if (decrypted === true) result.decrypted = true;
+  return result;
 }
 
 // One name's view of its path's result; a getter reads the digest through, so it is still computed
@@ -300,26 +293,16 @@ function withDigest({ record, decrypted }: { readonly record: SecretRecord; read
 function resolvedSecret(name: string, path: string, result: PathResult): ResolvedSecret {
   const { record } = result;
   if (record === undefined) return Object.freeze({ name, path, ...result });
-  return Object.freeze(
-    result.decrypted === true
-      ? {
-          name,
-          path,
-          record,
-          get sha256() {
-            return result.sha256;
-          },
-          decrypted: true as const,
-        }
-      : {
-          name,
-          path,
-          record,
-          get sha256() {
-            return result.sha256;
-          },
-        },
-  );
+  const secret: { name: string; path: string; record: SecretRecord; readonly sha256: string; decrypted?: true } = {
+    name,
+    path,
+    record,
+    get sha256() {
+      return result.sha256;
+    },
+  };
+  if (result.decrypted === true) secret.decrypted = true;
+  return Object.freeze(secret);
 }
 
 function assertTimeout(timeoutMs: unknown): void {
