@@ -240,11 +240,11 @@ export async function createIam(options: IamOptions): Promise<Iam> {
     // the uid is deleted; only grants from before epochs were stored are removed here. Removing
     // epoch-tagged ones too would race: another instance may have created this uid a moment ago,
     // and granted it something, while our mirror has not seen it yet.
-    for (const key of await storage.list(grantsFolderOf(account.uid))) {
-      const stored = await storage.get(key);
-      if (stored !== undefined && !isUntaggedGrant(stored.value, key)) continue;
-      await storage.delete(key);
-      mirror.applyWritten(key, undefined);
+    for (const storedKey of await storage.list(grantsFolderOf(account.uid))) {
+      const stored = await storage.get(storedKey);
+      if (stored !== undefined && !isUntaggedGrant(stored.value, storedKey)) continue;
+      await storage.delete(storedKey);
+      mirror.applyWritten(storedKey, undefined);
     }
     try {
       await storage.create(key, value);
