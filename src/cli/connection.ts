@@ -15,7 +15,7 @@ import { createTokenProvider, type TokenProvider } from '../auth/token-provider.
 import { parseBasePath } from '../client/base-path.js';
 import { createHttpTransport, type HttpTransport } from '../client/http-transport.js';
 import { createIamClient, type IamClient } from '../client/iam-client.js';
-import { createNodeHttpTransport } from '../client/node-http-transport.js';
+import { createSocketTransport } from '../client/socket-transport.js';
 import { createSecretsHttpApi, type SecretsHttpApi } from '../client/secrets-http-api.js';
 import type { EmbeddedStore } from '../store/embedded-store.js';
 import type { CliIo } from './io.js';
@@ -147,8 +147,8 @@ export interface OpenConnectionOptions {
   readonly connections?: number;
   /** Requests in flight per connection (HTTP/1.1 pipelining); for short reads made all at once. */
   readonly pipelining?: number;
-  /** A process that makes a few requests and ends (`run`): node:http instead of undici, whose
-   * start-up costs more than those requests (see node-http-transport.ts). No pipelining then. */
+  /** A process that makes a few requests and ends (`run`): HTTP/1.1 over node:net instead of undici, whose
+   * start-up costs more than those requests (see socket-transport.ts). No pipelining then. */
   readonly coldStart?: boolean;
   /** Start from the token a previous process cached for this store and service account (in the
    * state directory), and let saveToken() cache a new one (`run`; see token-cache.ts). */
@@ -237,7 +237,7 @@ export async function openConnection(
     args.caFile ??
     nonEmpty(io.env[caFileEnvVar]) ??
     (session !== undefined && session.url === url ? session.caFile : undefined);
-  const transport = (options.coldStart === true ? createNodeHttpTransport : createHttpTransport)({
+  const transport = (options.coldStart === true ? createSocketTransport : createHttpTransport)({
     ...(caFile === undefined ? {} : { caFile }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     ...(options.connections === undefined ? {} : { connections: options.connections }),

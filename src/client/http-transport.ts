@@ -63,7 +63,7 @@ type RequestFn = (this: Dispatcher, options: Dispatcher.RequestOptions) => Promi
 // here, against ~23 ms for the two modules we use. `run` pays start-up on every workload start,
 // so we load those two directly (undici has no `exports` map; a test pins that they resolve) and
 // fall back to the index should a release move them; and only when a transport is created, so
-// `run`'s node:http transport (node-http-transport.ts) never loads undici at all.
+// `run`'s socket transport (socket-transport.ts) never loads undici at all.
 let undici: { Agent: typeof UndiciAgent; request: RequestFn } | undefined;
 
 function loadUndici(): { Agent: typeof UndiciAgent; request: RequestFn } {

@@ -45,6 +45,15 @@ const tlsVerifyCodes = new Set([
 
 // ERR_TLS_CONFIG for certificate failures (not retryable: retrying cannot fix trust),
 // ERR_TIMEOUT for undici's own timeouts, ERR_STORE_UNREACHABLE for everything else network-shaped.
+// Codes for a request that could not be built (undici's and Node's header checks, and the
+// socket transport's path check, which reuses Node's ERR_UNESCAPED_CHARACTERS).
+const requestBuildCodes = new Set([
+  'UND_ERR_INVALID_ARG',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_UNESCAPED_CHARACTERS',
+]);
+
 export function mapTransportError(error: unknown, target: string): SecretsAgentError {
   const code = findCode(error);
   if (code !== undefined && tlsVerifyCodes.has(code)) {
@@ -54,7 +63,7 @@ export function mapTransportError(error: unknown, target: string): SecretsAgentE
       { details: { tlsCode: code }, cause: error },
     );
   }
-  if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_HTTP_TOKEN') {
+  if (code !== undefined && requestBuildCodes.has(code)) {
     // e.g. a token with a control character: nothing was sent, and retrying cannot help.
     return new SecretsAgentError(
       'ERR_INPUT_INVALID',

@@ -10,6 +10,7 @@ import type * as NodeFsPromises from 'node:fs/promises';
 import type * as NodeHttp from 'node:http';
 import type * as NodeNet from 'node:net';
 import type * as NodeOs from 'node:os';
+import type * as NodeTls from 'node:tls';
 import type * as NodeV8 from 'node:v8';
 
 // process.getBuiltinModule (Node >= 20.16) loads a built-in synchronously from ES modules and from
@@ -37,6 +38,11 @@ export function loadHttp(): typeof NodeHttp {
 
 export function loadNet(): typeof NodeNet {
   return process.getBuiltinModule('node:net');
+}
+
+// For the socket transport, which opens connections only when a request is made.
+export function loadTls(): typeof NodeTls {
+  return process.getBuiltinModule('node:tls');
 }
 
 export function loadV8(): typeof NodeV8 {

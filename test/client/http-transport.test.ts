@@ -1,4 +1,5 @@
-// Both transports (undici, and node:http for `run`'s cold start, issue 13) run this one suite
+// Both transports (undici, and the hand-written HTTP/1.1 one over node:net for `run`'s cold start,
+// issue 13) run this one suite
 // against real node:http / node:https servers on 127.0.0.1:0.
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -7,7 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpTransport, type HttpTransport } from '../../src/client/http-transport.js';
-import { createNodeHttpTransport } from '../../src/client/node-http-transport.js';
+import { createSocketTransport } from '../../src/client/socket-transport.js';
 import { startDcosStandIn } from './support/dcos-stand-in.js';
 import { createTlsFiles, type TlsFiles } from './support/tls-files.js';
 import { captureRejection } from '../helpers/rejection.js';
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 const implementations = [
   ['undici', createHttpTransport],
-  ['node:http', createNodeHttpTransport],
+  ['socket', createSocketTransport],
 ] as const;
 
 describe.each(implementations)('the %s transport', (_name, create) => {
