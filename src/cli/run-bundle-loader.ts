@@ -1,6 +1,5 @@
 // Loads `run`'s one-file bundle (run-bundle.cjs, built by `npm run build`) with V8's code cache,
-// so a `run` does not parse and compile its JavaScript again on every workload start.
-// Node >= 22.1: the built-in compile cache (enable-compile-cache.ts), then require(). Node 20:
+// so a `run` does not parse and compile its JavaScript again on every workload start: a
 // vm.Script with `cachedData` read from, and written to, a directory that is ours alone (0700,
 // ours, no symlink: the cache is code this process will run). A cache file is named for the
 // bundle file's identity as fstat gives it on the descriptor the source is read from (device,
@@ -17,6 +16,10 @@
 // V8; one V8 refuses (`cachedDataRejected`) is written anew. A cache is an optimisation: no
 // failure of it fails a run. The packages of cachedPackages that the bundle requires get the same
 // treatment, each with a cache file of its own.
+// On every Node version, Node >= 22's own compile cache included: that one is written when the
+// process exits, which a `run` that execs never does (module.flushCompileCache helps from 22.10),
+// and it holds what was compiled at load, not what the run went on to compile; this cache, written
+// just before the workload starts, made `run` 3-4 ms faster under Node 22 and 24 (docs/benchmarks.md).
 import {
   closeSync,
   fstatSync,
@@ -30,10 +33,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
-import { enableCompileCache, privateCacheDirectory, tempCacheDirectory } from './enable-compile-cache.js';
+import { privateCacheDirectory, tempCacheDirectory } from './enable-compile-cache.js';
 import { loadOs } from '../core/lazy-builtins.js';
 
 export interface RunBundle {
@@ -44,8 +47,6 @@ export interface RunBundle {
 
 export interface LoadRunBundleOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Use vm.Script with cached data even where module.enableCompileCache exists (tests). */
-  readonly forceVmCache?: boolean;
 }
 
 export interface LoadedRunBundle {
@@ -53,13 +54,13 @@ export interface LoadedRunBundle {
   /** Saves the code caches that were missing or refused (the bundle's, and those of the packages
    * it loaded through cachedPackages); a no-op otherwise. */
   readonly warm: () => void;
-  /** What happened to the bundle's cache: `accepted`, `missing`, `rejected`, `corrupt`, `builtin` (Node's own) or `off`. */
+  /** What happened to the bundle's cache: `accepted`, `missing`, `rejected`, `corrupt` or `off`. */
   readonly cache: CacheState;
   /** The same for each package of cachedPackages the bundle has loaded so far. */
   packageCaches(): Readonly<Record<string, CacheState>>;
 }
 
-export type CacheState = 'accepted' | 'missing' | 'rejected' | 'corrupt' | 'builtin' | 'off';
+export type CacheState = 'accepted' | 'missing' | 'rejected' | 'corrupt' | 'off';
 
 // 'SAV8', the payload's length, its sampleChecksum: three little-endian 32-bit words.
 const headerBytes = 12;
@@ -73,7 +74,6 @@ export const maxCachesPerPrefix = 8;
 // Packages the bundle requires (packages stay in node_modules) that are worth a code cache of
 // their own: openpgp.js, which the embedded store loads to open its keyring, is ~400 KB that V8
 // otherwise compiles at every `run --data-dir` (~12 ms, more with what its decrypt compiles).
-// Node >= 22.1's compile cache covers them without this.
 const cachedPackages = new Set(['openpgp']);
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
@@ -81,12 +81,6 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
   const read = readSourceFile(file);
   if (read === undefined) return undefined;
   const require = createRequire(file);
-  const builtin = (module as unknown as { enableCompileCache?: unknown }).enableCompileCache;
-  if (typeof builtin === 'function' && options.forceVmCache !== true) {
-    enableCompileCache(options.env);
-    return { bundle: require(file) as RunBundle, warm: () => undefined, cache: 'builtin', packageCaches: () => ({}) };
-  }
-
   const directory = runCacheDirectory(options.env);
   const packages = new Map<string, { exports: unknown; cache: CacheState; warm: () => void }>();
   // What the bundle gets as `require`: Node's, except for cachedPackages, compiled with a cache.

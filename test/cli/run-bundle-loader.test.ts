@@ -43,7 +43,7 @@ async function runReporting(
   env: Record<string, string>,
 ): Promise<{ cache: string; code: number; packages: Record<string, string> }> {
   const script = `import { loadRunBundle } from ${JSON.stringify(loaderModule)};
-const loaded = loadRunBundle(${JSON.stringify(bundle)}, { env: process.env, forceVmCache: true });
+const loaded = loadRunBundle(${JSON.stringify(bundle)}, { env: process.env });
 const code = await loaded.bundle.runFromBundle(['run', '--app', 'x'], loaded.warm);
 console.log(JSON.stringify({ cache: loaded.cache, code, packages: loaded.packageCaches() }));`;
   const { stdout } = await execFileAsync(
@@ -199,7 +199,6 @@ exports.runFromBundle = async function (argv, warm) {
     const { bundle } = await setUp();
     const loaded = loadRunBundle(bundle, {
       env: { XDG_CACHE_HOME: '/proc/no-such-dir', HOME: '/proc/no-such-home' },
-      forceVmCache: true,
     });
     // The temp-dir fallback may still work; either way the bundle runs.
     expect(['missing', 'accepted', 'off']).toContain(loaded?.cache);

@@ -138,7 +138,8 @@ export async function runCommand(argv: Record<string, unknown>, io: CliIo): Prom
     args,
     baseEnv: io.env,
     maxConcurrentFetches: fetchesInFlight,
-    openSource: () => openSource(argv, io, log),
+    openSource: () => openSource(argv, io, log, undefined),
+    ...optional('beforeStart', io.warm === undefined ? undefined : () => callWarm(io.warm)),
   });
 }
 
@@ -149,7 +150,7 @@ async function explainCommand(argv: Record<string, unknown>, io: CliIo, dryRun: 
   const { report, failure } = await explainAgent({
     ...(await commonAgentOptions(argv, log)),
     withUser: textFlag(argv, 'user') !== undefined,
-    openSource: argv['offline'] === true ? undefined : () => openSource(argv, io, log),
+    openSource: argv['offline'] === true ? undefined : () => openSource(argv, io, log, io.warm),
   });
   writeLine(io.stdout, argv['json'] === true ? JSON.stringify(report) : formatPlanReport(report));
   if (failure !== undefined) throw failure;
@@ -185,7 +186,13 @@ const storeConnections = 4;
 const pipelinedReads = 8;
 const fetchesInFlight = storeConnections * pipelinedReads;
 
-async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger): Promise<OpenedSecretSource> {
+// `warm` (explain, dry run): called after the reads; `run` calls it just before the workload starts.
+async function openSource(
+  argv: Record<string, unknown>,
+  io: CliIo,
+  log: Logger,
+  warm: (() => void) | undefined,
+): Promise<OpenedSecretSource> {
   // No single request may outlive the run's own deadline.
   const timeoutMs = parseDurationFlag(argv['timeout'], 'timeout', 1);
   const connection = await openConnection(connectionArgsFrom(argv), io, {
@@ -197,9 +204,9 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
     cacheToken: true,
   });
   if (connection.kind === 'local')
-    return { source: afterReads(connection.api, io.warm, undefined), close: () => connection.close() };
+    return { source: afterReads(connection.api, warm, undefined), close: () => connection.close() };
   return {
-    source: afterReads(connection.api, io.warm, connection.saveToken),
+    source: afterReads(connection.api, warm, connection.saveToken),
     close: () => connection.close(),
     closedByExec: true,
     abort: async () => {
@@ -209,8 +216,8 @@ async function openSource(argv: Record<string, unknown>, io: CliIo, log: Logger)
   };
 }
 
-// Once the reads are done: the token a login got is cached for the next run, and the run bundle's
-// loader is told it may save its code cache (the whole path's functions are compiled by then).
+// Once the reads are done: the token a login got is cached for the next run, and (explain) the
+// run bundle's loader is told it may save its code cache.
 function afterReads(
   source: SecretSource,
   warm: (() => void) | undefined,
@@ -223,11 +230,7 @@ function afterReads(
     if (!saved) {
       saved = true;
       await saveToken?.();
-      try {
-        warm?.();
-      } catch {
-        // A cache is an optimisation, never a reason to fail.
-      }
+      callWarm(warm);
     }
     return result;
   };
@@ -236,6 +239,14 @@ function afterReads(
     getSecret: (path) => settled(source.getSecret(path)),
     ...(readSecrets === undefined ? {} : { readSecrets: (paths) => settled(readSecrets.call(source, paths)) }),
   };
+}
+
+function callWarm(warm: (() => void) | undefined): void {
+  try {
+    warm?.();
+  } catch {
+    // A cache is an optimisation, never a reason to fail.
+  }
 }
 
 // The agent logs JSON lines on stderr. With the process's own stderr it writes to fd 2 directly:

@@ -784,6 +784,37 @@ describe('run: start-up path (issue 13)', () => {
     expect(second.loaded).toContain('NativeModule net');
   });
 
+  it('the built executable saves its code cache before the workload replaces it (exec) and reuses it', async () => {
+    // The cache is written at the last moment (agent's beforeStart), so it holds the request and
+    // response functions too; a run that execs before calling it would never leave a cache at all.
+    const executable = await bundleCli();
+    const cacheHome = await mkdtemp(join(env.dir, 'xdg-cache-'));
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    const app = await env.writeApp('code-cache', envApp);
+    const runCached = async () => {
+      const sandbox = await env.sandbox();
+      const result = await runAgentCli(
+        ['run', '--app', app, ...connection(), '--state-dir', stateDir, '--', 'node', reportFixture],
+        { cwd: sandbox, mainScript: executable, env: agentEnv({ XDG_CACHE_HOME: cacheHome }) },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(parseReport(result).env['API_KEY']).toBe('api-key-value');
+    };
+    const cacheFiles = async () =>
+      (await readdir(join(cacheHome, 'secrets-agent'))).filter((name) => /^run-.*\.v8cache$/.test(name));
+    await runCached();
+    const [file, ...others] = await cacheFiles();
+    expect(others).toEqual([]);
+    const path = join(cacheHome, 'secrets-agent', file ?? '');
+    const first = await stat(path);
+    expect(first.mode & 0o777).toBe(0o600);
+    expect(first.size).toBeGreaterThan(50_000);
+    // Accepted the second time: not rewritten.
+    await runCached();
+    expect(await cacheFiles()).toEqual([file]);
+    expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
+  });
+
   it('the built executable hands help and usage errors to the full CLI (yargs), and runs the common shape itself', async () => {
     const executable = await bundleCli();
     const sandbox = await env.sandbox();
