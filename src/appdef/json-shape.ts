@@ -23,8 +23,10 @@ export function reportUnknownFields(
   pointer: string,
   issues: AppDefIssue[],
 ): void {
-  for (const key of Object.keys(object)) {
-    if (allowed.includes(key)) continue;
+  // for-in: this runs for every env var and secret, and for-of over Object.keys would allocate
+  // an array and an iterator result per key (see appendJsonPointer).
+  for (const key in object) {
+    if (allowed.includes(key) || !Object.hasOwn(object, key)) continue;
     issues.push({
       pointer: appendJsonPointer(pointer, key),
       message: `unknown field ${quoteText(key)} (allowed: ${allowed.join(', ')})`,
@@ -44,19 +46,12 @@ export function readRequiredString(
   pointer: string,
   issues: AppDefIssue[],
 ): string | undefined {
+  const value = Object.hasOwn(object, key) ? object[key] : undefined;
+  if (typeof value === 'string' && value !== '') return value;
+  // The pointer is built only for an issue: this runs for every env var and secret.
   const fieldPointer = appendJsonPointer(pointer, key);
-  if (!Object.hasOwn(object, key)) {
-    issues.push({ pointer: fieldPointer, message: 'is required' });
-    return undefined;
-  }
-  const value = object[key];
-  if (typeof value !== 'string') {
-    reportWrongType('a string', value, fieldPointer, issues);
-    return undefined;
-  }
-  if (value === '') {
-    issues.push({ pointer: fieldPointer, message: 'must not be empty' });
-    return undefined;
-  }
-  return value;
+  if (!Object.hasOwn(object, key)) issues.push({ pointer: fieldPointer, message: 'is required' });
+  else if (typeof value !== 'string') reportWrongType('a string', value, fieldPointer, issues);
+  else issues.push({ pointer: fieldPointer, message: 'must not be empty' });
+  return undefined;
 }

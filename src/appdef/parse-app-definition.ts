@@ -115,7 +115,9 @@ function toSecretDefinitions(
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !(value instanceof Map) && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
+    // for-in, not for-of over Object.values: no array and no iterator results per object, on
+    // `run`'s start-up path (json-pointer.ts). Parsed JSON has no inherited enumerable keys.
+    for (const key in value) deepFreeze(value[key]);
   }
   return value;
 }

@@ -28,7 +28,11 @@ export function parseEnvironment(
     reportWrongType('an object', value, pointer, issues);
     return { plain, secrets: secretVars };
   }
-  for (const [name, entry] of Object.entries(value)) {
+  // Indexed, no destructuring: V8's interpreter allocates iterator results for both (json-pointer.ts).
+  const names = Object.keys(value);
+  for (let index = 0; index < names.length; index += 1) {
+    const name = names[index] as string;
+    const entry = value[name];
     const entryPointer = appendJsonPointer(pointer, name);
     if (typeof entry === 'string') {
       const problem = describeEnvNameProblem(name, rules.plainNames);

@@ -19,7 +19,11 @@ export function parseSecrets(value: unknown, issues: AppDefIssue[]): Map<string,
     reportWrongType('an object', value, '/secrets', issues);
     return secrets;
   }
-  for (const [name, entry] of Object.entries(value)) {
+  // Indexed, no destructuring: V8's interpreter allocates iterator results for both (json-pointer.ts).
+  const names = Object.keys(value);
+  for (let index = 0; index < names.length; index += 1) {
+    const name = names[index] as string;
+    const entry = value[name];
     const pointer = appendJsonPointer('/secrets', name);
     const sourcePointer = appendJsonPointer(pointer, 'source');
     if (name === '') issues.push({ pointer, message: 'must not be empty' });
