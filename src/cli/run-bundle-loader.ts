@@ -72,8 +72,9 @@ const cacheSuffix = '.v8cache';
 export const maxCachesPerPrefix = 8;
 
 // Packages the bundle requires (packages stay in node_modules) that are worth a code cache of
-// their own: openpgp.js, which the embedded store loads to open its keyring, is ~400 KB that V8
-// otherwise compiles at every `run --data-dir` (~12 ms, more with what its decrypt compiles).
+// their own: openpgp.js, which the embedded store loads to open its keyring when node:crypto
+// cannot (store/seal-manager.ts: another key or message shape), is ~400 KB that V8 would otherwise
+// compile at every such `run --data-dir` (~12 ms, more with what its decrypt compiles).
 const cachedPackages = new Set(['openpgp']);
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
