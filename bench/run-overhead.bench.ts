@@ -7,7 +7,7 @@
 // Env-only runs exec into /bin/true (stdout/stderr go to /dev/null here; pipes would do too).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -136,6 +136,14 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
   const app1 = join(dir, 'app-1.json');
   await writeFile(app100, JSON.stringify(appDefinition(100)));
   await writeFile(app1, JSON.stringify(appDefinition(1)));
+  // 99 env secrets and one secret file: the agent supervises (the file must go when the workload ends).
+  const appFiles = join(dir, 'app-files.json');
+  const withFile = appDefinition(100) as { env: Record<string, unknown>; container?: unknown };
+  delete withFile.env['SECRET_99'];
+  withFile.container = { volumes: [{ containerPath: 'secret-99.txt', secret: 's99' }] };
+  await writeFile(appFiles, JSON.stringify(withFile));
+  const sandbox = join(dir, 'sandbox');
+  await mkdir(sandbox, { mode: 0o700 });
   const dotenvFile = join(dir, '.env');
   await writeFile(
     dotenvFile,
@@ -154,6 +162,10 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
         'node -e 0': { command: node, args: ['-e', '0'] },
         'http-100': { command: node, args: [cli, 'run', '--app', app100, ...http, '--', '/bin/true'] },
         'http-1': { command: node, args: [cli, 'run', '--app', app1, ...http, '--', '/bin/true'] },
+        'http-files': {
+          command: node,
+          args: [cli, 'run', '--app', appFiles, ...http, '--sandbox', sandbox, '--', '/bin/true'],
+        },
         'http-100-login': { command: node, args: [cli, 'run', '--app', app100, ...httpLogin, '--', '/bin/true'] },
         'embedded-100': {
           command: node,
@@ -183,6 +195,7 @@ export default async function runOverheadBench(): Promise<BenchRow[]> {
     return [
       row('run, 100 secrets, HTTP store (token cached by the previous run)', 'http-100', '<= 2.0'),
       row('run, 1 secret, HTTP store (token cached)', 'http-1'),
+      row('run, 99 env secrets + 1 secret file (supervised), HTTP store', 'http-files'),
       row('run, 100 secrets, HTTP store, logging in every run', 'http-100-login'),
       row('run, 100 secrets, embedded store (--data-dir)', 'embedded-100'),
       row('run, 1 secret, embedded store (--data-dir)', 'embedded-1'),

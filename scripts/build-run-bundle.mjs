@@ -29,6 +29,16 @@ export async function buildRunBundle(cliDir, outDir, extension = '.js') {
     entryPoints: [join(cliDir, `run-entry${extension}`)],
     outfile: join(outDir, 'run-bundle.cjs'),
   });
+  // execa with everything it imports, as one CommonJS file beside the bundle: a supervised `run`
+  // (secret files, --user) loads it through the loader's code cache (vendoredPackages in
+  // run-bundle-loader.ts) instead of ~40 ES modules Node resolves and compiles at every start.
+  // Inside run-bundle.cjs it would cost every `run` that execs ~1.9 ms for the bigger file and cache.
+  await build({
+    ...common,
+    packages: undefined,
+    entryPoints: [fileURLToPath(import.meta.resolve('execa'))],
+    outfile: join(outDir, 'run-execa.cjs'),
+  });
   await build({
     ...common,
     entryPoints: [join(cliDir, `launch${extension}`)],

@@ -35,9 +35,10 @@ export interface RunAgentOptions extends AgentPlanOptions {
   /** Allow true exec (default true); false always supervises. */
   readonly exec?: boolean;
   readonly log: Logger;
-  /** Called once, when nothing of the agent's own work is left: just before exec, or before a
-   * supervised workload is spawned (`run` saves its code cache then). Must not throw. */
-  readonly beforeStart?: () => void;
+  /** Called when the agent's own start-up work is done: just before exec, and once a supervised
+   * workload has started (so what spawning it compiled counts too); twice when exec falls back to
+   * supervising. `run` saves its code caches then. Must not throw. */
+  readonly onStartupDone?: () => void;
 }
 
 const stopSignals = ['SIGTERM', 'SIGINT'] as const;
@@ -106,14 +107,9 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
   }
 
   const workload = { command: options.command, args: options.args, env: prepared.env, cwd: options.sandbox, log };
-  let beforeStart = options.beforeStart;
-  const callBeforeStart = (): void => {
-    beforeStart?.();
-    beforeStart = undefined;
-  };
   if (prepared.secretDir === undefined && user === undefined && options.exec !== false) {
     stop.close();
-    callBeforeStart();
+    options.onStartupDone?.();
     try {
       // Returns only when exec is impossible here; then we supervise below.
       execWorkload(workload);
@@ -128,7 +124,6 @@ export async function runAgent(options: RunAgentOptions): Promise<number> {
       {},
       "the native addon is unavailable: the workload, running as our user, can read this agent's environment and memory (see docs/security.md)",
     );
-  callBeforeStart();
   return superviseWorkload(options, prepared, workload, user, stop);
 }
 
@@ -162,6 +157,7 @@ async function superviseWorkload(
     // A stop signal that arrived while the workload was being spawned is passed on now.
     stop.close();
     if (stop.received !== undefined) void handle.stop(stop.received);
+    options.onStartupDone?.();
     const exit = await handle.exited;
     forwarding.close();
     return exitCodeOf(exit);

@@ -9,9 +9,10 @@ export interface CliIo {
   readonly cwd: string;
   /** 2 when `stderr` is the process's own fd 2: loggers then write to the fd synchronously, so no line is lost when `run` execs. */
   readonly stderrFd?: number;
-  /** Called once `run` has done all its own work, just before the workload starts (exec or spawn),
-   * and by `run --dry-run` after its reads: the run bundle's loader saves V8's code cache then, so
-   * it holds every function of the path (run-bundle-loader.ts). */
+  /** Called once `run` has done its own start-up work (just before exec; once a supervised workload
+   * has started) and by `run --dry-run` after its reads: the run bundle's loader saves the code
+   * caches that were missing then, so they hold every function of the path (run-bundle-loader.ts).
+   * May be called more than once. */
   readonly warm?: () => void;
 }
 

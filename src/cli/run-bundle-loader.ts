@@ -41,7 +41,7 @@ import { loadOs } from '../core/lazy-builtins.js';
 
 export interface RunBundle {
   /** Runs `run ...` and resolves with its exit code, or undefined when the full CLI must take the
-   * argv (help, usage errors); `warm` is called once, after the store work, before the workload starts. */
+   * argv (help, usage errors); `warm` is called once its start-up work is done (before exec; after a supervised workload started), possibly twice. */
   runFromBundle(argv: readonly string[], warm?: () => void): Promise<number | undefined>;
 }
 
@@ -76,6 +76,10 @@ export const maxCachesPerPrefix = 8;
 // cannot (store/seal-manager.ts: another key or message shape), is ~400 KB that V8 would otherwise
 // compile at every such `run --data-dir` (~12 ms, more with what its decrypt compiles).
 const cachedPackages = new Set(['openpgp']);
+// Packages built into one CommonJS file beside the bundle (scripts/build-run-bundle.mjs), loaded
+// from there with a code cache of their own; Node's require when the file is missing. execa:
+// ~40 ES modules a supervised `run` would otherwise resolve and compile at every start.
+const vendoredPackages = new Map([['execa', 'run-execa.cjs']]);
 
 // The bundle at `file`, or undefined when there is none (running from src/ under tsx).
 export function loadRunBundle(file: string, options: LoadRunBundleOptions): LoadedRunBundle | undefined {
@@ -84,12 +88,14 @@ export function loadRunBundle(file: string, options: LoadRunBundleOptions): Load
   const require = createRequire(file);
   const directory = runCacheDirectory(options.env);
   const packages = new Map<string, { exports: unknown; cache: CacheState; warm: () => void }>();
-  // What the bundle gets as `require`: Node's, except for cachedPackages, compiled with a cache.
+  // What the bundle gets as `require`: Node's, except for cachedPackages and vendoredPackages,
+  // compiled with a cache.
   const bundleRequire = Object.assign((id: string): unknown => {
-    if (directory === undefined || !cachedPackages.has(id)) return require(id);
+    const vendored = vendoredPackages.get(id);
+    if (directory === undefined || (vendored === undefined && !cachedPackages.has(id))) return require(id);
     let loaded = packages.get(id);
     if (loaded === undefined) {
-      const packageFile = require.resolve(id);
+      const packageFile = vendored === undefined ? require.resolve(id) : join(dirname(file), vendored);
       const packageRead = readSourceFile(packageFile);
       // Unreadable: Node's require reports it as it would.
       if (packageRead === undefined) return require(id);

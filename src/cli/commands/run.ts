@@ -139,7 +139,7 @@ export async function runCommand(argv: Record<string, unknown>, io: CliIo): Prom
     baseEnv: io.env,
     maxConcurrentFetches: fetchesInFlight,
     openSource: () => openSource(argv, io, log, undefined),
-    ...optional('beforeStart', io.warm === undefined ? undefined : () => callWarm(io.warm)),
+    ...optional('onStartupDone', io.warm === undefined ? undefined : () => callWarm(io.warm)),
   });
 }
 
@@ -186,7 +186,7 @@ const storeConnections = 4;
 const pipelinedReads = 8;
 const fetchesInFlight = storeConnections * pipelinedReads;
 
-// `warm` (explain, dry run): called after the reads; `run` calls it just before the workload starts.
+// `warm` (explain, dry run): called after the reads; `run` calls it once its start-up work is done.
 async function openSource(
   argv: Record<string, unknown>,
   io: CliIo,

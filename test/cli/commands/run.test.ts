@@ -785,7 +785,7 @@ describe('run: start-up path (issue 13)', () => {
   });
 
   it('the built executable saves its code cache before the workload replaces it (exec) and reuses it', async () => {
-    // The cache is written at the last moment (agent's beforeStart), so it holds the request and
+    // The cache is written at the last moment (the agent's onStartupDone), so it holds the request and
     // response functions too; a run that execs before calling it would never leave a cache at all.
     const executable = await bundleCli();
     const cacheHome = await mkdtemp(join(env.dir, 'xdg-cache-'));
@@ -812,6 +812,39 @@ describe('run: start-up path (issue 13)', () => {
     // Accepted the second time: not rewritten.
     await runCached();
     expect(await cacheFiles()).toEqual([file]);
+    expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
+  });
+
+  it('a supervised run (secret files) loads execa from the build beside the bundle, with a cache of its own', async () => {
+    // run-execa.cjs instead of ~40 ES modules from node_modules; its cache is written once the
+    // workload has started, so it holds what spawning compiled.
+    const executable = await bundleCli();
+    const cacheHome = await mkdtemp(join(env.dir, 'xdg-cache-'));
+    const app = await env.writeApp('execa-cache', fileApp);
+    const runSupervised = async () => {
+      const sandbox = await env.sandbox();
+      const result = await runAgentCli(
+        ['run', '--app', app, ...connection(), '--', 'node', reportFixture, ...fileArgs],
+        {
+          cwd: sandbox,
+          mainScript: executable,
+          env: agentEnv({ XDG_CACHE_HOME: cacheHome }),
+        },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(decodeContent(parseReport(result).files['secrets/db'])).toBe(canaryValue);
+    };
+    const execaCaches = async () =>
+      (await readdir(join(cacheHome, 'secrets-agent'))).filter((name) => /^execa-.*\.v8cache$/.test(name));
+    await runSupervised();
+    const [file, ...others] = await execaCaches();
+    expect(others).toEqual([]);
+    const path = join(cacheHome, 'secrets-agent', file ?? '');
+    const first = await stat(path);
+    expect(first.mode & 0o777).toBe(0o600);
+    expect(first.size).toBeGreaterThan(50_000);
+    await runSupervised();
+    expect(await execaCaches()).toEqual([file]);
     expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
   });
 
