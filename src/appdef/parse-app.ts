@@ -37,7 +37,23 @@ export function parseAppParts(
   );
   const files = parseContainer(getOwn(root, 'container'), secrets, issues);
   reportFileCollisions(files, issues);
+  reportPodStyleVolumes(getOwn(root, 'volumes'), issues);
   return { env, files };
+}
+
+// Top-level `volumes` belong to pods. An app that puts a secret volume there would otherwise have
+// it ignored with the rest of Marathon's fields, and its workload would start without the file.
+function reportPodStyleVolumes(volumes: unknown, issues: AppDefIssue[]): void {
+  if (!Array.isArray(volumes)) return;
+  for (let index = 0; index < volumes.length; index += 1) {
+    const volume: unknown = volumes[index];
+    if (!isJsonObject(volume) || !Object.hasOwn(volume, 'secret')) continue;
+    issues.push({
+      pointer: appendJsonPointer(appendJsonPointer('/volumes', index), 'secret'),
+      message:
+        'a secret volume of an app goes in /container/volumes as {"containerPath", "secret"}; top-level volumes are a pod\'s (with containers)',
+    });
+  }
 }
 
 function parseContainer(

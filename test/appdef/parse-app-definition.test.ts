@@ -399,6 +399,21 @@ const invalidCases: [string, unknown, AppDefIssue[]][] = [
     [issue('/container/volumes', 'must be an array, got an object')],
   ],
   ['volume not an object', app(volumes('a')), [issue('/container/volumes/0', 'must be an object, got a string')]],
+  [
+    'secret volume at the top level of an app (a pod shape)',
+    app({
+      volumes: [
+        { name: 'v', hostPath: '/x' },
+        { containerPath: 'key.txt', secret: 'db' },
+      ],
+    }),
+    [
+      issue(
+        '/volumes/1/secret',
+        'a secret volume of an app goes in /container/volumes as {"containerPath", "secret"}; top-level volumes are a pod\'s (with containers)',
+      ),
+    ],
+  ],
   ['containers not an array', pod({ containers: {} }), [issue('/containers', 'must be an array, got an object')]],
   [
     'container without a name',
