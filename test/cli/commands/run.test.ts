@@ -784,68 +784,57 @@ describe('run: start-up path (issue 13)', () => {
     expect(second.loaded).toContain('NativeModule net');
   });
 
-  it('the built executable saves its code cache before the workload replaces it (exec) and reuses it', async () => {
-    // The cache is written at the last moment (the agent's onStartupDone), so it holds the request and
-    // response functions too; a run that execs before calling it would never leave a cache at all.
-    const executable = await bundleCli();
+  // Runs the built executable twice with its own cache home: the cache named `prefix` is written
+  // once (0600, one file) and accepted the second time, so not rewritten.
+  async function expectCacheWrittenOnceAndReused(
+    prefix: string,
+    runOnce: (options: { mainScript: string; env: Record<string, string> }) => Promise<void>,
+  ): Promise<void> {
+    const mainScript = await bundleCli();
     const cacheHome = await mkdtemp(join(env.dir, 'xdg-cache-'));
-    const stateDir = await mkdtemp(join(env.dir, 'state-'));
-    const app = await env.writeApp('code-cache', envApp);
-    const runCached = async () => {
-      const sandbox = await env.sandbox();
-      const result = await runAgentCli(
-        ['run', '--app', app, ...connection(), '--state-dir', stateDir, '--', 'node', reportFixture],
-        { cwd: sandbox, mainScript: executable, env: agentEnv({ XDG_CACHE_HOME: cacheHome }) },
-      );
-      expect(result.code, result.stderr).toBe(0);
-      expect(parseReport(result).env['API_KEY']).toBe('api-key-value');
-    };
+    const options = { mainScript, env: agentEnv({ XDG_CACHE_HOME: cacheHome }) };
+    const directory = join(cacheHome, 'secrets-agent');
     const cacheFiles = async () =>
-      (await readdir(join(cacheHome, 'secrets-agent'))).filter((name) => /^run-.*\.v8cache$/.test(name));
-    await runCached();
+      (await readdir(directory)).filter((name) => name.startsWith(prefix) && name.endsWith('.v8cache'));
+    await runOnce(options);
     const [file, ...others] = await cacheFiles();
     expect(others).toEqual([]);
-    const path = join(cacheHome, 'secrets-agent', file ?? '');
+    const path = join(directory, file ?? '');
     const first = await stat(path);
     expect(first.mode & 0o777).toBe(0o600);
     expect(first.size).toBeGreaterThan(50_000);
-    // Accepted the second time: not rewritten.
-    await runCached();
+    await runOnce(options);
     expect(await cacheFiles()).toEqual([file]);
     expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
+  }
+
+  it('the built executable saves its code cache before the workload replaces it (exec) and reuses it', async () => {
+    // The cache is written at the last moment (the agent's onStartupDone), so it holds the request and
+    // response functions too; a run that execs before calling it would never leave a cache at all.
+    const stateDir = await mkdtemp(join(env.dir, 'state-'));
+    const app = await env.writeApp('code-cache', envApp);
+    await expectCacheWrittenOnceAndReused('run-', async (options) => {
+      const result = await runAgentCli(
+        ['run', '--app', app, ...connection(), '--state-dir', stateDir, '--', 'node', reportFixture],
+        { cwd: await env.sandbox(), ...options },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(parseReport(result).env['API_KEY']).toBe('api-key-value');
+    });
   });
 
   it('a supervised run (secret files) loads execa from the build beside the bundle, with a cache of its own', async () => {
     // run-execa.cjs instead of ~40 ES modules from node_modules; its cache is written once the
     // workload has started, so it holds what spawning compiled.
-    const executable = await bundleCli();
-    const cacheHome = await mkdtemp(join(env.dir, 'xdg-cache-'));
     const app = await env.writeApp('execa-cache', fileApp);
-    const runSupervised = async () => {
-      const sandbox = await env.sandbox();
+    await expectCacheWrittenOnceAndReused('execa-', async (options) => {
       const result = await runAgentCli(
         ['run', '--app', app, ...connection(), '--', 'node', reportFixture, ...fileArgs],
-        {
-          cwd: sandbox,
-          mainScript: executable,
-          env: agentEnv({ XDG_CACHE_HOME: cacheHome }),
-        },
+        { cwd: await env.sandbox(), ...options },
       );
       expect(result.code, result.stderr).toBe(0);
       expect(decodeContent(parseReport(result).files['secrets/db'])).toBe(canaryValue);
-    };
-    const execaCaches = async () =>
-      (await readdir(join(cacheHome, 'secrets-agent'))).filter((name) => /^execa-.*\.v8cache$/.test(name));
-    await runSupervised();
-    const [file, ...others] = await execaCaches();
-    expect(others).toEqual([]);
-    const path = join(cacheHome, 'secrets-agent', file ?? '');
-    const first = await stat(path);
-    expect(first.mode & 0o777).toBe(0o600);
-    expect(first.size).toBeGreaterThan(50_000);
-    await runSupervised();
-    expect(await execaCaches()).toEqual([file]);
-    expect((await stat(path)).mtimeMs).toBe(first.mtimeMs);
+    });
   });
 
   it('the built executable hands help and usage errors to the full CLI (yargs), and runs the common shape itself', async () => {
