@@ -20,7 +20,12 @@ export interface EmbeddedStoreOptions {
   readonly author?: string;
   /** Initialize when not initialized yet; default false (ERR_STORE_NOT_INITIALIZED on use). */
   readonly initialize?: InitializeOptions | false;
+  /** File storage: how long to wait while another process has the directory open. Default
+   * 10 s: CLI commands and `run`s hold it for milliseconds, and several may start at once. */
+  readonly lockWaitMs?: number;
 }
+
+const defaultLockWaitMs = 10_000;
 
 export interface EmbeddedStore extends SecretsApi {
   readonly store: SecretStore;
@@ -35,6 +40,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     storage: options.storage,
     zookeeperAuth: options.zookeeperAuth,
     log,
+    lockWaitMs: options.lockWaitMs ?? defaultLockWaitMs,
   });
   let store: SecretStore;
   try {

@@ -55,7 +55,7 @@ describe('embedded store', () => {
     const dataDir = await makeDataDir();
     const first = await openStore(dataDir);
     await first.createSecret('kept', { type: 'text', bytes: Buffer.from('value') });
-    await expectRejection(openEmbeddedStore({ dataDir, log }), 'ERR_STORE_LOCKED');
+    await expectRejection(openEmbeddedStore({ dataDir, log, lockWaitMs: 0 }), 'ERR_STORE_LOCKED');
     await first.close();
     await first.close();
     const second = await openStore(dataDir, false);

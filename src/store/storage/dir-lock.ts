@@ -43,8 +43,20 @@ export function isLockFileName(name: string): boolean {
   return name === lockFileName || name.startsWith(`${lockFileName}.`);
 }
 
+export interface AcquireDirLockOptions {
+  /** How long to wait for a live holder to let go before ERR_STORE_LOCKED. Default 0: fail at once. */
+  readonly waitMs?: number;
+}
+
+// Waits between looks at a live holder's lock: short first (a `run` holds it for tens of ms).
+const firstWaitMs = 5;
+const longestWaitMs = 100;
+
 // Takes the directory's lock or throws ERR_STORE_LOCKED naming the directory and the holder pid.
-export async function acquireDirLock(dir: string): Promise<DirLock> {
+export async function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
+  const waitMs = options.waitMs ?? 0;
+  const deadline = Date.now() + waitMs;
+  let pauseMs = firstWaitMs;
   const lockPath = join(dir, lockFileName);
   const holder: LockHolder = {
     pid: process.pid,
@@ -53,13 +65,12 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
     nonce: randomUUID(),
     acquiredAt: new Date().toISOString(),
   };
-  for (let attempt = 0; attempt < maxAttempts; attempt += 1) {
+  for (let attempt = 1; ; attempt += 1) {
     if (await tryCreateLock(dir, lockPath, holder)) {
       await removeLeftovers(dir);
       return createDirLock(dir, lockPath, holder);
     }
     const current = await readHolder(lockPath);
-    if (current === 'missing') continue;
     if (current === 'unreadable') {
       throw new SecretsAgentError(
         'ERR_STORE_LOCKED',
@@ -67,23 +78,40 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
         { details: { dir } },
       );
     }
-    if (isHolderAlive(current)) throw lockedError(dir, current);
-    await moveStaleLockAside(dir, lockPath, current);
+    if (current !== 'missing' && isHolderAlive(current)) {
+      const leftMs = deadline - Date.now();
+      if (leftMs <= 0) throw lockedError(dir, current, waitMs);
+      await delay(Math.min(pauseMs, leftMs));
+      pauseMs = Math.min(pauseMs * 2, longestWaitMs);
+      continue;
+    }
+    // Let go of just now, or left by a dead holder: try again at once, a bounded number of times
+    // once the wait is over (with many openers the lock can change hands between two looks).
+    if (attempt >= maxAttempts && Date.now() >= deadline) {
+      throw new SecretsAgentError(
+        'ERR_STORE_LOCKED',
+        `data directory ${dir}: its lock kept changing hands while opening`,
+        { details: { dir } },
+      );
+    }
+    if (current !== 'missing') await moveStaleLockAside(dir, lockPath, current);
   }
-  throw new SecretsAgentError('ERR_STORE_LOCKED', `data directory ${dir}: its lock kept changing hands while opening`, {
-    details: { dir },
-  });
 }
 
-function lockedError(dir: string, holder: LockHolder): SecretsAgentError {
+function lockedError(dir: string, holder: LockHolder, waitedMs: number): SecretsAgentError {
   const where = holder.hostname === hostname() ? '' : ` on host ${holder.hostname}`;
+  const waited = waitedMs > 0 ? `; waited ${waitedMs} ms for it` : '';
   return new SecretsAgentError(
     'ERR_STORE_LOCKED',
-    `data directory ${dir} is locked by process ${holder.pid}${where} (since ${holder.acquiredAt})`,
+    `data directory ${dir} is locked by process ${holder.pid}${where} (since ${holder.acquiredAt})${waited}`,
     {
-      details: { dir, pid: holder.pid, hostname: holder.hostname },
+      details: { dir, pid: holder.pid, hostname: holder.hostname, waitedMs },
     },
   );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function tryCreateLock(dir: string, lockPath: string, holder: LockHolder): Promise<boolean> {

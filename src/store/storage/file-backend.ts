@@ -25,6 +25,8 @@ export interface FileBackendOptions {
   /** The storage directory (created 0700 if missing); one process at a time may open it. */
   readonly dir: string;
   readonly log?: Logger;
+  /** How long to wait for another process to let go of the directory. Default 0: ERR_STORE_LOCKED at once. */
+  readonly lockWaitMs?: number;
 }
 
 interface Slot {
@@ -36,7 +38,8 @@ interface CorruptSlot {
   readonly problem: string;
 }
 
-// Opens (and locks) a file storage directory; throws ERR_STORE_LOCKED when another process has it open.
+// Opens (and locks) a file storage directory; throws ERR_STORE_LOCKED when another process has it
+// open (after waiting up to `lockWaitMs` for it to let go).
 export async function openFileBackend(options: FileBackendOptions): Promise<StorageBackend> {
   if (typeof options.dir !== 'string' || options.dir === '') {
     throw new SecretsAgentError(
@@ -47,7 +50,7 @@ export async function openFileBackend(options: FileBackendOptions): Promise<Stor
   const dir = resolve(options.dir);
   const log = options.log ?? createSilentLogger();
   await prepareDirectory(dir, log);
-  const lock = await acquireDirLock(dir).catch((error: unknown) => {
+  const lock = await acquireDirLock(dir, { waitMs: options.lockWaitMs ?? 0 }).catch((error: unknown) => {
     throw isSecretsAgentError(error) ? error : ioError(`cannot lock file storage ${dir}`, dir, error);
   });
   let loaded: LoadedStorage;

@@ -16,6 +16,8 @@ export interface OpenStorageOptions {
   /** `user:password` for ZooKeeper digest auth; overrides credentials in a `zk://` URL (keeps the password out of it). */
   readonly zookeeperAuth?: string | undefined;
   readonly log?: Logger | undefined;
+  /** File storage: how long to wait for another process to let go of the directory (default 0). */
+  readonly lockWaitMs?: number | undefined;
 }
 
 // Opens the configured storage backend; throws ERR_CONFIG_INVALID for an unusable location.
@@ -25,7 +27,11 @@ export async function openStorage(options: OpenStorageOptions): Promise<StorageB
   const log = options.log === undefined ? {} : { log: options.log };
   switch (scheme) {
     case 'file':
-      return openFileBackend({ dir: resolveFileDir(location, options.dataDir), ...log });
+      return openFileBackend({
+        dir: resolveFileDir(location, options.dataDir),
+        ...log,
+        ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }),
+      });
     case 'zk': {
       const config = parseZkStorageUrl(location, options.zookeeperAuth);
       // Loaded only here: the ZooKeeper client costs ~40-70 ms of start-up that a file store

@@ -258,6 +258,27 @@ describe('file backend: directory lock', () => {
     await open(dir);
   });
 
+  it('with lockWaitMs, waits for the holder to close, and names the wait when it never does', async () => {
+    const dir = join(await makeBase(), 'storage');
+    const first = await open(dir);
+    const waiting = openFileBackend({ dir, log: createTestLogger('warn'), lockWaitMs: 5_000 });
+    let settled = false;
+    void waiting.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(settled).toBe(false);
+    await first.close();
+    const second = await waiting;
+    opened.push(second);
+    const refused = await captureRejection(openFileBackend({ dir, log: createTestLogger('warn'), lockWaitMs: 120 }));
+    expect(refused.code).toBe('ERR_STORE_LOCKED');
+    expect(refused.message).toContain('waited 120 ms');
+    expect(refused.details?.['waitedMs']).toBe(120);
+    await second.close();
+  });
+
   it('refuses a directory another process holds, and that process refuses ours', async () => {
     const dir = join(await makeBase(), 'storage');
     const holder = startFixture('hold-file-backend.ts', [dir]);
