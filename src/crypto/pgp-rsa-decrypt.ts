@@ -11,7 +11,8 @@
 // that does not match, a failed check) answers undefined and the caller falls back to openpgp.js,
 // whose answer, success or error, is authoritative. A result is returned only when the message's
 // SHA-1 modification detection code matched.
-// Hygiene: the session key, the padded block, the decrypted packet and the DER key are zeroed;
+// Hygiene: the key bytes decoded from armor, the session key, the padded block, the decrypted
+// packet and the DER key are zeroed (the armor text itself is a string, which V8 cannot clear);
 // the BigInts used for the CRT exponents are not (V8 cannot clear them), which is why the store
 // server keeps its child process for this (openpgp-child.ts) and only short-lived processes use it.
 import {
@@ -55,9 +56,9 @@ const mdcBytes = 22; // 0xD3 0x14 and a SHA-1
 
 // The decrypted literal data, or undefined when this shape of key or message is not handled here.
 export function decryptWithRsaKey(keyInput: Uint8Array, message: Uint8Array): Buffer | undefined {
+  const keyBytes = decodeKeyBytes(keyInput);
+  if (keyBytes === undefined) return undefined;
   try {
-    const keyBytes = decodeKeyBytes(keyInput);
-    if (keyBytes === undefined) return undefined;
     const keyPackets = readPackets(keyBytes);
     const messagePackets = readPackets(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
     if (keyPackets === undefined || messagePackets === undefined) return undefined;
@@ -82,6 +83,9 @@ export function decryptWithRsaKey(keyInput: Uint8Array, message: Uint8Array): Bu
   } catch {
     // A malformed packet the bounds checks below did not foresee: openpgp.js will say what it is.
     return undefined;
+  } finally {
+    // The key's secret numbers, decoded from armor here (the caller's own bytes are the caller's).
+    if (keyBytes.buffer !== keyInput.buffer) keyBytes.fill(0);
   }
 }
 
@@ -102,7 +106,12 @@ function decodeKeyBytes(input: Uint8Array): Buffer | undefined {
     .filter((line) => !/^=[A-Za-z0-9+/]{4}$/.test(line))
     .join('');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) return undefined;
-  return Buffer.from(body, 'base64');
+  const decoded = Buffer.from(body, 'base64');
+  // Outside the JS heap (secret-buffer.ts): zeroing it then leaves no moved copy behind.
+  const secret = allocSecretBuffer(decoded.length);
+  decoded.copy(secret);
+  decoded.fill(0);
+  return secret;
 }
 
 // RFC 4880 4.2: old and new packet headers, partial body lengths joined.
