@@ -2,7 +2,7 @@
 
 // Builds a pointer from raw tokens, escaping `~` as `~0` and `/` as `~1` (in that order).
 export function formatJsonPointer(tokens: readonly (string | number)[]): string {
-  return tokens.map((token) => `/${escapeToken(String(token))}`).join('');
+  return appendJsonPointer('', ...tokens);
 }
 
 // Appends raw tokens to an already formatted pointer. An indexed loop: validation calls this a few

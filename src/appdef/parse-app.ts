@@ -49,7 +49,7 @@ function reportPodStyleVolumes(volumes: unknown, issues: AppDefIssue[]): void {
     const volume: unknown = volumes[index];
     if (!isJsonObject(volume) || !Object.hasOwn(volume, 'secret')) continue;
     issues.push({
-      pointer: appendJsonPointer(appendJsonPointer('/volumes', index), 'secret'),
+      pointer: appendJsonPointer('/volumes', index, 'secret'),
       message:
         'a secret volume of an app goes in /container/volumes as {"containerPath", "secret"}; top-level volumes are a pod\'s (with containers)',
     });
