@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { link, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { backoffCeilingMs, resolveBackoff } from '../../core/backoff.js';
 import { SecretsAgentError } from '../../core/errors.js';
 import { syncDirectory } from './atomic-file.js';
 
@@ -49,14 +50,13 @@ export interface AcquireDirLockOptions {
 }
 
 // Waits between looks at a live holder's lock: short first (a `run` holds it for tens of ms).
-const firstWaitMs = 5;
-const longestWaitMs = 100;
+const lockWaitBackoff = resolveBackoff({ baseDelayMs: 5, maxDelayMs: 100 });
 
 // Takes the directory's lock or throws ERR_STORE_LOCKED naming the directory and the holder pid.
 export async function acquireDirLock(dir: string, options: AcquireDirLockOptions = {}): Promise<DirLock> {
   const waitMs = options.waitMs ?? 0;
   const deadline = Date.now() + waitMs;
-  let pauseMs = firstWaitMs;
+  let waits = 0;
   const lockPath = join(dir, lockFileName);
   const holder: LockHolder = {
     pid: process.pid,
@@ -81,8 +81,8 @@ export async function acquireDirLock(dir: string, options: AcquireDirLockOptions
     if (current !== 'missing' && isHolderAlive(current)) {
       const leftMs = deadline - Date.now();
       if (leftMs <= 0) throw lockedError(dir, current, waitMs);
-      await delay(Math.min(pauseMs, leftMs));
-      pauseMs = Math.min(pauseMs * 2, longestWaitMs);
+      await delay(Math.min(backoffCeilingMs(waits, lockWaitBackoff), leftMs));
+      waits += 1;
       continue;
     }
     // Let go of just now, or left by a dead holder: try again at once, a bounded number of times
@@ -110,6 +110,7 @@ function lockedError(dir: string, holder: LockHolder, waitedMs: number): Secrets
   );
 }
 
+// Not node:timers/promises: this runs on `run --data-dir`'s start-up, which would load it for nothing.
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
