@@ -83,12 +83,10 @@ export function createResponseReader(method: string, maxBodyBytes: number): Resp
   const advance = (): ReadResponse | undefined => {
     while (head === undefined) {
       const end = pending.indexOf(headEnd);
-      if (end === -1) {
-        if (pending.length > maxHeadBytes)
-          throw new ResponseFormatError(`header section larger than ${maxHeadBytes} bytes`);
-        return undefined;
-      }
-      if (end > maxHeadBytes) throw new ResponseFormatError(`header section larger than ${maxHeadBytes} bytes`);
+      // Without its end yet, everything buffered so far belongs to the head.
+      if ((end === -1 ? pending.length : end) > maxHeadBytes)
+        throw new ResponseFormatError(`header section larger than ${maxHeadBytes} bytes`);
+      if (end === -1) return undefined;
       const parsed = parseHead(pending.toString('latin1', 0, end));
       pending = pending.subarray(end + headEnd.length);
       // 1xx answers (100 Continue, 103 Early Hints) come before the real one.

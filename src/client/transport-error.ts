@@ -43,8 +43,6 @@ const tlsVerifyCodes = new Set([
   'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
 ]);
 
-// ERR_TLS_CONFIG for certificate failures (not retryable: retrying cannot fix trust),
-// ERR_TIMEOUT for undici's own timeouts, ERR_STORE_UNREACHABLE for everything else network-shaped.
 // Codes for a request that could not be built (undici's and Node's header checks, and the
 // socket transport's path check, which reuses Node's ERR_UNESCAPED_CHARACTERS).
 const requestBuildCodes = new Set([
@@ -54,6 +52,8 @@ const requestBuildCodes = new Set([
   'ERR_UNESCAPED_CHARACTERS',
 ]);
 
+// ERR_TLS_CONFIG for certificate failures (not retryable: retrying cannot fix trust),
+// ERR_TIMEOUT for undici's own timeouts, ERR_STORE_UNREACHABLE for everything else network-shaped.
 export function mapTransportError(error: unknown, target: string): SecretsAgentError {
   const code = findCode(error);
   if (code !== undefined && tlsVerifyCodes.has(code)) {
